@@ -1,0 +1,74 @@
+/* The one path to AWS: every aws CLI process awsphase starts is built, run,
+ * traced, retried and classified here. */
+#ifndef AWSPHASE_AWS_H
+#define AWSPHASE_AWS_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include "awsphase/module.h"
+
+struct aws_options {
+	const char *aws_path;     /* default "aws" */
+	const char *region;       /* --region, always passed */
+	const char *profile;      /* NULL: none */
+	const char *endpoint_url; /* NULL: none */
+	int dry_run;
+	FILE *trace;              /* "+ aws ..." lines, or NULL */
+	FILE *trace_file;         /* one JSON object per aws process, or NULL */
+	double retry_budget_s;    /* 0: 120 */
+	int call_timeout_ms;      /* one process; 0: 120000 */
+	int jobs;                 /* concurrent calls; 0: number of cores */
+};
+
+/* Copies the strings it needs. */
+void aws_configure(const struct aws_options *opts);
+void aws_shutdown(void);
+
+enum aws_error_kind {
+	AWS_ERR_NONE = 0,
+	AWS_ERR_API,          /* AWS refused: fails at once */
+	AWS_ERR_THROTTLED,    /* retried */
+	AWS_ERR_SERVER,       /* 5xx: retried */
+	AWS_ERR_CONNECTION,   /* endpoint unreachable, reset, read timeout: retried */
+	AWS_ERR_CREDENTIALS,  /* none, expired, invalid: fails at once */
+	AWS_ERR_CLI,          /* aws CLI missing, not executable, usage error, unparsable output */
+	AWS_ERR_TIMEOUT,      /* the process ran past its deadline: retried */
+	AWS_ERR_INTERRUPTED,
+};
+
+struct aws_error {
+	enum aws_error_kind kind;
+	char code[128];       /* "ThrottlingException"; "" when the CLI gave none */
+	char operation[128];  /* "DescribeServices" when the CLI named it */
+	char message[512];    /* one line */
+};
+
+/* Classifies a failed aws CLI run from its exit code and stderr (v1 exits
+ * 255, v2 254 on AWS errors; 252 usage; 253 config).  Pure function: no I/O. */
+void aws_classify(int exit_code, const char *err_text, struct aws_error *out);
+int aws_error_retryable(const struct aws_error *e);
+
+/* 1 when the operation (CLI spelling, "create-service") changes anything. */
+int aws_is_mutating(const char *operation);
+
+/* The call API; semantics as struct awsphase_host documents them. */
+struct awsphase_call *aws_call_new(const char *service, const char *operation);
+void aws_call_arg(struct awsphase_call *c, const char *arg);
+void aws_call_argf(struct awsphase_call *c, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
+void aws_call_accept(struct awsphase_call *c, const char *error_code);
+int aws_call_run(struct awsphase_call *c);
+int aws_call_run_all(struct awsphase_call *const *calls, size_t n);
+enum awsphase_call_state aws_call_state(const struct awsphase_call *c);
+const cJSON *aws_call_json(const struct awsphase_call *c);
+const char *aws_call_error(const struct awsphase_call *c);
+const char *aws_call_message(const struct awsphase_call *c);
+const struct aws_error *aws_call_error_info(const struct awsphase_call *c);
+int aws_call_attempts(const struct awsphase_call *c);
+void aws_call_free(struct awsphase_call *c);
+int aws_vsimple(cJSON **out, const char *service, const char *operation, va_list ap);
+
+/* Counters for the closing summary and benchmarks. */
+struct aws_stats { unsigned calls, processes, mutating, retries, failures; };
+void aws_get_stats(struct aws_stats *out);
+
+#endif

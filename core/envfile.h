@@ -1,0 +1,59 @@
+/* aws-resources.env: read the forms people write as bash reads them, reject
+ * what cannot be read safely, update keys in place atomically. */
+#ifndef AWSPHASE_ENVFILE_H
+#define AWSPHASE_ENVFILE_H
+
+#include <stddef.h>
+#include "awsphase/module.h"
+
+struct envfile;
+
+/* Parses path.  Accepts KEY=VALUE, `export KEY=VALUE`, single and double
+ * quotes (with \" \\ \$ \` escapes in double quotes), unquoted values with
+ * backslash escapes, trailing `# comments` after whitespace, blank lines,
+ * CRLF line ends and a UTF-8 BOM.  Rejects, as "PATH:LINE: problem; fix":
+ * command substitution ($(...) and backticks), parameter expansion ($VAR,
+ * ${VAR}) in unquoted or double-quoted values, unterminated quotes, NUL
+ * bytes, lines over 64 KiB, invalid key names, a key set twice, and a file
+ * that is not a regular file (directory, device, FIFO; symlinks are followed
+ * only to regular files) or larger than 1 MiB.
+ * A missing file is an empty envfile when missing_ok, else an error.
+ * Values of secret keys are registered with redact_add.
+ * Returns NULL after reporting the error (errno-style detail in the message). */
+struct envfile *envfile_load(const char *path, int missing_ok);
+/* Parses text in memory (for tests and fuzzing); name is used in messages. */
+struct envfile *envfile_parse(const char *name, const char *text, size_t len);
+void envfile_free(struct envfile *ef);
+
+const char *envfile_path(const struct envfile *ef);
+/* NULL when absent. */
+const char *envfile_get(const struct envfile *ef, const char *key);
+/* Line number where key is set, 0 when absent. */
+unsigned envfile_line(const struct envfile *ef, const char *key);
+size_t envfile_count(const struct envfile *ef);
+/* i-th key in file order, for listing. */
+const char *envfile_key_at(const struct envfile *ef, size_t i);
+
+/* Validates the present keys that vars declares, against their anchored
+ * PCRE2 pattern, and that every AWSPHASE_ENV_REQUIRED key is present.
+ * Reports each problem as "PATH:LINE: KEY: value does not look like ...;
+ * fix" (secret values are never echoed) and returns the number of
+ * problems. */
+int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *vars);
+
+/* Sets key to value in memory: replaces the value in place on its line,
+ * keeping the line's `export`, and the rest of the file byte for byte; a new
+ * key is appended at the end.  Values are written single-quoted when they
+ * need quoting.  Then writes the file atomically: a temp file in the same
+ * folder, fsync, rename over the old one, fsync of the folder; same mode as
+ * before (0600 for a new file).  Returns -1 (reported) on failure, leaving
+ * the old file in place. */
+int envfile_set(struct envfile *ef, const char *key, const char *value);
+int envfile_unset(struct envfile *ef, const char *key);
+/* Sets several at once, one rewrite: keys and values NULL-terminated pairs. */
+int envfile_set_many(struct envfile *ef, const char *const *kv);
+
+/* The bytes envfile_set would write (for tests); NUL-terminated, free(). */
+char *envfile_render(const struct envfile *ef, size_t *len);
+
+#endif

@@ -1,0 +1,13 @@
+/* Typed walkers over cJSON trees: json_str(obj, "services.0.status"). */
+#ifndef AWSPHASE_JSON_H
+#define AWSPHASE_JSON_H
+
+#include <cjson/cJSON.h>
+
+/* path is dot-separated; a segment of digits indexes an array.  NULL when
+ * any step is missing or of another type. */
+const cJSON *json_get(const cJSON *root, const char *path);
+const char *json_str(const cJSON *root, const char *path);
+double json_num(const cJSON *root, const char *path, double def);
+
+#endif

@@ -1,0 +1,60 @@
+/* Child processes: argv arrays only, never a shell.  Both pipes are pumped
+ * with poll so a child that writes megabytes to stdout and stderr cannot
+ * deadlock; each child runs in its own process group, which a deadline or an
+ * interrupt kills (SIGTERM, then SIGKILL). */
+#ifndef AWSPHASE_RUN_H
+#define AWSPHASE_RUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct run_cmd {
+	/* in */
+	const char *const *argv;  /* argv[0] is looked up on PATH unless it has a '/' */
+	const char *const *env;   /* "KEY=VALUE" set on top of environ; NULL-terminated, may be NULL */
+	int timeout_ms;           /* 0: none */
+	const char *stdin_data;   /* NULL: stdin is /dev/null */
+	size_t stdin_len;
+
+	/* out */
+	char *out;                /* stdout, NUL-terminated (malloc'd, never NULL after run) */
+	size_t out_len;
+	char *err;                /* stderr, likewise */
+	size_t err_len;
+	int exit_code;            /* exit status, or 128 + signal when killed */
+	int signal;               /* the signal that ended it, 0 if it exited */
+	int timed_out;            /* the deadline killed it */
+	int interrupted;          /* run_interrupt() killed it */
+	int spawn_errno;          /* ENOENT: not found; EACCES: not executable; 0: it ran */
+	long ms;                  /* wall time */
+
+	/* private */
+	pid_t pid;
+	int fd_in, fd_out, fd_err;
+	size_t in_off;
+	long start_ms;
+	int killed_stage;
+};
+
+/* Runs one command to completion.  Returns 0 when the child ran (whatever
+ * its exit code), -1 when it could not be started (spawn_errno says why; an
+ * error is reported). */
+int run_cmd(struct run_cmd *cmd);
+
+/* Runs n commands, at most max_parallel at a time (0: all at once).
+ * Returns the number that could not be started. */
+int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel);
+
+/* Frees out and err. */
+void run_cmd_release(struct run_cmd *cmd);
+
+/* Async-signal-safe: asks every running child to stop (its process group
+ * gets SIGTERM, then SIGKILL) and makes further runs fail at once.  Called
+ * from the SIGINT/SIGTERM handler. */
+void run_interrupt(void);
+int run_interrupted(void);
+
+/* Monotonic milliseconds. */
+long run_now_ms(void);
+
+#endif

@@ -1,0 +1,2 @@
+#!/bin/sh
+exec awsphase 4b deploy "$@"
