@@ -1,1 +1,11 @@
-/* placeholder */
+#include "phase4b.h"
+
+const struct poptOption p4b_deploy_options[] = {
+	POPT_TABLEEND
+};
+
+int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
+{
+	h->log(AWSPHASE_LOG_ERROR, "4b deploy: not implemented yet");
+	return AWSPHASE_EXIT_USAGE;
+}

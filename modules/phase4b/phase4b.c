@@ -1,5 +1,92 @@
-#include "awsphase/module.h"
+/* Phase 4B module: ECS Fargate behind an Application Load Balancer, as the
+ * runbook RUNBOOK-fase-4b-ecs-alb.md deploys, checks and repairs it. */
+#include <stdlib.h>
 
-static struct awsphase_module phase4b = { .name = "4b" };
+#include "phase4b.h"
+
+#define ID(prefix) prefix "-[0-9a-f]{8,17}"
+#define ARN(svc, rest) "arn:aws[a-z-]*:" svc ":[a-z0-9-]+:[0-9]{12}:" rest
+#define NAME255 "[A-Za-z0-9_-]{1,255}"
+#define LBNAME "[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?"
+#define SGNAME "[A-Za-z0-9 ._:/()#,@\\[\\]+=&;{}!$*-]{1,255}"
+#define ROLE "[A-Za-z0-9+=,.@_-]{1,64}"
+#define HOST "[A-Za-z0-9.-]+"
+
+const struct awsphase_envvar p4b_env[] = {
+	{ "AWS_REGION", "[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]", NULL, AWSPHASE_ENV_REQUIRED,
+	  "the AWS region, e.g. us-east-2" },
+	{ "VPC_ID", ID("vpc"), NULL, AWSPHASE_ENV_REQUIRED, "the VPC of phase 1, vpc-…" },
+	{ "PUBLIC_SUBNET_1", ID("subnet"), NULL, AWSPHASE_ENV_REQUIRED, "a public subnet of phase 1, subnet-…" },
+	{ "PUBLIC_SUBNET_2", ID("subnet"), NULL, AWSPHASE_ENV_REQUIRED, "a second public subnet in another AZ, subnet-…" },
+	{ "PRIVATE_SUBNET_1", ID("subnet"), NULL, 0, "a private subnet of phase 1, subnet-…" },
+	{ "PRIVATE_SUBNET_2", ID("subnet"), NULL, 0, "a second private subnet, subnet-…" },
+	{ "RDS_ENDPOINT", HOST, NULL, 0, "the RDS endpoint host name of phase 3" },
+	{ "RDS_SG_ID", ID("sg"), NULL, 0, "the RDS security group of phase 3, sg-…" },
+	{ "REDIS_ENDPOINT", HOST, NULL, 0, "the Redis endpoint host name of phase 3" },
+	{ "REDIS_SG_ID", ID("sg"), NULL, 0, "the Redis security group of phase 3, sg-…" },
+	{ "S3_BUCKET", "[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", NULL, 0, "the S3 bucket name of phase 3" },
+	{ "SQS_QUEUE_URL", "https?://[^\\s]+", NULL, 0, "the SQS queue URL of phase 3" },
+	{ "ECR_URI", "[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(?:\\.cn)?/[a-z0-9._/-]+(?::[A-Za-z0-9_.-]{1,128}|@sha256:[0-9a-f]{64})?",
+	  NULL, AWSPHASE_ENV_REQUIRED, "the image of phase 4A, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG" },
+	{ "ECS_CLUSTER", NAME255, "kaviar-cluster", 0, "the ECS cluster name" },
+	{ "ECS_SERVICE", NAME255, "kaviar-backend-service", 0, "the ECS service name" },
+	{ "TASK_FAMILY", NAME255, "kaviar-backend", 0, "the task definition family" },
+	{ "CONTAINER_NAME", NAME255, "kaviar-backend", 0, "the container name" },
+	{ "CONTAINER_PORT", "[1-9][0-9]{0,4}", "3001", 0, "the container port, 1-65535" },
+	{ "HEALTH_PATH", "/[!-~]*", "/api/health", 0, "the health check path, starting with /" },
+	{ "TG_NAME", LBNAME, "kaviar-backend-tg", 0, "the target group name, up to 32 letters, digits and -" },
+	{ "ALB_NAME", LBNAME, "kaviar-alb", 0, "the load balancer name, up to 32 letters, digits and -" },
+	{ "ALB_SG_NAME", SGNAME, "kaviar-alb-sg", 0, "the ALB security group name" },
+	{ "ECS_SG_NAME", SGNAME, "kaviar-ecs-sg", 0, "the ECS tasks security group name" },
+	{ "LOG_GROUP", "[A-Za-z0-9_./#-]{1,512}", "/ecs/kaviar-backend", 0, "the CloudWatch log group" },
+	{ "EXEC_ROLE_NAME", ROLE, "KaviarEcsTaskExecutionRole", 0, "the task execution role name" },
+	{ "TASK_ROLE_NAME", ROLE, "KaviarEcsTaskRole", 0, "the task role name" },
+	{ "DESIRED_COUNT", "[0-9]{1,4}", "1", 0, "the number of tasks, 0-9999" },
+	{ "TASK_CPU", "256|512|1024|2048|4096|8192|16384", "512", 0, "Fargate CPU units: 256, 512, 1024, …" },
+	{ "TASK_MEMORY", "[0-9]{3,6}", "1024", 0, "Fargate memory in MiB, e.g. 1024" },
+	{ "SUBNET_TIER", "public|private", "public", 0, "public (assignPublicIp=ENABLED) or private (needs NAT or VPC endpoints)" },
+	{ "ALB_SG_ID", ID("sg"), NULL, AWSPHASE_ENV_WRITTEN, "written by deploy: the ALB security group" },
+	{ "ECS_SG_ID", ID("sg"), NULL, AWSPHASE_ENV_WRITTEN, "written by deploy: the ECS security group" },
+	{ "TG_ARN", ARN("elasticloadbalancing", "targetgroup/[A-Za-z0-9-]+/[0-9a-f]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy: the target group ARN" },
+	{ "ALB_ARN", ARN("elasticloadbalancing", "loadbalancer/app/[A-Za-z0-9-]+/[0-9a-f]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy: the load balancer ARN" },
+	{ "ALB_DNS", HOST, NULL, AWSPHASE_ENV_WRITTEN, "written by deploy: the load balancer DNS name" },
+	{ "LISTENER_ARN", ARN("elasticloadbalancing", "listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy: the HTTP:80 listener ARN" },
+	{ "TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy: the task definition revision in service" },
+	{ "SERVICE_ARN", ARN("ecs", "service/[A-Za-z0-9_/-]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy: the ECS service ARN" },
+	{ NULL },
+};
+
+static const struct awsphase_action actions[] = {
+	{ "deploy", "Deploy the ECS service behind the ALB (aws-phase4b-ecs-alb.sh)",
+	  "[--timeout SECONDS] [--no-wait]", p4b_deploy_options, p4b_deploy, NULL },
+	{ "fix-sg", "Give the service kaviar-ecs-sg with ALB → 3001 (fix-ecs-sg.sh)",
+	  "[--no-wait]", p4b_fix_sg_options, p4b_fix_sg, NULL },
+	{ "preflight", "Check the aws CLI, credentials, env file, VPC, subnets and image",
+	  NULL, p4b_preflight_options, p4b_preflight, NULL },
+	{ "validate", "Run the runbook's validation and acceptance checks",
+	  "[--since DURATION] [--log-pattern REGEX]", p4b_validate_options, p4b_validate, NULL },
+	{ "diagnose", "Find the runbook's troubleshooting cases and name the fix",
+	  "[--fix]", p4b_diagnose_options, p4b_diagnose, NULL },
+	{ "status", "Service, deployments, tasks, targets and events on one screen",
+	  NULL, p4b_status_options, p4b_status, NULL },
+	{ "logs", "Show the service's logs (aws logs tail, on CLI v1 too)",
+	  "[--since 5m] [--follow] [--filter PATTERN]", p4b_logs_options, p4b_logs, NULL },
+	{ "metrics", "ALB request count and ECS CPU/memory from CloudWatch",
+	  "[--minutes N]", p4b_metrics_options, p4b_metrics, NULL },
+	{ NULL },
+};
+
+static struct awsphase_module phase4b = {
+	.name = "4b",
+	.aliases = "ecs-alb",
+	.title = "ECS Fargate + ALB (runbook fase 4B)",
+	.env = p4b_env,
+	.actions = actions,
+};
 
 AWSPHASE_MODULE(phase4b)

@@ -1,0 +1,47 @@
+/* Phase 4B (ECS Fargate + ALB): what the actions share. */
+#ifndef PHASE4B_H
+#define PHASE4B_H
+
+#include "awsphase/module.h"
+
+/* The settings of one run, read from the env file (with the runbook's
+ * defaults).  Strings belong to the host's env file. */
+struct p4b {
+	const struct awsphase_host *h;
+	const char *region;
+	const char *vpc;
+	const char *public_subnet[2];
+	const char *private_subnet[2];
+	const char *ecr_uri;
+	const char *rds_sg, *redis_sg;
+	const char *cluster, *service, *family, *container;
+	const char *health_path;
+	const char *tg_name, *alb_name;
+	const char *alb_sg_name, *ecs_sg_name;
+	const char *log_group;
+	const char *exec_role, *task_role;
+	const char *cpu, *memory;
+	const char *tier;       /* "public" or "private" */
+	int port;
+	int desired;
+};
+
+/* Fills c from the env file; 0, or an exit code after reporting. */
+int p4b_config(const struct awsphase_host *h, struct p4b *c);
+
+extern const struct awsphase_envvar p4b_env[];
+
+#define P4B_ACTION(fn)                                                         \
+	int fn(const struct awsphase_host *h, int argc, const char **argv);     \
+	extern const struct poptOption fn##_options[]
+
+P4B_ACTION(p4b_deploy);
+P4B_ACTION(p4b_fix_sg);
+P4B_ACTION(p4b_preflight);
+P4B_ACTION(p4b_validate);
+P4B_ACTION(p4b_diagnose);
+P4B_ACTION(p4b_status);
+P4B_ACTION(p4b_logs);
+P4B_ACTION(p4b_metrics);
+
+#endif

@@ -1,0 +1,11 @@
+#include "phase4b.h"
+
+const struct poptOption p4b_logs_options[] = {
+	POPT_TABLEEND
+};
+
+int p4b_logs(const struct awsphase_host *h, int argc, const char **argv)
+{
+	h->log(AWSPHASE_LOG_ERROR, "4b logs: not implemented yet");
+	return AWSPHASE_EXIT_USAGE;
+}
