@@ -1,0 +1,74 @@
+"""Simulator timings and switches, changed at run time by POST /_localaws/config.
+
+Durations are simulated seconds; simulated time runs `time_scale` times faster than
+real time unless `manual` is set, in which case only POST /_localaws/tick moves it.
+"""
+
+DEFAULTS = {
+    "time_scale": 1.0,
+    "manual": False,
+    # task lifecycle
+    "provisioning_s": 0.5,      # PROVISIONING -> PENDING (ENI attached)
+    "pending_s": 1.0,           # PENDING -> RUNNING (image pulled), or the start failure
+    "stop_s": 0.3,              # each of STOPPING and DEPROVISIONING
+    "restart_delay_s": 1.0,     # a service waits this long after a failed task
+    # target health (the target group's own settings are not used)
+    "health_initial_s": 0.5,    # registration -> first health check
+    "interval_s": 0.5,
+    "healthy_threshold": 2,
+    "unhealthy_threshold": 2,
+    "drain_s": 1.0,             # deregistration delay (draining -> gone)
+    "grace_scale": 0.05,        # service healthCheckGracePeriodSeconds x this
+    "grace_s": None,            # or a fixed grace period, overriding grace_scale
+    # load balancers
+    "lb_provisioning_s": 2.0,
+    "lb_delete_s": 2.0,
+    # deployments
+    "circuit_breaker_threshold": None,  # None: AWS's rule, ceil(desired/2) clamped to [3, 200]
+    "placement_error": None,    # a reason string: services cannot place tasks
+    "max_tasks": 100,           # Fargate task quota of the account
+    # checks a starting task goes through
+    "check_exec_role_policy": True,
+    "backend_health_path": "/api/health",
+    "client_ip": "203.0.113.10",  # where the ALB proxy's clients appear to come from
+    "client_timeout_s": 0.5,    # real seconds the proxy holds a blocked client before 504
+    "metrics_interval_s": 5.0,
+}
+
+INTEGER_KEYS = {"healthy_threshold", "unhealthy_threshold", "max_tasks",
+                "circuit_breaker_threshold"}
+BOOL_KEYS = {"manual", "check_exec_role_policy"}
+STRING_KEYS = {"placement_error", "backend_health_path", "client_ip"}
+NULLABLE_KEYS = {"grace_s", "circuit_breaker_threshold", "placement_error"}
+
+
+class Config(dict):
+    def __init__(self):
+        super().__init__(DEFAULTS)
+
+    def apply(self, changes):
+        """Validate and merge a JSON object; raise ValueError naming the bad key."""
+        if not isinstance(changes, dict):
+            raise ValueError("config must be a JSON object")
+        checked = {}
+        for key, value in changes.items():
+            if key not in DEFAULTS:
+                raise ValueError(f"unknown config key {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+            if value is None:
+                if key not in NULLABLE_KEYS:
+                    raise ValueError(f"{key} cannot be null")
+            elif key in BOOL_KEYS:
+                if not isinstance(value, bool):
+                    raise ValueError(f"{key} must be true or false")
+            elif key in STRING_KEYS:
+                if not isinstance(value, str):
+                    raise ValueError(f"{key} must be a string")
+            else:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise ValueError(f"{key} must be a number >= 0")
+                if key in INTEGER_KEYS:
+                    value = int(value)
+            checked[key] = value
+        if checked.get("time_scale") == 0:
+            raise ValueError("time_scale must be > 0 (use manual for stopped time)")
+        self.update(checked)
