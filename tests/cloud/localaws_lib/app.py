@@ -84,7 +84,11 @@ class LocalAWSApp:
                     status, headers, payload = error_response(rule, service, protocol, environ)
                     start_response(status, headers)
                     return [payload]
-        return self.call_moto(environ, start_response)
+        result = self.call_moto(environ, start_response)
+        if path.startswith("/moto-api/reset"):
+            with self.world.lock:
+                self.world.sim.tasks_by_ip.clear()
+        return result
 
     def call_moto(self, environ, start_response):
         captured = {}

@@ -8,12 +8,12 @@ DEFAULTS = {
     "time_scale": 1.0,
     "manual": False,
     # task lifecycle
-    "provisioning_s": 0.5,      # PROVISIONING -> PENDING (ENI attached)
-    "pending_s": 1.0,           # PENDING -> RUNNING (image pulled), or the start failure
+    "provisioning_s": 1.0,      # PROVISIONING -> PENDING (ENI attached)
+    "pending_s": 1.5,           # PENDING -> RUNNING (image pulled), or the start failure
     "stop_s": 0.3,              # each of STOPPING and DEPROVISIONING
     "restart_delay_s": 1.0,     # a service waits this long after a failed task
     # target health (the target group's own settings are not used)
-    "health_initial_s": 0.5,    # registration -> first health check
+    "health_initial_s": 1.0,    # registration -> first health check
     "interval_s": 0.5,
     "healthy_threshold": 2,
     "unhealthy_threshold": 2,

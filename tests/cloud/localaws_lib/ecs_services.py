@@ -252,6 +252,7 @@ class Services:
                 healthy -= 1
         self.stop_many(service, to_stop, scaling)
 
+        tasks = self.tasks_of(service)
         self.update_counts(service, tasks)
         if draining:
             if all(t.last_status == "STOPPED" for t in tasks):

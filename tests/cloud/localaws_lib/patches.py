@@ -5,7 +5,8 @@ grace period and deployment configuration are kept; update-service starts deploy
 ECS would; delete-service drains; list-tasks honours --service-name and defaults to RUNNING;
 describe-tasks does not age tasks and reports MISSING ones. ELBv2: load balancers provision
 and take time to delete, creates are idempotent on identical settings (Duplicate* otherwise),
-target health comes from the simulator.
+target health comes from the simulator. EC2: a security group still used by an ENI, a load
+balancer or another group's rule cannot be deleted (DependencyViolation).
 """
 
 import copy
@@ -17,6 +18,8 @@ from moto.elbv2.exceptions import (DuplicateListenerError, DuplicateLoadBalancer
                                    DuplicateTargetGroupName, LoadBalancerNotFoundError,
                                    TargetGroupNotFoundError)
 from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer, FakeTargetGroup
+from moto.ec2.exceptions import DependencyViolationError
+from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.moto_api import state_manager
 
 from . import ACCOUNT, REGION
@@ -37,6 +40,7 @@ def install(sim):
     Task.advance = lambda self: None
     _patch_ecs()
     _patch_elbv2()
+    _patch_ec2()
 
 
 # ---- ECS ---------------------------------------------------------------------------------
@@ -266,3 +270,25 @@ def _patch_elbv2():
     ELBv2Backend.describe_target_health = describe_target_health
     FakeTargetGroup.register = register
     FakeTargetGroup.deregister = deregister
+
+
+# ---- EC2 ---------------------------------------------------------------------------------
+
+def _patch_ec2():
+    orig_delete = SecurityGroupBackend._delete_security_group
+
+    def _delete_security_group(self, vpc_id, group_id):
+        used = any(group_id in [g.id for g in eni.group_set] for eni in self.enis.values())
+        used = used or any(group_id in (lb.security_groups or [])
+                           for lb in elbv2().load_balancers.values())
+        for groups in self.groups.values():
+            for other in groups.values():
+                if other.id != group_id and any(
+                        (rule.source_group or {}).get("GroupId") == group_id
+                        for rule in other.ingress_rules + other.egress_rules):
+                    used = True
+        if used:
+            raise DependencyViolationError(f"resource {group_id} has a dependent object")
+        return orig_delete(self, vpc_id, group_id)
+
+    SecurityGroupBackend._delete_security_group = _delete_security_group

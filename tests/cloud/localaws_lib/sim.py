@@ -38,7 +38,7 @@ class Simulator:
         self.tasks = Tasks(self)
         self.services = Services(self)
         self.health = Health(self)
-        self.next_metrics_at = 0.0
+        self.last_metrics_at = -1e9
         self.errors = 0
         self._stopping = threading.Event()
         self._thread = None
@@ -83,8 +83,8 @@ class Simulator:
         self.tasks.step()
         self.services.step()
         self.health.step()
-        if self.now >= self.next_metrics_at:
-            self.next_metrics_at = self.now + max(self.config["metrics_interval_s"], 0.1)
+        if self.now >= self.last_metrics_at + max(self.config["metrics_interval_s"], 0.1):
+            self.last_metrics_at = self.now
             self.put_periodic_metrics()
 
     # ---- service events --------------------------------------------------------------------
