@@ -2,6 +2,7 @@
 thread, a scenario, the env file and the ready file. SIGTERM or SIGINT stops it (exit 0)."""
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -99,6 +100,7 @@ def serve(args):
         if args.env_out:
             env_file = os.path.abspath(args.env_out)
             write_env(env_file, values)
+    gc.collect()  # the scenario's boto3 clients and their service models
     world.stats.reset()  # the scenario's own calls are not the client's
     sim.start()
     ready = {"endpoint_url": endpoint, "alb_proxy": world.alb_proxy,

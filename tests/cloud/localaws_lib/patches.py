@@ -3,7 +3,8 @@
 ECS: create-service is not idempotent on an ACTIVE service and validates its load balancers;
 grace period and deployment configuration are kept; update-service starts deployments where
 ECS would; delete-service drains; list-tasks honours --service-name and defaults to RUNNING;
-describe-tasks does not age tasks and reports MISSING ones. ELBv2: load balancers provision
+describe-tasks does not age tasks and reports MISSING ones; list-services leaves INACTIVE
+services out; a cluster with services or tasks cannot be deleted. ELBv2: load balancers provision
 and take time to delete, creates are idempotent on identical settings (Duplicate* otherwise),
 target health comes from the simulator. EC2: a security group still used by an ENI, a load
 balancer or another group's rule cannot be deleted (DependencyViolation).
@@ -77,6 +78,8 @@ def _patch_ecs():
     orig_create = EC2ContainerServiceResponse.create_service
     orig_describe_tasks = EC2ContainerServiceResponse.describe_tasks
     orig_list_tasks = EC2ContainerServiceBackend.list_tasks
+    orig_delete_cluster = EC2ContainerServiceBackend.delete_cluster
+    orig_list_services = EC2ContainerServiceBackend.list_services
 
     def create_service(self):
         backend = self.ecs_backend
@@ -165,7 +168,25 @@ def _patch_ecs():
                 result.result["failures"].append({"arn": arn, "reason": "MISSING"})
         return result
 
+    def delete_cluster(self, cluster_str):
+        cluster = self._get_cluster(cluster_str)
+        if any(s.cluster_name == cluster.name and s.status != "INACTIVE"
+               for s in self.services.values()):
+            raise ECSException("ClusterContainsServicesException",
+                               "The Cluster cannot be deleted while Services are active.")
+        if any(t.last_status != "STOPPED" for t in self.tasks.get(cluster.name, {}).values()):
+            raise ECSException("ClusterContainsTasksException",
+                               "The Cluster cannot be deleted while Tasks are active.")
+        return orig_delete_cluster(self, cluster_str)
+
+    def list_services(self, cluster_str, scheduling_strategy=None, launch_type=None):
+        inactive = {s.arn for s in self.services.values() if s.status == "INACTIVE"}
+        return [arn for arn in orig_list_services(self, cluster_str, scheduling_strategy,
+                                                  launch_type) if arn not in inactive]
+
     EC2ContainerServiceResponse.create_service = create_service
+    EC2ContainerServiceBackend.list_services = list_services
+    EC2ContainerServiceBackend.delete_cluster = delete_cluster
     EC2ContainerServiceResponse.describe_tasks = describe_tasks
     EC2ContainerServiceBackend.update_service = update_service
     EC2ContainerServiceBackend.delete_service = delete_service
