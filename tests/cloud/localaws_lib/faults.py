@@ -17,7 +17,7 @@ SCOPE_RE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 # Names a rule may use for a service, mapped to the signing name.
 SERVICE_ALIASES = {"elbv2": "elasticloadbalancing", "cloudwatch": "monitoring"}
 
-JSON_THROTTLING = {"monitoring": "Throttling", "sqs": "RequestThrottled"}
+JSON_THROTTLING = {"monitoring": "Throttling"}  # query-compatible JSON keeps the query code
 
 
 def classify(environ, body):
@@ -160,7 +160,6 @@ MESSAGES = {
     "RequestLimitExceeded": "Request limit exceeded.",
     "Throttling": "Rate exceeded",
     "ThrottlingException": "Rate exceeded",
-    "RequestThrottled": "Rate exceeded",
 }
 
 
