@@ -1,1 +1,513 @@
-/* placeholder */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "run.h"
+#include "strbuf.h"
+
+extern char **environ;
+
+/* At most this many children run at once; run_interrupt() finds their
+ * process groups in a fixed table because a signal handler cannot allocate. */
+#define MAX_RUNNING 64
+#define KILL_GRACE_MS 2000   /* SIGTERM, then SIGKILL this much later */
+#define ABANDON_MS 2000      /* after SIGKILL, or after the child exited, stop
+				waiting for pipes a stray descendant holds open */
+#define CHUNK 65536
+
+static volatile sig_atomic_t interrupt_flag;
+static volatile sig_atomic_t running[MAX_RUNNING];
+static volatile sig_atomic_t wake_fd = -1;
+
+/* killed_stage */
+enum { ALIVE, TERM_SENT, KILL_SENT };
+
+/* Bookkeeping a struct run_cmd has no room for. */
+struct slot {
+	struct strbuf out, err;
+	long kill_ms;       /* when TERM (then KILL) was sent */
+	long exited_ms;     /* when the child was reaped, 0 before */
+	int status;
+	int active;
+};
+
+long run_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void run_interrupt(void)
+{
+	int saved = errno;
+	size_t i;
+
+	interrupt_flag = 1;
+	for (i = 0; i < MAX_RUNNING; i++) {
+		pid_t pgid = (pid_t)running[i];
+
+		if (pgid > 0)
+			kill(-pgid, SIGTERM);
+	}
+	if (wake_fd >= 0 && write(wake_fd, "", 1) < 0) {
+		/* full pipe: the loop wakes anyway */
+	}
+	errno = saved;
+}
+
+int run_interrupted(void)
+{
+	return interrupt_flag != 0;
+}
+
+static void track(pid_t pgid)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_RUNNING; i++)
+		if (running[i] == 0) {
+			running[i] = pgid;
+			return;
+		}
+}
+
+static void untrack(pid_t pgid)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_RUNNING; i++)
+		if (running[i] == pgid)
+			running[i] = 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* environ with cmd->env laid on top; the strings are borrowed. */
+static char **build_env(const char *const *extra)
+{
+	size_t n = 0, m = 0, i, j;
+	char **envp;
+
+	while (environ[n])
+		n++;
+	while (extra && extra[m])
+		m++;
+	envp = xcalloc(n + m + 1, sizeof(*envp));
+	for (i = j = 0; i < n; i++) {
+		size_t k, klen = strcspn(environ[i], "=");
+		int overridden = 0;
+
+		for (k = 0; k < m && !overridden; k++)
+			overridden = strncmp(extra[k], environ[i], klen) == 0 && extra[k][klen] == '=';
+		if (!overridden)
+			envp[j++] = environ[i];
+	}
+	for (i = 0; i < m; i++)
+		envp[j++] = (char *)extra[i];
+	return envp;
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Starts cmd in its own process group with stdio on fresh pipes.  Returns 0,
+ * or -1 with cmd->spawn_errno set (nothing reported). */
+static int spawn(struct run_cmd *cmd)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t mask, deflt;
+	char **envp;
+	pid_t pid;
+	int rc;
+
+	if ((cmd->stdin_data && pipe2(in, O_CLOEXEC) < 0) ||
+	    pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		cmd->spawn_errno = errno;
+		goto fail;
+	}
+	posix_spawn_file_actions_init(&fa);
+	if (cmd->stdin_data)
+		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	/* descriptors someone opened without O_CLOEXEC stay with us */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
+	posix_spawnattr_init(&attr);
+	sigemptyset(&mask);
+	sigfillset(&deflt);
+	posix_spawnattr_setsigmask(&attr, &mask);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	envp = build_env(cmd->env);
+	rc = posix_spawnp(&pid, cmd->argv[0], &fa, &attr, (char *const *)cmd->argv, envp);
+	free(envp);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc) {
+		cmd->spawn_errno = rc;
+		goto fail;
+	}
+	cmd->pid = pid;
+	track(pid);
+	if (interrupt_flag)
+		kill(-pid, SIGTERM); /* the handler ran before the pid was in the table */
+	close_fd(&in[0]);
+	close_fd(&out[1]);
+	close_fd(&err[1]);
+	cmd->fd_in = in[1];
+	cmd->fd_out = out[0];
+	cmd->fd_err = err[0];
+	if ((cmd->fd_in >= 0 && set_nonblock(cmd->fd_in) < 0) ||
+	    set_nonblock(cmd->fd_out) < 0 || set_nonblock(cmd->fd_err) < 0) {
+		/* cannot happen on a pipe; a blocking read only costs latency */
+	}
+	return 0;
+fail:
+	close_fd(&in[0]);
+	close_fd(&in[1]);
+	close_fd(&out[0]);
+	close_fd(&out[1]);
+	close_fd(&err[0]);
+	close_fd(&err[1]);
+	return -1;
+}
+
+static void prepare(struct run_cmd *cmd)
+{
+	cmd->out = cmd->err = NULL;
+	cmd->out_len = cmd->err_len = 0;
+	cmd->exit_code = -1;
+	cmd->signal = cmd->timed_out = cmd->interrupted = cmd->spawn_errno = 0;
+	cmd->ms = 0;
+	cmd->pid = -1;
+	cmd->fd_in = cmd->fd_out = cmd->fd_err = -1;
+	cmd->in_off = 0;
+	cmd->start_ms = 0;
+	cmd->killed_stage = ALIVE;
+}
+
+static void finish(struct run_cmd *cmd, struct slot *s)
+{
+	close_fd(&cmd->fd_in);
+	close_fd(&cmd->fd_out);
+	close_fd(&cmd->fd_err);
+	cmd->out_len = s->out.len;
+	cmd->out = strbuf_detach(&s->out);
+	cmd->err_len = s->err.len;
+	cmd->err = strbuf_detach(&s->err);
+	if (cmd->pid > 0) {
+		if (WIFSIGNALED(s->status)) {
+			cmd->signal = WTERMSIG(s->status);
+			cmd->exit_code = 128 + cmd->signal;
+		} else {
+			cmd->exit_code = WEXITSTATUS(s->status);
+		}
+		cmd->ms = run_now_ms() - cmd->start_ms;
+	} else {
+		/* the shell's numbers for what could not start */
+		cmd->exit_code = cmd->interrupted ? 130 : cmd->spawn_errno == ENOENT ? 127 : 126;
+	}
+	s->active = 0;
+}
+
+static void signal_group(struct run_cmd *cmd, struct slot *s, int stage, long now)
+{
+	if (s->exited_ms && stage == TERM_SENT)
+		stage = KILL_SENT; /* only strays left: no need to be gentle */
+	kill(-cmd->pid, stage == TERM_SENT ? SIGTERM : SIGKILL);
+	cmd->killed_stage = stage;
+	s->kill_ms = now;
+}
+
+/* Reads what is there; returns 0 at EOF or on an error, 1 otherwise. */
+static int drain(int fd, struct strbuf *sb)
+{
+	for (;;) {
+		ssize_t n;
+
+		strbuf_grow(sb, CHUNK);
+		sb->buf[sb->len] = '\0'; /* a fresh buffer is not terminated yet */
+		n = read(fd, sb->buf + sb->len, CHUNK);
+		if (n > 0) {
+			sb->len += (size_t)n;
+			sb->buf[sb->len] = '\0';
+			if (n < CHUNK)
+				return 1;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && errno == EAGAIN;
+	}
+}
+
+static void feed(struct run_cmd *cmd)
+{
+	while (cmd->in_off < cmd->stdin_len) {
+		size_t len = cmd->stdin_len - cmd->in_off;
+		ssize_t n = write(cmd->fd_in, cmd->stdin_data + cmd->in_off, len < CHUNK ? len : CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) { /* EPIPE: the child does not want the rest */
+			close_fd(&cmd->fd_in);
+			return;
+		}
+		cmd->in_off += (size_t)n;
+	}
+	close_fd(&cmd->fd_in);
+}
+
+static int reap(struct run_cmd *cmd, struct slot *s)
+{
+	pid_t r;
+
+	if (s->exited_ms)
+		return 1;
+	do
+		r = waitpid(cmd->pid, &s->status, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		s->status = 0x7f00; /* ECHILD: someone else reaped it; call it 127 */
+	untrack(cmd->pid);
+	s->exited_ms = run_now_ms();
+	return 1;
+}
+
+/* Escalates kills and returns how long poll may sleep for this child. */
+static long tend(struct run_cmd *cmd, struct slot *s, long now)
+{
+	long wait = 250;
+
+	if (interrupt_flag && !cmd->interrupted) {
+		cmd->interrupted = 1;
+		if (cmd->killed_stage == ALIVE)
+			signal_group(cmd, s, TERM_SENT, now);
+	}
+	if (cmd->killed_stage == ALIVE && cmd->timeout_ms > 0) {
+		long left = cmd->start_ms + cmd->timeout_ms - now;
+
+		if (left <= 0) {
+			cmd->timed_out = 1;
+			signal_group(cmd, s, TERM_SENT, now);
+		} else if (left < wait) {
+			wait = left;
+		}
+	}
+	if (cmd->killed_stage == TERM_SENT) {
+		long left = s->kill_ms + KILL_GRACE_MS - now;
+
+		if (left <= 0)
+			signal_group(cmd, s, KILL_SENT, now);
+		else if (left < wait)
+			wait = left;
+	}
+	if (reap(cmd, s) && (cmd->fd_out >= 0 || cmd->fd_err >= 0)) {
+		/* exited, but a descendant still holds the pipes */
+		long since = now - (s->kill_ms > s->exited_ms ? s->kill_ms : s->exited_ms);
+
+		if (cmd->killed_stage != KILL_SENT && since >= ABANDON_MS / 2)
+			signal_group(cmd, s, KILL_SENT, now);
+		else if (since >= ABANDON_MS)
+			finish(cmd, s);
+	}
+	if (cmd->fd_out < 0 && cmd->fd_err < 0 && s->active) {
+		if (reap(cmd, s))
+			finish(cmd, s);
+		else if (wait > 10)
+			wait = 10; /* pipes closed: exit is near */
+	}
+	return wait;
+}
+
+static int start(struct run_cmd *cmd, struct slot *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (interrupt_flag) { /* start nothing new */
+		cmd->interrupted = 1;
+		cmd->spawn_errno = EINTR;
+		finish(cmd, s);
+		return -1;
+	}
+	cmd->start_ms = run_now_ms();
+	if (spawn(cmd) < 0) {
+		finish(cmd, s);
+		return -1;
+	}
+	s->active = 1;
+	if (cmd->fd_in >= 0)
+		feed(cmd);
+	return 0;
+}
+
+/* Sets fd of pollfd p when fd is open; returns the next free pollfd. */
+static struct pollfd *want(struct pollfd *p, int fd, short events)
+{
+	if (fd < 0)
+		return p;
+	p->fd = fd;
+	p->events = events;
+	p->revents = 0;
+	return p + 1;
+}
+
+static void pump(struct run_cmd *cmds, struct slot *slots, size_t n, struct pollfd *pfd)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct pollfd *p;
+		struct run_cmd *cmd = &cmds[i];
+
+		if (!slots[i].active)
+			continue;
+		for (p = pfd; p->fd != -2; p++) {
+			if (!p->revents)
+				continue;
+			if (p->fd == cmd->fd_in)
+				feed(cmd);
+			else if (p->fd == cmd->fd_out && !drain(cmd->fd_out, &slots[i].out))
+				close_fd(&cmd->fd_out);
+			else if (p->fd == cmd->fd_err && !drain(cmd->fd_err, &slots[i].err))
+				close_fd(&cmd->fd_err);
+		}
+	}
+}
+
+int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
+{
+	struct slot *slots = xcalloc(n, sizeof(*slots));
+	struct pollfd *pfd = xcalloc(3 * MAX_RUNNING + 2, sizeof(*pfd));
+	struct sigaction ign, old_pipe;
+	int wake[2] = { -1, -1 }, failed = 0, feeding = 0;
+	size_t i, next = 0, active = 0;
+
+	if (max_parallel == 0 || max_parallel > n)
+		max_parallel = n;
+	if (max_parallel > MAX_RUNNING)
+		max_parallel = MAX_RUNNING;
+	for (i = 0; i < n; i++) {
+		prepare(&cmds[i]);
+		feeding |= cmds[i].stdin_data != NULL;
+	}
+	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == 0)
+		wake_fd = wake[1];
+	if (feeding) {
+		/* a child that exits without reading its stdin gives EPIPE, not death */
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &ign, &old_pipe);
+	}
+	for (;;) {
+		struct pollfd *p = pfd;
+		long now, timeout = -1;
+
+		while (active < max_parallel && next < n) {
+			if (start(&cmds[next], &slots[next]) < 0)
+				failed++;
+			else
+				active++;
+			next++;
+		}
+		if (!active)
+			break;
+		now = run_now_ms();
+		for (i = 0; i < next; i++) {
+			long t;
+
+			if (!slots[i].active)
+				continue;
+			t = tend(&cmds[i], &slots[i], now);
+			if (!slots[i].active) {
+				active--;
+				continue;
+			}
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+			p = want(p, cmds[i].fd_in, POLLOUT);
+			p = want(p, cmds[i].fd_out, POLLIN);
+			p = want(p, cmds[i].fd_err, POLLIN);
+		}
+		if (!active)
+			continue;
+		p = want(p, wake[0], POLLIN);
+		p->fd = -2; /* end marker for pump() */
+		if (poll(pfd, (nfds_t)(p - pfd), (int)timeout) > 0) {
+			char junk[64];
+
+			pump(cmds, slots, next, pfd);
+			while (wake[0] >= 0 && read(wake[0], junk, sizeof(junk)) > 0)
+				;
+		}
+	}
+	if (feeding)
+		sigaction(SIGPIPE, &old_pipe, NULL);
+	wake_fd = -1;
+	close_fd(&wake[0]);
+	close_fd(&wake[1]);
+	free(pfd);
+	free(slots);
+	return failed;
+}
+
+int run_cmd(struct run_cmd *cmd)
+{
+	const char *name = cmd->argv[0];
+
+	if (run_cmds(cmd, 1, 1) == 0)
+		return 0;
+	switch (cmd->spawn_errno) {
+	case ENOENT:
+		if (strchr(name, '/') && access(name, F_OK) == 0)
+			return error("cannot run '%s': its interpreter (the #! line) was not found", name);
+		return error("cannot run '%s': %s; install it or pass --aws PATH", name,
+			     strchr(name, '/') ? "no such file" : "not found on PATH");
+	case EACCES:
+		return error("cannot run '%s': not executable (permission denied); "
+			     "chmod +x it or pass --aws PATH", name);
+	case EINTR:
+		return error("cannot run '%s': interrupted", name);
+	default:
+		return error("cannot run '%s': %s", name, strerror(cmd->spawn_errno));
+	}
+}
+
+void run_cmd_release(struct run_cmd *cmd)
+{
+	free(cmd->out);
+	free(cmd->err);
+	cmd->out = cmd->err = NULL;
+	cmd->out_len = cmd->err_len = 0;
+}
