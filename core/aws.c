@@ -1,1 +1,532 @@
-/* placeholder */
+/* One aws CLI call: argv, run, parse, retry.  What a failure means is
+ * decided in aws-classify.c, what gets printed about it in aws-trace.c. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aws.h"
+#include "aws-trace.h"
+#include "log.h"
+#include "run.h"
+#include "strbuf.h"
+
+#define BACKOFF_BASE_S 0.5
+#define BACKOFF_CAP_S 20.0
+
+struct awsphase_call {
+	char *service, *operation;
+	char **args;
+	size_t nargs;
+	char **accept;
+	size_t naccept;
+
+	enum awsphase_call_state state;
+	cJSON *json;
+	struct aws_error err;
+	const char *hint;     /* what the user can do, for the error line */
+	int attempts;
+	int mutating;
+	long next_ms;         /* a retry may start then */
+	double backoff_s;     /* the last one, for the trace note */
+	long started_ms;
+};
+
+static struct {
+	char *aws_path, *region, *profile, *endpoint_url;
+	int dry_run;
+	FILE *trace, *trace_file;
+	double budget_s;
+	int timeout_ms, jobs;
+	unsigned short rng[3];
+	int seeded;
+} cfg;
+
+static struct aws_stats stats;
+
+/* AWS_MAX_ATTEMPTS=1 turns off the CLI's own retries (v1: 5 attempts in
+ * legacy mode, v2: 3 in standard mode): awsphase retries with its own
+ * backoff inside its own budget, so one process is one HTTP attempt and the
+ * attempt count in the trace is the truth.  AWS_PAGER="" keeps v2 from
+ * piping output through less; AWS_CLI_AUTO_PROMPT=off keeps a v2 config with
+ * cli_auto_prompt from waiting on a terminal. */
+static const char *const child_env[] = {
+	"AWS_PAGER=",
+	"AWS_MAX_ATTEMPTS=1",
+	"AWS_CLI_AUTO_PROMPT=off",
+	NULL
+};
+
+static void set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src && *src ? xstrdup(src) : NULL;
+}
+
+void aws_configure(const struct aws_options *opts)
+{
+	set_str(&cfg.aws_path, opts->aws_path ? opts->aws_path : "aws");
+	set_str(&cfg.region, opts->region);
+	set_str(&cfg.profile, opts->profile);
+	set_str(&cfg.endpoint_url, opts->endpoint_url);
+	cfg.dry_run = opts->dry_run;
+	cfg.trace = opts->trace;
+	cfg.trace_file = opts->trace_file;
+	cfg.budget_s = opts->retry_budget_s > 0 ? opts->retry_budget_s : 120;
+	cfg.timeout_ms = opts->call_timeout_ms > 0 ? opts->call_timeout_ms : 120000;
+	cfg.jobs = opts->jobs > 0 ? opts->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (cfg.jobs < 1)
+		cfg.jobs = 1;
+}
+
+void aws_shutdown(void)
+{
+	set_str(&cfg.aws_path, NULL);
+	set_str(&cfg.region, NULL);
+	set_str(&cfg.profile, NULL);
+	set_str(&cfg.endpoint_url, NULL);
+	cfg.trace = cfg.trace_file = NULL;
+}
+
+void aws_get_stats(struct aws_stats *out)
+{
+	*out = stats;
+}
+
+struct awsphase_call *aws_call_new(const char *service, const char *operation)
+{
+	struct awsphase_call *c = xcalloc(1, sizeof(*c));
+
+	c->service = xstrdup(service);
+	c->operation = xstrdup(operation);
+	return c;
+}
+
+void aws_call_arg(struct awsphase_call *c, const char *arg)
+{
+	c->args = xrealloc(c->args, (c->nargs + 1) * sizeof(*c->args));
+	c->args[c->nargs++] = xstrdup(arg);
+}
+
+void aws_call_argf(struct awsphase_call *c, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	aws_call_arg(c, strbuf_str(&sb));
+	strbuf_release(&sb);
+}
+
+void aws_call_accept(struct awsphase_call *c, const char *error_code)
+{
+	c->accept = xrealloc(c->accept, (c->naccept + 1) * sizeof(*c->accept));
+	c->accept[c->naccept++] = xstrdup(error_code);
+}
+
+enum awsphase_call_state aws_call_state(const struct awsphase_call *c)
+{
+	return c->state;
+}
+
+const cJSON *aws_call_json(const struct awsphase_call *c)
+{
+	return c->state == AWSPHASE_CALL_OK ? c->json : NULL;
+}
+
+const char *aws_call_error(const struct awsphase_call *c)
+{
+	return c->err.code;
+}
+
+const char *aws_call_message(const struct awsphase_call *c)
+{
+	return c->err.message;
+}
+
+const struct aws_error *aws_call_error_info(const struct awsphase_call *c)
+{
+	return &c->err;
+}
+
+int aws_call_attempts(const struct awsphase_call *c)
+{
+	return c->attempts;
+}
+
+void aws_call_free(struct awsphase_call *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nargs; i++)
+		free(c->args[i]);
+	for (i = 0; i < c->naccept; i++)
+		free(c->accept[i]);
+	free(c->args);
+	free(c->accept);
+	cJSON_Delete(c->json);
+	free(c->service);
+	free(c->operation);
+	free(c);
+}
+
+/* aws SERVICE OPERATION ARGS... --region R --output json [--profile P]
+ * [--endpoint-url U]; the strings are borrowed from c and cfg. */
+static const char **build_argv(const struct awsphase_call *c)
+{
+	const char **argv = xcalloc(c->nargs + 12, sizeof(*argv));
+	size_t i, n = 0;
+
+	argv[n++] = cfg.aws_path ? cfg.aws_path : "aws";
+	argv[n++] = c->service;
+	argv[n++] = c->operation;
+	for (i = 0; i < c->nargs; i++)
+		argv[n++] = c->args[i];
+	if (cfg.region) {
+		argv[n++] = "--region";
+		argv[n++] = cfg.region;
+	}
+	argv[n++] = "--output";
+	argv[n++] = "json";
+	if (cfg.profile) {
+		argv[n++] = "--profile";
+		argv[n++] = cfg.profile;
+	}
+	if (cfg.endpoint_url) {
+		argv[n++] = "--endpoint-url";
+		argv[n++] = cfg.endpoint_url;
+	}
+	return argv;
+}
+
+static double random01(void)
+{
+	if (!cfg.seeded) {
+		unsigned long seed = (unsigned long)time(NULL) ^ (unsigned long)getpid() ^
+			(unsigned long)run_now_ms();
+
+		cfg.rng[0] = (unsigned short)seed;
+		cfg.rng[1] = (unsigned short)(seed >> 16);
+		cfg.rng[2] = (unsigned short)(seed >> 32 ^ 0x330e);
+		cfg.seeded = 1;
+	}
+	return erand48(cfg.rng);
+}
+
+/* Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(n-1))]. */
+static double backoff(int attempt)
+{
+	double ceiling = BACKOFF_BASE_S;
+
+	while (--attempt > 0 && ceiling < BACKOFF_CAP_S)
+		ceiling *= 2;
+	if (ceiling > BACKOFF_CAP_S)
+		ceiling = BACKOFF_CAP_S;
+	return ceiling * random01();
+}
+
+/* Sleeps until when unless interrupted; returns -1 when interrupted. */
+static int sleep_until(long when)
+{
+	while (!run_interrupted()) {
+		long left = when - run_now_ms();
+		struct timespec ts;
+
+		if (left <= 0)
+			return 0;
+		if (left > 100)
+			left = 100;
+		ts.tv_sec = 0;
+		ts.tv_nsec = left * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+static void set_error(struct awsphase_call *c, enum aws_error_kind kind, const char *hint,
+		      const char *fmt, ...) AWSPHASE_PRINTF(4, 5);
+
+static void set_error(struct awsphase_call *c, enum aws_error_kind kind, const char *hint,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(&c->err, 0, sizeof(c->err));
+	c->err.kind = kind;
+	c->hint = hint;
+	va_start(ap, fmt);
+	vsnprintf(c->err.message, sizeof(c->err.message), fmt, ap);
+	va_end(ap);
+}
+
+/* Exit 0: the JSON; an empty answer is a success without a document. */
+static void parse_output(struct awsphase_call *c, const struct run_cmd *cmd)
+{
+	char excerpt[81];
+	size_t i;
+
+	if (cmd->out[strspn(cmd->out, " \t\r\n")] == '\0')
+		return;
+	c->json = cJSON_ParseWithLength(cmd->out, cmd->out_len);
+	if (c->json)
+		return;
+	for (i = 0; i < sizeof(excerpt) - 1 && i < cmd->out_len; i++)
+		excerpt[i] = (unsigned char)cmd->out[i] < 0x20 ? ' ' : cmd->out[i];
+	while (i > 0 && excerpt[i - 1] == ' ')
+		i--;
+	excerpt[i] = '\0';
+	set_error(c, AWS_ERR_CLI, "is --aws pointing at the aws CLI?",
+		  "aws printed something that is not JSON: %s%s", excerpt,
+		  cmd->out_len > sizeof(excerpt) - 1 ? "…" : "");
+}
+
+static void spawn_error(struct awsphase_call *c, const struct run_cmd *cmd)
+{
+	const char *name = cmd->argv[0];
+
+	if (cmd->spawn_errno == EINTR)
+		set_error(c, AWS_ERR_INTERRUPTED, NULL, "interrupted");
+	else if (cmd->spawn_errno == ENOENT)
+		set_error(c, AWS_ERR_CLI, "install the aws CLI or pass --aws PATH",
+			  "cannot run '%s': %s", name,
+			  strchr(name, '/') ? "no such file" : "not found on PATH");
+	else if (cmd->spawn_errno == EACCES)
+		set_error(c, AWS_ERR_CLI, "chmod +x it, install the aws CLI or pass --aws PATH",
+			  "cannot run '%s': not executable (permission denied)", name);
+	else
+		set_error(c, AWS_ERR_CLI, "install the aws CLI or pass --aws PATH",
+			  "cannot run '%s': %s", name, strerror(cmd->spawn_errno));
+}
+
+static int accepted(const struct awsphase_call *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->naccept && c->err.code[0]; i++)
+		if (strcmp(c->accept[i], c->err.code) == 0)
+			return 1;
+	return 0;
+}
+
+/* What one process came to: done (OK, ACCEPTED, FAILED) or another try. */
+static void settle(struct awsphase_call *c, const struct run_cmd *cmd, const char *const *argv,
+		   long budget_end)
+{
+	long now = run_now_ms();
+
+	memset(&c->err, 0, sizeof(c->err));
+	c->hint = NULL;
+	if (cmd->pid > 0)
+		stats.processes++;
+	if (cmd->spawn_errno)
+		spawn_error(c, cmd);
+	else if (cmd->interrupted && cmd->exit_code != 0)
+		set_error(c, AWS_ERR_INTERRUPTED, NULL, "interrupted");
+	else if (cmd->timed_out)
+		set_error(c, AWS_ERR_TIMEOUT, NULL, "no answer within %.0f s; the aws process was killed",
+			  cfg.timeout_ms / 1000.0);
+	else if (cmd->exit_code == 0)
+		parse_output(c, cmd);
+	else
+		aws_classify(cmd->exit_code, cmd->err, &c->err);
+	if (!c->hint)
+		c->hint = aws_error_hint(&c->err);
+	aws_trace_record(cfg.trace_file, argv, c->mutating, 0, cmd->exit_code, cmd->ms, c->attempts,
+			 &c->err);
+
+	if (c->err.kind == AWS_ERR_NONE) {
+		c->state = AWSPHASE_CALL_OK;
+	} else if (accepted(c)) {
+		c->state = AWSPHASE_CALL_ACCEPTED;
+	} else if (aws_error_retryable(&c->err) && !run_interrupted()) {
+		c->backoff_s = backoff(c->attempts);
+		c->next_ms = now + (long)(c->backoff_s * 1000.0);
+		if (c->next_ms > budget_end) {
+			c->state = AWSPHASE_CALL_FAILED;
+			return;
+		}
+		stats.retries++;
+		log_msg(AWSPHASE_LOG_VERBOSE, "aws %s %s: %s; retry %d in %.1f s", c->service,
+			c->operation, aws_error_name(&c->err), c->attempts + 1, c->backoff_s);
+	} else {
+		c->state = AWSPHASE_CALL_FAILED;
+	}
+}
+
+static int exit_class(const struct awsphase_call *c)
+{
+	if (c->state != AWSPHASE_CALL_FAILED)
+		return 0;
+	switch (c->err.kind) {
+	case AWS_ERR_THROTTLED:
+	case AWS_ERR_SERVER:
+	case AWS_ERR_CONNECTION:
+	case AWS_ERR_TIMEOUT:
+		return AWSPHASE_EXIT_TIMEOUT;
+	case AWS_ERR_CLI:
+		return AWSPHASE_EXIT_NOAWS;
+	case AWS_ERR_INTERRUPTED:
+		return AWSPHASE_EXIT_INTERRUPTED;
+	default:
+		return AWSPHASE_EXIT_AWS;
+	}
+}
+
+/* One line: awsphase: aws ecs describe-services: CODE: message; what to do */
+static void report_failure(const struct awsphase_call *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (c->err.kind == AWS_ERR_INTERRUPTED)
+		return; /* main says so once */
+	strbuf_addf(&sb, "aws %s %s: ", c->service, c->operation);
+	if (c->err.code[0])
+		strbuf_addf(&sb, "%s: ", c->err.code);
+	strbuf_addstr(&sb, c->err.message[0] ? c->err.message : "failed");
+	if (c->attempts > 1)
+		strbuf_addf(&sb, " (gave up after %d attempts in %.1f s)", c->attempts,
+			    (run_now_ms() - c->started_ms) / 1000.0);
+	if (c->hint) {
+		if (sb.buf[sb.len - 1] == '.')
+			sb.buf[--sb.len] = '\0'; /* "found.; check" reads badly */
+		strbuf_addf(&sb, "; %s", c->hint);
+	}
+	error("%s", strbuf_str(&sb));
+	strbuf_release(&sb);
+}
+
+static void reset(struct awsphase_call *c, long now)
+{
+	cJSON_Delete(c->json);
+	c->json = NULL;
+	memset(&c->err, 0, sizeof(c->err));
+	c->hint = NULL;
+	c->attempts = 0;
+	c->state = AWSPHASE_CALL_PENDING;
+	c->mutating = aws_is_mutating(c->operation);
+	c->next_ms = c->started_ms = now;
+	c->backoff_s = 0;
+}
+
+/* Starts every call that is due; returns how many ran, 0 when the ones left
+ * are waiting out a backoff, -1 when none is left. */
+static int round_of(struct awsphase_call *const *calls, const char ***argvs, size_t n,
+		    long budget_end)
+{
+	struct run_cmd *cmds = xcalloc(n, sizeof(*cmds));
+	size_t *idx = xcalloc(n, sizeof(*idx));
+	long now = run_now_ms(), earliest = LONG_MAX;
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct awsphase_call *c = calls[i];
+
+		if (c->state != AWSPHASE_CALL_PENDING)
+			continue;
+		if (c->next_ms > now) {
+			if (c->next_ms < earliest)
+				earliest = c->next_ms;
+			continue;
+		}
+		if (c->attempts)
+			aws_trace_retry(cfg.trace, c->attempts + 1, &c->err, c->backoff_s);
+		aws_trace_cmdline(cfg.trace, "+ ", argvs[i]);
+		cmds[k].argv = argvs[i];
+		cmds[k].env = child_env;
+		cmds[k].timeout_ms = cfg.timeout_ms;
+		idx[k++] = i;
+	}
+	if (k) {
+		run_cmds(cmds, k, (size_t)cfg.jobs);
+		for (i = 0; i < k; i++) {
+			struct awsphase_call *c = calls[idx[i]];
+
+			c->attempts++;
+			settle(c, &cmds[i], argvs[idx[i]], budget_end);
+			run_cmd_release(&cmds[i]);
+		}
+	} else if (earliest != LONG_MAX && sleep_until(earliest) < 0) {
+		for (i = 0; i < n; i++)
+			if (calls[i]->state == AWSPHASE_CALL_PENDING) {
+				set_error(calls[i], AWS_ERR_INTERRUPTED, NULL, "interrupted");
+				calls[i]->state = AWSPHASE_CALL_FAILED;
+			}
+	}
+	free(cmds);
+	free(idx);
+	return k ? (int)k : earliest == LONG_MAX ? -1 : 0;
+}
+
+int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
+{
+	const char ***argvs = xcalloc(n ? n : 1, sizeof(*argvs));
+	long now = run_now_ms(), budget_end = now + (long)(cfg.budget_s * 1000.0);
+	int rc = 0;
+	size_t i;
+
+	if (cfg.budget_s <= 0)
+		budget_end = now + 120000;
+	if (!cfg.timeout_ms)
+		cfg.timeout_ms = 120000;
+	if (cfg.jobs < 1)
+		cfg.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN) > 0 ? (int)sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	for (i = 0; i < n; i++) {
+		struct awsphase_call *c = calls[i];
+
+		reset(c, now);
+		argvs[i] = build_argv(c);
+		stats.calls++;
+		if (c->mutating && cfg.dry_run) {
+			c->state = AWSPHASE_CALL_DRY_RUN;
+			aws_trace_cmdline(stdout, "would run: ", argvs[i]);
+			aws_trace_record(cfg.trace_file, argvs[i], 1, 1, -1, 0, 0, &c->err);
+		} else if (c->mutating) {
+			stats.mutating++;
+		}
+	}
+	while (round_of(calls, argvs, n, budget_end) >= 0)
+		;
+	for (i = 0; i < n; i++) {
+		int class = exit_class(calls[i]);
+
+		if (class) {
+			stats.failures++;
+			report_failure(calls[i]);
+		}
+		if (class && !rc)
+			rc = class;
+		free(argvs[i]);
+	}
+	free(argvs);
+	return rc;
+}
+
+int aws_call_run(struct awsphase_call *c)
+{
+	return aws_call_run_all(&c, 1);
+}
+
+int aws_vsimple(cJSON **out, const char *service, const char *operation, va_list ap)
+{
+	struct awsphase_call *c = aws_call_new(service, operation);
+	const char *arg;
+	int rc;
+
+	while ((arg = va_arg(ap, const char *)))
+		aws_call_arg(c, arg);
+	rc = aws_call_run(c);
+	if (out) {
+		*out = c->state == AWSPHASE_CALL_OK ? c->json : NULL;
+		if (*out)
+			c->json = NULL;
+	}
+	aws_call_free(c);
+	return rc;
+}

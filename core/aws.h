@@ -47,6 +47,12 @@ struct aws_error {
  * 255, v2 254 on AWS errors; 252 usage; 253 config).  Pure function: no I/O. */
 void aws_classify(int exit_code, const char *err_text, struct aws_error *out);
 int aws_error_retryable(const struct aws_error *e);
+/* The AWS code, else a name for the kind of failure ("ConnectionError",
+ * "Timeout", "CliError", ...); NULL when there was none.  The trace file's
+ * "error". */
+const char *aws_error_name(const struct aws_error *e);
+/* What the user can do about it, for the end of an error line; may be NULL. */
+const char *aws_error_hint(const struct aws_error *e);
 
 /* 1 when the operation (CLI spelling, "create-service") changes anything. */
 int aws_is_mutating(const char *operation);

@@ -1,0 +1,19 @@
+/* What awsphase prints about aws processes: --trace lines, --dry-run's
+ * "would run:", --trace-file records.  Private to core/aws*.c. */
+#ifndef AWSPHASE_AWS_TRACE_H
+#define AWSPHASE_AWS_TRACE_H
+
+#include <stdio.h>
+#include "aws.h"
+
+/* prefix and the command line as a shell takes it back: each argument
+ * redacted, then quoted where needed.  Nothing when fp is NULL. */
+void aws_trace_cmdline(FILE *fp, const char *prefix, const char *const *argv);
+/* "# retry 2 after ThrottlingException (backoff 0.8 s)" */
+void aws_trace_retry(FILE *fp, int attempt, const struct aws_error *last, double backoff_s);
+/* One JSON object per line, flushed: {"argv":[argv[1]...], "mutating",
+ * "dry_run", "exit", "ms", "attempt", "error": aws_error_name or null}. */
+void aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_run,
+		      int exit_code, long ms, int attempt, const struct aws_error *e);
+
+#endif
