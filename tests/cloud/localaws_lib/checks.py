@@ -7,6 +7,8 @@ import ipaddress
 import json
 import re
 
+from moto.ec2.exceptions import InvalidSubnetIdError
+
 from . import ACCOUNT, REGION
 from .backends import backend, ec2, iam, logs
 
@@ -62,12 +64,11 @@ def default_route_kind(subnet):
 
 
 def vpc_endpoint_services(vpc_id):
-    names = set()
-    for ep in getattr(ec2(), "vpc_end_points", {}).values():
-        if ep.vpc_id == vpc_id and getattr(ep, "state", "available") in ("available", None):
-            names.add(ep.service_name.rsplit(".", 1)[-1] if ep.service_name.endswith(".s3")
-                      else ep.service_name.split(f"com.amazonaws.{REGION}.", 1)[-1])
-    return names
+    """Short names ("ecr.dkr", "s3", "logs", ...) of the VPC's available endpoints."""
+    prefix = f"com.amazonaws.{REGION}."
+    return {ep.service_name[len(prefix):] if ep.service_name.startswith(prefix) else ep.service_name
+            for ep in ec2().vpc_end_points.values()
+            if ep.vpc_id == vpc_id and ep.state == "available"}
 
 
 def rule_ports_cover(rule, port):
@@ -109,7 +110,7 @@ def network_failure(subnet_id, assign_public_ip, sg_ids, uses_awslogs):
     """The ResourceInitializationError a task in this subnet would stop with, or None."""
     try:
         subnet = ec2().get_subnet(subnet_id)
-    except Exception:
+    except InvalidSubnetIdError:
         return NETWORK_TIMEOUT
     kind = default_route_kind(subnet)
     if kind == "igw":

@@ -122,6 +122,8 @@ def snapshot_resources():
         "clusters": sum(1 for c in ecs().clusters.values() if c.status == "ACTIVE"),
         "cluster_names": sorted(c.name for c in ecs().clusters.values() if c.status == "ACTIVE"),
         "network_interfaces": len(ec2().enis),
+        "task_network_interfaces": sum(1 for e in ec2().enis.values()
+                                       if str(e.description).startswith("arn:aws:ecs:")),
     }
 
 

@@ -17,7 +17,8 @@ DEFAULT_DEPLOYMENT_CONFIGURATION = {
     "minimumHealthyPercent": 100,
     "alarms": {"alarmNames": [], "rollback": False, "enable": False},
 }
-ALIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
+STARTING = ("PROVISIONING", "PENDING", "ACTIVATING")
+ALIVE = STARTING + ("RUNNING",)
 
 
 class ServiceState:
@@ -203,7 +204,6 @@ class Services:
         now = self.sim.now
         tasks = self.tasks_of(service)
         alive = [t for t in tasks if t.desired_status == "RUNNING"]
-        primary = service.deployments[0]
         draining = service.status == "DRAINING"
         desired = 0 if draining else service.desired_count
 
@@ -220,7 +220,7 @@ class Services:
                 self.stop_many(service, [task], f"Task failed ELB health checks in "
                                                 f"(target-group {bad[0]})", failed=True)
         alive = [t for t in alive if t.desired_status == "RUNNING"]
-        primary = service.deployments[0]
+        primary = service.deployments[0]  # after a rollback, the new one
         mine = [t for t in alive if t._sim.deployment_id == primary["id"]]
         old = [t for t in alive if t._sim.deployment_id != primary["id"]]
         scaling = f"Scaling activity initiated by (deployment {primary['id']})"
@@ -258,7 +258,7 @@ class Services:
             if all(t.last_status == "STOPPED" for t in tasks):
                 service.status = "INACTIVE"
             return
-        live_old = [d for d in service.deployments[1:]]
+        live_old = service.deployments[1:]
         mine_healthy = [t for t in mine if self.is_healthy(t)]
         if primary["rolloutState"] == "IN_PROGRESS" and not live_old and \
                 len(mine_healthy) >= desired and len(mine) == desired:
@@ -315,7 +315,7 @@ class Services:
             dep_tasks = [t for t in tasks if t._sim.deployment_id == dep["id"]]
             running = sum(1 for t in dep_tasks if t.last_status == "RUNNING"
                           and t.desired_status == "RUNNING")
-            pending = sum(1 for t in dep_tasks if t.last_status in ALIVE[:3]
+            pending = sum(1 for t in dep_tasks if t.last_status in STARTING
                           and t.desired_status == "RUNNING")
             if i > 0:
                 dep["desiredCount"] = sum(1 for t in dep_tasks if t.desired_status == "RUNNING")
@@ -337,7 +337,7 @@ class Services:
         for cluster in backend.clusters.values():
             tasks = backend.tasks.get(cluster.name, {}).values()
             cluster.running_tasks_count = sum(1 for t in tasks if t.last_status == "RUNNING")
-            cluster.pending_tasks_count = sum(1 for t in tasks if t.last_status in ALIVE[:3])
+            cluster.pending_tasks_count = sum(1 for t in tasks if t.last_status in STARTING)
             cluster.active_services_count = sum(
                 1 for s in backend.services.values()
                 if s.cluster_name == cluster.name and s.status == "ACTIVE")

@@ -38,7 +38,6 @@ class TaskState:
         self.running_since = None     # sim time it became RUNNING
         self.targets = []             # [(tg_arn, ip, port)] registered while RUNNING
         self.failed = False           # counts against the deployment (circuit breaker)
-        self.unhealthy_reported = set()
 
 
 def short_id(task):
@@ -52,14 +51,16 @@ class Tasks:
     # ---- creation ---------------------------------------------------------------------
 
     def free_ip(self, subnet):
+        """A free address of the subnet; AWS reserves the first four and the last."""
         net = ipaddress.ip_network(subnet.cidr_block)
         used = {e.private_ip_address for e in ec2().enis.values() if e.subnet.id == subnet.id}
-        hosts = list(net.hosts())[3:-1]  # AWS reserves .1-.3 and the last address
+        first, last = 4, net.num_addresses - 2
         for _ in range(64):
-            ip = str(hosts[self.sim.rng.randrange(len(hosts))])
+            ip = str(net.network_address + self.sim.rng.randint(first, last))
             if ip not in used:
                 return ip
-        return next((str(h) for h in hosts if str(h) not in used), None)
+        return next((str(net.network_address + i) for i in range(first, last + 1)
+                     if str(net.network_address + i) not in used), None)
 
     def start(self, service, deployment, subnet_id):
         """Create one task of the deployment in the subnet; raises if it cannot be placed."""
@@ -214,17 +215,15 @@ class Tasks:
             del self.sim.tasks_by_ip[ip]
         st.until = float("inf")
 
-    def _after_running(self, task, st):
-        st.until = float("inf")
-
     def _to(self, task, status, seconds):
         task.status = status
         task._sim.until = self.sim.now + seconds
 
     def request_stop(self, task, reason, stop_code="ServiceSchedulerInitiated"):
-        """Ask a task to stop; returns True if it was running and now drains."""
+        """Ask a task to stop. A RUNNING one deregisters its targets and drains; one still
+        starting goes on to DEPROVISIONING when its current phase ends."""
         if task.desired_status == "STOPPED":
-            return False
+            return
         st = task._sim
         task.desired_status = "STOPPED"
         task.stopped_reason = reason
@@ -236,10 +235,6 @@ class Tasks:
                 self._to(task, "DEACTIVATING", self.sim.config["drain_s"])
             else:
                 self._to(task, "STOPPING", self.sim.config["stop_s"])
-            return True
-        if task.last_status in ("PROVISIONING", "PENDING") and self.sim.now >= st.until:
-            self._to(task, "DEPROVISIONING", self.sim.config["stop_s"])
-        return False
 
     # ---- load balancer targets and logs ---------------------------------------------
 
