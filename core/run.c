@@ -36,6 +36,7 @@ struct slot {
 	struct strbuf out, err;
 	long kill_ms;       /* when TERM (then KILL) was sent */
 	long exited_ms;     /* when the child was reaped, 0 before */
+	long closed_ms;     /* when both output pipes reached EOF */
 	int status;
 	int active;
 };
@@ -344,10 +345,12 @@ static long tend(struct run_cmd *cmd, struct slot *s, long now)
 			finish(cmd, s);
 	}
 	if (cmd->fd_out < 0 && cmd->fd_err < 0 && s->active) {
+		if (!s->closed_ms)
+			s->closed_ms = now;
 		if (reap(cmd, s))
 			finish(cmd, s);
-		else if (wait > 10)
-			wait = 10; /* pipes closed: exit is near */
+		else if (wait > 10) /* pipes closed: exit is near */
+			wait = now - s->closed_ms < 20 ? 1 : 10;
 	}
 	return wait;
 }
