@@ -10,8 +10,6 @@ target health comes from the simulator. EC2: a security group still used by an E
 balancer or another group's rule cannot be deleted (DependencyViolation).
 """
 
-import copy
-
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.ecs.responses import EC2ContainerServiceResponse
@@ -218,10 +216,11 @@ def _patch_elbv2():
     def create_load_balancer(self, name, security_groups, subnet_ids, subnet_mappings=None,
                              scheme="internet-facing", loadbalancer_type=None,
                              ip_address_type="ipv4", tags=None):
+        wanted_subnets = sorted(subnet_ids or [m["SubnetId"] for m in subnet_mappings or []])
         for lb in self.load_balancers.values():
             if lb.name != name:
                 continue
-            same = (sorted(s.id for s in lb.subnets) == sorted(subnet_ids or [])
+            same = (sorted(s.id for s in lb.subnets) == wanted_subnets
                     and sorted(lb.security_groups or []) == sorted(security_groups or [])
                     and lb.scheme == (scheme or "internet-facing")
                     and getattr(lb, "_sim_deleting_at", None) is None)
@@ -266,7 +265,7 @@ def _patch_elbv2():
                     return listener
                 raise DuplicateListenerError()
         return orig_create_listener(self, load_balancer_arn, protocol, port, ssl_policy,
-                                    certificate, copy.deepcopy(actions), alpn_policy, tags)
+                                    certificate, actions, alpn_policy, tags)
 
     def describe_target_health(self, target_group_arn, targets):
         tg = self.target_groups.get(target_group_arn)
