@@ -3,7 +3,8 @@
 ECS: create-service is not idempotent on an ACTIVE service and validates its load balancers;
 grace period and deployment configuration are kept; update-service starts deployments where
 ECS would; delete-service drains; list-tasks honours --service-name and defaults to RUNNING;
-describe-tasks does not age tasks and reports MISSING ones; list-services leaves INACTIVE
+describe-tasks does not age tasks and reports MISSING ones; port mappings get AWS's defaults
+(protocol tcp, hostPort = containerPort under awsvpc); list-services leaves INACTIVE
 services out; a cluster with services or tasks cannot be deleted. ELBv2: load balancers provision
 and take time to delete, creates are idempotent on identical settings (Duplicate* otherwise),
 target health comes from the simulator. EC2: a security group still used by an ENI, a load
@@ -78,6 +79,7 @@ def _patch_ecs():
     orig_list_tasks = EC2ContainerServiceBackend.list_tasks
     orig_delete_cluster = EC2ContainerServiceBackend.delete_cluster
     orig_list_services = EC2ContainerServiceBackend.list_services
+    orig_register = EC2ContainerServiceBackend.register_task_definition
 
     def create_service(self):
         backend = self.ecs_backend
@@ -182,7 +184,17 @@ def _patch_ecs():
         return [arn for arn in orig_list_services(self, cluster_str, scheduling_strategy,
                                                   launch_type) if arn not in inactive]
 
+    def register_task_definition(self, *args, **kwargs):
+        task_def = orig_register(self, *args, **kwargs)
+        for cdef in task_def.container_definitions:
+            for mapping in cdef.get("portMappings") or []:
+                mapping.setdefault("protocol", "tcp")
+                if task_def.network_mode == "awsvpc" and "containerPort" in mapping:
+                    mapping.setdefault("hostPort", mapping["containerPort"])
+        return task_def
+
     EC2ContainerServiceResponse.create_service = create_service
+    EC2ContainerServiceBackend.register_task_definition = register_task_definition
     EC2ContainerServiceBackend.list_services = list_services
     EC2ContainerServiceBackend.delete_cluster = delete_cluster
     EC2ContainerServiceResponse.describe_tasks = describe_tasks
