@@ -38,7 +38,7 @@ struct awsphase_call {
 static struct {
 	char *aws_path, *region, *profile, *endpoint_url;
 	int dry_run;
-	FILE *trace, *trace_file;
+	FILE *trace, *trace_file, *dry_run_out;
 	double budget_s;
 	int timeout_ms, jobs;
 	unsigned short rng[3];
@@ -75,6 +75,7 @@ void aws_configure(const struct aws_options *opts)
 	cfg.dry_run = opts->dry_run;
 	cfg.trace = opts->trace;
 	cfg.trace_file = opts->trace_file;
+	cfg.dry_run_out = opts->dry_run_out ? opts->dry_run_out : stdout;
 	cfg.budget_s = opts->retry_budget_s > 0 ? opts->retry_budget_s : 120;
 	cfg.timeout_ms = opts->call_timeout_ms > 0 ? opts->call_timeout_ms : 120000;
 	cfg.jobs = opts->jobs > 0 ? opts->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -485,7 +486,7 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 		stats.calls++;
 		if (c->mutating && cfg.dry_run) {
 			c->state = AWSPHASE_CALL_DRY_RUN;
-			aws_trace_cmdline(stdout, "would run: ", argvs[i]);
+			aws_trace_cmdline(cfg.dry_run_out, "would run: ", argvs[i]);
 			aws_trace_record(cfg.trace_file, argvs[i], 1, 1, -1, 0, 0, &c->err);
 		} else if (c->mutating) {
 			stats.mutating++;

@@ -15,6 +15,7 @@ struct aws_options {
 	int dry_run;
 	FILE *trace;              /* "+ aws ..." lines, or NULL */
 	FILE *trace_file;         /* one JSON object per aws process, or NULL */
+	FILE *dry_run_out;        /* "would run: aws ..." lines; NULL: stdout */
 	double retry_budget_s;    /* 0: 120 */
 	int call_timeout_ms;      /* one process; 0: 120000 */
 	int jobs;                 /* concurrent calls; 0: number of cores */

@@ -1,4 +1,514 @@
-int main(void)
+/* awsphase: deploy and operate phases of an AWS stack through the aws CLI.
+ *
+ *   awsphase [global options] PHASE ACTION [action options]
+ *   awsphase list | help [PHASE [ACTION]] | --version
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <popt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aws.h"
+#include "envfile.h"
+#include "host.h"
+#include "http.h"
+#include "log.h"
+#include "module.h"
+#include "pattern.h"
+#include "redact.h"
+#include "report.h"
+#include "run.h"
+#include "strbuf.h"
+
+#define DEFAULT_ENV_FILE "./aws-resources.env"
+
+static struct {
+	char *env_file, *region, *profile, *endpoint, *aws, *trace_file, *output;
+	int dry_run, trace, no_color, quiet, verbose, version, help;
+	double timeout;
+	int jobs;
+} o;
+
+enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP };
+
+static struct poptOption global_options[] = {
+	{ "env-file", 'e', POPT_ARG_STRING, &o.env_file, 0,
+	  "the env file to read and update (default ./aws-resources.env)", "PATH" },
+	{ "region", 0, POPT_ARG_STRING, &o.region, 0,
+	  "AWS region (default: AWS_REGION in the env file, then the environment)", "REGION" },
+	{ "profile", 0, POPT_ARG_STRING, &o.profile, 0, "aws CLI profile to use", "NAME" },
+	{ "endpoint-url", 0, POPT_ARG_STRING, &o.endpoint, 0,
+	  "endpoint passed to every aws call (also AWSPHASE_ENDPOINT_URL, then AWS_ENDPOINT_URL)", "URL" },
+	{ "aws", 0, POPT_ARG_STRING, &o.aws, 0, "the aws CLI to run (default: aws on PATH)", "PATH" },
+	{ "dry-run", 'n', POPT_ARG_NONE, &o.dry_run, 0,
+	  "run read-only calls; print mutating calls as 'would run: aws ...' instead", NULL },
+	{ "trace", 'x', POPT_ARG_NONE, &o.trace, 0,
+	  "print every aws call on stderr as a copy-pasteable command line", NULL },
+	{ "trace-file", 0, POPT_ARG_STRING, &o.trace_file, 0,
+	  "append one JSON object per aws process to PATH", "PATH" },
+	{ "output", 'o', POPT_ARG_STRING, &o.output, 0, "text (default) or json", "FORMAT" },
+	{ "no-color", 0, POPT_ARG_NONE, &o.no_color, 0, "no colors (also NO_COLOR)", NULL },
+	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, "errors and results only", NULL },
+	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, "more detail; twice for debug", NULL },
+	{ "timeout", 't', POPT_ARG_DOUBLE, &o.timeout, 0,
+	  "give up waiting after SECONDS (default 900)", "SECONDS" },
+	{ "jobs", 'j', POPT_ARG_INT, &o.jobs, 0,
+	  "aws calls run at once (default: number of cores)", "N" },
+	{ "version", 'V', POPT_ARG_NONE, &o.version, 0, "print the version and exit", NULL },
+	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show help (also after PHASE or ACTION)", NULL },
+	POPT_TABLEEND
+};
+
+static const char exit_codes_help[] =
+	"Exit codes:\n"
+	"  0  success\n"
+	"  1  checks failed or the deployment did not converge\n"
+	"  2  usage or bad input (arguments, env file)\n"
+	"  3  AWS refused (API error, permissions, credentials)\n"
+	"  4  timed out (wait deadline or retry budget)\n"
+	"  5  aws CLI missing or unusable\n"
+	"  130/143  interrupted by SIGINT/SIGTERM\n";
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
 {
+	got_signal = sig;
+	run_interrupt();
+}
+
+static int bad_usage(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(AWSPHASE_LOG_ERROR, fmt, ap);
+	va_end(ap);
+	return AWSPHASE_EXIT_USAGE;
+}
+
+/* popt's option help without its own "Usage:" line, which we write. */
+static void print_options(poptContext pc)
+{
+	char *text = NULL, *body;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	poptPrintHelp(pc, f, 0);
+	fclose(f);
+	body = strncmp(text, "Usage:", 6) == 0 && strchr(text, '\n') ? strchr(text, '\n') + 1 : text;
+	fputs(body, stdout);
+	free(text);
+}
+
+static void print_global_help(void)
+{
+	poptContext pc = poptGetContext("awsphase", 0, NULL, global_options, 0);
+	size_t i;
+
+	printf("Usage: awsphase [OPTION...] PHASE ACTION [ACTION OPTION...]\n"
+	       "       awsphase list | help [PHASE [ACTION]] | --version\n\n"
+	       "Deploys and operates the phases of a stack on AWS through the installed aws CLI,\n"
+	       "as the phase runbooks do, idempotently: a second run changes nothing.\n"
+	       "Run it in the folder holding aws-resources.env.\n\n");
+	print_options(pc);
+	poptFreeContext(pc);
+	printf("\nPhases:\n");
+	for (i = 0; i < module_count(); i++) {
+		const struct loaded_module *lm = module_at(i);
+
+		printf("  %-8s %s%s%s%s\n", lm->m.name, lm->m.title ? lm->m.title : "",
+		       lm->m.aliases ? " (alias: " : "", lm->m.aliases ? lm->m.aliases : "",
+		       lm->m.aliases ? ")" : "");
+	}
+	if (!module_count())
+		printf("  (none found in %s; set AWSPHASE_MODULE_PATH)\n", module_search_path());
+	printf("\nExamples:\n"
+	       "  awsphase 4b deploy               deploy phase 4B (aws-phase4b-ecs-alb.sh)\n"
+	       "  awsphase --dry-run 4b deploy     show what deploy would change\n"
+	       "  awsphase 4b validate             the runbook's checks\n"
+	       "  awsphase --trace 4b status       show the aws commands as they run\n\n"
+	       "Environment: AWSPHASE_MODULE_PATH (extra module directories), AWSPHASE_ENDPOINT_URL,\n"
+	       "NO_COLOR, and everything the aws CLI reads (AWS_PROFILE, AWS_REGION, ...).\n\n%s",
+	       exit_codes_help);
+}
+
+static void print_phase_help(const struct loaded_module *lm)
+{
+	const struct awsphase_action *a;
+	const struct awsphase_envvar *v;
+
+	printf("Usage: awsphase [OPTION...] %s ACTION [ACTION OPTION...]\n\n%s\n\nActions:\n",
+	       lm->m.name, lm->m.title ? lm->m.title : lm->m.name);
+	for (a = lm->m.actions; a->name; a++)
+		printf("  %-10s %s\n", a->name, a->summary ? a->summary : "");
+	if (lm->m.env) {
+		printf("\nKeys of aws-resources.env (* required, > written back):\n");
+		for (v = lm->m.env; v->key; v++)
+			printf("  %c %-18s %s%s%s%s\n",
+			       v->flags & AWSPHASE_ENV_REQUIRED ? '*' : v->flags & AWSPHASE_ENV_WRITTEN ? '>' : ' ',
+			       v->key, v->help ? v->help : "", v->def ? " (default " : "",
+			       v->def ? v->def : "", v->def ? ")" : "");
+	}
+	printf("\nawsphase %s ACTION --help shows an action's options.\n", lm->m.name);
+}
+
+static void print_action_help(const struct loaded_module *lm, const struct awsphase_action *a,
+			      poptContext pc)
+{
+	printf("%s %s: %s\n\nUsage: awsphase [OPTION...] %s %s %s\n", lm->m.name, a->name,
+	       a->summary ? a->summary : "", lm->m.name, a->name, a->usage ? a->usage : "");
+	if (a->help)
+		printf("\n%s\n", a->help);
+	printf("\n");
+	print_options(pc);
+	printf("\n%s", exit_codes_help);
+}
+
+static int list_modules(void)
+{
+	size_t i;
+
+	if (o.output && strcmp(o.output, "json") == 0) {
+		cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "modules");
+		char *text;
+
+		for (i = 0; i < module_count(); i++) {
+			const struct loaded_module *lm = module_at(i);
+			const struct awsphase_action *a;
+			cJSON *m = cJSON_CreateObject(), *acts;
+
+			cJSON_AddStringToObject(m, "name", lm->m.name);
+			cJSON_AddStringToObject(m, "aliases", lm->m.aliases ? lm->m.aliases : "");
+			cJSON_AddStringToObject(m, "title", lm->m.title ? lm->m.title : "");
+			cJSON_AddStringToObject(m, "path", lm->path);
+			acts = cJSON_AddArrayToObject(m, "actions");
+			for (a = lm->m.actions; a->name; a++) {
+				cJSON *ac = cJSON_CreateObject();
+
+				cJSON_AddStringToObject(ac, "name", a->name);
+				cJSON_AddStringToObject(ac, "summary", a->summary ? a->summary : "");
+				cJSON_AddItemToArray(acts, ac);
+			}
+			cJSON_AddItemToArray(arr, m);
+		}
+		text = cJSON_Print(doc);
+		puts(text);
+		free(text);
+		cJSON_Delete(doc);
+		return 0;
+	}
+	if (!module_count()) {
+		printf("No phase modules found in %s; set AWSPHASE_MODULE_PATH to a folder of modules.\n",
+		       module_search_path());
+		return 0;
+	}
+	for (i = 0; i < module_count(); i++) {
+		const struct loaded_module *lm = module_at(i);
+		const struct awsphase_action *a;
+
+		printf("%s%s%s%s  %s\n", lm->m.name, lm->m.aliases && *lm->m.aliases ? " (" : "",
+		       lm->m.aliases ? lm->m.aliases : "", lm->m.aliases && *lm->m.aliases ? ")" : "",
+		       lm->m.title ? lm->m.title : "");
+		if (log_verbosity() > 0)
+			printf("  from %s\n", lm->path);
+		for (a = lm->m.actions; a->name; a++)
+			printf("  %-10s %s\n", a->name, a->summary ? a->summary : "");
+	}
 	return 0;
+}
+
+/* Parses the action's own options (and global ones given after it).
+ * Returns -1 to go on (argv_out set), else an exit code. */
+static int parse_action(const struct loaded_module *lm, const struct awsphase_action *a,
+			int argc, const char **argv, poptContext *pc_out, int *argc_out,
+			const char ***argv_out)
+{
+	struct poptOption table[] = {
+		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)a->options, 0, "Action options:", NULL },
+		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, global_options, 0, "Global options:", NULL },
+		POPT_TABLEEND
+	};
+	static struct poptOption *heap;
+	poptContext pc;
+	const char **rest;
+	int rc, n = 0;
+
+	if (!a->options)
+		table[0] = table[1], memset(&table[1], 0, sizeof(table[1]));
+	free(heap);
+	heap = xmalloc(sizeof(table));
+	memcpy(heap, table, sizeof(table));
+	pc = poptGetContext(a->name, argc, argv, heap, 0);
+	*pc_out = pc;
+	while ((rc = poptGetNextOpt(pc)) > 0) {
+		if (rc == OPT_VERBOSE)
+			o.verbose++;
+		else if (rc == OPT_QUIET)
+			o.quiet = 1;
+		else if (rc == OPT_HELP)
+			o.help = 1;
+	}
+	if (rc < -1)
+		return bad_usage("%s %s: %s: %s; see awsphase %s %s --help", lm->m.name, a->name,
+				 poptBadOption(pc, 0), poptStrerror(rc), lm->m.name, a->name);
+	if (o.help) {
+		print_action_help(lm, a, pc);
+		return 0;
+	}
+	rest = poptGetArgs(pc);
+	while (rest && rest[n])
+		n++;
+	*argc_out = n + 1;
+	*argv_out = xcalloc((size_t)n + 2, sizeof(char *));
+	(*argv_out)[0] = a->name;
+	memcpy(*argv_out + 1, rest, (size_t)n * sizeof(char *));
+	return -1;
+}
+
+static int check_settings(void)
+{
+	if (o.output && strcmp(o.output, "text") != 0 && strcmp(o.output, "json") != 0)
+		return bad_usage("--output %s: unknown format; use text or json", o.output);
+	if (o.timeout < 0 || o.timeout > 86400)
+		return bad_usage("--timeout %g: out of range; give seconds from 1 to 86400", o.timeout);
+	if (o.jobs < 0 || o.jobs > 64)
+		return bad_usage("--jobs %d: out of range; give 1 to 64", o.jobs);
+	if (o.endpoint && pattern_full_match("https?://[^\\s]+", o.endpoint) != 1)
+		return bad_usage("--endpoint-url %s: not an http(s) URL; give e.g. http://127.0.0.1:5000",
+				 o.endpoint);
+	if (o.region && pattern_full_match("[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]", o.region) != 1)
+		return bad_usage("--region %s: not a region name; give e.g. us-east-2", o.region);
+	return 0;
+}
+
+static const char *pick_region(struct envfile *ef)
+{
+	const char *r = o.region;
+
+	if (!r && ef)
+		r = envfile_get(ef, "AWS_REGION");
+	if (!r || !*r)
+		r = getenv("AWS_REGION");
+	if (!r || !*r)
+		r = getenv("AWS_DEFAULT_REGION");
+	return r && *r ? r : NULL;
+}
+
+static const char *pick_endpoint(void)
+{
+	const char *e = o.endpoint;
+
+	if (!e || !*e)
+		e = getenv("AWSPHASE_ENDPOINT_URL");
+	if (!e || !*e)
+		e = getenv("AWS_ENDPOINT_URL");
+	return e && *e ? e : NULL;
+}
+
+/* -vv: what this run cost awsphase itself, apart from its aws children
+ * (the benchmarks read this line). */
+static void log_stats(void)
+{
+	struct aws_stats st;
+	struct rusage self;
+
+	if (log_verbosity() < 2 || getrusage(RUSAGE_SELF, &self) < 0)
+		return;
+	aws_get_stats(&st);
+	log_msg(AWSPHASE_LOG_DEBUG, "stats: aws_calls=%u processes=%u mutating=%u retries=%u "
+		"self_cpu_ms=%.1f peak_rss_kib=%ld", st.calls, st.processes, st.mutating, st.retries,
+		(double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000.0 +
+			(double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1000.0,
+		self.ru_maxrss);
+}
+
+static int run_action(const struct loaded_module *lm, const struct awsphase_action *a,
+		      int argc, const char **argv)
+{
+	struct awsphase_settings settings = { 0 };
+	struct aws_options ao = { 0 };
+	struct strbuf command = STRBUF_INIT;
+	const struct awsphase_host *host;
+	struct envfile *ef;
+	FILE *trace_file = NULL;
+	const char *endpoint = pick_endpoint();
+	int rc;
+
+	if (endpoint && pattern_full_match("https?://[^\\s]+", endpoint) != 1)
+		return bad_usage("endpoint %s: not an http(s) URL; fix AWSPHASE_ENDPOINT_URL or --endpoint-url",
+				 endpoint);
+	settings.env_file = o.env_file ? o.env_file : DEFAULT_ENV_FILE;
+	ef = envfile_load(settings.env_file, 0);
+	if (!ef)
+		return AWSPHASE_EXIT_USAGE;
+	if (lm->m.env && envfile_validate(ef, lm->m.env) > 0) {
+		envfile_free(ef);
+		return bad_usage("%s: fix the values above, then run again", settings.env_file);
+	}
+	settings.region = pick_region(ef);
+	if (!settings.region) {
+		envfile_free(ef);
+		return bad_usage("no AWS region: set AWS_REGION in %s or pass --region", settings.env_file);
+	}
+	if (o.trace_file) {
+		int fd = open(o.trace_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0 || !(trace_file = fdopen(fd, "a"))) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			envfile_free(ef);
+			return bad_usage("--trace-file %s: %s; give a writable path", o.trace_file, strerror(e));
+		}
+	}
+	settings.dry_run = o.dry_run;
+	settings.verbosity = o.quiet ? -1 : o.verbose;
+	settings.json_output = o.output && strcmp(o.output, "json") == 0;
+	settings.tty = isatty(STDOUT_FILENO);
+	settings.color = settings.tty && !o.no_color && !getenv("NO_COLOR");
+	settings.timeout_s = o.timeout > 0 ? o.timeout : 900;
+	settings.jobs = o.jobs > 0 ? o.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (settings.jobs < 1)
+		settings.jobs = 1;
+
+	ao.aws_path = o.aws ? o.aws : "aws";
+	ao.region = settings.region;
+	ao.profile = o.profile;
+	ao.endpoint_url = endpoint;
+	ao.dry_run = o.dry_run;
+	ao.trace = o.trace ? stderr : NULL;
+	ao.trace_file = trace_file;
+	/* under --output json stdout holds only the document */
+	ao.dry_run_out = settings.json_output ? stderr : stdout;
+	ao.retry_budget_s = settings.timeout_s < 120 ? settings.timeout_s : 120;
+	ao.jobs = settings.jobs;
+	aws_configure(&ao);
+
+	strbuf_addf(&command, "%s %s", lm->m.name, a->name);
+	report_begin(strbuf_str(&command), settings.json_output, settings.tty, settings.color,
+		     settings.verbosity < 0);
+	host = host_init(&settings, ef, lm->m.env);
+	rc = lm->m.init ? lm->m.init(host) : 0;
+	if (rc == 0) {
+		rc = a->exec(host, argc, argv);
+		if (lm->m.fini)
+			lm->m.fini();
+	}
+	if (got_signal)
+		rc = 128 + got_signal;
+	log_stats();
+	if (report_finish(rc) < 0 && rc == 0)
+		rc = AWSPHASE_EXIT_FAILED;
+	aws_shutdown();
+	if (trace_file)
+		fclose(trace_file);
+	envfile_free(ef);
+	strbuf_release(&command);
+	return rc;
+}
+
+static int dispatch(int argc, const char **rest)
+{
+	const struct loaded_module *lm;
+	const struct awsphase_action *a;
+	const char **aargv = NULL;
+	poptContext pc = NULL;
+	int aargc = 0, rc;
+
+	if (argc == 0 || strcmp(rest[0], "help") == 0) {
+		if (argc <= 1) {
+			print_global_help();
+			return argc == 0 && !o.help ? AWSPHASE_EXIT_USAGE : 0;
+		}
+		o.help = 1;
+		return dispatch(argc - 1, rest + 1);
+	}
+	if (strcmp(rest[0], "list") == 0)
+		return list_modules();
+	lm = module_find(rest[0]);
+	if (!lm)
+		return bad_usage("%s: unknown phase; 'awsphase list' shows the phases (modules searched in %s)",
+				 rest[0], module_search_path());
+	if (argc == 1) {
+		print_phase_help(lm);
+		return o.help ? 0 : AWSPHASE_EXIT_USAGE;
+	}
+	a = module_find_action(lm, rest[1]);
+	if (!a)
+		return AWSPHASE_EXIT_USAGE;
+	rc = parse_action(lm, a, argc - 1, rest + 1, &pc, &aargc, &aargv);
+	if (rc < 0) {
+		rc = check_settings();
+		if (rc == 0) {
+			log_set_verbosity(o.quiet ? -1 : o.verbose);
+			rc = run_action(lm, a, aargc, aargv);
+		}
+	}
+	free(aargv);
+	poptFreeContext(pc);
+	return rc;
+}
+
+int main(int argc, const char **argv)
+{
+	struct sigaction sa;
+	poptContext pc;
+	const char **rest;
+	int rc, n = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+
+	pc = poptGetContext("awsphase", argc, argv, global_options, POPT_CONTEXT_POSIXMEHARDER);
+	while ((rc = poptGetNextOpt(pc)) > 0) {
+		if (rc == OPT_VERBOSE)
+			o.verbose++;
+		else if (rc == OPT_QUIET)
+			o.quiet = 1;
+		else if (rc == OPT_HELP)
+			o.help = 1;
+	}
+	if (rc < -1) {
+		rc = bad_usage("%s: %s; see awsphase --help", poptBadOption(pc, 0), poptStrerror(rc));
+		poptFreeContext(pc);
+		return rc;
+	}
+	log_set_verbosity(o.quiet ? -1 : o.verbose);
+	log_set_color(isatty(STDERR_FILENO) && !o.no_color && !getenv("NO_COLOR"));
+	if (o.version) {
+		printf("awsphase %s (module API %d)\n", PACKAGE_VERSION, AWSPHASE_API_VERSION);
+		poptFreeContext(pc);
+		return 0;
+	}
+	rest = poptGetArgs(pc);
+	while (rest && rest[n])
+		n++;
+	module_load_all();
+	rc = o.help && n == 0 ? (print_global_help(), 0) : dispatch(n, rest);
+	module_unload_all();
+	poptFreeContext(pc);
+	pattern_free_all();
+	redact_clear();
+	http_cleanup();
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		error("cannot write to standard output: %s", strerror(errno));
+		if (rc == 0)
+			rc = AWSPHASE_EXIT_FAILED;
+	}
+	return rc;
 }

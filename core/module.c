@@ -1,1 +1,252 @@
-/* placeholder: filled in by the core work */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "module.h"
+#include "strbuf.h"
+
+#ifndef AWSPHASE_MODULE_DIR
+#define AWSPHASE_MODULE_DIR "/usr/local/lib/awsphase/modules"
+#endif
+
+static struct loaded_module **modules;
+static size_t nmodules;
+static char *search_path;
+
+static int safe_mode(const char *what, const char *path, const struct stat *st)
+{
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return error("module %s %s: refusing it because it is group- or world-writable; "
+			     "run chmod go-w %s", what, path, path);
+	return 0;
+}
+
+struct loaded_module *module_load(const char *path)
+{
+	typedef const struct awsphase_module *(*entry_fn)(void);
+	const struct awsphase_module *m;
+	struct loaded_module *lm;
+	struct stat st;
+	entry_fn entry;
+	void *handle;
+	void *sym;
+	size_t n;
+
+	if (lstat(path, &st) < 0) {
+		error("module %s: %s; check AWSPHASE_MODULE_PATH", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error("module %s: not a regular file; a module is a shared object (.so)", path);
+		return NULL;
+	}
+	if (safe_mode("file", path, &st) < 0)
+		return NULL;
+	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		error("module %s: cannot load: %s; rebuild it against this awsphase", path, dlerror());
+		return NULL;
+	}
+	dlerror();
+	sym = dlsym(handle, AWSPHASE_MODULE_SYMBOL);
+	if (!sym) {
+		const char *why = dlerror();
+
+		error("module %s: no %s symbol (%s); define the module with AWSPHASE_MODULE()",
+		      path, AWSPHASE_MODULE_SYMBOL, why ? why : "not found");
+		dlclose(handle);
+		return NULL;
+	}
+	*(void **)&entry = sym;
+	m = entry();
+	if (!m || m->struct_size < offsetof(struct awsphase_module, actions) + sizeof(m->actions)) {
+		error("module %s: its module struct is too small; rebuild it against include/awsphase/module.h", path);
+		dlclose(handle);
+		return NULL;
+	}
+	if (m->api_version != AWSPHASE_API_VERSION) {
+		error("module %s: built for module API %u, this awsphase speaks %u; "
+		      "rebuild the module against this awsphase's module.h",
+		      path, (unsigned)m->api_version, (unsigned)AWSPHASE_API_VERSION);
+		dlclose(handle);
+		return NULL;
+	}
+	lm = xcalloc(1, sizeof(*lm));
+	n = m->struct_size < sizeof(lm->m) ? m->struct_size : sizeof(lm->m);
+	memcpy(&lm->m, m, n);
+	if (!lm->m.name || !*lm->m.name || !lm->m.actions || !lm->m.actions[0].name) {
+		error("module %s: it has no name or no actions; fill in .name and .actions", path);
+		dlclose(handle);
+		free(lm);
+		return NULL;
+	}
+	for (n = 0; lm->m.actions[n].name; n++)
+		if (!lm->m.actions[n].exec) {
+			error("module %s: action '%s' has no exec function", path, lm->m.actions[n].name);
+			dlclose(handle);
+			free(lm);
+			return NULL;
+		}
+	lm->path = xstrdup(path);
+	lm->handle = handle;
+	return lm;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_dir(const char *dir)
+{
+	struct stat st;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+	DIR *d;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (safe_mode("directory", dir, &st) < 0)
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 3 && strcmp(de->d_name + len - 3, ".so") == 0) {
+			names = xrealloc(names, (n + 1) * sizeof(*names));
+			names[n++] = xstrdup(de->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		struct strbuf path = STRBUF_INIT;
+		struct loaded_module *lm;
+
+		strbuf_addf(&path, "%s/%s", dir, names[i]);
+		lm = module_load(strbuf_str(&path));
+		if (lm && module_find(lm->m.name)) {
+			log_msg(AWSPHASE_LOG_VERBOSE, "module %s: '%s' already loaded from an earlier directory; skipped",
+				lm->path, lm->m.name);
+			dlclose(lm->handle);
+			free(lm->path);
+			free(lm);
+		} else if (lm) {
+			modules = xrealloc(modules, (nmodules + 1) * sizeof(*modules));
+			modules[nmodules++] = lm;
+		}
+		strbuf_release(&path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+int module_load_all(void)
+{
+	const char *env = getenv("AWSPHASE_MODULE_PATH");
+	struct strbuf sp = STRBUF_INIT;
+	char *copy, *dir, *save = NULL;
+
+	if (env && *env) {
+		strbuf_addstr(&sp, env);
+		strbuf_addch(&sp, ':');
+	}
+	strbuf_addstr(&sp, AWSPHASE_MODULE_DIR);
+	free(search_path);
+	search_path = strbuf_detach(&sp);
+	copy = xstrdup(search_path);
+	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+		load_dir(dir);
+	free(copy);
+	return (int)nmodules;
+}
+
+const char *module_search_path(void)
+{
+	return search_path ? search_path : AWSPHASE_MODULE_DIR;
+}
+
+size_t module_count(void)
+{
+	return nmodules;
+}
+
+struct loaded_module *module_at(size_t i)
+{
+	return i < nmodules ? modules[i] : NULL;
+}
+
+static int has_alias(const char *aliases, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = aliases;
+
+	while (p && *p) {
+		size_t n = strcspn(p, " ,");
+
+		if (n == len && strncmp(p, name, n) == 0)
+			return 1;
+		p += n;
+		p += strspn(p, " ,");
+	}
+	return 0;
+}
+
+struct loaded_module *module_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nmodules; i++)
+		if (strcmp(modules[i]->m.name, name) == 0 || has_alias(modules[i]->m.aliases, name))
+			return modules[i];
+	return NULL;
+}
+
+const struct awsphase_action *module_find_action(const struct loaded_module *lm, const char *name)
+{
+	const struct awsphase_action *a, *found = NULL;
+	size_t len = strlen(name);
+	int matches = 0;
+
+	for (a = lm->m.actions; a->name; a++) {
+		if (strcmp(a->name, name) == 0)
+			return a;
+		if (len && strncmp(a->name, name, len) == 0) {
+			found = a;
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return found;
+	if (matches > 1)
+		error("%s %s: ambiguous action; say it in full (awsphase %s --help lists them)",
+		      lm->m.name, name, lm->m.name);
+	else
+		error("%s %s: no such action; awsphase %s --help lists them",
+		      lm->m.name, name, lm->m.name);
+	return NULL;
+}
+
+void module_unload_all(void)
+{
+	while (nmodules) {
+		struct loaded_module *lm = modules[--nmodules];
+
+		dlclose(lm->handle);
+		free(lm->path);
+		free(lm);
+	}
+	free(modules);
+	modules = NULL;
+	free(search_path);
+	search_path = NULL;
+}

@@ -1,1 +1,259 @@
-/* placeholder: filled in by the core work */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "redact.h"
+#include "report.h"
+#include "strbuf.h"
+
+static struct {
+	char *command;
+	int json, tty, color, quiet;
+	int failed;
+	cJSON *checks;
+	cJSON *extra;
+} r;
+
+void report_begin(const char *command, int json, int tty, int color, int quiet)
+{
+	free(r.command);
+	r.command = xstrdup(command);
+	r.json = json;
+	r.tty = tty;
+	r.color = color;
+	r.quiet = quiet;
+	r.failed = 0;
+	cJSON_Delete(r.checks);
+	cJSON_Delete(r.extra);
+	r.checks = cJSON_CreateArray();
+	r.extra = cJSON_CreateObject();
+}
+
+static void emit(FILE *f, const char *text)
+{
+	char *safe = redact_apply(text);
+
+	fputs(safe, f);
+	free(safe);
+}
+
+static const char *const marks_tty[] = { "✅", "❌", "⚠️ ", "ℹ️ " };
+static const char *const marks_plain[] = { "[ok]  ", "[FAIL]", "[warn]", "[info]" };
+static const char *const status_names[] = { "ok", "fail", "warn", "info" };
+
+void report_vcheck(const char *name, enum awsphase_status status, const char *fmt, va_list ap)
+{
+	struct strbuf detail = STRBUF_INIT, line = STRBUF_INIT;
+	unsigned s = (unsigned)status < 4 ? (unsigned)status : AWSPHASE_INFO;
+
+	strbuf_vaddf(&detail, fmt ? fmt : "", ap);
+	if (s == AWSPHASE_FAIL)
+		r.failed++;
+	if (r.json) {
+		cJSON *c = cJSON_CreateObject();
+		char *safe = redact_apply(strbuf_str(&detail));
+
+		cJSON_AddStringToObject(c, "name", name);
+		cJSON_AddBoolToObject(c, "ok", s != AWSPHASE_FAIL);
+		cJSON_AddStringToObject(c, "status", status_names[s]);
+		cJSON_AddStringToObject(c, "detail", safe);
+		cJSON_AddItemToArray(r.checks, c);
+		free(safe);
+	} else {
+		strbuf_addf(&line, "%s %s", r.tty ? marks_tty[s] : marks_plain[s], name);
+		if (detail.len)
+			strbuf_addf(&line, ": %s", strbuf_str(&detail));
+		strbuf_addch(&line, '\n');
+		emit(stdout, strbuf_str(&line));
+	}
+	strbuf_release(&detail);
+	strbuf_release(&line);
+}
+
+void report_check(const char *name, enum awsphase_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_vcheck(name, status, fmt, ap);
+	va_end(ap);
+}
+
+void report_vsay(const char *fmt, va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (r.quiet)
+		return;
+	strbuf_vaddf(&sb, fmt, ap);
+	if (!sb.len || sb.buf[sb.len - 1] != '\n')
+		strbuf_addch(&sb, '\n');
+	/* under --output json stdout holds only the document */
+	emit(r.json ? stderr : stdout, strbuf_str(&sb));
+	strbuf_release(&sb);
+}
+
+void report_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_vsay(fmt, ap);
+	va_end(ap);
+}
+
+size_t report_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t w = 0;
+
+	while (*p) {
+		if (*p < 0x80) {
+			w++;
+			p++;
+		} else {
+			size_t n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+
+			w += n == 4 ? 2 : 1;  /* emoji and other astral symbols are wide */
+			while (n-- && *p)
+				p++;
+		}
+	}
+	return w;
+}
+
+static void pad(struct strbuf *sb, const char *s, size_t width)
+{
+	size_t w = report_width(s);
+
+	strbuf_addstr(sb, s);
+	while (w++ < width)
+		strbuf_addch(sb, ' ');
+}
+
+void report_table(const char *title, const char *const *headers, const char *const *cells, size_t rows)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t ncols = 0, i, j, *width;
+
+	while (headers[ncols])
+		ncols++;
+	if (r.json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (i = 0; i < rows; i++) {
+			cJSON *row = cJSON_CreateObject();
+
+			for (j = 0; j < ncols; j++) {
+				const char *c = cells[i * ncols + j];
+				char *safe = redact_apply(c ? c : "");
+
+				if (c)
+					cJSON_AddStringToObject(row, headers[j], safe);
+				else
+					cJSON_AddNullToObject(row, headers[j]);
+				free(safe);
+			}
+			cJSON_AddItemToArray(arr, row);
+		}
+		report_add(title, arr);
+		return;
+	}
+	width = xcalloc(ncols, sizeof(*width));
+	for (j = 0; j < ncols; j++)
+		width[j] = report_width(headers[j]);
+	for (i = 0; i < rows; i++)
+		for (j = 0; j < ncols; j++) {
+			const char *c = cells[i * ncols + j];
+			size_t w = report_width(c ? c : "-");
+
+			if (w > width[j])
+				width[j] = w;
+		}
+	if (title && *title)
+		strbuf_addf(&sb, r.tty && r.color ? "\033[1m%s\033[0m\n" : "%s\n", title);
+	for (j = 0; j < ncols; j++) {
+		if (j)
+			strbuf_addstr(&sb, "  ");
+		if (j + 1 < ncols)
+			pad(&sb, headers[j], width[j]);
+		else
+			strbuf_addstr(&sb, headers[j]);
+	}
+	strbuf_addch(&sb, '\n');
+	for (j = 0; j < ncols; j++) {
+		size_t k;
+
+		if (j)
+			strbuf_addstr(&sb, "  ");
+		for (k = 0; k < width[j]; k++)
+			strbuf_addstr(&sb, r.tty ? "─" : "-");
+	}
+	strbuf_addch(&sb, '\n');
+	if (!rows)
+		strbuf_addstr(&sb, "(none)\n");
+	for (i = 0; i < rows; i++) {
+		for (j = 0; j < ncols; j++) {
+			const char *c = cells[i * ncols + j];
+
+			if (j)
+				strbuf_addstr(&sb, "  ");
+			if (j + 1 < ncols)
+				pad(&sb, c ? c : "-", width[j]);
+			else
+				strbuf_addstr(&sb, c ? c : "-");
+		}
+		strbuf_addch(&sb, '\n');
+	}
+	emit(stdout, strbuf_str(&sb));
+	strbuf_release(&sb);
+	free(width);
+}
+
+void report_add(const char *key, cJSON *value)
+{
+	if (!r.extra)
+		r.extra = cJSON_CreateObject();
+	if (cJSON_GetObjectItemCaseSensitive(r.extra, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(r.extra, key, value);
+	else
+		cJSON_AddItemToObject(r.extra, key, value);
+}
+
+int report_failed(void)
+{
+	return r.failed;
+}
+
+int report_finish(int exit_code)
+{
+	int rc = 0;
+
+	if (r.json && r.command) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON *item;
+		char *text;
+
+		cJSON_AddStringToObject(doc, "command", r.command);
+		cJSON_AddBoolToObject(doc, "ok", exit_code == 0 && r.failed == 0);
+		cJSON_AddNumberToObject(doc, "exit_code", exit_code);
+		cJSON_AddItemToObject(doc, "checks", r.checks);
+		r.checks = NULL;
+		while (r.extra && r.extra->child) {
+			item = cJSON_DetachItemViaPointer(r.extra, r.extra->child);
+			cJSON_AddItemToObject(doc, item->string, item);
+		}
+		text = cJSON_Print(doc);
+		emit(stdout, text);
+		fputc('\n', stdout);
+		free(text);
+		cJSON_Delete(doc);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = error("cannot write to standard output");
+	cJSON_Delete(r.checks);
+	cJSON_Delete(r.extra);
+	free(r.command);
+	memset(&r, 0, sizeof(r));
+	return rc;
+}

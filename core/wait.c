@@ -1,1 +1,125 @@
-/* placeholder: filled in by the core work */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "redact.h"
+#include "run.h"
+#include "wait.h"
+
+static int progress = -1;
+
+void wait_set_progress(int on)
+{
+	progress = on;
+}
+
+static int show_progress(void)
+{
+	if (progress < 0)
+		progress = isatty(STDERR_FILENO) && log_verbosity() >= 0;
+	return progress;
+}
+
+int wait_sleep(double seconds)
+{
+	long end = run_now_ms() + (long)(seconds * 1000.0);
+
+	while (!run_interrupted()) {
+		long left = end - run_now_ms();
+		struct timespec ts;
+
+		if (left <= 0)
+			return 0;
+		if (left > 100)
+			left = 100;
+		ts.tv_sec = 0;
+		ts.tv_nsec = left * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+/* Uniform in [0.8, 1.2) × interval, so many waiters do not poll in step. */
+static double jitter(double interval)
+{
+	return interval * (0.8 + 0.4 * ((double)rand() / ((double)RAND_MAX + 1.0)));
+}
+
+static void progress_line(const char *what, const char *state, long elapsed_ms)
+{
+	char *safe;
+	char line[512];
+
+	snprintf(line, sizeof(line), "\r\033[K⏳ %s: %s (%lds)", what, state, elapsed_ms / 1000);
+	safe = redact_apply(line);
+	fputs(safe, stderr);
+	fflush(stderr);
+	free(safe);
+}
+
+int wait_run(const struct awsphase_wait *w, double default_timeout_s)
+{
+	double timeout = w->timeout_s > 0 ? w->timeout_s : default_timeout_s;
+	double interval = w->interval_s > 0 ? w->interval_s : 2.0;
+	long start = run_now_ms(), changed = start;
+	char state[256] = "", last[256] = "";
+	int rc;
+
+	if (timeout <= 0)
+		timeout = 900;
+	for (;;) {
+		int exit_code = AWSPHASE_EXIT_FAILED;
+		long now;
+
+		if (run_interrupted()) {
+			rc = AWSPHASE_EXIT_INTERRUPTED;
+			break;
+		}
+		state[0] = '\0';
+		rc = w->poll(w->ctx, state, sizeof(state), &exit_code);
+		now = run_now_ms();
+		if (rc > 0) {
+			rc = 0;
+			break;
+		}
+		if (rc < 0) {
+			rc = exit_code ? exit_code : AWSPHASE_EXIT_FAILED;
+			break;
+		}
+		if (strcmp(state, last) != 0) {
+			snprintf(last, sizeof(last), "%s", state);
+			changed = now;
+		}
+		if (show_progress())
+			progress_line(w->what, state, now - start);
+		if (now - start >= (long)(timeout * 1000)) {
+			if (show_progress())
+				fputs("\r\033[K", stderr);
+			error("timed out after %.0f s waiting for %s; still: %s; "
+			      "raise --timeout or run 'diagnose' to see why",
+			      timeout, w->what, *state ? state : "no answer");
+			return AWSPHASE_EXIT_TIMEOUT;
+		}
+		if (w->no_progress_s > 0 && now - changed >= (long)(w->no_progress_s * 1000)) {
+			if (show_progress())
+				fputs("\r\033[K", stderr);
+			error("no progress for %.0f s waiting for %s; stuck at: %s; "
+			      "run 'diagnose' to see why", w->no_progress_s, w->what, state);
+			return AWSPHASE_EXIT_TIMEOUT;
+		}
+		if (wait_sleep(jitter(interval)) < 0) {
+			rc = AWSPHASE_EXIT_INTERRUPTED;
+			break;
+		}
+	}
+	if (show_progress())
+		fputs("\r\033[K", stderr);
+	if (rc == AWSPHASE_EXIT_INTERRUPTED)
+		error("interrupted while waiting for %s (last state: %s)", w->what,
+		      *state ? state : "none yet");
+	return rc;
+}
