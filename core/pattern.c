@@ -28,7 +28,7 @@ static struct compiled *compile(const char *pattern, int anchored)
 		if (c->anchored == anchored && strcmp(c->source, pattern) == 0)
 			return c;
 	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-			     PCRE2_UTF | (anchored ? PCRE2_ANCHORED | PCRE2_ENDANCHORED : 0),
+			     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (anchored ? PCRE2_ANCHORED | PCRE2_ENDANCHORED : 0),
 			     &errcode, &erroff, NULL);
 	if (!code) {
 		PCRE2_UCHAR msg[256];

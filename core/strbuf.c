@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,10 @@ char *xstrdup(const char *s)
 
 char *xstrndup(const char *s, size_t n)
 {
-	char *p = xmalloc(n + 1);
+	char *p;
+
+	n = strnlen(s, n);
+	p = xmalloc(n + 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';
@@ -53,22 +57,24 @@ char *xstrndup(const char *s, size_t n)
 
 void strbuf_grow(struct strbuf *sb, size_t extra)
 {
-	size_t need = sb->len + extra + 1;
+	size_t need;
 
+	if (extra > SIZE_MAX - sb->len - 1)
+		die_oom(SIZE_MAX);
+	need = sb->len + extra + 1;
 	if (need <= sb->alloc)
 		return;
-	if (need < sb->len)
-		die_oom(SIZE_MAX);
 	sb->alloc = sb->alloc ? sb->alloc : 64;
 	while (sb->alloc < need)
-		sb->alloc *= 2;
+		sb->alloc = sb->alloc > SIZE_MAX / 2 ? need : sb->alloc * 2;
 	sb->buf = xrealloc(sb->buf, sb->alloc);
 }
 
 void strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
 	strbuf_grow(sb, len);
-	memcpy(sb->buf + sb->len, data, len);
+	if (len)
+		memcpy(sb->buf + sb->len, data, len);
 	sb->len += len;
 	sb->buf[sb->len] = '\0';
 }
