@@ -267,14 +267,20 @@ static void set_error(struct awsphase_call *c, enum aws_error_kind kind, const c
 	va_end(ap);
 }
 
-/* Exit 0: the JSON; an empty answer is a success without a document. */
+/* Exit 0: the JSON.  An empty answer is a success without a document for
+ * a mutating call (many print nothing), but a broken CLI for a read: a
+ * describe that says nothing must not pass for "nothing exists". */
 static void parse_output(struct awsphase_call *c, const struct run_cmd *cmd)
 {
 	char excerpt[81];
 	size_t i;
 
-	if (cmd->out[strspn(cmd->out, " \t\r\n")] == '\0')
+	if (cmd->out[strspn(cmd->out, " \t\r\n")] == '\0') {
+		if (!c->mutating)
+			set_error(c, AWS_ERR_CLI, "is --aws pointing at the aws CLI?",
+				  "aws exited 0 but printed nothing for a read-only call");
 		return;
+	}
 	c->json = cJSON_ParseWithLength(cmd->out, cmd->out_len);
 	if (c->json)
 		return;

@@ -392,6 +392,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	/* under --output json stdout holds only the document */
 	ao.dry_run_out = settings.json_output ? stderr : stdout;
 	ao.retry_budget_s = settings.timeout_s < 120 ? settings.timeout_s : 120;
+	ao.call_timeout_ms = settings.timeout_s < 120 ? (int)(settings.timeout_s * 1000) : 120000;
 	ao.jobs = settings.jobs;
 	aws_configure(&ao);
 

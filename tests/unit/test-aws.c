@@ -396,9 +396,17 @@ static void test_output(void)
 	char *err;
 
 	script("0\t\t");
-	c = aws_call_new("ecs", "describe-services");
-	is_int(aws_call_run(c), 0, "empty stdout is a success");
+	c = aws_call_new("logs", "create-log-group");
+	is_int(aws_call_run(c), 0, "empty stdout of a mutating call is a success");
 	ok(aws_call_state(c) == AWSPHASE_CALL_OK && aws_call_json(c) == NULL, "... with no JSON");
+	aws_call_free(c);
+
+	c = aws_call_new("ecs", "describe-services");
+	capture_begin(2);
+	is_int(aws_call_run(c), AWSPHASE_EXIT_NOAWS, "empty stdout of a read is a broken CLI: class 5");
+	err = capture_end(2);
+	ok(strstr(err, "printed nothing for a read-only call") != NULL, "... and says so: %s", err);
+	free(err);
 	aws_call_free(c);
 
 	script("0\tUsage: not the aws you wanted\\n\t");
@@ -814,7 +822,7 @@ int main(int argc, char **argv)
 	trace = tmpfile();
 	trace_file = tmpfile();
 
-	plan(100);
+	plan(102);
 	test_classify();
 	test_retryable();
 	test_mutating();
