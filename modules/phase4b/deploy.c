@@ -1,11 +1,293 @@
-#include "phase4b.h"
+/* awsphase 4b deploy: aws-phase4b-ecs-alb.sh as one idempotent run.
+ *
+ * One concurrent batch reads everything (p4b_read); a planning pass over the
+ * resources counts what differs; if anything does, preflight's AWS checks
+ * run, then four stages make the changes, each stage's calls at once:
+ *   1. roles, security groups, cluster, log group, target group
+ *   2. role policy, ingress rules, log retention, load balancer, task definition
+ *   3. listener
+ *   4. service
+ * and the service is waited for unless it is already settled. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy.h"
+
+static int no_wait, force, retention = P4B_LOG_RETENTION_DAYS;
 
 const struct poptOption p4b_deploy_options[] = {
+	{ "no-wait", 0, POPT_ARG_NONE, &no_wait, 0,
+	  "make the changes and return; do not wait for the service to become stable", NULL },
+	{ "force-new-deployment", 0, POPT_ARG_NONE, &force, 0,
+	  "start new tasks even when nothing changed (a new image under the same tag)", NULL },
+	{ "log-retention-days", 0, POPT_ARG_INT, &retention, 0,
+	  "retention of the log group (default 30)", "DAYS" },
 	POPT_TABLEEND
 };
 
+/* ---- the stage machinery ----------------------------------------------------- */
+
+int p4b_change(struct deploy *d)
+{
+	d->changes++;
+	return !d->planning;
+}
+
+struct awsphase_call *p4b_stage_call(struct deploy *d, const char *service, const char *op,
+				     p4b_done_fn done, const void *arg)
+{
+	struct awsphase_call *call = d->h->call_new(service, op);
+
+	if (d->n >= P4B_MAX_BATCH) { /* a stage holds far fewer: a bug, but stay safe */
+		d->h->call_free(call);
+		call = NULL;
+		return d->h->call_new(service, op);
+	}
+	d->calls[d->n] = call;
+	d->done[d->n] = done;
+	d->arg[d->n] = arg;
+	d->n++;
+	return call;
+}
+
+void p4b_args(struct deploy *d, struct awsphase_call *call, ...)
+{
+	const char *a;
+	va_list ap;
+
+	va_start(ap, call);
+	while ((a = va_arg(ap, const char *)))
+		d->h->call_arg(call, a);
+	va_end(ap);
+}
+
+int p4b_stage_run(struct deploy *d)
+{
+	const struct awsphase_host *h = d->h;
+	size_t i, n = d->n;
+	int rc;
+
+	if (!n)
+		return 0;
+	rc = h->call_run_all(d->calls, n);
+	for (i = 0; i < n; i++) {
+		if (h->call_state(d->calls[i]) != AWSPHASE_CALL_FAILED && d->done[i])
+			d->done[i](d, d->calls[i], d->arg[i]);
+		h->call_free(d->calls[i]);
+	}
+	d->n = 0;
+	return rc;
+}
+
+void p4b_resource(struct deploy *d, const char *kind, const char *name, const char *id,
+		  const char *fmt, ...)
+{
+	char what[768];
+	cJSON *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (!id || p4b_is_placeholder(id))
+		id = "";
+	d->h->say("%s %s %s%s%s (%s)", strncmp(what, "would", 5) == 0 ? "•" : "✓", kind, name,
+		  *id ? " " : "", id, what);
+	r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "kind", kind);
+	cJSON_AddStringToObject(r, "name", name);
+	if (*id)
+		cJSON_AddStringToObject(r, "id", id);
+	else
+		cJSON_AddNullToObject(r, "id");
+	cJSON_AddStringToObject(r, "result", what);
+	cJSON_AddItemToArray(d->resources, r);
+}
+
+void p4b_record(struct deploy *d, const char *key, const char *value)
+{
+	const char *old;
+
+	if (!value || !*value || p4b_is_placeholder(value) || d->dry_run)
+		return;
+	old = d->h->env_get(key);
+	if (old && strcmp(old, value) == 0)
+		return;
+	if (d->h->env_set(key, value) < 0)
+		d->record_failed = 1;
+}
+
+void p4b_placeholder(char *dst, const char *name, const char *what)
+{
+	snprintf(dst, P4B_ID_SIZE, "<%s %s>", name, what);
+}
+
+int p4b_is_placeholder(const char *id)
+{
+	return id && id[0] == '<';
+}
+
+void p4b_copy(char *dst, const char *src)
+{
+	snprintf(dst, P4B_ID_SIZE, "%s", src ? src : "");
+}
+
+/* ---- deploy ------------------------------------------------------------------ */
+
+static int valid_retention(int days)
+{
+	static const int ok[] = { 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+				  1096, 1827, 2192, 2557, 2922, 3288, 3653 };
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (ok[i] == days)
+			return 1;
+	return 0;
+}
+
+typedef void (*stage_fn)(struct deploy *d, int stage);
+
+static const stage_fn resources[] = {
+	p4b_roles, p4b_security_groups, p4b_cluster, p4b_log_group, p4b_target_group,
+	p4b_load_balancer, p4b_task_definition, p4b_listener,
+};
+
+static int stage(struct deploy *d, int n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+		resources[i](d, n);
+	if (n == 4)
+		return p4b_service_stage(d, 0);
+	return 0;
+}
+
+static int plan(struct deploy *d)
+{
+	int n, rc = 0;
+
+	d->planning = 1;
+	d->changes = 0;
+	for (n = 1; n <= 4 && !rc; n++)
+		rc = stage(d, n);
+	d->planning = 0;
+	return rc;
+}
+
+static int apply(struct deploy *d)
+{
+	int n, rc = 0;
+
+	d->changes = 0;
+	for (n = 1; n <= 4 && !rc; n++) {
+		rc = stage(d, n);
+		if (!rc)
+			rc = p4b_stage_run(d);
+	}
+	return rc;
+}
+
+void p4b_deploy_init(struct deploy *d, struct p4b *c, const struct awsphase_host *h)
+{
+	memset(d, 0, sizeof(*d));
+	d->c = c;
+	d->h = h;
+	d->dry_run = h->settings->dry_run;
+	d->retention_days = P4B_LOG_RETENTION_DAYS;
+	d->resources = cJSON_CreateArray();
+}
+
+void p4b_deploy_release(struct deploy *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		d->h->call_free(d->calls[i]);
+	d->n = 0;
+	p4b_view_free(&d->v);
+	cJSON_Delete(d->extra_sgs);
+	cJSON_Delete(d->service_after);
+	if (d->resources)
+		d->h->report_add("resources", d->resources);
+	d->resources = NULL;
+}
+
+static void summary(struct deploy *d, int waited)
+{
+	const struct p4b *c = d->c;
+	const char *dns = *d->alb_dns ? d->alb_dns : "<ALB DNS>";
+
+	if (d->dry_run) {
+		d->h->say("dry run: %d change%s listed above, none made", d->changes,
+			  d->changes == 1 ? "" : "s");
+		return;
+	}
+	d->h->say("%s service %s: %s; http://%s%s", d->changes ? "deployed" : "no changes:",
+		  c->service, waited ? "stable, targets healthy" :
+		  no_wait ? "not waited for (--no-wait)" : "already stable", dns, c->health_path);
+}
+
 int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 {
-	h->log(AWSPHASE_LOG_ERROR, "4b deploy: not implemented yet");
-	return AWSPHASE_EXIT_USAGE;
+	struct p4b c;
+	struct deploy d;
+	int rc, changes, waited = 0;
+
+	if (argc > 1) {
+		h->log(AWSPHASE_LOG_ERROR, "4b deploy: unexpected argument '%s'; see awsphase 4b "
+		       "deploy --help", argv[1]);
+		return AWSPHASE_EXIT_USAGE;
+	}
+	if (!valid_retention(retention)) {
+		h->log(AWSPHASE_LOG_ERROR, "4b deploy: --log-retention-days %d: CloudWatch Logs does "
+		       "not offer it; give 1, 3, 5, 7, 14, 30, 60, 90, 180, 365, …", retention);
+		return AWSPHASE_EXIT_USAGE;
+	}
+	rc = p4b_config(h, &c);
+	if (rc)
+		return rc;
+	p4b_warn_secrets(&c);
+	p4b_deploy_init(&d, &c, h);
+	d.force = force;
+	d.retention_days = retention;
+
+	rc = p4b_read(&c, P4B_SERVICE | P4B_TASKDEF | P4B_SGS | P4B_TG | P4B_ALB | P4B_LISTENERS |
+		      P4B_LOGGROUP | P4B_ROLES, &d.v);
+	if (!rc)
+		rc = p4b_known(&d);
+	if (!rc)
+		rc = p4b_conflicts(&d);
+	if (!rc)
+		rc = plan(&d);
+	if (rc)
+		goto out;
+	changes = d.changes;
+	h->log(AWSPHASE_LOG_VERBOSE, "4b deploy: %d change%s to make", changes, changes == 1 ? "" : "s");
+	if (changes) {
+		rc = p4b_preflight_aws(&c, 0, 0);
+		if (rc)
+			goto out;
+	}
+	rc = apply(&d);
+	if (rc || d.dry_run)
+		goto out;
+	if (no_wait) {
+		h->log(AWSPHASE_LOG_VERBOSE, "4b deploy: --no-wait: not waiting for the service");
+	} else if (d.changes || !p4b_service_settled(h, d.service_after ? d.service_after :
+						     d.v.service)) {
+		rc = p4b_wait_service(&c, d.tg_arn, d.dep_id,
+				      d.service_after ? d.service_after : d.v.service, *d.dep_id != 0);
+		waited = 1;
+	}
+out:
+	if (!rc && d.record_failed)
+		rc = AWSPHASE_EXIT_FAILED;
+	if (!rc)
+		summary(&d, waited);
+	p4b_deploy_release(&d);
+	return rc;
 }

@@ -1,11 +1,133 @@
-#include "phase4b.h"
+/* awsphase 4b fix-sg: fix-ecs-sg.sh.  The service's tasks must sit in
+ * kaviar-ecs-sg, and kaviar-ecs-sg must let kaviar-alb-sg in on the
+ * container port (runbook: "ALB → ECS na porta 3001 é CRÍTICO").  Creates
+ * the group or the rule when missing, points the service at the group when
+ * it uses another, forces a new deployment only when something changed,
+ * and waits as deploy does. */
+#include <stdio.h>
+#include <string.h>
+
+#include "deploy.h"
+
+static int no_wait;
 
 const struct poptOption p4b_fix_sg_options[] = {
+	{ "no-wait", 0, POPT_ARG_NONE, &no_wait, 0,
+	  "make the changes and return; do not wait for the service to become stable", NULL },
 	POPT_TABLEEND
 };
 
+static int precondition(struct deploy *d)
+{
+	const struct p4b *c = d->c;
+	const struct awsphase_host *h = d->h;
+	const cJSON *svc = d->v.service;
+	const char *status = h->json_str(svc, "status");
+
+	if (!status || strcmp(status, "ACTIVE") != 0) {
+		h->log(AWSPHASE_LOG_ERROR, "service %s in cluster %s: %s; fix-sg repairs a running "
+		       "service: deploy it first with aws-phase4b-ecs-alb.sh (awsphase 4b deploy)",
+		       c->service, c->cluster, d->v.cluster_missing ? "no such cluster" :
+		       status ? status : "no such service");
+		return AWSPHASE_EXIT_FAILED;
+	}
+	if (!*d->alb_sg) {
+		h->log(AWSPHASE_LOG_ERROR, "security group %s: not found in %s; the ALB's group comes "
+		       "with the deploy: run aws-phase4b-ecs-alb.sh (awsphase 4b deploy)",
+		       c->alb_sg_name, c->vpc);
+		return AWSPHASE_EXIT_FAILED;
+	}
+	if (!d->v.tg) {
+		h->log(AWSPHASE_LOG_ERROR, "target group %s: not found; run aws-phase4b-ecs-alb.sh "
+		       "(awsphase 4b deploy)", c->tg_name);
+		return AWSPHASE_EXIT_FAILED;
+	}
+	return 0;
+}
+
+static void rule_done(struct deploy *d, struct awsphase_call *call, const void *arg)
+{
+	(void)arg;
+	if (d->h->call_state(call) == AWSPHASE_CALL_OK)
+		d->force = 1; /* the tasks that failed their health checks get replaced */
+	p4b_resource(d, "security group", d->c->ecs_sg_name, d->ecs_sg, "%s: tcp %d from %s%s",
+		     d->dry_run ? "would update" : "updated", d->c->port, d->c->alb_sg_name,
+		     d->h->call_state(call) == AWSPHASE_CALL_ACCEPTED ? " (already there)" : " added");
+}
+
+/* Stage 1: the group; stage 2: its rule from the ALB's group. */
+static void ecs_group(struct deploy *d, int stage)
+{
+	const cJSON *sg = *d->ecs_sg && !p4b_is_placeholder(d->ecs_sg) ?
+			  p4b_sg_by_id(&d->v, d->ecs_sg) : NULL;
+	char port[16];
+	struct awsphase_call *call;
+
+	if (stage == 1) {
+		/* deploy's security-group stage creates only what is missing; with
+		 * ALB_SG known it creates just kaviar-ecs-sg */
+		p4b_security_groups(d, 1);
+		return;
+	}
+	if (sg && p4b_sg_allows(sg, d->c->port, d->alb_sg, NULL)) {
+		if (!d->planning)
+			p4b_resource(d, "security group", d->c->ecs_sg_name, d->ecs_sg,
+				     "unchanged: tcp %d from %s", d->c->port, d->c->alb_sg_name);
+		return;
+	}
+	if (!p4b_change(d))
+		return;
+	snprintf(port, sizeof(port), "%d", d->c->port);
+	call = p4b_stage_call(d, "ec2", "authorize-security-group-ingress", rule_done, NULL);
+	p4b_args(d, call, "--group-id", d->ecs_sg, "--protocol", "tcp", "--port", port,
+		 "--source-group", d->alb_sg, NULL);
+	d->h->call_accept(call, "InvalidPermission.Duplicate");
+}
+
 int p4b_fix_sg(const struct awsphase_host *h, int argc, const char **argv)
 {
-	h->log(AWSPHASE_LOG_ERROR, "4b fix_sg: not implemented yet");
-	return AWSPHASE_EXIT_USAGE;
+	struct p4b c;
+	struct deploy d;
+	int rc, n;
+
+	if (argc > 1) {
+		h->log(AWSPHASE_LOG_ERROR, "4b fix-sg: unexpected argument '%s'; see awsphase 4b "
+		       "fix-sg --help", argv[1]);
+		return AWSPHASE_EXIT_USAGE;
+	}
+	rc = p4b_config(h, &c);
+	if (rc)
+		return rc;
+	p4b_deploy_init(&d, &c, h);
+	rc = p4b_read(&c, P4B_SERVICE | P4B_SGS | P4B_TG, &d.v);
+	if (!rc)
+		rc = p4b_known(&d);
+	if (!rc)
+		rc = precondition(&d);
+	if (rc)
+		goto out;
+	for (n = 1; n <= 4 && !rc; n++) {
+		if (n <= 2)
+			ecs_group(&d, n);
+		else if (n == 4)
+			rc = p4b_service_stage(&d, 1);
+		if (!rc)
+			rc = p4b_stage_run(&d);
+	}
+	if (rc || d.dry_run)
+		goto out;
+	if (!d.changes)
+		h->say("✓ %s already lets %s in on tcp %d and the service uses it", c.ecs_sg_name,
+		       c.alb_sg_name, c.port);
+	/* a repair is only done when the targets say so: wait even when settled */
+	if (!no_wait)
+		rc = p4b_wait_service(&c, d.tg_arn, d.dep_id, d.service_after ? d.service_after :
+				      d.v.service, *d.dep_id != 0);
+	if (!rc && !no_wait)
+		h->say("fix-sg: service %s: stable, targets healthy", c.service);
+out:
+	if (!rc && d.record_failed)
+		rc = AWSPHASE_EXIT_FAILED;
+	p4b_deploy_release(&d);
+	return rc;
 }

@@ -1,11 +1,339 @@
-#include "phase4b.h"
+/* awsphase 4b preflight: what must hold before phase 4B changes anything.
+ * Offline: every key present and valid, the cross-key rules (p4b_config),
+ * secrets kept out of the task.  On AWS, in one concurrent batch: the
+ * caller's identity, the subnets (and through them the VPC), the ECR image,
+ * and for the private tier the routes and VPC endpoints tasks need.  deploy
+ * runs the AWS part itself, without the identity (its reads have proved
+ * the credentials), and only when it is about to change something. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "deploy.h"
 
 const struct poptOption p4b_preflight_options[] = {
 	POPT_TABLEEND
 };
 
+struct pf {
+	struct p4b *c;
+	const struct awsphase_host *h;
+	int as_checks;
+	int problems;
+};
+
+static void problem(struct pf *p, const char *name, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
+
+static void problem(struct pf *p, const char *name, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->problems++;
+	if (p->as_checks)
+		p->h->check(name, AWSPHASE_FAIL, "%s", msg);
+	else
+		p->h->log(AWSPHASE_LOG_ERROR, "%s", msg);
+}
+
+static void fine(struct pf *p, const char *name, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
+
+static void fine(struct pf *p, const char *name, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->as_checks)
+		p->h->check(name, AWSPHASE_OK, "%s", msg);
+	else
+		p->h->log(AWSPHASE_LOG_VERBOSE, "preflight: %s: %s", name, msg);
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+/* ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPO[:TAG|@DIGEST] */
+struct image {
+	char account[16], region[32], repo[256], tag[160], digest[96];
+};
+
+static int parse_image(const char *uri, struct image *im)
+{
+	const char *p = uri, *dot, *slash, *at, *colon;
+
+	memset(im, 0, sizeof(*im));
+	dot = strchr(p, '.');
+	if (!dot || dot - p != 12 || strncmp(dot, ".dkr.ecr.", 9) != 0)
+		return -1;
+	memcpy(im->account, p, 12);
+	p = dot + 9;
+	dot = strstr(p, ".amazonaws.com");
+	slash = strchr(p, '/');
+	if (!dot || !slash || dot > slash || (size_t)(dot - p) >= sizeof(im->region))
+		return -1;
+	memcpy(im->region, p, (size_t)(dot - p));
+	p = slash + 1;
+	at = strchr(p, '@');
+	colon = strrchr(p, ':');
+	if (at) {
+		snprintf(im->digest, sizeof(im->digest), "%s", at + 1);
+		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(at - p), p);
+	} else if (colon) {
+		snprintf(im->tag, sizeof(im->tag), "%s", colon + 1);
+		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(colon - p), p);
+	} else {
+		snprintf(im->tag, sizeof(im->tag), "latest");
+		snprintf(im->repo, sizeof(im->repo), "%s", p);
+	}
+	return im->repo[0] ? 0 : -1;
+}
+
+struct subnet_key {
+	const char *key, *id;
+	const cJSON *found;
+};
+
+static void check_subnets(struct pf *p, struct awsphase_call *call, struct subnet_key *keys,
+			  size_t n)
+{
+	const struct awsphase_host *h = p->h;
+	const struct p4b *c = p->c;
+	const cJSON *s;
+	const char *az[2] = { NULL, NULL };
+	size_t i;
+	int bad = 0;
+
+	cJSON_ArrayForEach(s, h->json_get(h->call_json(call), "Subnets"))
+		for (i = 0; i < n; i++)
+			if (jstr(s, "SubnetId") && strcmp(jstr(s, "SubnetId"), keys[i].id) == 0)
+				keys[i].found = s;
+	for (i = 0; i < n; i++) {
+		const char *vpc = jstr(keys[i].found, "VpcId");
+
+		if (!keys[i].found) {
+			problem(p, "subnets", "%s=%s: no such subnet in %s (%s); fix %s in %s (phase 1)",
+				keys[i].key, keys[i].id, c->region, h->call_message(call)[0] ?
+				h->call_message(call) : "not found", keys[i].key, h->settings->env_file);
+			bad++;
+		} else if (!vpc || strcmp(vpc, c->vpc) != 0) {
+			problem(p, "subnets", "%s=%s is in %s, not in VPC_ID=%s; fix VPC_ID or %s in %s "
+				"(phase 1)", keys[i].key, keys[i].id, vpc ? vpc : "no VPC", c->vpc,
+				keys[i].key, h->settings->env_file);
+			bad++;
+		}
+	}
+	if (bad)
+		return;
+	az[0] = jstr(keys[0].found, "AvailabilityZone");
+	az[1] = jstr(keys[1].found, "AvailabilityZone");
+	if (az[0] && az[1] && strcmp(az[0], az[1]) == 0) {
+		problem(p, "subnets", "PUBLIC_SUBNET_1 and PUBLIC_SUBNET_2 are both in %s; an ALB "
+			"needs subnets in two AZs: fix one of them in %s", az[0], h->settings->env_file);
+		return;
+	}
+	fine(p, "subnets", "%zu subnets in %s (%s, %s)", n, c->vpc, az[0] ? az[0] : "?",
+	     az[1] ? az[1] : "?");
+}
+
+static void check_image(struct pf *p, struct awsphase_call *call, const struct image *im)
+{
+	const struct awsphase_host *h = p->h;
+	const char *code = h->call_error(call);
+
+	if (h->call_state(call) == AWSPHASE_CALL_OK) {
+		fine(p, "ECR image", "%s (pushed %s)", p->c->ecr_uri,
+		     h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") ?
+		     h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") : "");
+		return;
+	}
+	problem(p, "ECR image", "ECR_URI=%s: %s (%s: %s); push it (phase 4A: docker push %s) or "
+		"fix ECR_URI in %s — else tasks stop with CannotPullContainerError", p->c->ecr_uri,
+		strcmp(code, "RepositoryNotFoundException") == 0 ? "no such repository" :
+		"no such image", code, h->call_message(call), p->c->ecr_uri, h->settings->env_file);
+	(void)im;
+}
+
+/* The route table of a subnet: its own association, else the VPC's main one. */
+static const cJSON *route_table(const struct awsphase_host *h, const cJSON *tables,
+				const char *subnet)
+{
+	const cJSON *t, *a, *main = NULL;
+
+	cJSON_ArrayForEach(t, tables)
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(t, "Associations")) {
+			if (jstr(a, "SubnetId") && strcmp(jstr(a, "SubnetId"), subnet) == 0)
+				return t;
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "Main")))
+				main = t;
+		}
+	(void)h;
+	return main;
+}
+
+static int nat_route(const cJSON *table)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(table, "Routes")) {
+		const char *dst = jstr(r, "DestinationCidrBlock");
+
+		if (!dst || strcmp(dst, "0.0.0.0/0") != 0 ||
+		    (jstr(r, "State") && strcmp(jstr(r, "State"), "blackhole") == 0))
+			continue;
+		if (jstr(r, "NatGatewayId") || jstr(r, "InstanceId") || jstr(r, "TransitGatewayId") ||
+		    (jstr(r, "NetworkInterfaceId") && !jstr(r, "GatewayId")))
+			return 1;
+	}
+	return 0;
+}
+
+static void check_private(struct pf *p, struct awsphase_call *rt, struct awsphase_call *ep,
+			  const struct subnet_key *keys, size_t n)
+{
+	static const char *const need[] = { "ecr.api", "ecr.dkr", "logs", "s3" };
+	const struct awsphase_host *h = p->h;
+	const struct p4b *c = p->c;
+	const cJSON *tables = h->json_get(h->call_json(rt), "RouteTables"), *e;
+	char missing[200] = "", name[128];
+	size_t i, k;
+	int bad = 0;
+
+	for (k = 0; k < sizeof(need) / sizeof(need[0]); k++) {
+		int found = 0;
+
+		snprintf(name, sizeof(name), "com.amazonaws.%s.%s", c->region, need[k]);
+		cJSON_ArrayForEach(e, h->json_get(h->call_json(ep), "VpcEndpoints"))
+			if (jstr(e, "ServiceName") && strcmp(jstr(e, "ServiceName"), name) == 0 &&
+			    (!jstr(e, "State") || strcasecmp(jstr(e, "State"), "available") == 0))
+				found = 1;
+		if (!found)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+				 *missing ? ", " : "", need[k]);
+	}
+	for (i = 2; i < n; i++) {
+		if (nat_route(route_table(h, tables, keys[i].id)) || !*missing)
+			continue;
+		problem(p, "private tier egress", "%s=%s: no NAT route and no VPC endpoints for %s: "
+			"tasks there cannot pull the image or write logs; add a NAT gateway route or "
+			"the VPC endpoints (ECR api/dkr, CloudWatch Logs, S3), or set SUBNET_TIER=public",
+			keys[i].key, keys[i].id, missing);
+		bad++;
+	}
+	if (!bad)
+		fine(p, "private tier egress", "%s", *missing ? "a NAT route from each private subnet" :
+		     "VPC endpoints for ECR api/dkr, CloudWatch Logs and S3");
+}
+
+int p4b_preflight_aws(struct p4b *c, int with_identity, int as_checks)
+{
+	const struct awsphase_host *h = c->h;
+	struct pf p = { c, h, as_checks, 0 };
+	struct awsphase_call *batch[5], *sts = NULL, *subnets, *ecr = NULL, *rt = NULL, *ep = NULL;
+	struct subnet_key keys[4];
+	struct image im;
+	size_t n = 0, nkeys = 0, i;
+	int priv = strcmp(c->tier, "private") == 0, rc;
+	char filter[256];
+
+	if (with_identity)
+		batch[n++] = sts = h->call_new("sts", "get-caller-identity");
+	keys[nkeys++] = (struct subnet_key){ "PUBLIC_SUBNET_1", c->public_subnet[0], NULL };
+	keys[nkeys++] = (struct subnet_key){ "PUBLIC_SUBNET_2", c->public_subnet[1], NULL };
+	/* the private subnets only when tasks go there (p4b_config made sure
+	 * they are set then) */
+	if (priv) {
+		keys[nkeys++] = (struct subnet_key){ "PRIVATE_SUBNET_1", c->private_subnet[0], NULL };
+		keys[nkeys++] = (struct subnet_key){ "PRIVATE_SUBNET_2", c->private_subnet[1], NULL };
+	}
+	batch[n++] = subnets = h->call_new("ec2", "describe-subnets");
+	h->call_arg(subnets, "--subnet-ids");
+	for (i = 0; i < nkeys; i++)
+		h->call_arg(subnets, keys[i].id);
+	h->call_accept(subnets, "InvalidSubnetID.NotFound");
+	h->call_accept(subnets, "InvalidSubnetID.Malformed");
+	if (parse_image(c->ecr_uri, &im) < 0) {
+		problem(&p, "ECR image", "ECR_URI=%s: not an ECR image reference; give "
+			"ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG in %s", c->ecr_uri,
+			h->settings->env_file);
+	} else if (strcmp(im.region, c->region) != 0) {
+		/* the host puts --region on every call: another region cannot be asked */
+		h->log(AWSPHASE_LOG_WARN, "ECR_URI is in %s, not %s: its image was not checked; "
+		       "tasks pull it across regions", im.region, c->region);
+	} else {
+		batch[n++] = ecr = h->call_new("ecr", "describe-images");
+		h->call_arg(ecr, "--registry-id");
+		h->call_arg(ecr, im.account);
+		h->call_arg(ecr, "--repository-name");
+		h->call_arg(ecr, im.repo);
+		h->call_arg(ecr, "--image-ids");
+		h->call_argf(ecr, im.digest[0] ? "imageDigest=%s" : "imageTag=%s",
+			     im.digest[0] ? im.digest : im.tag);
+		h->call_accept(ecr, "RepositoryNotFoundException");
+		h->call_accept(ecr, "ImageNotFoundException");
+	}
+	if (priv) {
+		snprintf(filter, sizeof(filter), "Name=vpc-id,Values=%s", c->vpc);
+		batch[n++] = rt = h->call_new("ec2", "describe-route-tables");
+		h->call_arg(rt, "--filters");
+		h->call_arg(rt, filter);
+		batch[n++] = ep = h->call_new("ec2", "describe-vpc-endpoints");
+		h->call_arg(ep, "--filters");
+		h->call_arg(ep, filter);
+	}
+	rc = h->call_run_all(batch, n);
+	if (sts && h->call_state(sts) == AWSPHASE_CALL_OK)
+		fine(&p, "aws CLI and credentials", "account %s as %s, region %s",
+		     h->json_str(h->call_json(sts), "Account"), h->json_str(h->call_json(sts), "Arn"),
+		     c->region);
+	else if (sts && as_checks)
+		h->check("aws CLI and credentials", AWSPHASE_FAIL, "%s", h->call_message(sts));
+	if (h->call_state(subnets) != AWSPHASE_CALL_FAILED)
+		check_subnets(&p, subnets, keys, nkeys);
+	if (ecr && h->call_state(ecr) != AWSPHASE_CALL_FAILED)
+		check_image(&p, ecr, &im);
+	if (priv && h->call_state(rt) == AWSPHASE_CALL_OK && h->call_state(ep) == AWSPHASE_CALL_OK &&
+	    nkeys == 4)
+		check_private(&p, rt, ep, keys, nkeys);
+	for (i = 0; i < n; i++)
+		h->call_free(batch[i]);
+	if (rc)
+		return rc;
+	return p.problems ? AWSPHASE_EXIT_USAGE : 0;
+}
+
 int p4b_preflight(const struct awsphase_host *h, int argc, const char **argv)
 {
-	h->log(AWSPHASE_LOG_ERROR, "4b preflight: not implemented yet");
-	return AWSPHASE_EXIT_USAGE;
+	struct p4b c;
+	int rc, secrets;
+
+	if (argc > 1) {
+		h->log(AWSPHASE_LOG_ERROR, "4b preflight: unexpected argument '%s'; see awsphase 4b "
+		       "preflight --help", argv[1]);
+		return AWSPHASE_EXIT_USAGE;
+	}
+	rc = p4b_config(h, &c);
+	if (rc) {
+		h->check("env file", AWSPHASE_FAIL, "%s: fix the keys named above", h->settings->env_file);
+		return rc;
+	}
+	h->check("env file", AWSPHASE_OK, "%s: required keys present and valid; region %s, "
+		 "SUBNET_TIER=%s", h->settings->env_file, c.region, c.tier);
+	secrets = p4b_warn_secrets(&c);
+	if (secrets)
+		h->check("secrets", AWSPHASE_WARN, "%d secret key%s in the env file stay%s out of the "
+			 "task's plain environment (see above)", secrets, secrets == 1 ? "" : "s",
+			 secrets == 1 ? "s" : "");
+	return p4b_preflight_aws(&c, 1, 1);
 }

@@ -1,0 +1,312 @@
+/* Waiting for the service the way the runbook's operator watches it: new
+ * service events as they come, the deployment's rollout state, running
+ * against desired, then the target group.  A task of the deployment that
+ * stops for a reason waiting cannot cure ends the wait at once, with the
+ * runbook's fix.  Reads are spent sparingly: one describe-services a poll;
+ * describe-target-health only once the service looks done; list-tasks and
+ * describe-tasks only when the deployment's failedTasks grows. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy.h"
+
+#define MAX_SEEN 512
+
+struct watch {
+	struct p4b *c;
+	const struct awsphase_host *h;
+	const char *tg_arn;
+	char dep_id[P4B_ID_SIZE];
+	char *seen[MAX_SEEN];      /* service event ids already shown */
+	size_t nseen;
+	char *stopped[MAX_SEEN];   /* stopped task ARNs already examined */
+	size_t nstopped;
+	int failed_seen;
+	int warned_health;
+};
+
+static const char *or_default(const char *s)
+{
+	return s ? s : "(none)";
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+static int in(char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static void remember(char **list, size_t *n, const char *s)
+{
+	if (*n < MAX_SEEN && s && !in(list, *n, s))
+		list[(*n)++] = strdup(s);
+}
+
+/* Events come newest first; show the unseen ones oldest first. */
+static void show_events(struct watch *w, const cJSON *service, int quiet)
+{
+	const cJSON *events = cJSON_GetObjectItemCaseSensitive(service, "events");
+	int i, n = cJSON_GetArraySize(events), last = -1;
+
+	for (i = 0; i < n; i++) {
+		const char *id = jstr(cJSON_GetArrayItem(events, i), "id");
+
+		if (id && in(w->seen, w->nseen, id))
+			break;
+		last = i;
+	}
+	for (i = last; i >= 0; i--) {
+		const cJSON *e = cJSON_GetArrayItem(events, i);
+
+		if (!quiet && jstr(e, "message"))
+			w->h->say("  %s", jstr(e, "message"));
+		remember(w->seen, &w->nseen, jstr(e, "id"));
+	}
+}
+
+static const char *task_detail(const cJSON *task, const char *name)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+		cJSON_GetObjectItemCaseSensitive(task, "attachments"), 0), "details"))
+		if (jstr(d, "name") && strcmp(jstr(d, "name"), name) == 0)
+			return jstr(d, "value");
+	return NULL;
+}
+
+static const char *short_id(const char *arn)
+{
+	const char *slash = arn ? strrchr(arn, '/') : NULL;
+
+	return slash ? slash + 1 : arn ? arn : "?";
+}
+
+/* The stopped tasks of the deployment not looked at yet: -1 (reported)
+ * when one stopped for a reason waiting cannot cure, else 0. */
+static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
+{
+	const struct awsphase_host *h = w->h;
+	const struct p4b *c = w->c;
+	const char *assign = jstr(p4b_awsvpc(dep), "assignPublicIp");
+	const char *dep_id = jstr(dep, "id");
+	struct awsphase_call *call;
+	const cJSON *arn, *task;
+	cJSON *list = NULL;
+	int rc, fatal = 0, n = 0;
+
+	rc = h->aws(&list, "ecs", "list-tasks", "--cluster", c->cluster, "--service-name", c->service,
+		    "--desired-status", "STOPPED", NULL);
+	if (rc) {
+		*exit_code = rc;
+		return -1;
+	}
+	call = h->call_new("ecs", "describe-tasks");
+	h->call_arg(call, "--cluster");
+	h->call_arg(call, c->cluster);
+	h->call_arg(call, "--tasks");
+	cJSON_ArrayForEach(arn, h->json_get(list, "taskArns"))
+		if (cJSON_IsString(arn) && !in(w->stopped, w->nstopped, arn->valuestring) && n < 100) {
+			h->call_arg(call, arn->valuestring);
+			n++;
+		}
+	cJSON_Delete(list);
+	if (!n) {
+		h->call_free(call);
+		return 0;
+	}
+	rc = h->call_run(call);
+	if (rc) {
+		h->call_free(call);
+		*exit_code = rc;
+		return -1;
+	}
+	cJSON_ArrayForEach(task, h->json_get(h->call_json(call), "tasks")) {
+		const char *reason = jstr(task, "stoppedReason");
+		const char *detail = h->json_str(task, "containers.0.reason");
+		const char *why = reason, *fix;
+
+		remember(w->stopped, &w->nstopped, jstr(task, "taskArn"));
+		if (dep_id && jstr(task, "startedBy") && strcmp(jstr(task, "startedBy"), dep_id) != 0)
+			continue;
+		if (!reason)
+			continue;
+		if (detail && !strstr(reason, detail) && p4b_reason_is_fatal(detail))
+			why = detail;
+		fix = p4b_reason_fix(c, why, assign, task_detail(task, "subnetId"));
+		if (p4b_reason_is_fatal(why) && !fatal) {
+			h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; %s",
+			       short_id(jstr(task, "taskArn")), c->service, why,
+			       fix ? fix : "see awsphase 4b diagnose");
+			fatal = 1;
+		} else if (!fatal && (!strstr(why, "ELB health checks") || !w->warned_health++)) {
+			h->log(AWSPHASE_LOG_WARN, "task %s stopped: %s%s%s", short_id(jstr(task, "taskArn")),
+			       why, fix ? "; " : "", fix ? fix : "");
+		}
+	}
+	h->call_free(call);
+	if (fatal) {
+		*exit_code = AWSPHASE_EXIT_FAILED;
+		return -1;
+	}
+	return 0;
+}
+
+static const cJSON *deployment(const cJSON *service, const char *id)
+{
+	const cJSON *d;
+
+	if (!*id)
+		return p4b_primary(service);
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(service, "deployments"))
+		if (jstr(d, "id") && strcmp(jstr(d, "id"), id) == 0)
+			return d;
+	return NULL;
+}
+
+static int poll(void *ctx, char *state, size_t size, int *exit_code)
+{
+	struct watch *w = ctx;
+	const struct awsphase_host *h = w->h;
+	const struct p4b *c = w->c;
+	const cJSON *svc, *dep, *targets;
+	const char *rollout, *status;
+	cJSON *doc = NULL, *th = NULL;
+	int rc, done = 0, running, desired, pending, ndeps, failed, healthy;
+
+	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
+		    c->service, NULL);
+	if (rc) {
+		*exit_code = rc;
+		return -1;
+	}
+	svc = h->json_get(doc, "services.0");
+	status = jstr(svc, "status");
+	if (!status || strcmp(status, "ACTIVE") != 0) {
+		h->log(AWSPHASE_LOG_ERROR, "service %s: %s while waiting for it; someone deleted it: "
+		       "run awsphase 4b deploy again", c->service, status ? status : "gone");
+		cJSON_Delete(doc);
+		*exit_code = AWSPHASE_EXIT_FAILED;
+		return -1;
+	}
+	show_events(w, svc, 0);
+	dep = deployment(svc, w->dep_id);
+	if (!dep) {
+		h->log(AWSPHASE_LOG_ERROR, "service %s: deployment %s is gone, replaced by %s (%s); "
+		       "another deploy or a rollback took over: see awsphase 4b status", c->service,
+		       w->dep_id, or_default(jstr(p4b_primary(svc), "id")),
+		       or_default(jstr(p4b_primary(svc), "rolloutStateReason")));
+		cJSON_Delete(doc);
+		*exit_code = AWSPHASE_EXIT_FAILED;
+		return -1;
+	}
+	rollout = jstr(dep, "rolloutState");
+	failed = (int)h->json_num(dep, "failedTasks", 0);
+	if (failed > w->failed_seen || (rollout && strcmp(rollout, "FAILED") == 0)) {
+		w->failed_seen = failed;
+		if (stopped_tasks(w, dep, exit_code) < 0) {
+			cJSON_Delete(doc);
+			return -1;
+		}
+	}
+	if (rollout && strcmp(rollout, "FAILED") == 0) {
+		h->log(AWSPHASE_LOG_ERROR, "deployment %s of service %s FAILED: %s; see awsphase 4b "
+		       "diagnose", jstr(dep, "id"), c->service,
+		       or_default(jstr(dep, "rolloutStateReason")));
+		cJSON_Delete(doc);
+		*exit_code = AWSPHASE_EXIT_FAILED;
+		return -1;
+	}
+	running = (int)h->json_num(svc, "runningCount", 0);
+	desired = (int)h->json_num(svc, "desiredCount", 0);
+	pending = (int)h->json_num(svc, "pendingCount", 0);
+	ndeps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(svc, "deployments"));
+	snprintf(state, size, "deployment %s, %d/%d running, %d pending%s%s",
+		 rollout ? rollout : "(no rollout state)", running, desired, pending,
+		 ndeps > 1 ? ", older deployment still draining" : "",
+		 failed ? ", tasks failed to start" : "");
+	if ((!rollout || strcmp(rollout, "COMPLETED") == 0) && ndeps == 1 && running == desired &&
+	    pending == 0) {
+		if (desired == 0) {
+			done = 1;
+		} else {
+			/* one deployment left: every registered target is one of its tasks */
+			rc = h->aws(&th, "elbv2", "describe-target-health", "--target-group-arn",
+				    w->tg_arn, NULL);
+			if (rc) {
+				cJSON_Delete(doc);
+				*exit_code = rc;
+				return -1;
+			}
+			targets = h->json_get(th, "TargetHealthDescriptions");
+			healthy = p4b_targets_in(targets, "healthy");
+			if (healthy > 0) {
+				done = 1;
+			} else {
+				const char *reason = p4b_targets_reason(targets, "unhealthy");
+
+				snprintf(state, size, "%d/%d running; targets: 0 healthy, %d initial, "
+					 "%d unhealthy%s%s%s", running, desired,
+					 p4b_targets_in(targets, "initial"),
+					 p4b_targets_in(targets, "unhealthy"), reason ? " (" : "",
+					 reason ? reason : "", reason ? ")" : "");
+			}
+			cJSON_Delete(th);
+		}
+	}
+	cJSON_Delete(doc);
+	return done;
+}
+
+int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
+		     const cJSON *before, int just_started)
+{
+	const struct awsphase_host *h = c->h;
+	struct watch w;
+	struct awsphase_wait wait = { 0 };
+	char what[512];
+	size_t i;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.h = h;
+	w.tg_arn = tg_arn;
+	snprintf(w.dep_id, sizeof(w.dep_id), "%s", dep_id ? dep_id : "");
+	if (before) {
+		const cJSON *dep = deployment(before, w.dep_id);
+
+		show_events(&w, before, 1);
+		/* failures of a settled service are history, not this wait's news */
+		if (p4b_service_settled(h, before))
+			w.failed_seen = (int)h->json_num(dep, "failedTasks", 0);
+	}
+	snprintf(what, sizeof(what), "service %s to become stable", c->service);
+	wait.what = what;
+	wait.interval_s = 4;
+	wait.poll = poll;
+	wait.ctx = &w;
+	h->say("… waiting for %s%s%s", what, *w.dep_id ? ": deployment " : "", w.dep_id);
+	/* a Fargate task needs seconds to start: the first look comes later */
+	if (just_started && h->sleep(4) < 0)
+		rc = AWSPHASE_EXIT_INTERRUPTED;
+	else
+		rc = h->wait(&wait);
+	for (i = 0; i < w.nseen; i++)
+		free(w.seen[i]);
+	for (i = 0; i < w.nstopped; i++)
+		free(w.stopped[i]);
+	return rc;
+}
