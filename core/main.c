@@ -31,6 +31,7 @@
 static struct {
 	char *env_file, *region, *profile, *endpoint, *aws, *trace_file, *output;
 	int dry_run, trace, no_color, quiet, verbose, version, help;
+	char *timeout_arg, *jobs_arg;
 	double timeout;
 	int jobs;
 } o;
@@ -56,9 +57,9 @@ static struct poptOption global_options[] = {
 	{ "no-color", 0, POPT_ARG_NONE, &o.no_color, 0, "no colors (also NO_COLOR)", NULL },
 	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, "errors and results only", NULL },
 	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, "more detail; twice for debug", NULL },
-	{ "timeout", 't', POPT_ARG_DOUBLE, &o.timeout, 0,
+	{ "timeout", 't', POPT_ARG_STRING, &o.timeout_arg, 0,
 	  "give up waiting after SECONDS (default 900)", "SECONDS" },
-	{ "jobs", 'j', POPT_ARG_INT, &o.jobs, 0,
+	{ "jobs", 'j', POPT_ARG_STRING, &o.jobs_arg, 0,
 	  "aws calls run at once (default: number of cores)", "N" },
 	{ "version", 'V', POPT_ARG_NONE, &o.version, 0, "print the version and exit", NULL },
 	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show help (also after PHASE or ACTION)", NULL },
@@ -275,14 +276,30 @@ static int parse_action(const struct loaded_module *lm, const struct awsphase_ac
 	return -1;
 }
 
+static int parse_number(const char *text, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(text, &end);
+	return errno || end == text || *end || *out != *out ? -1 : 0;
+}
+
 static int check_settings(void)
 {
 	if (o.output && strcmp(o.output, "text") != 0 && strcmp(o.output, "json") != 0)
 		return bad_usage("--output %s: unknown format; use text or json", o.output);
-	if (o.timeout < 0 || o.timeout > 86400)
-		return bad_usage("--timeout %g: out of range; give seconds from 1 to 86400", o.timeout);
-	if (o.jobs < 0 || o.jobs > 64)
-		return bad_usage("--jobs %d: out of range; give 1 to 64", o.jobs);
+	if (o.timeout_arg && (parse_number(o.timeout_arg, &o.timeout) < 0 || o.timeout < 1 || o.timeout > 86400))
+		return bad_usage("--timeout %s: not a number of seconds or out of range; give 1 to 86400",
+				 o.timeout_arg);
+	if (o.jobs_arg) {
+		double jobs;
+
+		if (parse_number(o.jobs_arg, &jobs) < 0 || jobs != (int)jobs || jobs < 1 || jobs > 64)
+			return bad_usage("--jobs %s: not a whole number or out of range; give 1 to 64",
+					 o.jobs_arg);
+		o.jobs = (int)jobs;
+	}
 	if (o.endpoint && pattern_full_match("https?://[^\\s]+", o.endpoint) != 1)
 		return bad_usage("--endpoint-url %s: not an http(s) URL; give e.g. http://127.0.0.1:5000",
 				 o.endpoint);
@@ -352,8 +369,9 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	if (!ef)
 		return AWSPHASE_EXIT_USAGE;
 	if (lm->m.env && envfile_validate(ef, lm->m.env) > 0) {
+		/* each problem was reported on its own line, with its fix */
 		envfile_free(ef);
-		return bad_usage("%s: fix the values above, then run again", settings.env_file);
+		return AWSPHASE_EXIT_USAGE;
 	}
 	settings.region = pick_region(ef);
 	if (!settings.region) {
