@@ -1,11 +1,238 @@
-#include "phase4b.h"
+/* awsphase 4b status: the service, its deployments, tasks, targets, the ALB
+ * and the last events on one screen, from the runbook's describe calls. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "observe.h"
+
+#define EVENTS 5
+#define CELL 256
 
 const struct poptOption p4b_status_options[] = {
 	POPT_TABLEEND
 };
 
+/* A table being filled: rows × ncols cells of CELL bytes. */
+struct grid {
+	size_t ncols, rows, cap;
+	char (*cell)[CELL];
+	const char **ptr;
+};
+
+static char *cell(struct grid *g, size_t row, size_t col)
+{
+	if (row >= g->cap) {
+		while (row >= g->cap)
+			g->cap = g->cap ? g->cap * 2 : 8;
+		g->cell = realloc(g->cell, g->cap * g->ncols * CELL);
+		if (!g->cell)
+			abort();
+	}
+	if (row >= g->rows) {
+		memset(g->cell[g->rows * g->ncols], 0, (row + 1 - g->rows) * g->ncols * CELL);
+		g->rows = row + 1;
+	}
+	return g->cell[row * g->ncols + col];
+}
+
+static void put(struct grid *g, size_t row, size_t col, const char *fmt, ...) AWSPHASE_PRINTF(4, 5);
+static void put(struct grid *g, size_t row, size_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cell(g, row, col), CELL, fmt, ap);
+	va_end(ap);
+}
+
+static void show(const struct awsphase_host *h, const char *title, const char *const *headers,
+		 struct grid *g)
+{
+	size_t i;
+
+	g->ptr = calloc(g->rows * g->ncols + 1, sizeof(*g->ptr));
+	if (!g->ptr)
+		abort();
+	for (i = 0; i < g->rows * g->ncols; i++)
+		g->ptr[i] = g->cell[i][0] ? g->cell[i] : NULL;
+	h->table(title, headers, g->ptr, g->rows);
+	free(g->ptr);
+	free(g->cell);
+	memset(g, 0, sizeof(*g));
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void show_service(const struct obs *o)
+{
+	static const char *const headers[] = { "Service", "Cluster", "Status", "Running", "Desired",
+					       "Pending", "Task definition", NULL };
+	const struct awsphase_host *h = o->h;
+	const cJSON *svc = obs_service(o);
+	struct grid g = { .ncols = 6 + 1 };
+
+	put(&g, 0, 0, "%s", o->c.service);
+	put(&g, 0, 1, "%s", o->c.cluster);
+	if (svc) {
+		put(&g, 0, 2, "%s", or_dash(h->json_str(svc, "status")));
+		put(&g, 0, 3, "%.0f", h->json_num(svc, "runningCount", 0));
+		put(&g, 0, 4, "%.0f", h->json_num(svc, "desiredCount", 0));
+		put(&g, 0, 5, "%.0f", h->json_num(svc, "pendingCount", 0));
+		put(&g, 0, 6, "%s", obs_short_id(h->json_str(svc, "taskDefinition")));
+	} else {
+		put(&g, 0, 2, "%s", o->v.cluster_missing ? "no cluster" : "not found");
+	}
+	show(h, "service", headers, &g);
+}
+
+static void show_deployments(const struct obs *o)
+{
+	static const char *const headers[] = { "Deployment", "Status", "Rollout", "Running", "Desired",
+					       "Pending", "Failed", "Task definition", "Updated", NULL };
+	const struct awsphase_host *h = o->h;
+	const cJSON *d;
+	struct grid g = { .ncols = 9 };
+	size_t r = 0;
+	char when[40];
+
+	cJSON_ArrayForEach(d, h->json_get(obs_service(o), "deployments")) {
+		put(&g, r, 0, "%s", obs_short_id(h->json_str(d, "id")));
+		put(&g, r, 1, "%s", or_dash(h->json_str(d, "status")));
+		put(&g, r, 2, "%s", or_dash(h->json_str(d, "rolloutState")));
+		put(&g, r, 3, "%.0f", h->json_num(d, "runningCount", 0));
+		put(&g, r, 4, "%.0f", h->json_num(d, "desiredCount", 0));
+		put(&g, r, 5, "%.0f", h->json_num(d, "pendingCount", 0));
+		put(&g, r, 6, "%.0f", h->json_num(d, "failedTasks", 0));
+		put(&g, r, 7, "%s", obs_short_id(h->json_str(d, "taskDefinition")));
+		obs_fmt_time(obs_time(h->json_get(d, "updatedAt")), 0, when, sizeof(when));
+		put(&g, r, 8, "%s", when);
+		r++;
+	}
+	show(h, "deployments", headers, &g);
+}
+
+static void show_tasks(const struct obs *o)
+{
+	static const char *const headers[] = { "Task", "Status", "Health", "IP", "Security groups",
+					       "Target", "Started", NULL };
+	const struct awsphase_host *h = o->h;
+	const cJSON *t, *grp;
+	struct grid g = { .ncols = 7 };
+	size_t i, r = 0;
+	char when[40];
+
+	for (i = 0; (t = obs_task(o, 0, i)); i++) {
+		const char *ip = obs_task_detail(t, "privateIPv4Address");
+		const cJSON *eni = obs_eni(o, obs_task_detail(t, "networkInterfaceId"));
+		const cJSON *target = obs_target(o, ip);
+		char *sgs = cell(&g, r, 4);
+
+		put(&g, r, 0, "%s", obs_short_id(h->json_str(t, "taskArn")));
+		put(&g, r, 1, "%s", or_dash(h->json_str(t, "lastStatus")));
+		put(&g, r, 2, "%s", or_dash(h->json_str(t, "healthStatus")));
+		put(&g, r, 3, "%s", or_dash(ip));
+		cJSON_ArrayForEach(grp, h->json_get(eni, "Groups")) {
+			size_t len = strlen(sgs);
+
+			snprintf(sgs + len, CELL - len, "%s%s (%s)", len ? ", " : "",
+				 or_dash(h->json_str(grp, "GroupName")), or_dash(h->json_str(grp, "GroupId")));
+		}
+		if (target)
+			put(&g, r, 5, "%s%s%s%s", or_dash(h->json_str(target, "TargetHealth.State")),
+			    h->json_str(target, "TargetHealth.Reason") ? " (" : "",
+			    h->json_str(target, "TargetHealth.Reason") ? h->json_str(target, "TargetHealth.Reason") : "",
+			    h->json_str(target, "TargetHealth.Reason") ? ")" : "");
+		obs_fmt_time(obs_time(h->json_get(t, "startedAt")), 0, when, sizeof(when));
+		put(&g, r, 6, "%s", when);
+		r++;
+	}
+	show(h, "tasks", headers, &g);
+}
+
+static void show_targets(const struct obs *o)
+{
+	static const char *const headers[] = { "Target", "State", "Reason", "Description", NULL };
+	const struct awsphase_host *h = o->h;
+	const cJSON *t;
+	struct grid g = { .ncols = 4 };
+	size_t r = 0;
+
+	cJSON_ArrayForEach(t, obs_targets(o)) {
+		put(&g, r, 0, "%s:%.0f", or_dash(h->json_str(t, "Target.Id")), h->json_num(t, "Target.Port", 0));
+		put(&g, r, 1, "%s", or_dash(h->json_str(t, "TargetHealth.State")));
+		put(&g, r, 2, "%s", or_dash(h->json_str(t, "TargetHealth.Reason")));
+		put(&g, r, 3, "%s", or_dash(h->json_str(t, "TargetHealth.Description")));
+		r++;
+	}
+	show(h, obs_tg(o) ? "targets" : "targets (no target group)", headers, &g);
+}
+
+static void show_alb(const struct obs *o)
+{
+	static const char *const headers[] = { "Load balancer", "State", "DNS name", "Target group", NULL };
+	const struct awsphase_host *h = o->h;
+	const cJSON *alb = obs_alb(o);
+	struct grid g = { .ncols = 4 };
+
+	put(&g, 0, 0, "%s", o->c.alb_name);
+	put(&g, 0, 1, "%s", alb ? or_dash(h->json_str(alb, "State.Code")) : "not found");
+	if (alb)
+		put(&g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
+	put(&g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : " (not found)");
+	show(h, "load balancer", headers, &g);
+}
+
+static void show_events(const struct obs *o)
+{
+	static const char *const headers[] = { "Time", "Event", NULL };
+	const struct awsphase_host *h = o->h;
+	const cJSON *ev;
+	struct grid g = { .ncols = 2 };
+	size_t r = 0;
+
+	cJSON_ArrayForEach(ev, h->json_get(obs_service(o), "events")) {
+		if (r >= EVENTS)
+			break;
+		obs_fmt_time(obs_time(h->json_get(ev, "createdAt")), 0, cell(&g, r, 0), CELL);
+		put(&g, r, 1, "%s", or_dash(h->json_str(ev, "message")));
+		r++;
+	}
+	show(h, "events", headers, &g);
+}
+
 int p4b_status(const struct awsphase_host *h, int argc, const char **argv)
 {
-	h->log(AWSPHASE_LOG_ERROR, "4b status: not implemented yet");
-	return AWSPHASE_EXIT_USAGE;
+	struct obs o;
+	int rc;
+
+	if (argc > 1) {
+		h->log(AWSPHASE_LOG_ERROR, "4b status: unexpected argument '%s'; see awsphase 4b status --help",
+		       argv[1]);
+		return AWSPHASE_EXIT_USAGE;
+	}
+	rc = obs_init(&o, h);
+	if (rc)
+		return rc;
+	/* two rounds of p4b_read, then the tasks' ENIs for their security groups */
+	obs_read(&o, P4B_SERVICE | P4B_TG | P4B_ALB | P4B_TARGETS | P4B_TASKS);
+	if (o.rc != AWSPHASE_EXIT_INTERRUPTED)
+		obs_fetch(&o, OBS_BIT(OBS_ENIS));
+	if (o.rc == AWSPHASE_EXIT_INTERRUPTED || h->interrupted()) {
+		obs_free(&o);
+		return AWSPHASE_EXIT_INTERRUPTED;
+	}
+	show_service(&o);
+	show_deployments(&o);
+	show_tasks(&o);
+	show_targets(&o);
+	show_alb(&o);
+	show_events(&o);
+	rc = o.rc ? o.rc : obs_service(&o) ? AWSPHASE_EXIT_OK : AWSPHASE_EXIT_FAILED;
+	obs_free(&o);
+	return rc;
 }

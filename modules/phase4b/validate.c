@@ -1,11 +1,300 @@
-#include "phase4b.h"
+/* awsphase 4b validate: the runbook's "Validação" 1–4 and its five
+ * "Critérios de Aceite", each a check with the evidence behind it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "observe.h"
+
+#define PROBE_TIMEOUT_S 10.0
+
+static char since_default[] = "15m";
+static char *opt_since = since_default;
+static char *opt_log_pattern;
 
 const struct poptOption p4b_validate_options[] = {
+	{ "since", 0, POPT_ARG_STRING, &opt_since, 0,
+	  "look this far back for the log line: 30s, 5m, 2h, 1d (default 15m)", "DURATION" },
+	{ "log-pattern", 0, POPT_ARG_STRING, &opt_log_pattern, 0,
+	  "PCRE2 pattern the log must show (default: Backend running on port CONTAINER_PORT)", "REGEX" },
 	POPT_TABLEEND
 };
 
+struct buf {
+	char s[2048];
+};
+
+static void add(struct buf *b, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
+static void add(struct buf *b, const char *fmt, ...)
+{
+	size_t len = strlen(b->s);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->s + len, sizeof(b->s) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Validação 1: Status=ACTIVE, Running=Desired — and a desired count above
+ * zero whose PRIMARY deployment runs them all, since a service that runs
+ * nothing or still serves the old deployment is not what was deployed. */
+static int check_service(const struct obs *o)
+{
+	const struct awsphase_host *h = o->h;
+	const cJSON *svc = obs_service(o), *dep = obs_primary(o);
+	const char *status, *rollout;
+	double running, desired, pending;
+	struct buf b = { "" };
+	int ok;
+
+	if (!svc) {
+		h->check("service", AWSPHASE_FAIL, "service %s not found: %s", o->c.service,
+			 o->v.cluster_missing ? "the cluster does not exist" :
+			 o->v.read & P4B_SERVICE ? "describe-services says MISSING" : "no answer");
+		return 0;
+	}
+	status = h->json_str(svc, "status");
+	running = h->json_num(svc, "runningCount", 0);
+	desired = h->json_num(svc, "desiredCount", 0);
+	pending = h->json_num(svc, "pendingCount", 0);
+	ok = status && strcmp(status, "ACTIVE") == 0 && desired > 0 && running == desired;
+	add(&b, "Status %s, Running %.0f, Desired %.0f", status ? status : "?", running, desired);
+	if (pending > 0)
+		add(&b, ", Pending %.0f", pending);
+	rollout = h->json_str(dep, "rolloutState");
+	if (dep && (cJSON_GetArraySize(h->json_get(svc, "deployments")) > 1 ||
+		    (rollout && strcmp(rollout, "COMPLETED") != 0))) {
+		double dr = h->json_num(dep, "runningCount", 0), dd = h->json_num(dep, "desiredCount", 0);
+		double failed = h->json_num(dep, "failedTasks", 0);
+
+		add(&b, "; deployment %s %s: %.0f/%.0f running", obs_short_id(h->json_str(dep, "id")),
+		    rollout ? rollout : "?", dr, dd);
+		if (failed > 0)
+			add(&b, ", %.0f failed tasks", failed);
+		if (dr < dd || (rollout && strcmp(rollout, "FAILED") == 0))
+			ok = 0;
+	}
+	if (status && strcmp(status, "ACTIVE") == 0 && desired == 0)
+		add(&b, " (desired count 0: the service runs no task)");
+	h->check("service", ok ? AWSPHASE_OK : AWSPHASE_FAIL, "%s", b.s);
+	return ok;
+}
+
+/* Validação 2: at least one target healthy. */
+static int check_targets(const struct obs *o)
+{
+	const struct awsphase_host *h = o->h;
+	const cJSON *t, *list = obs_targets(o);
+	struct buf b = { "" };
+	int healthy = 0, n = 0;
+
+	if (!obs_tg(o)) {
+		h->check("target-health", AWSPHASE_FAIL, "target group %s not found", o->c.tg_name);
+		return 0;
+	}
+	if (!list) {
+		h->check("target-health", AWSPHASE_FAIL, "no target health for %s (no answer)", o->c.tg_name);
+		return 0;
+	}
+	cJSON_ArrayForEach(t, list) {
+		const char *ip = h->json_str(t, "Target.Id"), *state = h->json_str(t, "TargetHealth.State");
+		const char *reason = h->json_str(t, "TargetHealth.Reason");
+		double port = h->json_num(t, "Target.Port", 0);
+
+		if (state && strcmp(state, "healthy") == 0)
+			healthy++;
+		add(&b, "%s%s:%.0f %s", n++ ? "; " : "", ip ? ip : "?", port, state ? state : "?");
+		if (reason)
+			add(&b, " (%s)", reason);
+	}
+	if (!n)
+		add(&b, "no target registered in %s", o->c.tg_name);
+	h->check("target-health", healthy ? AWSPHASE_OK : AWSPHASE_FAIL, "%d healthy: %s", healthy, b.s);
+	return healthy > 0;
+}
+
+/* Validação 3: http://$ALB_DNS/api/health answers 200 with {"success": true}. */
+static int check_alb(const struct obs *o)
+{
+	const struct awsphase_host *h = o->h;
+	const cJSON *alb = obs_alb(o);
+	const char *dns = h->json_str(alb, "DNSName"), *state = h->json_str(alb, "State.Code");
+	char url[1024], err[512], excerpt[200];
+	char *body = NULL;
+	cJSON *doc;
+	long status = 0;
+	int ok;
+
+	if (!alb || !dns) {
+		h->check("alb-health", AWSPHASE_FAIL, "load balancer %s not found", o->c.alb_name);
+		return 0;
+	}
+	snprintf(url, sizeof(url), "http://%s%s", dns, o->c.health_path);
+	if (h->http_get(url, PROBE_TIMEOUT_S, &status, &body, err, sizeof(err)) < 0) {
+		h->check("alb-health", AWSPHASE_FAIL, "GET %s: %s (ALB state %s)", url, err,
+			 state ? state : "?");
+		return 0;
+	}
+	doc = cJSON_Parse(body);
+	ok = status == 200 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "success"));
+	obs_excerpt(body, 120, excerpt, sizeof(excerpt));
+	h->check("alb-health", ok ? AWSPHASE_OK : AWSPHASE_FAIL, "HTTP %ld from %s: %s%s", status, url,
+		 excerpt, status == 200 && !ok ? " (not JSON with success: true)" : "");
+	cJSON_Delete(doc);
+	free(body);
+	return ok;
+}
+
+/* Validação 4: every running task's ENI carries ECS_SG_NAME. */
+static int check_task_sgs(const struct obs *o)
+{
+	const struct awsphase_host *h = o->h;
+	const cJSON *task;
+	struct buf b = { "" };
+	char err[512];
+	size_t i;
+	int n = 0, bad = 0;
+
+	for (i = 0; (task = obs_task(o, 0, i)); i++) {
+		const char *st = h->json_str(task, "lastStatus");
+		const char *eni_id = obs_task_detail(task, "networkInterfaceId");
+		const cJSON *eni = obs_eni(o, eni_id), *g;
+		int has = 0, k = 0;
+
+		if (!st || strcmp(st, "RUNNING") != 0)
+			continue;
+		add(&b, "%stask %s:", n++ ? "; " : "", obs_short_id(h->json_str(task, "taskArn")));
+		if (!eni) {
+			add(&b, " ENI %s not found (%s)", eni_id ? eni_id : "?",
+			    obs_error(o, OBS_ENIS, err, sizeof(err)) ? err : "not in the answer");
+			bad++;
+			continue;
+		}
+		cJSON_ArrayForEach(g, h->json_get(eni, "Groups")) {
+			const char *id = h->json_str(g, "GroupId"), *name = h->json_str(g, "GroupName");
+
+			add(&b, "%s %s %s", k++ ? "," : "", id ? id : "?", name ? name : "?");
+			if (name && strcmp(name, o->c.ecs_sg_name) == 0)
+				has = 1;
+		}
+		if (!k)
+			add(&b, " no security group");
+		if (!has) {
+			add(&b, " (no %s)", o->c.ecs_sg_name);
+			bad++;
+		}
+	}
+	if (!n) {
+		h->check("task-security-groups", AWSPHASE_FAIL, "no running task of %s to check", o->c.service);
+		return 0;
+	}
+	h->check("task-security-groups", bad ? AWSPHASE_FAIL : AWSPHASE_OK, "%s", b.s);
+	return !bad;
+}
+
+/* Critério 5: the log group shows the backend's start line. */
+static int check_logs(const struct obs *o, const char *pattern, const char *since)
+{
+	const struct awsphase_host *h = o->h;
+	const cJSON *ev, *best = NULL, *events = h->json_get(obs_json(o, OBS_LOGS), "events");
+	double best_ts = -1;
+	char err[512], when[40], excerpt[200];
+	int matches = 0, lines = 0;
+
+	if (!events) {
+		h->check("logs", AWSPHASE_FAIL, "log group %s: %s", o->c.log_group,
+			 obs_error(o, OBS_LOGS, err, sizeof(err)) ? err : "no answer");
+		return 0;
+	}
+	cJSON_ArrayForEach(ev, events) {
+		const char *msg = h->json_str(ev, "message");
+		double ts = h->json_num(ev, "timestamp", 0);
+
+		lines++;
+		if (msg && h->match(pattern, msg) == 1) {
+			matches++;
+			if (ts >= best_ts) {
+				best_ts = ts;
+				best = ev;
+			}
+		}
+	}
+	if (!best) {
+		h->check("logs", AWSPHASE_FAIL, "no line matching /%s/ in %s in the last %s (%d line%s read)",
+			 pattern, o->c.log_group, since, lines, lines == 1 ? "" : "s");
+		return 0;
+	}
+	obs_fmt_time(best_ts / 1000.0, 0, when, sizeof(when));
+	obs_excerpt(h->json_str(best, "message"), 160, excerpt, sizeof(excerpt));
+	h->check("logs", AWSPHASE_OK, "\"%s\" at %s in %s (%d match%s in the last %s)", excerpt, when,
+		 h->json_str(best, "logStreamName") ? h->json_str(best, "logStreamName") : "?",
+		 matches, matches == 1 ? "" : "es", since);
+	return 1;
+}
+
+/* A pattern with no PCRE2 metacharacter is a plain phrase: CloudWatch can
+ * filter on it ("quoted term"), so only matching lines come back. */
+static int is_literal(const char *p)
+{
+	return *p && !strpbrk(p, "\\^$.|?*+()[]{}\"");
+}
+
 int p4b_validate(const struct awsphase_host *h, int argc, const char **argv)
 {
-	h->log(AWSPHASE_LOG_ERROR, "4b validate: not implemented yet");
-	return AWSPHASE_EXIT_USAGE;
+	struct obs o;
+	char pattern_buf[64], filter[1100];
+	const char *pattern;
+	double since;
+	int rc, failed;
+
+	if (argc > 1) {
+		h->log(AWSPHASE_LOG_ERROR, "4b validate: unexpected argument '%s'; see awsphase 4b validate --help",
+		       argv[1]);
+		return AWSPHASE_EXIT_USAGE;
+	}
+	since = obs_duration(opt_since);
+	if (since <= 0) {
+		h->log(AWSPHASE_LOG_ERROR, "4b validate: --since %s: give a duration such as 30s, 5m, 2h or 1d",
+		       opt_since);
+		return AWSPHASE_EXIT_USAGE;
+	}
+	rc = obs_init(&o, h);
+	if (rc)
+		return rc;
+	snprintf(pattern_buf, sizeof(pattern_buf), "Backend running on port %d", o.c.port);
+	pattern = opt_log_pattern ? opt_log_pattern : pattern_buf;
+	if (h->match(pattern, "") < 0) {
+		h->log(AWSPHASE_LOG_ERROR, "4b validate: --log-pattern: fix the regular expression");
+		return AWSPHASE_EXIT_USAGE;
+	}
+	o.logs_start_ms = (long long)((obs_now() - since) * 1000.0);
+	if (is_literal(pattern) && strlen(pattern) < sizeof(filter) - 3) {
+		snprintf(filter, sizeof(filter), "\"%s\"", pattern);
+		o.logs_filter = filter;
+	}
+
+	/* rounds 1 and 2 (p4b_read): what the runbook looks up by name, then what
+	 * needs an ARN from it; round 3: the tasks' ENIs and the log lines */
+	obs_read(&o, P4B_SERVICE | P4B_TG | P4B_ALB | P4B_TARGETS | P4B_TASKS);
+	if (o.rc != AWSPHASE_EXIT_INTERRUPTED)
+		obs_fetch(&o, OBS_BIT(OBS_ENIS) | OBS_BIT(OBS_LOGS));
+	if (o.rc == AWSPHASE_EXIT_INTERRUPTED || h->interrupted()) {
+		obs_free(&o);
+		return AWSPHASE_EXIT_INTERRUPTED;
+	}
+
+	failed = !check_service(&o);
+	failed += !check_targets(&o);
+	failed += !check_alb(&o);
+	failed += !check_task_sgs(&o);
+	failed += !check_logs(&o, pattern, opt_since);
+
+	rc = o.rc;
+	obs_free(&o);
+	if (rc)
+		return rc;
+	if (h->interrupted())
+		return AWSPHASE_EXIT_INTERRUPTED;
+	return failed ? AWSPHASE_EXIT_FAILED : AWSPHASE_EXIT_OK;
 }
