@@ -265,7 +265,7 @@ static void rule_done(struct deploy *d, struct awsphase_call *call, const void *
 {
 	const struct rule *r = arg;
 
-	if (d->h->call_state(call) == AWSPHASE_CALL_OK)
+	if (d->h->call_state(call) != AWSPHASE_CALL_ACCEPTED)
 		d->rule_added = 1;
 	if (r->quiet) {
 		d->h->log(AWSPHASE_LOG_VERBOSE, "security group %s: tcp %d from %s", r->label, r->port,
@@ -347,7 +347,7 @@ void p4b_security_groups(struct deploy *d, int stage)
 	size_t i, n;
 
 	if (stage == 1) {
-		if (!*d->alb_sg) {
+		if (!*d->alb_sg && !d->only_ecs_sg) {
 			snprintf(desc, sizeof(desc), "Kaviar ALB - HTTP 80 from the internet");
 			create_sg(d, c->alb_sg_name, d->alb_sg, desc);
 		}
@@ -358,7 +358,7 @@ void p4b_security_groups(struct deploy *d, int stage)
 		/* what holds already is said now, in the order of the resources */
 		n = rules_now(d);
 		for (i = 0; i < n && !d->planning; i++)
-			if (rule_present(d, &rules[i]))
+			if (rule_present(d, &rules[i]) && (!d->only_ecs_sg || i == 1))
 				p4b_resource(d, "security group", rules[i].label, rules[i].group,
 					     "unchanged: tcp %d from %s", rules[i].port,
 					     rules[i].from_label);
@@ -368,7 +368,8 @@ void p4b_security_groups(struct deploy *d, int stage)
 		return;
 	n = rules_now(d);
 	for (i = 0; i < n; i++)
-		rule(d, &rules[i]);
+		if (!d->only_ecs_sg || i == 1)
+			rule(d, &rules[i]);
 	if (!d->planning && *d->ecs_sg && !p4b_is_placeholder(d->ecs_sg)) {
 		const cJSON *ecs = p4b_deploy_sg(d, d->ecs_sg);
 

@@ -72,6 +72,8 @@ static void service_done(struct deploy *d, struct awsphase_call *call, const voi
 	p4b_copy(d->service_arn, jstr(svc, "serviceArn"));
 	primary = p4b_primary(svc);
 	p4b_copy(d->dep_id, jstr(primary, "id"));
+	d->started = jstr(primary, "id") && (create || !jstr(p4b_primary(d->v.service), "id") ||
+		     strcmp(jstr(p4b_primary(d->v.service), "id"), d->dep_id) != 0);
 	cJSON_Delete(d->service_after);
 	d->service_after = cJSON_Duplicate(svc, 1);
 	p4b_record(d, "SERVICE_ARN", d->service_arn);

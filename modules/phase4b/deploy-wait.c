@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "deploy.h"
 
@@ -24,6 +25,7 @@ struct watch {
 	size_t nstopped;
 	int failed_seen;
 	int warned_health;
+	time_t since;              /* stopped tasks older than this are history */
 };
 
 static const char *or_default(const char *s)
@@ -74,6 +76,29 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 			w->h->say("  %s", jstr(e, "message"));
 		remember(w->seen, &w->nseen, jstr(e, "id"));
 	}
+}
+
+/* A timestamp as either CLI prints it: v2 ISO 8601 (UTC offset), v1 epoch
+ * seconds.  0 when unreadable. */
+static time_t when(const cJSON *v)
+{
+	struct tm tm;
+	const char *s, *rest;
+	int off = 0;
+
+	if (cJSON_IsNumber(v))
+		return (time_t)v->valuedouble;
+	if (!cJSON_IsString(v) || !(s = v->valuestring))
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return 0;
+	while (*rest == '.' || (*rest >= '0' && *rest <= '9'))
+		rest++;
+	if ((rest[0] == '+' || rest[0] == '-') && strlen(rest) >= 6)
+		off = (atoi(rest + 1) * 60 + atoi(rest + 4)) * 60 * (rest[0] == '-' ? -1 : 1);
+	return timegm(&tm) - off;
 }
 
 static const char *task_detail(const cJSON *task, const char *name)
@@ -141,7 +166,10 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 		remember(w->stopped, &w->nstopped, jstr(task, "taskArn"));
 		if (dep_id && jstr(task, "startedBy") && strcmp(jstr(task, "startedBy"), dep_id) != 0)
 			continue;
-		if (!reason)
+		if (!reason || strncmp(reason, "Scaling activity", 16) == 0)
+			continue; /* a scale-in, not a failure */
+		if (w->since && when(cJSON_GetObjectItemCaseSensitive(task, "stoppedAt")) &&
+		    when(cJSON_GetObjectItemCaseSensitive(task, "stoppedAt")) < w->since)
 			continue;
 		if (detail && !strstr(reason, detail) && p4b_reason_is_fatal(detail))
 			why = detail;
@@ -284,7 +312,8 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	w.c = c;
 	w.h = h;
 	w.tg_arn = tg_arn;
-	snprintf(w.dep_id, sizeof(w.dep_id), "%s", dep_id ? dep_id : "");
+	/* a deployment this run did not start is followed as the PRIMARY */
+	snprintf(w.dep_id, sizeof(w.dep_id), "%s", dep_id && just_started ? dep_id : "");
 	if (before) {
 		const cJSON *dep = deployment(before, w.dep_id);
 
@@ -292,6 +321,11 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 		/* failures of a settled service are history, not this wait's news */
 		if (p4b_service_settled(h, before))
 			w.failed_seen = (int)h->json_num(dep, "failedTasks", 0);
+	}
+	if (!just_started) {
+		/* no deployment of ours to tell old stops from new: a minute back
+		 * covers what made the service unsettled, not last hour's */
+		w.since = time(NULL) - 60;
 	}
 	snprintf(what, sizeof(what), "service %s to become stable", c->service);
 	wait.what = what;

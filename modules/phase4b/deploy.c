@@ -280,7 +280,7 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	} else if (d.changes || !p4b_service_settled(h, d.service_after ? d.service_after :
 						     d.v.service)) {
 		rc = p4b_wait_service(&c, d.tg_arn, d.dep_id,
-				      d.service_after ? d.service_after : d.v.service, *d.dep_id != 0);
+				      d.service_after ? d.service_after : d.v.service, d.started);
 		waited = 1;
 	}
 out:

@@ -28,12 +28,14 @@ struct deploy {
 	char alb_sg[P4B_ID_SIZE], ecs_sg[P4B_ID_SIZE];
 	char tg_arn[P4B_ID_SIZE], alb_arn[P4B_ID_SIZE], alb_dns[P4B_ID_SIZE];
 	char listener_arn[P4B_ID_SIZE], td_arn[P4B_ID_SIZE], service_arn[P4B_ID_SIZE];
-	char dep_id[P4B_ID_SIZE];  /* the deployment this run started; "" if none */
+	char dep_id[P4B_ID_SIZE];  /* the PRIMARY deployment after create/update-service */
+	int started;               /* dep_id is new: this run started it */
 	int exec_created, task_created, alb_sg_created, ecs_sg_created, log_created;
 	int cluster_missing;
 	cJSON *service_after;         /* as create/update-service answered */
 	cJSON *extra_sgs;             /* RDS/Redis groups outside the VPC listing */
-	int rule_added;               /* fix-sg: an ingress rule was authorized */
+	int rule_added;               /* an ingress rule was authorized */
+	int only_ecs_sg;              /* fix-sg: the ECS group and its rule alone */
 	int record_failed;            /* the env file could not be written */
 	char why[768];                /* what the service update changes */
 

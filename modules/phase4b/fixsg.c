@@ -45,45 +45,6 @@ static int precondition(struct deploy *d)
 	return 0;
 }
 
-static void rule_done(struct deploy *d, struct awsphase_call *call, const void *arg)
-{
-	(void)arg;
-	if (d->h->call_state(call) == AWSPHASE_CALL_OK)
-		d->force = 1; /* the tasks that failed their health checks get replaced */
-	p4b_resource(d, "security group", d->c->ecs_sg_name, d->ecs_sg, "%s: tcp %d from %s%s",
-		     d->dry_run ? "would update" : "updated", d->c->port, d->c->alb_sg_name,
-		     d->h->call_state(call) == AWSPHASE_CALL_ACCEPTED ? " (already there)" : " added");
-}
-
-/* Stage 1: the group; stage 2: its rule from the ALB's group. */
-static void ecs_group(struct deploy *d, int stage)
-{
-	const cJSON *sg = *d->ecs_sg && !p4b_is_placeholder(d->ecs_sg) ?
-			  p4b_sg_by_id(&d->v, d->ecs_sg) : NULL;
-	char port[16];
-	struct awsphase_call *call;
-
-	if (stage == 1) {
-		/* deploy's security-group stage creates only what is missing; with
-		 * ALB_SG known it creates just kaviar-ecs-sg */
-		p4b_security_groups(d, 1);
-		return;
-	}
-	if (sg && p4b_sg_allows(sg, d->c->port, d->alb_sg, NULL)) {
-		if (!d->planning)
-			p4b_resource(d, "security group", d->c->ecs_sg_name, d->ecs_sg,
-				     "unchanged: tcp %d from %s", d->c->port, d->c->alb_sg_name);
-		return;
-	}
-	if (!p4b_change(d))
-		return;
-	snprintf(port, sizeof(port), "%d", d->c->port);
-	call = p4b_stage_call(d, "ec2", "authorize-security-group-ingress", rule_done, NULL);
-	p4b_args(d, call, "--group-id", d->ecs_sg, "--protocol", "tcp", "--port", port,
-		 "--source-group", d->alb_sg, NULL);
-	d->h->call_accept(call, "InvalidPermission.Duplicate");
-}
-
 int p4b_fix_sg(const struct awsphase_host *h, int argc, const char **argv)
 {
 	struct p4b c;
@@ -106,14 +67,17 @@ int p4b_fix_sg(const struct awsphase_host *h, int argc, const char **argv)
 		rc = precondition(&d);
 	if (rc)
 		goto out;
-	for (n = 1; n <= 4 && !rc; n++) {
-		if (n <= 2)
-			ecs_group(&d, n);
-		else if (n == 4)
-			rc = p4b_service_stage(&d, 1);
-		if (!rc)
-			rc = p4b_stage_run(&d);
+	d.only_ecs_sg = 1;
+	for (n = 1; n <= 2 && !rc; n++) {
+		p4b_security_groups(&d, n);
+		rc = p4b_stage_run(&d);
 	}
+	/* the tasks that failed their health checks get replaced */
+	d.force = d.rule_added;
+	if (!rc)
+		rc = p4b_service_stage(&d, 1);
+	if (!rc)
+		rc = p4b_stage_run(&d);
 	if (rc || d.dry_run)
 		goto out;
 	if (!d.changes)
@@ -122,7 +86,7 @@ int p4b_fix_sg(const struct awsphase_host *h, int argc, const char **argv)
 	/* a repair is only done when the targets say so: wait even when settled */
 	if (!no_wait)
 		rc = p4b_wait_service(&c, d.tg_arn, d.dep_id, d.service_after ? d.service_after :
-				      d.v.service, *d.dep_id != 0);
+				      d.v.service, d.started);
 	if (!rc && !no_wait)
 		h->say("fix-sg: service %s: stable, targets healthy", c.service);
 out:
