@@ -13,10 +13,12 @@ struct envfile;
  * backslash escapes, trailing `# comments` after whitespace, blank lines,
  * CRLF line ends and a UTF-8 BOM.  Rejects, as "PATH:LINE: problem; fix":
  * command substitution ($(...) and backticks), parameter expansion ($VAR,
- * ${VAR}) in unquoted or double-quoted values, unterminated quotes, NUL
- * bytes, lines over 64 KiB, invalid key names, a key set twice, and a file
- * that is not a regular file (directory, device, FIFO; symlinks are followed
- * only to regular files) or larger than 1 MiB.
+ * ${VAR}, $1, $$...) in unquoted or double-quoted values, $'...', unquoted
+ * ; & | < > ( ) and a leading ~, unterminated quotes, NUL bytes, lines over
+ * 64 KiB, invalid key names, spaces around '=', a line that is not an
+ * assignment, a key set twice, and a file that is not a regular file
+ * (directory, device, FIFO; symlinks are followed only to regular files) or
+ * larger than 1 MiB.  Values are never echoed in these messages.
  * A missing file is an empty envfile when missing_ok, else an error.
  * Values of secret keys are registered with redact_add.
  * Returns NULL after reporting the error (errno-style detail in the message). */
@@ -35,25 +37,33 @@ size_t envfile_count(const struct envfile *ef);
 const char *envfile_key_at(const struct envfile *ef, size_t i);
 
 /* Validates the present keys that vars declares, against their anchored
- * PCRE2 pattern, and that every AWSPHASE_ENV_REQUIRED key is present.
- * Reports each problem as "PATH:LINE: KEY: value does not look like ...;
- * fix" (secret values are never echoed) and returns the number of
- * problems. */
+ * PCRE2 pattern, and that every AWSPHASE_ENV_REQUIRED key is present and
+ * not empty.  Reports each problem as "PATH:LINE: KEY: 'value' is not HELP
+ * (pattern P); fix the value" or "PATH: KEY is missing; add KEY=… (HELP)"
+ * (secret values shown as ***) and returns the number of problems. */
 int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *vars);
 
 /* Sets key to value in memory: replaces the value in place on its line,
- * keeping the line's `export`, and the rest of the file byte for byte; a new
- * key is appended at the end.  Values are written single-quoted when they
- * need quoting.  Then writes the file atomically: a temp file in the same
- * folder, fsync, rename over the old one, fsync of the folder; same mode as
- * before (0600 for a new file).  Returns -1 (reported) on failure, leaving
- * the old file in place. */
+ * keeping the line's `export` and trailing comment, and the rest of the file
+ * byte for byte (line ends, comments, order); a new key is appended at the
+ * end, a commented-out one is left alone.  Values are written bare when
+ * they only hold [A-Za-z0-9_./:@%+,=-], else single-quoted; a value with a
+ * line break is refused.  Then writes the file atomically: a temp file in
+ * the same folder, fsync, rename over the old one, fsync of the folder;
+ * same mode as before (0600 for a new file); a symlink is written through.
+ * If the file changed on disk since it was read, the change is applied to
+ * what is there now.  Nothing is written when nothing changes.  Returns -1
+ * (reported) on failure, leaving the old file in place.  An envfile from
+ * envfile_parse has no file: only memory changes. */
 int envfile_set(struct envfile *ef, const char *key, const char *value);
+/* Removes key's line; 0 when absent. */
 int envfile_unset(struct envfile *ef, const char *key);
-/* Sets several at once, one rewrite: keys and values NULL-terminated pairs. */
+/* Several at once, one rewrite: key, value pairs ended by a NULL key; a
+ * NULL value removes the key; the last pair for a key wins. */
 int envfile_set_many(struct envfile *ef, const char *const *kv);
 
-/* The bytes envfile_set would write (for tests); NUL-terminated, free(). */
+/* The file as the last write left it (or as read): the bytes the next
+ * write keeps; NUL-terminated, free(). */
 char *envfile_render(const struct envfile *ef, size_t *len);
 
 #endif
