@@ -5,6 +5,7 @@
 #include "aws.h"
 #include "host.h"
 #include "http.h"
+#include "i18n.h"
 #include "json.h"
 #include "log.h"
 #include "pattern.h"
@@ -85,9 +86,9 @@ static int host_env_set(const char *key, const char *value)
 	if (old && strcmp(old, value) == 0)
 		return 0;
 	if (!ctx.ef)
-		return error("cannot record %s: this command has no env file", key);
+		return error(_("cannot record %s: this command has no env file"), key);
 	if (ctx.settings->dry_run) {
-		log_msg(AWSPHASE_LOG_VERBOSE, "would write %s=%s to %s", key, value, envfile_path(ctx.ef));
+		log_msg(AWSPHASE_LOG_VERBOSE, _("would write %s=%s to %s"), key, value, envfile_path(ctx.ef));
 		return 0;
 	}
 	return envfile_set(ctx.ef, key, value);
@@ -98,7 +99,7 @@ static int host_env_unset(const char *key)
 	if (!ctx.ef || !envfile_get(ctx.ef, key))
 		return 0;
 	if (ctx.settings->dry_run) {
-		log_msg(AWSPHASE_LOG_VERBOSE, "would remove %s from %s", key, envfile_path(ctx.ef));
+		log_msg(AWSPHASE_LOG_VERBOSE, _("would remove %s from %s"), key, envfile_path(ctx.ef));
 		return 0;
 	}
 	return envfile_unset(ctx.ef, key);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "http.h"
 #include "strbuf.h"
 
@@ -35,7 +36,7 @@ static int load_curl(char *err, size_t err_size)
 	for (i = 0; !libcurl && i < sizeof(names) / sizeof(names[0]); i++)
 		libcurl = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
 	if (!libcurl) {
-		snprintf(err, err_size, "cannot load libcurl (%s); install libcurl4", dlerror());
+		snprintf(err, err_size, _("cannot load libcurl (%s); install libcurl4"), dlerror());
 		return -1;
 	}
 #define SYM(field, name) *(void **)&curl.field = dlsym(libcurl, name)

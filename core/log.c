@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "redact.h"
 #include "strbuf.h"
@@ -54,7 +55,9 @@ void log_vmsg(int level, const char *fmt, va_list ap)
 	if (level == AWSPHASE_LOG_ERROR || level == AWSPHASE_LOG_WARN)
 		strbuf_addstr(&sb, "awsphase: ");
 	if (level == AWSPHASE_LOG_WARN)
-		strbuf_addstr(&sb, color ? "\033[33mwarning:\033[0m " : "warning: ");
+		strbuf_addf(&sb, color ? "\033[33m%s\033[0m " : "%s ",
+			    /* TRANSLATORS: the prefix of warnings, after "awsphase: " */
+			    _("warning:"));
 	strbuf_vaddf(&sb, fmt, ap);
 	if (sb.len == 0 || sb.buf[sb.len - 1] != '\n')
 		strbuf_addch(&sb, '\n');

@@ -18,6 +18,7 @@
 #include "envfile.h"
 #include "host.h"
 #include "http.h"
+#include "i18n.h"
 #include "log.h"
 #include "module.h"
 #include "pattern.h"
@@ -39,34 +40,36 @@ static struct {
 enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP };
 
 static struct poptOption global_options[] = {
+	/* popt translates the descriptions below in this domain */
+	{ NULL, 0, POPT_ARG_INTL_DOMAIN, (void *)PACKAGE, 0, NULL, NULL },
 	{ "env-file", 'e', POPT_ARG_STRING, &o.env_file, 0,
-	  "the env file to read and update (default ./aws-resources.env)", "PATH" },
+	  N_("the env file to read and update (default ./aws-resources.env)"), "PATH" },
 	{ "region", 0, POPT_ARG_STRING, &o.region, 0,
-	  "AWS region (default: AWS_REGION in the env file, then the environment)", "REGION" },
-	{ "profile", 0, POPT_ARG_STRING, &o.profile, 0, "aws CLI profile to use", "NAME" },
+	  N_("AWS region (default: AWS_REGION in the env file, then the environment)"), "REGION" },
+	{ "profile", 0, POPT_ARG_STRING, &o.profile, 0, N_("aws CLI profile to use"), "NAME" },
 	{ "endpoint-url", 0, POPT_ARG_STRING, &o.endpoint, 0,
-	  "endpoint passed to every aws call (also AWSPHASE_ENDPOINT_URL, then AWS_ENDPOINT_URL)", "URL" },
-	{ "aws", 0, POPT_ARG_STRING, &o.aws, 0, "the aws CLI to run (default: aws on PATH)", "PATH" },
+	  N_("endpoint passed to every aws call (also AWSPHASE_ENDPOINT_URL, then AWS_ENDPOINT_URL)"), "URL" },
+	{ "aws", 0, POPT_ARG_STRING, &o.aws, 0, N_("the aws CLI to run (default: aws on PATH)"), "PATH" },
 	{ "dry-run", 'n', POPT_ARG_NONE, &o.dry_run, 0,
-	  "run read-only calls; print mutating calls as 'would run: aws ...' instead", NULL },
+	  N_("run read-only calls; print mutating calls as 'would run: aws ...' instead"), NULL },
 	{ "trace", 'x', POPT_ARG_NONE, &o.trace, 0,
-	  "print every aws call on stderr as a copy-pasteable command line", NULL },
+	  N_("print every aws call on stderr as a copy-pasteable command line"), NULL },
 	{ "trace-file", 0, POPT_ARG_STRING, &o.trace_file, 0,
-	  "append one JSON object per aws process to PATH", "PATH" },
-	{ "output", 'o', POPT_ARG_STRING, &o.output, 0, "text (default) or json", "FORMAT" },
-	{ "no-color", 0, POPT_ARG_NONE, &o.no_color, 0, "no colors (also NO_COLOR)", NULL },
-	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, "errors and results only", NULL },
-	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, "more detail; twice for debug", NULL },
+	  N_("append one JSON object per aws process to PATH"), "PATH" },
+	{ "output", 'o', POPT_ARG_STRING, &o.output, 0, N_("text (default) or json"), "FORMAT" },
+	{ "no-color", 0, POPT_ARG_NONE, &o.no_color, 0, N_("no colors (also NO_COLOR)"), NULL },
+	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, N_("errors and results only"), NULL },
+	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, N_("more detail; twice for debug"), NULL },
 	{ "timeout", 't', POPT_ARG_STRING, &o.timeout_arg, 0,
-	  "give up waiting after SECONDS (default 900)", "SECONDS" },
+	  N_("give up waiting after SECONDS (default 900)"), "SECONDS" },
 	{ "jobs", 'j', POPT_ARG_STRING, &o.jobs_arg, 0,
-	  "aws calls run at once (default: number of cores)", "N" },
-	{ "version", 'V', POPT_ARG_NONE, &o.version, 0, "print the version and exit", NULL },
-	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show help (also after PHASE or ACTION)", NULL },
+	  N_("aws calls run at once (default: number of cores)"), "N" },
+	{ "version", 'V', POPT_ARG_NONE, &o.version, 0, N_("print the version and exit"), NULL },
+	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, N_("show help (also after PHASE or ACTION)"), NULL },
 	POPT_TABLEEND
 };
 
-static const char exit_codes_help[] =
+static const char *const exit_codes_help = N_(
 	"Exit codes:\n"
 	"  0  success\n"
 	"  1  checks failed or the deployment did not converge\n"
@@ -74,7 +77,7 @@ static const char exit_codes_help[] =
 	"  3  AWS refused (API error, permissions, credentials)\n"
 	"  4  timed out (wait deadline or retry budget)\n"
 	"  5  aws CLI missing or unusable\n"
-	"  130/143  interrupted by SIGINT/SIGTERM\n";
+	"  130/143  interrupted by SIGINT/SIGTERM\n");
 
 static volatile sig_atomic_t got_signal;
 
@@ -95,7 +98,25 @@ static int bad_usage(const char *fmt, ...)
 	return AWSPHASE_EXIT_USAGE;
 }
 
-/* popt's option help without its own "Usage:" line, which we write. */
+/* Runs popt over pc, counting -v and noting -q and -h; returns popt's last
+ * code (-1 at the end, < -1 on a bad option). */
+static int next_options(poptContext pc)
+{
+	int rc;
+
+	while ((rc = poptGetNextOpt(pc)) > 0) {
+		if (rc == OPT_VERBOSE)
+			o.verbose++;
+		else if (rc == OPT_QUIET)
+			o.quiet = 1;
+		else if (rc == OPT_HELP)
+			o.help = 1;
+	}
+	return rc;
+}
+
+/* popt's option help without its own usage line (the first; "Usage:" may be
+ * translated), which we write. */
 static void print_options(poptContext pc)
 {
 	char *text = NULL, *body;
@@ -106,7 +127,7 @@ static void print_options(poptContext pc)
 		return;
 	poptPrintHelp(pc, f, 0);
 	fclose(f);
-	body = strncmp(text, "Usage:", 6) == 0 && strchr(text, '\n') ? strchr(text, '\n') + 1 : text;
+	body = strchr(text, '\n') ? strchr(text, '\n') + 1 : text;
 	fputs(body, stdout);
 	free(text);
 }
@@ -116,31 +137,34 @@ static void print_global_help(void)
 	poptContext pc = poptGetContext("awsphase", 0, NULL, global_options, 0);
 	size_t i;
 
-	printf("Usage: awsphase [OPTION...] PHASE ACTION [ACTION OPTION...]\n"
-	       "       awsphase list | help [PHASE [ACTION]] | --version\n\n"
-	       "Deploys and operates the phases of a stack on AWS through the installed aws CLI,\n"
-	       "as the phase runbooks do, idempotently: a second run changes nothing.\n"
-	       "Run it in the folder holding aws-resources.env.\n\n");
+	fputs(_("Usage: awsphase [OPTION...] PHASE ACTION [ACTION OPTION...]\n"
+		"       awsphase list [--output json] | help [PHASE [ACTION]] | --version\n\n"), stdout);
+	fputs(_("Deploys and operates the phases of a stack on AWS through the installed aws CLI,\n"
+		"as the phase runbooks do, idempotently: a second run changes nothing.\n"
+		"Run it in the folder holding aws-resources.env.\n\n"), stdout);
 	print_options(pc);
 	poptFreeContext(pc);
-	printf("\nPhases:\n");
+	printf("\n%s\n", _("Phases:"));
 	for (i = 0; i < module_count(); i++) {
 		const struct loaded_module *lm = module_at(i);
 
-		printf("  %-8s %s%s%s%s\n", lm->m.name, lm->m.title ? lm->m.title : "",
-		       lm->m.aliases ? " (alias: " : "", lm->m.aliases ? lm->m.aliases : "",
-		       lm->m.aliases ? ")" : "");
+		if (lm->m.aliases && *lm->m.aliases)
+			printf(_("  %-8s %s (alias: %s)\n"), lm->m.name,
+			       lm->m.title ? lm->m.title : "", lm->m.aliases);
+		else
+			printf("  %-8s %s\n", lm->m.name, lm->m.title ? lm->m.title : "");
 	}
 	if (!module_count())
-		printf("  (none found in %s; set AWSPHASE_MODULE_PATH)\n", module_search_path());
-	printf("\nExamples:\n"
-	       "  awsphase 4b deploy               deploy phase 4B (aws-phase4b-ecs-alb.sh)\n"
-	       "  awsphase --dry-run 4b deploy     show what deploy would change\n"
-	       "  awsphase 4b validate             the runbook's checks\n"
-	       "  awsphase --trace 4b status       show the aws commands as they run\n\n"
-	       "Environment: AWSPHASE_MODULE_PATH (extra module directories), AWSPHASE_ENDPOINT_URL,\n"
-	       "NO_COLOR, and everything the aws CLI reads (AWS_PROFILE, AWS_REGION, ...).\n\n%s",
-	       exit_codes_help);
+		printf(_("  (none found in %s; set AWSPHASE_MODULE_PATH)\n"), module_search_path());
+	fputs(_("\nExamples:\n"
+		"  awsphase 4b deploy               deploy phase 4B (aws-phase4b-ecs-alb.sh)\n"
+		"  awsphase --dry-run 4b deploy     show what deploy would change\n"
+		"  awsphase 4b validate             the runbook's checks\n"
+		"  awsphase --trace 4b status       show the aws commands as they run\n\n"
+		"Environment: AWSPHASE_MODULE_PATH (extra module directories), AWSPHASE_ENDPOINT_URL,\n"
+		"NO_COLOR, and everything the aws CLI reads (AWS_PROFILE, AWS_REGION, ...).\n"
+		"See man awsphase.\n\n"), stdout);
+	fputs(_(exit_codes_help), stdout);
 }
 
 static void print_phase_help(const struct loaded_module *lm)
@@ -148,31 +172,61 @@ static void print_phase_help(const struct loaded_module *lm)
 	const struct awsphase_action *a;
 	const struct awsphase_envvar *v;
 
-	printf("Usage: awsphase [OPTION...] %s ACTION [ACTION OPTION...]\n\n%s\n\nActions:\n",
-	       lm->m.name, lm->m.title ? lm->m.title : lm->m.name);
+	printf(_("Usage: awsphase [OPTION...] %s ACTION [ACTION OPTION...]\n"), lm->m.name);
+	printf("\n%s\n\n%s\n", lm->m.title ? lm->m.title : lm->m.name, _("Actions:"));
 	for (a = lm->m.actions; a->name; a++)
 		printf("  %-10s %s\n", a->name, a->summary ? a->summary : "");
 	if (lm->m.env) {
-		printf("\nKeys of aws-resources.env (* required, > written back):\n");
-		for (v = lm->m.env; v->key; v++)
-			printf("  %c %-18s %s%s%s%s\n",
+		printf("\n%s\n", _("Keys of aws-resources.env (* required, > written back):"));
+		for (v = lm->m.env; v->key; v++) {
+			printf("  %c %-18s %s",
 			       v->flags & AWSPHASE_ENV_REQUIRED ? '*' : v->flags & AWSPHASE_ENV_WRITTEN ? '>' : ' ',
-			       v->key, v->help ? v->help : "", v->def ? " (default " : "",
-			       v->def ? v->def : "", v->def ? ")" : "");
+			       v->key, v->help ? v->help : "");
+			if (v->def)
+				printf(_(" (default %s)"), v->def);
+			putchar('\n');
+		}
 	}
-	printf("\nawsphase %s ACTION --help shows an action's options.\n", lm->m.name);
+	printf(_("\nawsphase %s ACTION --help shows an action's options.\n"), lm->m.name);
 }
 
 static void print_action_help(const struct loaded_module *lm, const struct awsphase_action *a,
 			      poptContext pc)
 {
-	printf("%s %s: %s\n\nUsage: awsphase [OPTION...] %s %s %s\n", lm->m.name, a->name,
-	       a->summary ? a->summary : "", lm->m.name, a->name, a->usage ? a->usage : "");
+	printf("%s %s: %s\n\n", lm->m.name, a->name, a->summary ? a->summary : "");
+	printf(_("Usage: awsphase [OPTION...] %s %s %s\n"), lm->m.name, a->name, a->usage ? a->usage : "");
 	if (a->help)
 		printf("\n%s\n", a->help);
 	printf("\n");
 	print_options(pc);
-	printf("\n%s", exit_codes_help);
+	printf("\n%s", _(exit_codes_help));
+}
+
+/* A popt table as JSON: [{"long", "short", "arg" (null: takes none), "help"}],
+ * included tables flattened. */
+static void add_options(cJSON *arr, const struct poptOption *t)
+{
+	for (; t && (t->longName || t->shortName || t->arg); t++) {
+		unsigned type = t->argInfo & POPT_ARG_MASK;
+		char shortname[2] = { t->shortName, '\0' };
+		cJSON *opt;
+
+		if (type == POPT_ARG_INCLUDE_TABLE) {
+			add_options(arr, t->arg);
+			continue;
+		}
+		if ((!t->longName && !t->shortName) || (t->argInfo & POPT_ARGFLAG_DOC_HIDDEN))
+			continue;
+		opt = cJSON_CreateObject();
+		cJSON_AddStringToObject(opt, "long", t->longName ? t->longName : "");
+		cJSON_AddStringToObject(opt, "short", shortname);
+		if (type == POPT_ARG_NONE || type == POPT_ARG_VAL)
+			cJSON_AddNullToObject(opt, "arg");
+		else
+			cJSON_AddStringToObject(opt, "arg", t->argDescrip ? t->argDescrip : "ARG");
+		cJSON_AddStringToObject(opt, "help", t->descrip ? _(t->descrip) : "");
+		cJSON_AddItemToArray(arr, opt);
+	}
 }
 
 static int list_modules(void)
@@ -180,8 +234,11 @@ static int list_modules(void)
 	size_t i;
 
 	if (o.output && strcmp(o.output, "json") == 0) {
-		cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "modules");
+		cJSON *doc = cJSON_CreateObject(), *arr;
 		char *text;
+
+		add_options(cJSON_AddArrayToObject(doc, "options"), global_options);
+		arr = cJSON_AddArrayToObject(doc, "modules");
 
 		for (i = 0; i < module_count(); i++) {
 			const struct loaded_module *lm = module_at(i);
@@ -198,6 +255,8 @@ static int list_modules(void)
 
 				cJSON_AddStringToObject(ac, "name", a->name);
 				cJSON_AddStringToObject(ac, "summary", a->summary ? a->summary : "");
+				cJSON_AddStringToObject(ac, "usage", a->usage ? a->usage : "");
+				add_options(cJSON_AddArrayToObject(ac, "options"), a->options);
 				cJSON_AddItemToArray(acts, ac);
 			}
 			cJSON_AddItemToArray(arr, m);
@@ -209,7 +268,7 @@ static int list_modules(void)
 		return 0;
 	}
 	if (!module_count()) {
-		printf("No phase modules found in %s; set AWSPHASE_MODULE_PATH to a folder of modules.\n",
+		printf(_("No phase modules found in %s; set AWSPHASE_MODULE_PATH to a folder of modules.\n"),
 		       module_search_path());
 		return 0;
 	}
@@ -221,7 +280,7 @@ static int list_modules(void)
 		       lm->m.aliases ? lm->m.aliases : "", lm->m.aliases && *lm->m.aliases ? ")" : "",
 		       lm->m.title ? lm->m.title : "");
 		if (log_verbosity() > 0)
-			printf("  from %s\n", lm->path);
+			printf(_("  from %s\n"), lm->path);
 		for (a = lm->m.actions; a->name; a++)
 			printf("  %-10s %s\n", a->name, a->summary ? a->summary : "");
 	}
@@ -235,8 +294,8 @@ static int parse_action(const struct loaded_module *lm, const struct awsphase_ac
 			const char ***argv_out)
 {
 	struct poptOption table[] = {
-		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)a->options, 0, "Action options:", NULL },
-		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, global_options, 0, "Global options:", NULL },
+		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)a->options, 0, _("Action options:"), NULL },
+		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, global_options, 0, _("Global options:"), NULL },
 		POPT_TABLEEND
 	};
 	static struct poptOption *heap;
@@ -251,16 +310,9 @@ static int parse_action(const struct loaded_module *lm, const struct awsphase_ac
 	memcpy(heap, table, sizeof(table));
 	pc = poptGetContext(a->name, argc, argv, heap, 0);
 	*pc_out = pc;
-	while ((rc = poptGetNextOpt(pc)) > 0) {
-		if (rc == OPT_VERBOSE)
-			o.verbose++;
-		else if (rc == OPT_QUIET)
-			o.quiet = 1;
-		else if (rc == OPT_HELP)
-			o.help = 1;
-	}
+	rc = next_options(pc);
 	if (rc < -1)
-		return bad_usage("%s %s: %s: %s; see awsphase %s %s --help", lm->m.name, a->name,
+		return bad_usage(_("%s %s: %s: %s; see awsphase %s %s --help"), lm->m.name, a->name,
 				 poptBadOption(pc, 0), poptStrerror(rc), lm->m.name, a->name);
 	if (o.help) {
 		print_action_help(lm, a, pc);
@@ -288,23 +340,23 @@ static int parse_number(const char *text, double *out)
 static int check_settings(void)
 {
 	if (o.output && strcmp(o.output, "text") != 0 && strcmp(o.output, "json") != 0)
-		return bad_usage("--output %s: unknown format; use text or json", o.output);
+		return bad_usage(_("--output %s: unknown format; use text or json"), o.output);
 	if (o.timeout_arg && (parse_number(o.timeout_arg, &o.timeout) < 0 || o.timeout < 1 || o.timeout > 86400))
-		return bad_usage("--timeout %s: not a number of seconds or out of range; give 1 to 86400",
+		return bad_usage(_("--timeout %s: not a number of seconds or out of range; give 1 to 86400"),
 				 o.timeout_arg);
 	if (o.jobs_arg) {
 		double jobs;
 
 		if (parse_number(o.jobs_arg, &jobs) < 0 || jobs != (int)jobs || jobs < 1 || jobs > 64)
-			return bad_usage("--jobs %s: not a whole number or out of range; give 1 to 64",
+			return bad_usage(_("--jobs %s: not a whole number or out of range; give 1 to 64"),
 					 o.jobs_arg);
 		o.jobs = (int)jobs;
 	}
 	if (o.endpoint && pattern_full_match("https?://[^\\s]+", o.endpoint) != 1)
-		return bad_usage("--endpoint-url %s: not an http(s) URL; give e.g. http://127.0.0.1:5000",
+		return bad_usage(_("--endpoint-url %s: not an http(s) URL; give e.g. http://127.0.0.1:5000"),
 				 o.endpoint);
 	if (o.region && pattern_full_match("[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]", o.region) != 1)
-		return bad_usage("--region %s: not a region name; give e.g. us-east-2", o.region);
+		return bad_usage(_("--region %s: not a region name; give e.g. us-east-2"), o.region);
 	return 0;
 }
 
@@ -362,7 +414,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	int rc;
 
 	if (endpoint && pattern_full_match("https?://[^\\s]+", endpoint) != 1)
-		return bad_usage("endpoint %s: not an http(s) URL; fix AWSPHASE_ENDPOINT_URL or --endpoint-url",
+		return bad_usage(_("endpoint %s: not an http(s) URL; fix AWSPHASE_ENDPOINT_URL or --endpoint-url"),
 				 endpoint);
 	settings.env_file = o.env_file ? o.env_file : DEFAULT_ENV_FILE;
 	ef = envfile_load(settings.env_file, 0);
@@ -376,7 +428,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	settings.region = pick_region(ef);
 	if (!settings.region) {
 		envfile_free(ef);
-		return bad_usage("no AWS region: set AWS_REGION in %s or pass --region", settings.env_file);
+		return bad_usage(_("no AWS region: set AWS_REGION in %s or pass --region"), settings.env_file);
 	}
 	if (o.trace_file) {
 		int fd = open(o.trace_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -387,7 +439,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 			if (fd >= 0)
 				close(fd);
 			envfile_free(ef);
-			return bad_usage("--trace-file %s: %s; give a writable path", o.trace_file, strerror(e));
+			return bad_usage(_("--trace-file %s: %s; give a writable path"), o.trace_file, strerror(e));
 		}
 	}
 	settings.dry_run = o.dry_run;
@@ -437,6 +489,28 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	return rc;
 }
 
+/* awsphase list [OPTION...]: global options may follow, as after an action. */
+static int parse_list(int argc, const char **argv)
+{
+	poptContext pc = poptGetContext("list", argc, argv, global_options, 0);
+	const char *extra;
+	int rc = next_options(pc);
+
+	if (rc < -1)
+		rc = bad_usage(_("list: %s: %s; see awsphase --help"), poptBadOption(pc, 0),
+			       poptStrerror(rc));
+	else if ((extra = poptGetArg(pc)))
+		rc = bad_usage(_("list: %s: unexpected argument; list takes options only"), extra);
+	else if (o.help)
+		rc = (print_global_help(), 0);
+	else if ((rc = check_settings()) == 0) {
+		log_set_verbosity(o.quiet ? -1 : o.verbose);
+		rc = list_modules();
+	}
+	poptFreeContext(pc);
+	return rc;
+}
+
 static int dispatch(int argc, const char **rest)
 {
 	const struct loaded_module *lm;
@@ -454,10 +528,10 @@ static int dispatch(int argc, const char **rest)
 		return dispatch(argc - 1, rest + 1);
 	}
 	if (strcmp(rest[0], "list") == 0)
-		return list_modules();
+		return parse_list(argc, rest);
 	lm = module_find(rest[0]);
 	if (!lm)
-		return bad_usage("%s: unknown phase; 'awsphase list' shows the phases (modules searched in %s)",
+		return bad_usage(_("%s: unknown phase; 'awsphase list' shows the phases (modules searched in %s)"),
 				 rest[0], module_search_path());
 	if (argc == 1) {
 		print_phase_help(lm);
@@ -492,25 +566,19 @@ int main(int argc, const char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	i18n_init();
 
 	pc = poptGetContext("awsphase", argc, argv, global_options, POPT_CONTEXT_POSIXMEHARDER);
-	while ((rc = poptGetNextOpt(pc)) > 0) {
-		if (rc == OPT_VERBOSE)
-			o.verbose++;
-		else if (rc == OPT_QUIET)
-			o.quiet = 1;
-		else if (rc == OPT_HELP)
-			o.help = 1;
-	}
+	rc = next_options(pc);
 	if (rc < -1) {
-		rc = bad_usage("%s: %s; see awsphase --help", poptBadOption(pc, 0), poptStrerror(rc));
+		rc = bad_usage(_("%s: %s; see awsphase --help"), poptBadOption(pc, 0), poptStrerror(rc));
 		poptFreeContext(pc);
 		return rc;
 	}
 	log_set_verbosity(o.quiet ? -1 : o.verbose);
 	log_set_color(isatty(STDERR_FILENO) && !o.no_color && !getenv("NO_COLOR"));
 	if (o.version) {
-		printf("awsphase %s (module API %d)\n", PACKAGE_VERSION, AWSPHASE_API_VERSION);
+		printf(_("awsphase %s (module API %d)\n"), PACKAGE_VERSION, AWSPHASE_API_VERSION);
 		poptFreeContext(pc);
 		return 0;
 	}
@@ -525,7 +593,7 @@ int main(int argc, const char **argv)
 	redact_clear();
 	http_cleanup();
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		error("cannot write to standard output: %s", strerror(errno));
+		error(_("cannot write to standard output: %s"), strerror(errno));
 		if (rc == 0)
 			rc = AWSPHASE_EXIT_FAILED;
 	}

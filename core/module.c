@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "module.h"
 #include "strbuf.h"
@@ -19,12 +20,15 @@ static struct loaded_module **modules;
 static size_t nmodules;
 static char *search_path;
 
-static int safe_mode(const char *what, const char *path, const struct stat *st)
+static int safe_mode(int is_dir, const char *path, const struct stat *st)
 {
-	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return error("module %s %s: refusing it because it is group- or world-writable; "
-			     "run chmod go-w %s", what, path, path);
-	return 0;
+	if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	if (is_dir)
+		return error(_("module directory %s: refusing it because it is group- or "
+			       "world-writable; run chmod go-w %s"), path, path);
+	return error(_("module file %s: refusing it because it is group- or world-writable; "
+		       "run chmod go-w %s"), path, path);
 }
 
 struct loaded_module *module_load(const char *path)
@@ -39,18 +43,18 @@ struct loaded_module *module_load(const char *path)
 	size_t n;
 
 	if (lstat(path, &st) < 0) {
-		error("module %s: %s; check AWSPHASE_MODULE_PATH", path, strerror(errno));
+		error(_("module %s: %s; check AWSPHASE_MODULE_PATH"), path, strerror(errno));
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		error("module %s: not a regular file; a module is a shared object (.so)", path);
+		error(_("module %s: not a regular file; a module is a shared object (.so)"), path);
 		return NULL;
 	}
-	if (safe_mode("file", path, &st) < 0)
+	if (safe_mode(0, path, &st) < 0)
 		return NULL;
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
-		error("module %s: cannot load: %s; rebuild it against this awsphase", path, dlerror());
+		error(_("module %s: cannot load: %s; rebuild it against this awsphase"), path, dlerror());
 		return NULL;
 	}
 	dlerror();
@@ -58,21 +62,21 @@ struct loaded_module *module_load(const char *path)
 	if (!sym) {
 		const char *why = dlerror();
 
-		error("module %s: no %s symbol (%s); define the module with AWSPHASE_MODULE()",
-		      path, AWSPHASE_MODULE_SYMBOL, why ? why : "not found");
+		error(_("module %s: no %s symbol (%s); define the module with AWSPHASE_MODULE()"),
+		      path, AWSPHASE_MODULE_SYMBOL, why ? why : _("not found"));
 		dlclose(handle);
 		return NULL;
 	}
 	*(void **)&entry = sym;
 	m = entry();
 	if (!m || m->struct_size < offsetof(struct awsphase_module, actions) + sizeof(m->actions)) {
-		error("module %s: its module struct is too small; rebuild it against include/awsphase/module.h", path);
+		error(_("module %s: its module struct is too small; rebuild it against include/awsphase/module.h"), path);
 		dlclose(handle);
 		return NULL;
 	}
 	if (m->api_version != AWSPHASE_API_VERSION) {
-		error("module %s: built for module API %u, this awsphase speaks %u; "
-		      "rebuild the module against this awsphase's module.h",
+		error(_("module %s: built for module API %u, this awsphase speaks %u; "
+			"rebuild the module against this awsphase's module.h"),
 		      path, (unsigned)m->api_version, (unsigned)AWSPHASE_API_VERSION);
 		dlclose(handle);
 		return NULL;
@@ -81,14 +85,14 @@ struct loaded_module *module_load(const char *path)
 	n = m->struct_size < sizeof(lm->m) ? m->struct_size : sizeof(lm->m);
 	memcpy(&lm->m, m, n);
 	if (!lm->m.name || !*lm->m.name || !lm->m.actions || !lm->m.actions[0].name) {
-		error("module %s: it has no name or no actions; fill in .name and .actions", path);
+		error(_("module %s: it has no name or no actions; fill in .name and .actions"), path);
 		dlclose(handle);
 		free(lm);
 		return NULL;
 	}
 	for (n = 0; lm->m.actions[n].name; n++)
 		if (!lm->m.actions[n].exec) {
-			error("module %s: action '%s' has no exec function", path, lm->m.actions[n].name);
+			error(_("module %s: action '%s' has no exec function"), path, lm->m.actions[n].name);
 			dlclose(handle);
 			free(lm);
 			return NULL;
@@ -113,7 +117,7 @@ static void load_dir(const char *dir)
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return;
-	if (safe_mode("directory", dir, &st) < 0)
+	if (safe_mode(1, dir, &st) < 0)
 		return;
 	d = opendir(dir);
 	if (!d)
@@ -135,7 +139,7 @@ static void load_dir(const char *dir)
 		strbuf_addf(&path, "%s/%s", dir, names[i]);
 		lm = module_load(strbuf_str(&path));
 		if (lm && module_find(lm->m.name)) {
-			log_msg(AWSPHASE_LOG_VERBOSE, "module %s: '%s' already loaded from an earlier directory; skipped",
+			log_msg(AWSPHASE_LOG_VERBOSE, _("module %s: '%s' already loaded from an earlier directory; skipped"),
 				lm->path, lm->m.name);
 			dlclose(lm->handle);
 			free(lm->path);
@@ -228,10 +232,10 @@ const struct awsphase_action *module_find_action(const struct loaded_module *lm,
 	if (matches == 1)
 		return found;
 	if (matches > 1)
-		error("%s %s: ambiguous action; say it in full (awsphase %s --help lists them)",
+		error(_("%s %s: ambiguous action; say it in full (awsphase %s --help lists them)"),
 		      lm->m.name, name, lm->m.name);
 	else
-		error("%s %s: no such action; awsphase %s --help lists them",
+		error(_("%s %s: no such action; awsphase %s --help lists them"),
 		      lm->m.name, name, lm->m.name);
 	return NULL;
 }

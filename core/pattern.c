@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "pattern.h"
 #include "strbuf.h"
@@ -34,7 +35,7 @@ static struct compiled *compile(const char *pattern, int anchored)
 		PCRE2_UCHAR msg[256];
 
 		pcre2_get_error_message(errcode, msg, sizeof(msg));
-		error("pattern '%s': %s at offset %zu", pattern, (char *)msg, (size_t)erroff);
+		error(_("pattern '%s': %s at offset %zu"), pattern, (char *)msg, (size_t)erroff);
 		return NULL;
 	}
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* JIT unsupported is fine */
@@ -58,7 +59,7 @@ static int run(struct compiled *c, const char *subject)
 		PCRE2_UCHAR msg[256];
 
 		pcre2_get_error_message(rc, msg, sizeof(msg));
-		return error("pattern '%s': match failed: %s", c->source, (char *)msg);
+		return error(_("pattern '%s': match failed: %s"), c->source, (char *)msg);
 	}
 	return 1;
 }

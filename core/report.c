@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "redact.h"
 #include "report.h"
@@ -191,7 +192,7 @@ void report_table(const char *title, const char *const *headers, const char *con
 	}
 	strbuf_addch(&sb, '\n');
 	if (!rows)
-		strbuf_addstr(&sb, "(none)\n");
+		strbuf_addf(&sb, "%s\n", _("(none)"));
 	for (i = 0; i < rows; i++) {
 		for (j = 0; j < ncols; j++) {
 			const char *c = cells[i * ncols + j];
@@ -250,7 +251,7 @@ int report_finish(int exit_code)
 		cJSON_Delete(doc);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = error("cannot write to standard output");
+		rc = error(_("cannot write to standard output"));
 	cJSON_Delete(r.checks);
 	cJSON_Delete(r.extra);
 	free(r.command);

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "redact.h"
 #include "run.h"
@@ -99,16 +100,16 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 		if (now - start >= (long)(timeout * 1000)) {
 			if (show_progress())
 				fputs("\r\033[K", stderr);
-			error("timed out after %.0f s waiting for %s; still: %s; "
-			      "raise --timeout or run 'diagnose' to see why",
-			      timeout, w->what, *state ? state : "no answer");
+			error(_("timed out after %.0f s waiting for %s; still: %s; "
+				"raise --timeout or run 'diagnose' to see why"),
+			      timeout, w->what, *state ? state : _("no answer"));
 			return AWSPHASE_EXIT_TIMEOUT;
 		}
 		if (w->no_progress_s > 0 && now - changed >= (long)(w->no_progress_s * 1000)) {
 			if (show_progress())
 				fputs("\r\033[K", stderr);
-			error("no progress for %.0f s waiting for %s; stuck at: %s; "
-			      "run 'diagnose' to see why", w->no_progress_s, w->what, state);
+			error(_("no progress for %.0f s waiting for %s; stuck at: %s; "
+				"run 'diagnose' to see why"), w->no_progress_s, w->what, state);
 			return AWSPHASE_EXIT_TIMEOUT;
 		}
 		if (wait_sleep(jitter(interval)) < 0) {
@@ -119,7 +120,7 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 	if (show_progress())
 		fputs("\r\033[K", stderr);
 	if (rc == AWSPHASE_EXIT_INTERRUPTED)
-		error("interrupted while waiting for %s (last state: %s)", w->what,
-		      *state ? state : "none yet");
+		error(_("interrupted while waiting for %s (last state: %s)"), w->what,
+		      *state ? state : _("none yet"));
 	return rc;
 }

@@ -1,0 +1,25 @@
+/* Messages in the user's language (gettext, domain "awsphase"; catalogues in
+ * po/).  English is the source language; LANG/LC_ALL/LC_MESSAGES/LANGUAGE
+ * pick a catalogue the way every gettext program does. */
+#ifndef AWSPHASE_I18N_H
+#define AWSPHASE_I18N_H
+
+#ifdef ENABLE_NLS
+#include <libintl.h>
+#define _(s) gettext(s)
+#else
+#define _(s) (s)
+#endif
+/* Marks a string for xgettext where it cannot be translated yet (static
+ * tables); translate it with _() where it is used. */
+#define N_(s) (s)
+
+/* Sets LC_CTYPE and LC_MESSAGES from the environment (never LC_NUMERIC:
+ * numbers in JSON and traces keep their dot) and binds the catalogue
+ * directory: $AWSPHASE_LOCALEDIR (uninstalled builds, tests), else the
+ * compiled-in LOCALEDIR.  When LANG names a locale this machine has not
+ * generated (pt_BR.UTF-8 on a fresh container), messages still come from
+ * that language's catalogue, in UTF-8. */
+void i18n_init(void);
+
+#endif

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Messages: English by default, Brazilian Portuguese under LANG=pt_BR.UTF-8
+# (also where that locale was never generated), and a pt_BR catalogue that
+# translates every message marked in the sources.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/scenarios/lib.sh"
+
+[ -f "$top_builddir/po/locale/pt_BR/LC_MESSAGES/awsphase.mo" ] ||
+	skip_all "built without NLS (configure --disable-nls, or no msgfmt)"
+export AWSPHASE_LOCALEDIR=$top_builddir/po/locale
+unset LANGUAGE LC_ALL LC_MESSAGES LC_CTYPE
+plan 14
+
+out=$(env -u LANG "$AWSPHASE" --help)
+like "$out" '^Usage: awsphase \[OPTION\.\.\.\] PHASE ACTION' "English without LANG"
+out=$(LANG=C.UTF-8 "$AWSPHASE" --help)
+like "$out" 'Exit codes:' "English under LANG=C.UTF-8"
+
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" --help)
+like "$out" '^Uso: awsphase \[OPÇÃO\.\.\.\] FASE AÇÃO' "LANG=pt_BR.UTF-8: the usage in Portuguese"
+like "$out" 'Códigos de saída:' "... the exit codes"
+like "$out" 'o arquivo env a ler e atualizar' "... the option descriptions (popt, in awsphase's domain)"
+like "$out" '--env-file=PATH' "... options keep their names"
+
+err=$(LANG=pt_BR.UTF-8 "$AWSPHASE" nosuchphase 2>&1)
+rc=$?
+like "$err" '^awsphase: nosuchphase: fase desconhecida;' "usage errors in Portuguese"
+is "$rc" 2 "... with the same exit code"
+err=$(LANG=pt_BR.UTF-8 "$AWSPHASE" list --output xml 2>&1)
+like "$err" 'formato desconhecido; use text ou json' "list --output xml: the error in Portuguese"
+
+out=$(LANG=C.UTF-8 LANGUAGE=pt_BR "$AWSPHASE" --help)
+like "$out" '^Uso:' "LANGUAGE=pt_BR picks the catalogue too"
+out=$(LANG=pt_BR.UTF-8 LC_ALL=C "$AWSPHASE" --help)
+like "$out" '^Usage:' "LC_ALL=C wins over LANG"
+
+po=$top_srcdir/po/pt_BR.po
+msgfmt -c -o /dev/null "$po" 2>"${TMPDIR:-/tmp}/i18n.$$"
+ok $? "po/pt_BR.po compiles with format checks (msgfmt -c)"
+rm -f "${TMPDIR:-/tmp}/i18n.$$"
+
+# Every file that includes i18n.h is in POTFILES, and every message there
+# has a pt_BR translation (else: make update-po, then translate).
+cd "$top_srcdir" || exit 1
+marked=$(grep -l '#include "i18n.h"' core/*.c modules/*/*.c 2>/dev/null | grep -v '^core/i18n.c$' | sort | tr '\n' ' ')
+listed=$(sed -n '/^POTFILES =/,/[^\\]$/p' po/subdir.am | sed 's/^POTFILES =//; s/\\$//' |
+	tr ' \t' '\n\n' | grep . | sort | tr '\n' ' ')
+is "$listed" "$marked" "POTFILES (po/subdir.am) lists every file that includes i18n.h"
+if command -v xgettext >/dev/null && command -v msgmerge >/dev/null; then
+	tmp=$(mktemp -d)
+	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ -o "$tmp/awsphase.pot" $marked &&
+		msgmerge --quiet -o "$tmp/pt_BR.po" "$po" "$tmp/awsphase.pot" &&
+		stats=$(LC_ALL=C msgfmt --statistics -o /dev/null "$tmp/pt_BR.po" 2>&1)
+	rm -rf "$tmp"
+	unlike "${stats:-no statistics}" 'untranslated|fuzzy|no statistics' "every marked message is translated ($stats)"
+else
+	ok 0 "# SKIP xgettext/msgmerge not installed"
+fi
+finish
