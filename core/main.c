@@ -533,9 +533,9 @@ static int dispatch(int argc, const char **rest)
 	if (!lm)
 		return bad_usage(_("%s: unknown phase; 'awsphase list' shows the phases (modules searched in %s)"),
 				 rest[0], module_search_path());
-	if (argc == 1) {
+	if (argc == 1 || strcmp(rest[1], "--help") == 0 || strcmp(rest[1], "-h") == 0) {
 		print_phase_help(lm);
-		return o.help ? 0 : AWSPHASE_EXIT_USAGE;
+		return o.help || argc > 1 ? 0 : AWSPHASE_EXIT_USAGE;
 	}
 	a = module_find_action(lm, rest[1]);
 	if (!a)
