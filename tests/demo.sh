@@ -32,7 +32,8 @@ step "./aws-phase4b-ecs-alb.sh   (awsphase 4b deploy, aws CLI v2)"
 "$top_srcdir/scripts-compat/aws-phase4b-ecs-alb.sh" --aws /usr/bin/aws || exit $?
 
 step "awsphase 4b validate   (the runbook's checks and acceptance criteria)"
-http_proxy=$LOCALAWS_ALB_PROXY awsphase --aws /usr/bin/aws 4b validate || exit $?
+# the ALB answers through the local AWS proxy; the aws calls go direct
+http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost awsphase --aws /usr/bin/aws 4b validate || exit $?
 
 step "second run: nothing to change"
 awsphase --aws /usr/bin/aws --trace-file "$work/trace.jsonl" 4b deploy -q || exit $?
