@@ -8,9 +8,11 @@
 static char **secrets;
 static size_t nsecrets;
 
+/* PRIVATE_SUBNET_1/2 name a network tier, not a secret: hiding subnet ids
+ * would make traces of the private tier impossible to paste. */
 int redact_key_is_secret(const char *key)
 {
-	return pattern_match("(?i)PASSWORD|SECRET|TOKEN|PRIVATE", key) == 1;
+	return pattern_match("(?i)PASSWORD|SECRET|TOKEN|PRIVATE(?!_SUBNET)", key) == 1;
 }
 
 void redact_add(const char *value)

@@ -5,7 +5,7 @@
 #define AWSPHASE_REDACT_H
 
 /* 1 when the key names a secret: it contains PASSWORD, SECRET, TOKEN or
- * PRIVATE (any case). */
+ * PRIVATE (any case), except PRIVATE_SUBNET, which names a network tier. */
 int redact_key_is_secret(const char *key);
 /* Remember a value to hide (copied; empty values ignored). */
 void redact_add(const char *value);

@@ -85,6 +85,7 @@ static void test_redact(void)
 	ok(redact_key_is_secret("AWS_SECRET_ACCESS_KEY"), "AWS_SECRET_ACCESS_KEY is a secret");
 	ok(redact_key_is_secret("SSH_PRIVATE_KEY"), "SSH_PRIVATE_KEY is a secret");
 	ok(!redact_key_is_secret("VPC_ID"), "VPC_ID is not a secret");
+	ok(!redact_key_is_secret("PRIVATE_SUBNET_1"), "PRIVATE_SUBNET_1 is a network tier, not a secret");
 	ok(!redact_key_is_secret("ECS_SG_ID"), "ECS_SG_ID is not a secret");
 
 	s = redact_apply("nothing registered");
@@ -148,7 +149,7 @@ static void test_pattern(void)
 
 int main(void)
 {
-	plan(52);
+	plan(53);
 	test_strbuf();
 	test_shell_quote();
 	test_redact();
