@@ -329,12 +329,12 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	}
 	snprintf(what, sizeof(what), "service %s to become stable", c->service);
 	wait.what = what;
-	wait.interval_s = 4;
+	wait.interval_s = 5;
 	wait.poll = poll;
 	wait.ctx = &w;
 	h->say("… waiting for %s%s%s", what, *w.dep_id ? ": deployment " : "", w.dep_id);
 	/* a Fargate task needs seconds to start: the first look comes later */
-	if (just_started && h->sleep(4) < 0)
+	if (just_started && h->sleep(5) < 0)
 		rc = AWSPHASE_EXIT_INTERRUPTED;
 	else
 		rc = h->wait(&wait);
