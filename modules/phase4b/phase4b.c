@@ -58,16 +58,40 @@ const struct awsphase_envvar p4b_env[] = {
 	  AWSPHASE_ENV_WRITTEN, "written by deploy: the task definition revision in service" },
 	{ "SERVICE_ARN", ARN("ecs", "service/[A-Za-z0-9_/-]+"), NULL,
 	  AWSPHASE_ENV_WRITTEN, "written by deploy: the ECS service ARN" },
+	{ "LAST_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy and rollback: the last revision that deployed "
+	  "successfully (automatic rollback goes back to it)" },
+	{ "PREVIOUS_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy and rollback: the good revision before it "
+	  "(rollback --previous)" },
 	{ NULL },
 };
 
 static const struct awsphase_action actions[] = {
 	{ "deploy", "Deploy the ECS service behind the ALB (aws-phase4b-ecs-alb.sh)",
-	  "[--timeout SECONDS] [--no-wait]", p4b_deploy_options, p4b_deploy, NULL },
+	  "[--no-wait] [--force-new-deployment] [--log-retention-days DAYS] [--timeout SECONDS]",
+	  p4b_deploy_options, p4b_deploy,
+	  "Creates what is missing and fixes what differs, nothing else: IAM roles, the ALB and "
+	  "ECS security groups and their rules (and 5432/6379 on RDS_SG_ID/REDIS_SG_ID), the "
+	  "cluster, the log group, the task definition (a new revision only when it differs), the "
+	  "target group, the ALB and its HTTP:80 listener, the service.  Then waits (--timeout, "
+	  "default 900 s) until the deployment is COMPLETED, running = desired and a target is "
+	  "healthy, failing fast when tasks stop for a reason waiting cannot cure.  Writes the ids "
+	  "and ARNs back to the env file.  A second run against a converged account changes "
+	  "nothing.  Exit 0 ok, 1 not converged, 2 bad input, 3 AWS refused, 4 deadline, 5 no aws "
+	  "CLI." },
 	{ "fix-sg", "Give the service kaviar-ecs-sg with ALB → 3001 (fix-ecs-sg.sh)",
-	  "[--no-wait]", p4b_fix_sg_options, p4b_fix_sg, NULL },
+	  "[--no-wait] [--timeout SECONDS]", p4b_fix_sg_options, p4b_fix_sg,
+	  "Creates kaviar-ecs-sg or its rule (tcp CONTAINER_PORT from kaviar-alb-sg) when missing, "
+	  "points the service at it when it uses another group, forces a new deployment only when "
+	  "something changed, and waits as deploy does until a target is healthy." },
 	{ "preflight", "Check the aws CLI, credentials, env file, VPC, subnets and image",
-	  NULL, p4b_preflight_options, p4b_preflight, NULL },
+	  NULL, p4b_preflight_options, p4b_preflight,
+	  "Offline: every key present and valid, SUBNET_TIER=private with its subnets, a Fargate "
+	  "CPU/memory pair, secrets kept out of the task.  On AWS: sts get-caller-identity, the "
+	  "subnets in VPC_ID and two AZs, the ECR_URI image, and for the private tier a NAT route "
+	  "or the VPC endpoints (ECR api/dkr, CloudWatch Logs, S3).  Exit 2 on bad input, 3 when "
+	  "AWS refuses.  deploy runs the AWS checks itself before its first change." },
 	{ "validate", "Run the runbook's validation and acceptance checks",
 	  "[--since DURATION] [--log-pattern REGEX]", p4b_validate_options, p4b_validate, NULL },
 	{ "diagnose", "Find the runbook's troubleshooting cases and name the fix",
@@ -78,6 +102,10 @@ static const struct awsphase_action actions[] = {
 	  "[--since 5m] [--follow] [--filter PATTERN]", p4b_logs_options, p4b_logs, NULL },
 	{ "metrics", "ALB request count and ECS CPU/memory from CloudWatch",
 	  "[--minutes N]", p4b_metrics_options, p4b_metrics, NULL },
+	{ "rollback", "Move the service to an earlier task definition revision and validate it",
+	  "[--to REVISION | --previous]", p4b_rollback_options, p4b_rollback, NULL },
+	{ "teardown", "Delete the service, ALB and target group in order (--all: every 4B resource)",
+	  "[--yes] [--all]", p4b_teardown_options, p4b_teardown, NULL },
 	{ NULL },
 };
 

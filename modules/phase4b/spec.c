@@ -265,6 +265,13 @@ int p4b_read(struct p4b *c, unsigned what, struct p4b_view *v)
 		lg = batch[n++] = own(v, h, "logs", "describe-log-groups");
 		args(h, lg, "--log-group-name-prefix", c->log_group, NULL);
 	}
+	/* IAM in one call, not three: get-role for each role plus
+	 * list-attached-role-policies would make a converged deploy read 10
+	 * times instead of 8.  get-account-authorization-details --filter Role
+	 * gives every role with its trust policy and attached managed policies;
+	 * the price is a larger answer in an account with many roles (the CLI
+	 * pages through it) and the iam:GetAccountAuthorizationDetails
+	 * permission, which ReadOnlyAccess and SecurityAudit include. */
 	if (what & P4B_ROLES) {
 		iam = batch[n++] = own(v, h, "iam", "get-account-authorization-details");
 		args(h, iam, "--filter", "Role", NULL);
