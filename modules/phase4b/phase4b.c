@@ -58,12 +58,6 @@ const struct awsphase_envvar p4b_env[] = {
 	  AWSPHASE_ENV_WRITTEN, "written by deploy: the task definition revision in service" },
 	{ "SERVICE_ARN", ARN("ecs", "service/[A-Za-z0-9_/-]+"), NULL,
 	  AWSPHASE_ENV_WRITTEN, "written by deploy: the ECS service ARN" },
-	{ "LAST_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy and rollback: the last revision that deployed "
-	  "successfully (automatic rollback goes back to it)" },
-	{ "PREVIOUS_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy and rollback: the good revision before it "
-	  "(rollback --previous)" },
 	{ NULL },
 };
 
@@ -102,10 +96,6 @@ static const struct awsphase_action actions[] = {
 	  "[--since 5m] [--follow] [--filter PATTERN]", p4b_logs_options, p4b_logs, NULL },
 	{ "metrics", "ALB request count and ECS CPU/memory from CloudWatch",
 	  "[--minutes N]", p4b_metrics_options, p4b_metrics, NULL },
-	{ "rollback", "Move the service to an earlier task definition revision and validate it",
-	  "[--to REVISION | --previous]", p4b_rollback_options, p4b_rollback, NULL },
-	{ "teardown", "Delete the service, ALB and target group in order (--all: every 4B resource)",
-	  "[--yes] [--all]", p4b_teardown_options, p4b_teardown, NULL },
 	{ NULL },
 };
 
