@@ -51,7 +51,7 @@ static int load_curl(char *err, size_t err_size)
 #undef SYM
 	if (!curl.global_init || !curl.global_cleanup || !curl.init || !curl.setopt ||
 	    !curl.perform || !curl.getinfo || !curl.cleanup || !curl.strerror) {
-		snprintf(err, err_size, "libcurl lacks the easy interface; install libcurl4");
+		snprintf(err, err_size, "%s", _("libcurl lacks the easy interface; install libcurl4"));
 		dlclose(libcurl);
 		libcurl = NULL;
 		return -1;
@@ -87,7 +87,7 @@ int http_get(const char *url, double timeout_s, long *status, char **body,
 	}
 	c = curl.init();
 	if (!c) {
-		snprintf(err, err_size, "cannot start libcurl");
+		snprintf(err, err_size, "%s", _("cannot start libcurl"));
 		return -1;
 	}
 	curl.setopt(c, CURLOPT_URL, url);
