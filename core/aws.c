@@ -13,6 +13,7 @@
 #include "log.h"
 #include "run.h"
 #include "strbuf.h"
+#include "worker.h"
 
 #define BACKOFF_BASE_S 0.5
 #define BACKOFF_CAP_S 20.0
@@ -81,10 +82,12 @@ void aws_configure(const struct aws_options *opts)
 	cfg.jobs = opts->jobs > 0 ? opts->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg.jobs < 1)
 		cfg.jobs = 1;
+	worker_configure((enum worker_mode)opts->mode, cfg.aws_path, (size_t)cfg.jobs);
 }
 
 void aws_shutdown(void)
 {
+	worker_shutdown();
 	set_str(&cfg.aws_path, NULL);
 	set_str(&cfg.region, NULL);
 	set_str(&cfg.profile, NULL);
@@ -451,7 +454,7 @@ static int round_of(struct awsphase_call *const *calls, const char ***argvs, siz
 		idx[k++] = i;
 	}
 	if (k) {
-		run_cmds(cmds, k, (size_t)cfg.jobs);
+		worker_run_cmds(cmds, k, (size_t)cfg.jobs);
 		for (i = 0; i < k; i++) {
 			struct awsphase_call *c = calls[idx[i]];
 

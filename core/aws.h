@@ -19,6 +19,7 @@ struct aws_options {
 	double retry_budget_s;    /* 0: 120 */
 	int call_timeout_ms;      /* one process; 0: 120000 */
 	int jobs;                 /* concurrent calls; 0: number of cores */
+	int mode;                 /* enum worker_mode: auto (0), exec, worker */
 };
 
 /* Copies the strings it needs. */

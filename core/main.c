@@ -26,15 +26,17 @@
 #include "report.h"
 #include "run.h"
 #include "strbuf.h"
+#include "worker.h"
 
 #define DEFAULT_ENV_FILE "./aws-resources.env"
 
 static struct {
 	char *env_file, *region, *profile, *endpoint, *aws, *trace_file, *output;
 	int dry_run, trace, no_color, quiet, verbose, version, help;
-	char *timeout_arg, *jobs_arg;
+	char *timeout_arg, *jobs_arg, *aws_mode_arg;
 	double timeout;
 	int jobs;
+	enum worker_mode aws_mode;
 } o;
 
 enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP };
@@ -64,6 +66,9 @@ static struct poptOption global_options[] = {
 	  N_("give up waiting after SECONDS (default 900)"), "SECONDS" },
 	{ "jobs", 'j', POPT_ARG_STRING, &o.jobs_arg, 0,
 	  N_("aws calls run at once (default: number of cores)"), "N" },
+	{ "aws-mode", 0, POPT_ARG_STRING, &o.aws_mode_arg, 0,
+	  N_("auto (default; also AWSPHASE_AWS_MODE), exec (an aws process per call) or worker "
+	     "(persistent aws CLI workers, ~25 ms a call)"), "MODE" },
 	{ "version", 'V', POPT_ARG_NONE, &o.version, 0, N_("print the version and exit"), NULL },
 	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, N_("show help (also after PHASE or ACTION)"), NULL },
 	POPT_TABLEEND
@@ -352,6 +357,12 @@ static int check_settings(void)
 					 o.jobs_arg);
 		o.jobs = (int)jobs;
 	}
+	if (o.aws_mode_arg ? worker_parse_mode(o.aws_mode_arg, &o.aws_mode) < 0 :
+	    getenv("AWSPHASE_AWS_MODE") && *getenv("AWSPHASE_AWS_MODE") &&
+	    worker_parse_mode(getenv("AWSPHASE_AWS_MODE"), &o.aws_mode) < 0)
+		return bad_usage(_("%s%s: unknown aws mode; use auto, exec or worker"),
+				 o.aws_mode_arg ? "--aws-mode " : "AWSPHASE_AWS_MODE=",
+				 o.aws_mode_arg ? o.aws_mode_arg : getenv("AWSPHASE_AWS_MODE"));
 	if (o.endpoint && pattern_full_match("https?://[^\\s]+", o.endpoint) != 1)
 		return bad_usage(_("--endpoint-url %s: not an http(s) URL; give e.g. http://127.0.0.1:5000"),
 				 o.endpoint);
@@ -389,16 +400,21 @@ static const char *pick_endpoint(void)
 static void log_stats(void)
 {
 	struct aws_stats st;
+	struct worker_stats ws;
 	struct rusage self;
 
 	if (log_verbosity() < 2 || getrusage(RUSAGE_SELF, &self) < 0)
 		return;
 	aws_get_stats(&st);
+	worker_get_stats(&ws);
 	log_msg(AWSPHASE_LOG_DEBUG, "stats: aws_calls=%u processes=%u mutating=%u retries=%u "
-		"self_cpu_ms=%.1f peak_rss_kib=%ld", st.calls, st.processes, st.mutating, st.retries,
+		"self_cpu_ms=%.1f peak_rss_kib=%ld aws_mode=%s workers=%u worker_calls=%u "
+		"worker_fallbacks=%u worker_cpu_ms=%.0f worker_peak_rss_kib=%ld", st.calls,
+		st.processes, st.mutating, st.retries,
 		(double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000.0 +
 			(double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1000.0,
-		self.ru_maxrss);
+		self.ru_maxrss, ws.active ? "worker" : "exec", ws.started, ws.calls, ws.fallbacks,
+		ws.cpu_ms, ws.peak_rss_kib);
 }
 
 static int run_action(const struct loaded_module *lm, const struct awsphase_action *a,
@@ -464,6 +480,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	ao.retry_budget_s = settings.timeout_s < 120 ? settings.timeout_s : 120;
 	ao.call_timeout_ms = settings.timeout_s < 120 ? (int)(settings.timeout_s * 1000) : 120000;
 	ao.jobs = settings.jobs;
+	ao.mode = o.aws_mode;
 	aws_configure(&ao);
 
 	strbuf_addf(&command, "%s %s", lm->m.name, a->name);

@@ -1,0 +1,762 @@
+/* The worker pool: start, feed, watch, replace.  The wire format is described
+ * in core/aws-worker.py; finding the CLI and the helper in worker-find.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "log.h"
+#include "worker-int.h"
+
+extern char **environ;
+
+#define MAX_WORKERS 64
+#define MAX_FRAME (1u << 30)
+#define START_TIMEOUT_MS 60000  /* import awscli, load the command table */
+#define EXIT_GRACE_MS 300       /* after EOF on stdin, before SIGTERM */
+#define TERM_GRACE_MS 1000      /* after SIGTERM, before SIGKILL */
+#define TICK_MS 100             /* poll at most this long: run_interrupt() has no way to wake us */
+
+enum { W_FREE, W_STARTING, W_IDLE, W_BUSY };
+
+struct worker {
+	int state;
+	pid_t pid;
+	int to, from;            /* our ends of its stdin and stdout */
+	struct strbuf in;        /* what it sent, not yet a whole frame */
+	struct strbuf req;       /* the request being written */
+	size_t req_off;
+	struct run_cmd *cmd;     /* W_BUSY: the call it is answering */
+	long since_ms, deadline_ms;
+};
+
+static struct {
+	enum worker_mode mode;
+	char *aws_path;
+	size_t pool_size;
+	int resolved;            /* 0: not yet; 1: usable; -1: not */
+	struct worker_cli cli;
+	char *helper;
+	char *why;               /* why workers cannot be used */
+	struct worker w[MAX_WORKERS];
+	struct worker_stats stats;
+	int ever_ready;          /* some worker said hello */
+	int reported;            /* worker mode: the error was said */
+	int atexit_done;
+} pool;
+
+int worker_parse_mode(const char *name, enum worker_mode *out)
+{
+	static const char *const names[] = { "auto", "exec", "worker" };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (name && strcmp(name, names[i]) == 0) {
+			*out = (enum worker_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *worker_mode_name(enum worker_mode mode)
+{
+	return mode == WORKER_MODE_EXEC ? "exec" : mode == WORKER_MODE_WORKER ? "worker" : "auto";
+}
+
+void worker_configure(enum worker_mode mode, const char *aws_path, size_t pool_size)
+{
+	const char *aws = aws_path && *aws_path ? aws_path : "aws";
+
+	if (pool.resolved && (mode != pool.mode || strcmp(aws, pool.aws_path) != 0))
+		worker_shutdown();
+	if (!pool.aws_path || strcmp(aws, pool.aws_path) != 0 || mode != pool.mode) {
+		free(pool.aws_path);
+		pool.aws_path = xstrdup(aws);
+		pool.resolved = 0;
+		worker_cli_release(&pool.cli);
+		free(pool.why);
+		pool.why = NULL;
+	}
+	pool.mode = mode;
+	pool.pool_size = pool_size < 1 ? 1 : pool_size > MAX_WORKERS ? MAX_WORKERS : pool_size;
+}
+
+static void put_u32(struct strbuf *sb, uint32_t v)
+{
+	unsigned char b[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	strbuf_add(sb, b, 4);
+}
+
+static uint32_t get_u32(const char *p)
+{
+	const unsigned char *b = (const unsigned char *)p;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void put_strings(struct strbuf *sb, const char *const *v)
+{
+	size_t n = 0, i;
+
+	while (v && v[n])
+		n++;
+	put_u32(sb, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		put_u32(sb, (uint32_t)strlen(v[i]));
+		strbuf_add(sb, v[i], strlen(v[i]));
+	}
+}
+
+void worker_encode_request(struct strbuf *sb, const char *const *env, const char *const *argv)
+{
+	size_t at = sb->len, len;
+
+	put_u32(sb, 0);
+	strbuf_addch(sb, 'Q');
+	put_strings(sb, env);
+	put_strings(sb, argv);
+	len = sb->len - at - 4;
+	sb->buf[at] = (char)(len >> 24);
+	sb->buf[at + 1] = (char)(len >> 16);
+	sb->buf[at + 2] = (char)(len >> 8);
+	sb->buf[at + 3] = (char)len;
+}
+
+int worker_decode_reply(const char *frame, size_t len, int *exit_code, const char **out,
+			size_t *out_len, const char **err, size_t *err_len)
+{
+	size_t n, m;
+
+	if (len < 13 || frame[0] != 'R')
+		return -1;
+	*exit_code = (int)(int32_t)get_u32(frame + 1);
+	n = get_u32(frame + 5);
+	if (n > len - 13)
+		return -1;
+	m = get_u32(frame + 9 + n);
+	if (m != len - 13 - n)
+		return -1;
+	*out = frame + 9;
+	*out_len = n;
+	*err = frame + 13 + n;
+	*err_len = m;
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void reset_slot(struct worker *w)
+{
+	close_fd(&w->to);
+	close_fd(&w->from);
+	strbuf_release(&w->in);
+	strbuf_release(&w->req);
+	w->req_off = 0;
+	w->cmd = NULL;
+	w->pid = 0;
+	w->state = W_FREE;
+}
+
+static long proc_field_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, strlen(field)) == 0) {
+			v = strtol(line + strlen(field), NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static double proc_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime, stime;
+	double ms = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2)
+		ms = (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	fclose(f);
+	return ms;
+}
+
+static void note_usage(pid_t pid, double *cpu_ms)
+{
+	long rss = proc_field_kib(pid, "VmHWM:");
+
+	if (rss > pool.stats.peak_rss_kib)
+		pool.stats.peak_rss_kib = rss;
+	*cpu_ms = proc_cpu_ms(pid);
+}
+
+/* Ends a worker: gentle (EOF first) at shutdown, at once when it misbehaved. */
+static void stop_worker(struct worker *w, int gentle)
+{
+	long start = run_now_ms();
+	int status, stage = gentle ? 0 : 2;
+	double cpu = 0;
+
+	if (w->state == W_FREE)
+		return;
+	note_usage(w->pid, &cpu);
+	close_fd(&w->to); /* EOF: it exits */
+	if (!gentle)
+		kill(-w->pid, SIGKILL);
+	for (;;) {
+		pid_t r = waitpid(w->pid, &status, WNOHANG);
+		struct timespec ts = { 0, 2000000 };
+		long now = run_now_ms();
+
+		if (r == w->pid || (r < 0 && errno != EINTR))
+			break;
+		if (stage == 0 && now - start >= EXIT_GRACE_MS) {
+			kill(-w->pid, SIGTERM);
+			stage = 1;
+		} else if (stage == 1 && now - start >= EXIT_GRACE_MS + TERM_GRACE_MS) {
+			kill(-w->pid, SIGKILL);
+			stage = 2;
+		}
+		nanosleep(&ts, NULL);
+	}
+	kill(-w->pid, SIGKILL); /* anything it left in its group */
+	pool.stats.cpu_ms += cpu;
+	reset_slot(w);
+}
+
+void worker_shutdown(void)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_WORKERS; i++)
+		if (pool.w[i].state != W_FREE)
+			close_fd(&pool.w[i].to); /* all of them start exiting at once */
+	for (i = 0; i < MAX_WORKERS; i++)
+		stop_worker(&pool.w[i], 1);
+}
+
+static void at_exit(void)
+{
+	worker_shutdown();
+}
+
+/* 0, or -1 with pool.why set: whether workers can serve this CLI at all. */
+static int resolve(void)
+{
+	char why[512] = "";
+
+	if (pool.resolved)
+		return pool.resolved > 0 ? 0 : -1;
+	pool.helper = pool.helper ? pool.helper : worker_find_helper();
+	if (!pool.helper)
+		snprintf(why, sizeof(why), "the helper aws-worker is not installed "
+			 "(set AWSPHASE_AWS_WORKER to core/aws-worker.py)");
+	else if (worker_find_cli(pool.aws_path, &pool.cli, why, sizeof(why)) == 0) {
+		pool.resolved = 1;
+		return 0;
+	}
+	pool.why = xstrdup(why);
+	pool.resolved = -1;
+	return -1;
+}
+
+static int start_worker(struct worker *w)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	const char *argv[6];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t mask, deflt;
+	struct strbuf path = STRBUF_INIT;
+	char **envp;
+	size_t n = 0, i, k = 0;
+	pid_t pid;
+	int rc;
+
+	argv[n++] = pool.cli.interp;
+	if (pool.cli.interp_arg)
+		argv[n++] = pool.cli.interp_arg;
+	argv[n++] = pool.helper;
+	argv[n++] = pool.cli.script;
+	argv[n] = NULL;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		rc = errno;
+		close_fd(&in[0]);
+		close_fd(&in[1]);
+		return error("aws worker: cannot create a pipe: %s", strerror(rc));
+	}
+	while (environ[k])
+		k++;
+	envp = xcalloc(k + 2, sizeof(*envp));
+	for (i = k = 0; environ[i]; i++) {
+		if (pool.cli.path_prefix && strncmp(environ[i], "PATH=", 5) == 0) {
+			strbuf_addf(&path, "PATH=%s:%s", pool.cli.path_prefix, environ[i] + 5);
+			envp[k++] = path.buf;
+		} else {
+			envp[k++] = environ[i];
+		}
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
+	posix_spawnattr_init(&attr);
+	sigemptyset(&mask);
+	sigfillset(&deflt);
+	posix_spawnattr_setsigmask(&attr, &mask);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, envp);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	free(envp);
+	strbuf_release(&path);
+	close_fd(&in[0]);
+	close_fd(&out[1]);
+	if (rc) {
+		close_fd(&in[1]);
+		close_fd(&out[0]);
+		free(pool.why);
+		pool.why = xstrdup(strerror(rc));
+		return -1;
+	}
+	if (!pool.atexit_done) {
+		atexit(at_exit);
+		pool.atexit_done = 1;
+	}
+	w->pid = pid;
+	w->to = in[1];
+	w->from = out[0];
+	fcntl(w->to, F_SETFL, fcntl(w->to, F_GETFL) | O_NONBLOCK);
+	fcntl(w->from, F_SETFL, fcntl(w->from, F_GETFL) | O_NONBLOCK);
+	w->state = W_STARTING;
+	w->since_ms = run_now_ms();
+	w->deadline_ms = w->since_ms + START_TIMEOUT_MS;
+	pool.stats.started++;
+	log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d: started: %s %s %s", (int)pid, argv[0],
+		pool.helper, pool.cli.script);
+	return 0;
+}
+
+static void prepare(struct run_cmd *cmd)
+{
+	cmd->out = cmd->err = NULL;
+	cmd->out_len = cmd->err_len = 0;
+	cmd->exit_code = -1;
+	cmd->signal = cmd->timed_out = cmd->interrupted = cmd->spawn_errno = 0;
+	cmd->ms = 0;
+	cmd->pid = 0;
+	cmd->fd_in = cmd->fd_out = cmd->fd_err = -1;
+	cmd->in_off = 0;
+	cmd->start_ms = 0;
+	cmd->killed_stage = 0;
+}
+
+/* A call that never ran: spawn_errno says why, as run_cmds() would. */
+static void not_run(struct run_cmd *cmd, int err, int interrupted)
+{
+	cmd->spawn_errno = err;
+	cmd->interrupted = interrupted;
+	cmd->exit_code = interrupted ? 130 : err == ENOENT ? 127 : 126;
+	cmd->pid = -1;
+	cmd->out = xstrdup("");
+	cmd->err = xstrdup("");
+}
+
+static void send_call(struct worker *w, struct run_cmd *cmd)
+{
+	strbuf_reset(&w->req);
+	worker_encode_request(&w->req, cmd->env, cmd->argv);
+	w->req_off = 0;
+	w->cmd = cmd;
+	w->state = W_BUSY;
+	w->since_ms = cmd->start_ms = run_now_ms();
+	w->deadline_ms = cmd->timeout_ms > 0 ? w->since_ms + cmd->timeout_ms : 0;
+}
+
+/* Writes what it can; -1 when the worker is gone. */
+static int flush_request(struct worker *w)
+{
+	while (w->req_off < w->req.len) {
+		ssize_t n = write(w->to, w->req.buf + w->req_off, w->req.len - w->req_off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0)
+			return -1;
+		w->req_off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Handles one whole frame; -1 when it makes no sense here. */
+static int on_frame(struct worker *w, const char *f, size_t len)
+{
+	const char *out, *err;
+	size_t out_len, err_len;
+	int code;
+
+	if (w->state == W_STARTING && len >= 5 && (f[0] == 'H' || f[0] == 'E') &&
+	    get_u32(f + 1) == len - 5) {
+		if (f[0] == 'E') {
+			free(pool.why);
+			pool.why = xstrndup(f + 5, len - 5);
+			return -1;
+		}
+		snprintf(pool.stats.version, sizeof(pool.stats.version), "%.*s", (int)(len - 5), f + 5);
+		log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d: ready in %ld ms: %s", (int)w->pid,
+			run_now_ms() - w->since_ms, pool.stats.version);
+		w->state = W_IDLE;
+		pool.ever_ready = 1;
+		return 0;
+	}
+	if (w->state != W_BUSY || worker_decode_reply(f, len, &code, &out, &out_len, &err, &err_len))
+		return -1;
+	w->cmd->exit_code = code;
+	w->cmd->out = xstrndup(out, out_len);
+	w->cmd->out_len = out_len;
+	w->cmd->err = xstrndup(err, err_len);
+	w->cmd->err_len = err_len;
+	w->cmd->ms = run_now_ms() - w->cmd->start_ms;
+	w->cmd = NULL;
+	w->state = W_IDLE;
+	pool.stats.calls++;
+	return 0;
+}
+
+/* Reads what is there; -1 on EOF, an error or a bad frame. */
+static int drain(struct worker *w)
+{
+	for (;;) {
+		ssize_t n;
+
+		strbuf_grow(&w->in, 65536);
+		n = read(w->from, w->in.buf + w->in.len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0)
+			return -1;
+		w->in.len += (size_t)n;
+	}
+	while (w->in.len >= 4) {
+		uint32_t len = get_u32(w->in.buf);
+
+		if (len == 0 || len > MAX_FRAME)
+			return -1;
+		if (w->in.len - 4 < len)
+			break;
+		if (on_frame(w, w->in.buf + 4, len) < 0)
+			return -1;
+		memmove(w->in.buf, w->in.buf + 4 + len, w->in.len - 4 - len);
+		w->in.len -= 4 + len;
+	}
+	return 0;
+}
+
+struct batch {
+	struct run_cmd *cmds;
+	size_t n, next;          /* calls handed out so far */
+	size_t *rerun;           /* calls for run_cmds() afterwards */
+	size_t nrerun;
+	int start_failed;        /* a worker did not get ready */
+};
+
+/* A worker that died, broke the protocol or missed a deadline: kill it; its
+ * call, if any, runs again as an aws process.  A worker that never got
+ * ready says why workers cannot be used. */
+static void lose(struct batch *b, struct worker *w, const char *what)
+{
+	if (w->state == W_BUSY) {
+		pool.stats.lost++;
+		pool.stats.fallbacks++;
+		log_msg(AWSPHASE_LOG_VERBOSE, "aws worker %d %s during a call; running it as an aws "
+			"process instead", (int)w->pid, what);
+		b->rerun[b->nrerun++] = (size_t)(w->cmd - b->cmds);
+	} else if (w->state == W_STARTING) {
+		b->start_failed = 1;
+		if (!pool.why)
+			pool.why = xstrdup(what);
+	} else if (w->state == W_IDLE) {
+		log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d %s while idle", (int)w->pid, what);
+	}
+	stop_worker(w, 0);
+}
+
+static size_t count(int state)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < pool.pool_size; i++)
+		k += pool.w[i].state == state;
+	return k;
+}
+
+/* Workers cannot serve this CLI: in auto mode its calls go to aws
+ * processes from now on; in worker mode they fail. */
+static void give_up(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < pool.pool_size; i++)
+		if (pool.w[i].state == W_STARTING)
+			stop_worker(&pool.w[i], 0);
+	if (pool.mode == WORKER_MODE_WORKER) {
+		if (!pool.reported)
+			error(_("aws worker: cannot run %s in a worker: %s; use --aws-mode exec or auto"),
+			      pool.aws_path, pool.why ? pool.why : "unknown");
+		pool.reported = 1;
+		for (; b->next < b->n; b->next++)
+			not_run(&b->cmds[b->next], ENOEXEC, 0);
+	} else {
+		log_msg(AWSPHASE_LOG_VERBOSE, "aws calls run as aws processes: %s",
+			pool.why ? pool.why : "no worker");
+		for (; b->next < b->n; b->next++)
+			b->rerun[b->nrerun++] = b->next;
+	}
+	pool.resolved = -1;
+}
+
+static void interrupt_all(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < pool.pool_size; i++) {
+		struct worker *w = &pool.w[i];
+
+		if (w->state == W_BUSY) {
+			struct run_cmd *cmd = w->cmd;
+
+			cmd->interrupted = 1;
+			cmd->signal = SIGTERM;
+			cmd->exit_code = 128 + SIGTERM;
+			cmd->ms = run_now_ms() - cmd->start_ms;
+			cmd->out = xstrdup("");
+			cmd->err = xstrdup("");
+			w->cmd = NULL;
+			w->state = W_IDLE;
+		}
+		if (w->state != W_FREE)
+			stop_worker(w, 0);
+	}
+	for (; b->next < b->n; b->next++)
+		not_run(&b->cmds[b->next], EINTR, 1);
+}
+
+/* Starts workers up to what the calls left can use. */
+static void grow(struct batch *b, size_t max_parallel)
+{
+	size_t want = (b->n - b->next) + count(W_BUSY), live, i;
+
+	if (b->start_failed)
+		return; /* not again in this batch */
+	if (want > max_parallel)
+		want = max_parallel;
+	if (want > pool.pool_size)
+		want = pool.pool_size;
+	live = count(W_STARTING) + count(W_IDLE) + count(W_BUSY);
+	for (i = 0; i < pool.pool_size && live < want; i++)
+		if (pool.w[i].state == W_FREE) {
+			if (start_worker(&pool.w[i]) < 0) {
+				b->start_failed = 1;
+				return;
+			}
+			live++;
+		}
+}
+
+/* One round of poll; the calls it finishes are filled in. */
+static void step(struct batch *b)
+{
+	struct pollfd pfd[2 * MAX_WORKERS];
+	struct worker *who[2 * MAX_WORKERS];
+	long now = run_now_ms(), timeout = TICK_MS;
+	size_t i, k = 0;
+
+	for (i = 0; i < pool.pool_size; i++) {
+		struct worker *w = &pool.w[i];
+
+		if (w->state == W_IDLE && b->next < b->n) {
+			while (b->next < b->n && b->cmds[b->next].stdin_data)
+				b->rerun[b->nrerun++] = b->next++; /* the helper gives no stdin */
+			if (b->next < b->n) {
+				send_call(w, &b->cmds[b->next++]);
+				if (flush_request(w) < 0) {
+					lose(b, w, "went away");
+					continue;
+				}
+			}
+		}
+		if (w->state == W_FREE)
+			continue;
+		if (w->deadline_ms && now >= w->deadline_ms) {
+			lose(b, w, w->state == W_BUSY ? "gave no answer before the call's deadline"
+						      : "did not get ready in time");
+			continue;
+		}
+		if (w->deadline_ms && w->deadline_ms - now < timeout)
+			timeout = w->deadline_ms - now;
+		pfd[k].fd = w->from;
+		pfd[k].events = POLLIN;
+		who[k++] = w;
+		if (w->req_off < w->req.len) {
+			pfd[k].fd = w->to;
+			pfd[k].events = POLLOUT;
+			who[k++] = w;
+		}
+	}
+	if (k == 0)
+		return;
+	if (poll(pfd, (nfds_t)k, (int)(timeout > 0 ? timeout : 0)) <= 0)
+		return;
+	for (i = 0; i < k; i++) {
+		struct worker *w = who[i];
+
+		if (!pfd[i].revents || w->state == W_FREE)
+			continue;
+		if (pfd[i].fd == w->to) {
+			if (flush_request(w) < 0)
+				lose(b, w, "went away");
+		} else if (drain(w) < 0) {
+			lose(b, w, w->state == W_STARTING ? "exited before it was ready" : "died");
+		}
+	}
+}
+
+static void rerun(struct batch *b, size_t max_parallel)
+{
+	struct run_cmd *cmds;
+	size_t i;
+
+	if (!b->nrerun)
+		return;
+	cmds = xcalloc(b->nrerun, sizeof(*cmds));
+	for (i = 0; i < b->nrerun; i++) {
+		struct run_cmd *c = &b->cmds[b->rerun[i]];
+
+		free(c->out);
+		free(c->err);
+		cmds[i].argv = c->argv;
+		cmds[i].env = c->env;
+		cmds[i].timeout_ms = c->timeout_ms;
+		cmds[i].stdin_data = c->stdin_data;
+		cmds[i].stdin_len = c->stdin_len;
+	}
+	run_cmds(cmds, b->nrerun, max_parallel);
+	for (i = 0; i < b->nrerun; i++)
+		b->cmds[b->rerun[i]] = cmds[i];
+	free(cmds);
+}
+
+int worker_run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
+{
+	struct sigaction ign, old_pipe;
+	struct batch b = { cmds, n, 0, NULL, 0, 0 };
+	size_t i;
+	int failed = 0;
+
+	if (pool.mode == WORKER_MODE_EXEC || n == 0 ||
+	    (pool.mode == WORKER_MODE_AUTO && pool.resolved < 0))
+		return run_cmds(cmds, n, max_parallel);
+	if (max_parallel == 0 || max_parallel > pool.pool_size)
+		max_parallel = pool.pool_size;
+	for (i = 0; i < n; i++)
+		prepare(&cmds[i]);
+	b.rerun = xcalloc(n, sizeof(*b.rerun));
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old_pipe); /* a dead worker's pipe gives EPIPE */
+	if (resolve() < 0)
+		give_up(&b);
+	while (b.next < b.n || count(W_BUSY)) {
+		if (run_interrupted()) {
+			interrupt_all(&b);
+			break;
+		}
+		if (b.start_failed && !pool.ever_ready) {
+			give_up(&b);
+			continue;
+		}
+		grow(&b, max_parallel);
+		if (!count(W_STARTING) && !count(W_IDLE) && !count(W_BUSY)) {
+			if (pool.ever_ready) { /* none will start now: finish as processes */
+				for (; b.next < b.n; b.next++)
+					b.rerun[b.nrerun++] = b.next;
+			} else {
+				give_up(&b);
+			}
+			continue;
+		}
+		step(&b);
+	}
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	pool.stats.active = pool.resolved > 0;
+	rerun(&b, max_parallel);
+	for (i = 0; i < n; i++)
+		failed += cmds[i].spawn_errno != 0;
+	free(b.rerun);
+	return failed;
+}
+
+void worker_get_stats(struct worker_stats *out)
+{
+	double live_cpu = 0;
+	size_t i;
+
+	for (i = 0; i < MAX_WORKERS; i++)
+		if (pool.w[i].state != W_FREE) {
+			double cpu = 0;
+
+			note_usage(pool.w[i].pid, &cpu);
+			live_cpu += cpu;
+		}
+	*out = pool.stats;
+	out->cpu_ms += live_cpu;
+	out->active = pool.resolved > 0 && pool.mode != WORKER_MODE_EXEC;
+}
+
+size_t worker_pids(int *pids, size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < MAX_WORKERS && k < max; i++)
+		if (pool.w[i].state != W_FREE)
+			pids[k++] = (int)pool.w[i].pid;
+	return k;
+}
