@@ -85,6 +85,7 @@ void worker_configure(enum worker_mode mode, const char *aws_path, size_t pool_s
 		worker_cli_release(&pool.cli);
 		free(pool.why);
 		pool.why = NULL;
+		pool.reported = 0;
 	}
 	pool.mode = mode;
 	pool.pool_size = pool_size < 1 ? 1 : pool_size > MAX_WORKERS ? MAX_WORKERS : pool_size;
