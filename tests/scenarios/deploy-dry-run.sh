@@ -28,7 +28,7 @@ cp aws-resources.env env.public
 echo SUBNET_TIER=private >>aws-resources.env
 ap 4b preflight
 is "$AP_RC" 2 "preflight on a private tier without NAT or endpoints exits 2"
-like "$AP_OUT" 'PRIVATE_SUBNET_1=[^:]+: no NAT route .*NAT gateway route or the VPC endpoints \(ECR api/dkr, CloudWatch Logs, S3\)' \
+like "$AP_OUT" 'PRIVATE_SUBNET_1=subnet-[0-9a-f]+: no NAT route .*NAT gateway route or the VPC endpoints \(ECR api/dkr, CloudWatch Logs, S3\)' \
 	"it names the runbook's fix"
 cp env.public aws-resources.env
 

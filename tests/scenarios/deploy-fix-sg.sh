@@ -58,12 +58,14 @@ is "$AP_RC:$(mutating_ops)" "0:" "run again, it changes nothing"
 
 default_sg=$(awscli ec2 describe-security-groups --filters "Name=vpc-id,Values=$VPC_ID" Name=group-name,Values=default \
 	--query 'SecurityGroups[0].GroupId' --output text)
+# (the circuit breaker off: else it may roll the move back before fix-sg looks)
 awscli ecs update-service --cluster kaviar-cluster --service kaviar-backend-service \
-	--network-configuration "awsvpcConfiguration={subnets=[$PUBLIC_SUBNET_1,$PUBLIC_SUBNET_2],securityGroups=[$default_sg],assignPublicIp=ENABLED}" >/dev/null
+	--network-configuration "awsvpcConfiguration={subnets=[$PUBLIC_SUBNET_1,$PUBLIC_SUBNET_2],securityGroups=[$default_sg],assignPublicIp=ENABLED}" \
+	--deployment-configuration 'deploymentCircuitBreaker={enable=false,rollback=false}' >/dev/null
 ok $? "by hand: the service moved to the VPC's default group"
 dropin fix-ecs-sg.sh
 is "$AP_RC" 0 "fix-ecs-sg.sh exits 0"
-[ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
+[ "$AP_RC" -eq 0 ] || diag "$AP_OUT" "$AP_ERR"
 is "$(mutating_ops)" "update-service" "it changes only the service's groups (a new deployment by itself)"
 is "$(awscli ecs describe-services --cluster kaviar-cluster --services kaviar-backend-service \
 	--query 'services[0].networkConfiguration.awsvpcConfiguration.[securityGroups[0],assignPublicIp]' --output text)" \
