@@ -40,10 +40,10 @@ struct awsphase_call *p4b_stage_call(struct deploy *d, const char *service, cons
 {
 	struct awsphase_call *call = d->h->call_new(service, op);
 
-	if (d->n >= P4B_MAX_BATCH) { /* a stage holds far fewer: a bug, but stay safe */
-		d->h->call_free(call);
-		call = NULL;
-		return d->h->call_new(service, op);
+	if (d->n >= P4B_MAX_BATCH) { /* a stage makes at most 8 calls */
+		d->h->log(AWSPHASE_LOG_ERROR, "4b: internal error: more than %d calls in one stage",
+			  P4B_MAX_BATCH);
+		abort();
 	}
 	d->calls[d->n] = call;
 	d->done[d->n] = done;
