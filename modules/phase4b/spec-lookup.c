@@ -1,0 +1,311 @@
+/* The shared lookups: what the JSON of a struct p4b_view says about each
+ * resource of the runbook (spec.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec.h"
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+static int str_is(const cJSON *o, const char *key, const char *want)
+{
+	const char *s = str(o, key);
+
+	return s && want && strcmp(s, want) == 0;
+}
+
+int p4b_json_has(const cJSON *array, const char *s)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, array)
+		if (cJSON_IsString(item) && item->valuestring && s && strcmp(item->valuestring, s) == 0)
+			return 1;
+	return 0;
+}
+
+int p4b_json_same_set(const cJSON *a, const char *const *b, size_t nb)
+{
+	const cJSON *item;
+	size_t i;
+
+	for (i = 0; i < nb; i++)
+		if (b[i] && !p4b_json_has(a, b[i]))
+			return 0;
+	cJSON_ArrayForEach(item, a) {
+		int found = 0;
+
+		for (i = 0; i < nb && !found; i++)
+			found = cJSON_IsString(item) && b[i] && strcmp(item->valuestring, b[i]) == 0;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+const cJSON *p4b_sg_named(const struct p4b_view *v, const char *name)
+{
+	const cJSON *sg;
+
+	cJSON_ArrayForEach(sg, v->sgs)
+		if (str_is(sg, "GroupName", name))
+			return sg;
+	return NULL;
+}
+
+const cJSON *p4b_sg_by_id(const struct p4b_view *v, const char *id)
+{
+	const cJSON *sg;
+
+	cJSON_ArrayForEach(sg, v->sgs)
+		if (str_is(sg, "GroupId", id))
+			return sg;
+	return NULL;
+}
+
+const char *p4b_sg_id(const cJSON *sg)
+{
+	return str(sg, "GroupId");
+}
+
+static int rule_covers(const cJSON *perm, int port)
+{
+	const char *proto = str(perm, "IpProtocol");
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(perm, "FromPort");
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(perm, "ToPort");
+
+	if (!proto)
+		return 0;
+	if (strcmp(proto, "-1") == 0 || strcmp(proto, "all") == 0)
+		return 1;
+	if (strcmp(proto, "tcp") != 0 && strcmp(proto, "6") != 0)
+		return 0;
+	return cJSON_IsNumber(from) && cJSON_IsNumber(to) && from->valueint <= port &&
+	       port <= to->valueint;
+}
+
+int p4b_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cidr)
+{
+	const cJSON *perm, *item;
+
+	cJSON_ArrayForEach(perm, cJSON_GetObjectItemCaseSensitive(sg, "IpPermissions")) {
+		if (!rule_covers(perm, port))
+			continue;
+		if (src_sg)
+			cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(perm, "UserIdGroupPairs"))
+				if (str_is(item, "GroupId", src_sg))
+					return 1;
+		if (cidr)
+			cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(perm, "IpRanges"))
+				if (str_is(item, "CidrIp", cidr))
+					return 1;
+	}
+	return 0;
+}
+
+const cJSON *p4b_role(const struct p4b_view *v, const char *name)
+{
+	const cJSON *role;
+
+	cJSON_ArrayForEach(role, v->roles)
+		if (str_is(role, "RoleName", name))
+			return role;
+	return NULL;
+}
+
+static int hexval(int ch)
+{
+	return isdigit(ch) ? ch - '0' : tolower(ch) - 'a' + 10;
+}
+
+/* IAM documents arrive decoded from both CLIs; a URL-encoded string is
+ * what the API itself sends, so take that too. */
+static cJSON *policy_doc(const cJSON *v)
+{
+	const char *s;
+	char *dec, *d;
+	cJSON *doc;
+
+	if (cJSON_IsObject(v))
+		return cJSON_Duplicate(v, 1);
+	if (!cJSON_IsString(v) || !v->valuestring)
+		return NULL;
+	s = v->valuestring;
+	dec = d = malloc(strlen(s) + 1);
+	if (!dec)
+		return NULL;
+	while (*s) {
+		if (s[0] == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+			*d++ = (char)(hexval((unsigned char)s[1]) * 16 + hexval((unsigned char)s[2]));
+			s += 3;
+		} else {
+			*d++ = *s == '+' ? ' ' : *s;
+			s++;
+		}
+	}
+	*d = '\0';
+	doc = cJSON_Parse(dec);
+	free(dec);
+	return doc;
+}
+
+static int one_or_many_has(const cJSON *v, const char *want)
+{
+	if (cJSON_IsString(v))
+		return strcmp(v->valuestring, want) == 0;
+	return p4b_json_has(v, want);
+}
+
+int p4b_role_trusts_ecs_tasks(const cJSON *role)
+{
+	cJSON *doc = policy_doc(cJSON_GetObjectItemCaseSensitive(role, "AssumeRolePolicyDocument"));
+	const cJSON *stmts, *st;
+	int ok = 0;
+
+	if (!doc)
+		return 0;
+	stmts = cJSON_GetObjectItemCaseSensitive(doc, "Statement");
+	if (cJSON_IsObject(stmts)) {
+		ok = str_is(stmts, "Effect", "Allow") &&
+		     one_or_many_has(cJSON_GetObjectItemCaseSensitive(stmts, "Action"), "sts:AssumeRole") &&
+		     one_or_many_has(cJSON_GetObjectItemCaseSensitive(
+			     cJSON_GetObjectItemCaseSensitive(stmts, "Principal"), "Service"),
+			     P4B_TRUSTED_SERVICE);
+	} else {
+		cJSON_ArrayForEach(st, stmts) {
+			const cJSON *principal = cJSON_GetObjectItemCaseSensitive(st, "Principal");
+
+			if (str_is(st, "Effect", "Allow") &&
+			    one_or_many_has(cJSON_GetObjectItemCaseSensitive(st, "Action"), "sts:AssumeRole") &&
+			    one_or_many_has(cJSON_GetObjectItemCaseSensitive(principal, "Service"),
+					    P4B_TRUSTED_SERVICE))
+				ok = 1;
+		}
+	}
+	cJSON_Delete(doc);
+	return ok;
+}
+
+int p4b_role_has_policy(const cJSON *role, const char *policy_arn)
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(role, "AttachedManagedPolicies"))
+		if (str_is(p, "PolicyArn", policy_arn))
+			return 1;
+	return 0;
+}
+
+const char *p4b_partition(const char *region)
+{
+	if (region && strncmp(region, "cn-", 3) == 0)
+		return "aws-cn";
+	if (region && strncmp(region, "us-gov-", 7) == 0)
+		return "aws-us-gov";
+	return "aws";
+}
+
+const char *p4b_exec_policy_arn(const struct p4b *c)
+{
+	static char arn[128];
+
+	snprintf(arn, sizeof(arn), "arn:%s:" P4B_EXEC_POLICY, p4b_partition(c->region));
+	return arn;
+}
+
+const char *p4b_trust_policy(void)
+{
+	return "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+	       "\"Principal\":{\"Service\":\"" P4B_TRUSTED_SERVICE "\"},"
+	       "\"Action\":\"sts:AssumeRole\"}]}";
+}
+
+const cJSON *p4b_listener_on(const struct p4b_view *v, int port)
+{
+	const cJSON *l;
+
+	cJSON_ArrayForEach(l, v->listeners) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(l, "Port");
+
+		if (cJSON_IsNumber(p) && p->valueint == port)
+			return l;
+	}
+	return NULL;
+}
+
+int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn)
+{
+	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(listener, "DefaultActions");
+	const cJSON *a = cJSON_GetArrayItem(actions, 0), *groups, *g;
+
+	if (cJSON_GetArraySize(actions) != 1 || !str_is(a, "Type", "forward"))
+		return 0;
+	if (str(a, "TargetGroupArn"))
+		return str_is(a, "TargetGroupArn", tg_arn);
+	groups = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "ForwardConfig"),
+						  "TargetGroups");
+	if (cJSON_GetArraySize(groups) != 1)
+		return 0;
+	g = cJSON_GetArrayItem(groups, 0);
+	return str_is(g, "TargetGroupArn", tg_arn);
+}
+
+int p4b_targets_in(const cJSON *targets, const char *state)
+{
+	const cJSON *t;
+	int n = 0;
+
+	cJSON_ArrayForEach(t, targets)
+		if (str_is(cJSON_GetObjectItemCaseSensitive(t, "TargetHealth"), "State", state))
+			n++;
+	return n;
+}
+
+const char *p4b_targets_reason(const cJSON *targets, const char *state)
+{
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, targets) {
+		const cJSON *th = cJSON_GetObjectItemCaseSensitive(t, "TargetHealth");
+
+		if (str_is(th, "State", state) && str(th, "Reason"))
+			return str(th, "Reason");
+	}
+	return NULL;
+}
+
+const cJSON *p4b_primary(const cJSON *service)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(service, "deployments"))
+		if (str_is(d, "status", "PRIMARY"))
+			return d;
+	return NULL;
+}
+
+const cJSON *p4b_awsvpc(const cJSON *o)
+{
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o,
+		"networkConfiguration"), "awsvpcConfiguration");
+}
+
+void p4b_task_subnets(const struct p4b *c, const char *out[2])
+{
+	int priv = c->tier && strcmp(c->tier, "private") == 0;
+
+	out[0] = priv ? c->private_subnet[0] : c->public_subnet[0];
+	out[1] = priv ? c->private_subnet[1] : c->public_subnet[1];
+}
+
+const char *p4b_assign_public_ip(const struct p4b *c)
+{
+	return c->tier && strcmp(c->tier, "private") == 0 ? "DISABLED" : "ENABLED";
+}

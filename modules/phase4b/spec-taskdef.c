@@ -1,0 +1,343 @@
+/* What the runbook's task definition holds and how a revision compares to
+ * it; secrets kept out of it; the runbook's fix for a task that stopped. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec.h"
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+static int str_is(const cJSON *o, const char *key, const char *want)
+{
+	const char *s = str(o, key);
+
+	return s && want && strcmp(s, want) == 0;
+}
+
+static void add_env(const struct p4b *c, cJSON *env, const char *name, const char *value)
+{
+	cJSON *kv;
+
+	(void)c;
+	if (!value || !*value)
+		return;
+	kv = cJSON_CreateObject();
+	cJSON_AddStringToObject(kv, "name", name);
+	cJSON_AddStringToObject(kv, "value", value);
+	cJSON_AddItemToArray(env, kv);
+}
+
+cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
+			const char *task_role_arn, const cJSON *keep_from)
+{
+	static const char *const phase3[] = {
+		"RDS_ENDPOINT", "REDIS_ENDPOINT", "S3_BUCKET", "SQS_QUEUE_URL", NULL
+	};
+	const struct awsphase_host *h = c->h;
+	cJSON *td = cJSON_CreateObject(), *defs, *ct, *a, *pm, *lc, *opts, *env;
+	const cJSON *secrets;
+	char port[16];
+	size_t i;
+
+	snprintf(port, sizeof(port), "%d", c->port);
+	cJSON_AddStringToObject(td, "family", c->family);
+	cJSON_AddStringToObject(td, "networkMode", "awsvpc");
+	a = cJSON_AddArrayToObject(td, "requiresCompatibilities");
+	cJSON_AddItemToArray(a, cJSON_CreateString("FARGATE"));
+	cJSON_AddStringToObject(td, "cpu", c->cpu);
+	cJSON_AddStringToObject(td, "memory", c->memory);
+	cJSON_AddStringToObject(td, "executionRoleArn", exec_role_arn);
+	cJSON_AddStringToObject(td, "taskRoleArn", task_role_arn);
+	defs = cJSON_AddArrayToObject(td, "containerDefinitions");
+	ct = cJSON_CreateObject();
+	cJSON_AddItemToArray(defs, ct);
+	cJSON_AddStringToObject(ct, "name", c->container);
+	cJSON_AddStringToObject(ct, "image", c->ecr_uri);
+	cJSON_AddBoolToObject(ct, "essential", 1);
+	a = cJSON_AddArrayToObject(ct, "portMappings");
+	pm = cJSON_CreateObject();
+	cJSON_AddNumberToObject(pm, "containerPort", c->port);
+	cJSON_AddStringToObject(pm, "protocol", "tcp");
+	cJSON_AddItemToArray(a, pm);
+	env = cJSON_AddArrayToObject(ct, "environment");
+	add_env(c, env, "NODE_ENV", "production");
+	add_env(c, env, "PORT", port);
+	for (i = 0; phase3[i]; i++)
+		add_env(c, env, phase3[i], h->env_get(phase3[i]));
+	add_env(c, env, "AWS_REGION", c->region);
+	lc = cJSON_AddObjectToObject(ct, "logConfiguration");
+	cJSON_AddStringToObject(lc, "logDriver", "awslogs");
+	opts = cJSON_AddObjectToObject(lc, "options");
+	cJSON_AddStringToObject(opts, "awslogs-group", c->log_group);
+	cJSON_AddStringToObject(opts, "awslogs-region", c->region);
+	cJSON_AddStringToObject(opts, "awslogs-stream-prefix", P4B_LOG_STREAM_PREFIX);
+	secrets = h->json_get(keep_from, "containerDefinitions.0.secrets");
+	if (cJSON_GetArraySize(secrets) > 0)
+		cJSON_AddItemToObject(ct, "secrets", cJSON_Duplicate(secrets, 1));
+	return td;
+}
+
+static void why_add(char *why, size_t size, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
+
+static void why_add(char *why, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(why);
+	va_list ap;
+
+	if (len + 4 >= size)
+		return;
+	if (len)
+		len += (size_t)snprintf(why + len, size - len, ", ");
+	va_start(ap, fmt);
+	vsnprintf(why + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+static void cmp_str(const cJSON *want, const cJSON *have, const char *key, const char *label,
+		    char *why, size_t size, int *differs)
+{
+	const char *w = str(want, key), *h = str(have, key);
+
+	if (!w || (h && strcmp(w, h) == 0))
+		return;
+	*differs = 1;
+	why_add(why, size, "%s %s → %s", label, h ? h : "(none)", w);
+}
+
+/* name=value pairs of an array of {name, value} (or of an options object)
+ * as one sorted, newline-separated string, for comparing as sets. */
+static char *pairs(const cJSON *o)
+{
+	const cJSON *item;
+	char **lines = NULL, *out;
+	size_t n = 0, len = 1, i, j;
+
+	cJSON_ArrayForEach(item, o) {
+		const char *k = cJSON_IsObject(item) ? str(item, "name") : item->string;
+		const char *v = cJSON_IsObject(item) ? str(item, "value") :
+				cJSON_IsString(item) ? item->valuestring : NULL;
+		char **grown = realloc(lines, (n + 1) * sizeof(*lines));
+		size_t sz = strlen(k ? k : "") + strlen(v ? v : "") + 3;
+
+		if (!grown)
+			break;
+		lines = grown;
+		lines[n] = malloc(sz);
+		if (!lines[n])
+			break;
+		snprintf(lines[n], sz, "%s=%s\n", k ? k : "", v ? v : "");
+		len += sz;
+		n++;
+	}
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+			char *t = lines[j];
+
+			lines[j] = lines[j - 1];
+			lines[j - 1] = t;
+		}
+	out = malloc(len);
+	if (out) {
+		out[0] = '\0';
+		for (i = 0; i < n; i++)
+			strcat(out, lines[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	return out;
+}
+
+static int same_pairs(const cJSON *a, const cJSON *b)
+{
+	char *x = pairs(a), *y = pairs(b);
+	int same = x && y && strcmp(x, y) == 0;
+
+	free(x);
+	free(y);
+	return same;
+}
+
+int p4b_taskdef_differs(const cJSON *want, const cJSON *have, char *why, size_t why_size)
+{
+	const cJSON *wc, *hc, *wp, *hp, *ess, *hl, *wl;
+	int differs = 0;
+
+	why[0] = '\0';
+	if (!have) {
+		snprintf(why, why_size, "no ACTIVE revision");
+		return 1;
+	}
+	cmp_str(want, have, "networkMode", "network mode", why, why_size, &differs);
+	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(have, "requiresCompatibilities"), "FARGATE")) {
+		differs = 1;
+		why_add(why, why_size, "not FARGATE-compatible");
+	}
+	cmp_str(want, have, "cpu", "cpu", why, why_size, &differs);
+	cmp_str(want, have, "memory", "memory", why, why_size, &differs);
+	cmp_str(want, have, "executionRoleArn", "execution role", why, why_size, &differs);
+	cmp_str(want, have, "taskRoleArn", "task role", why, why_size, &differs);
+	wc = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(want, "containerDefinitions"), 0);
+	hc = cJSON_GetObjectItemCaseSensitive(have, "containerDefinitions");
+	if (cJSON_GetArraySize(hc) != 1) {
+		why_add(why, why_size, "%d containers → 1", cJSON_GetArraySize(hc));
+		return 1;
+	}
+	hc = cJSON_GetArrayItem(hc, 0);
+	cmp_str(wc, hc, "name", "container", why, why_size, &differs);
+	cmp_str(wc, hc, "image", "image", why, why_size, &differs);
+	ess = cJSON_GetObjectItemCaseSensitive(hc, "essential");
+	if (cJSON_IsFalse(ess)) {
+		differs = 1;
+		why_add(why, why_size, "container not essential");
+	}
+	wp = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(wc, "portMappings"), 0);
+	hp = cJSON_GetObjectItemCaseSensitive(hc, "portMappings");
+	if (cJSON_GetArraySize(hp) != 1 ||
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(hp, 0), "containerPort")->valueint !=
+	    cJSON_GetObjectItemCaseSensitive(wp, "containerPort")->valueint ||
+	    (str(cJSON_GetArrayItem(hp, 0), "protocol") &&
+	     !str_is(cJSON_GetArrayItem(hp, 0), "protocol", "tcp"))) {
+		differs = 1;
+		why_add(why, why_size, "port mappings");
+	}
+	if (!same_pairs(cJSON_GetObjectItemCaseSensitive(wc, "environment"),
+			cJSON_GetObjectItemCaseSensitive(hc, "environment"))) {
+		differs = 1;
+		why_add(why, why_size, "environment");
+	}
+	wl = cJSON_GetObjectItemCaseSensitive(wc, "logConfiguration");
+	hl = cJSON_GetObjectItemCaseSensitive(hc, "logConfiguration");
+	if (!str_is(hl, "logDriver", "awslogs") ||
+	    !same_pairs(cJSON_GetObjectItemCaseSensitive(wl, "options"),
+			cJSON_GetObjectItemCaseSensitive(hl, "options"))) {
+		differs = 1;
+		why_add(why, why_size, "log configuration");
+	}
+	return differs;
+}
+
+/* ---- secrets ------------------------------------------------------------------- */
+
+static int declared(const char *key)
+{
+	const struct awsphase_envvar *v;
+
+	for (v = p4b_env; v->key; v++)
+		if (strcmp(v->key, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* The host lists no keys, so the names come from the file itself; the
+ * values are skipped unread. */
+int p4b_warn_secrets(const struct p4b *c)
+{
+	const struct awsphase_host *h = c->h;
+	const char *path = h->settings->env_file;
+	char line[4096], key[256];
+	FILE *f = path ? fopen(path, "r") : NULL;
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = line;
+		size_t k = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
+			for (p += 6; *p == ' ' || *p == '\t'; p++)
+				;
+		while ((isalnum((unsigned char)*p) || *p == '_') && k + 1 < sizeof(key))
+			key[k++] = *p++;
+		key[k] = '\0';
+		if (!k || *p != '=' || declared(key) ||
+		    h->match("(?i)PASSWORD|SECRET|TOKEN|PRIVATE", key) != 1)
+			continue;
+		n++;
+		h->log(AWSPHASE_LOG_WARN, "%s: %s is a secret and is not passed to the task in plain "
+		       "environment; store it in Secrets Manager or SSM Parameter Store and reference "
+		       "it under the container's `secrets` (valueFrom) in task definition %s",
+		       path, key, c->family);
+	}
+	fclose(f);
+	return n;
+}
+
+/* ---- stopped reasons and the runbook's fixes -------------------------------------- */
+
+static int has(const char *s, const char *needle)
+{
+	return s && strstr(s, needle) != NULL;
+}
+
+int p4b_reason_is_fatal(const char *reason)
+{
+	return has(reason, "CannotPullContainerError") || has(reason, "ResourceInitializationError") ||
+	       has(reason, "unable to assume the role") || has(reason, "CannotStartContainerError") ||
+	       has(reason, "AccessDenied");
+}
+
+static int is_public_subnet(const struct p4b *c, const char *subnet)
+{
+	return subnet && ((c->public_subnet[0] && strcmp(subnet, c->public_subnet[0]) == 0) ||
+			  (c->public_subnet[1] && strcmp(subnet, c->public_subnet[1]) == 0));
+}
+
+const char *p4b_reason_fix(const struct p4b *c, const char *reason,
+			   const char *assign_public_ip, const char *subnet)
+{
+	static char fix[1024];
+	int iam = has(reason, "AccessDenied") || has(reason, "unable to assume the role") ||
+		  has(reason, "not authorized to perform") || has(reason, "no basic auth credentials");
+	int public_ip = assign_public_ip && strcmp(assign_public_ip, "ENABLED") == 0;
+	int public_subnet = subnet ? is_public_subnet(c, subnet) :
+			    !(c->tier && strcmp(c->tier, "private") == 0);
+
+	if (!reason)
+		return NULL;
+	if (iam)
+		snprintf(fix, sizeof(fix), "check the IAM roles %s (trusting %s, with "
+			 "AmazonECSTaskExecutionRolePolicy attached) and %s; awsphase 4b deploy "
+			 "creates and repairs them", c->exec_role, P4B_TRUSTED_SERVICE, c->task_role);
+	else if (has(reason, "CannotPullContainerError"))
+		snprintf(fix, sizeof(fix), "the image cannot be pulled: check ECR_URI in %s (%s) and "
+			 "that phase 4A pushed it (aws ecr describe-images)", c->h->settings->env_file,
+			 c->ecr_uri);
+	else if (has(reason, "ResourceInitializationError") && has(reason, "log group does not exist"))
+		snprintf(fix, sizeof(fix), "the log group %s is missing: awsphase 4b deploy creates it",
+			 c->log_group);
+	else if (has(reason, "ResourceInitializationError") && public_subnet && !public_ip)
+		snprintf(fix, sizeof(fix), "tasks in a public subnet need assignPublicIp=ENABLED to "
+			 "reach ECR and CloudWatch Logs (runbook: \"Subnets públicas\"); "
+			 "awsphase 4b deploy sets it for SUBNET_TIER=public");
+	else if (has(reason, "ResourceInitializationError") && !public_subnet)
+		snprintf(fix, sizeof(fix), "tasks in private subnets need a NAT gateway or VPC "
+			 "endpoints (ECR api/dkr, CloudWatch Logs, S3) to reach ECR and CloudWatch Logs; "
+			 "add them (awsphase 4b preflight checks) or set SUBNET_TIER=public");
+	else if (has(reason, "ResourceInitializationError"))
+		snprintf(fix, sizeof(fix), "the task cannot reach ECR or CloudWatch Logs: check the "
+			 "subnet's route to the internet gateway, the security group's egress on 443 "
+			 "and assignPublicIp=ENABLED");
+	else if (has(reason, "ELB health checks") || has(reason, "Target.Timeout"))
+		snprintf(fix, sizeof(fix), "the ALB gets no answer on port %d at %s: if targets show "
+			 "Target.Timeout, %s lacks the rule from %s (run fix-ecs-sg.sh / awsphase 4b "
+			 "fix-sg); else check HEALTH_PATH", c->port, c->health_path, c->ecs_sg_name,
+			 c->alb_sg_name);
+	else if (has(reason, "Essential container in task exited") || has(reason, "OutOfMemory"))
+		snprintf(fix, sizeof(fix), "the container exited: read its logs with aws logs tail %s "
+			 "--since 5m (awsphase 4b logs)", c->log_group);
+	else
+		return NULL;
+	return fix;
+}
