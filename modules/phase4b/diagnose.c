@@ -413,14 +413,14 @@ static void diagnose_service(struct diag *d)
 		evidence(p, "status %s, running %.0f, desired %.0f", status, h->json_num(svc, "runningCount", 0),
 			 h->json_num(svc, "desiredCount", 0));
 		add_events(d, p, 5);
-		fix(p, "awsphase 4b deploy   (creates the service again: a %s service cannot be updated, so "
-		    "the runbook's forced deployment fails with ServiceNotActiveException)", status);
+		fix(p, "awsphase 4b deploy   (creates the service again: an %s service cannot be updated, "
+		    "so the runbook's forced deployment fails with ServiceNotActiveException)", status);
 		fix(p, "once ACTIVE, the runbook's forced deployment: %s", cmd);
 		d->service_problem = p;
 		return;
 	}
 	if (rollout && strcmp(rollout, "FAILED") == 0) {
-		p = problem(d, C_SERVICE, "deployment %s FAILED: %s", obs_short_id(h->json_str(dep, "id")),
+		p = problem(d, C_SERVICE, "deployment %s FAILED: %s", obs_or_unknown(h->json_str(dep, "id")),
 			    h->json_str(dep, "rolloutStateReason") ? h->json_str(dep, "rolloutStateReason") : "?");
 		evidence(p, "status %s, running %.0f, desired %.0f, failed tasks %.0f", status ? status : "?",
 			 h->json_num(svc, "runningCount", 0), h->json_num(svc, "desiredCount", 0),
@@ -641,7 +641,7 @@ static void diagnose_tasks(struct diag *d)
 	d->tasks_problem = p;
 	if (dep)
 		evidence(p, "deployment %s %s: %.0f/%.0f running, %.0f failed tasks",
-			 obs_short_id(h->json_str(dep, "id")), h->json_str(dep, "rolloutState") ?
+			 obs_or_unknown(h->json_str(dep, "id")), h->json_str(dep, "rolloutState") ?
 			 h->json_str(dep, "rolloutState") : "?", h->json_num(dep, "runningCount", 0),
 			 h->json_num(dep, "desiredCount", 0), h->json_num(dep, "failedTasks", 0));
 	add_events(d, p, 5);
@@ -713,7 +713,8 @@ static void probe_task(struct diag *d, struct problem *p)
 		return;
 	}
 	obs_excerpt(body, 100, excerpt, sizeof(excerpt));
-	evidence(p, "direct probe %s: HTTP %ld %s", url, status, excerpt);
+	evidence(p, "direct probe %s: HTTP %ld %s%s", url, status, excerpt,
+		 getenv("http_proxy") || getenv("HTTP_PROXY") ? " (through http_proxy)" : "");
 	free(body);
 }
 
@@ -1031,7 +1032,7 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 		 d.o.c.ecs_sg_name, d.o.c.alb_sg_name, d.o.c.port);
 	snprintf(ok_text[C_SERVICE], sizeof(ok_text[0]), "%s, deployment %s %s",
 		 h->json_str(svc, "status") ? h->json_str(svc, "status") : "?",
-		 obs_short_id(h->json_str(dep, "id")),
+		 obs_or_unknown(h->json_str(dep, "id")),
 		 h->json_str(dep, "rolloutState") ? h->json_str(dep, "rolloutState") : "?");
 	snprintf(ok_text[C_TASKS], sizeof(ok_text[0]), "%.0f of %.0f tasks running",
 		 h->json_num(svc, "runningCount", 0), h->json_num(svc, "desiredCount", 0));

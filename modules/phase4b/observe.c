@@ -134,6 +134,11 @@ const char *obs_task_detail(const cJSON *task, const char *key)
 	return NULL;
 }
 
+const char *obs_or_unknown(const char *s)
+{
+	return s ? s : "?";
+}
+
 const char *obs_short_id(const char *arn)
 {
 	const char *slash;
@@ -402,12 +407,21 @@ void obs_excerpt(const char *s, size_t len, char *buf, size_t size)
 	while (s && s[i] && i < len && j + 1 < size) {
 		unsigned char ch = (unsigned char)s[i++];
 
-		buf[j++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+		if (ch < 0x20 || ch == 0x7f || ch == ' ') {
+			if (j > 0 && buf[j - 1] != ' ')
+				buf[j++] = ' ';
+			continue;
+		}
+		buf[j++] = (char)ch;
 	}
-	/* do not leave half a UTF-8 sequence */
-	while (j > 0 && ((unsigned char)buf[j - 1] & 0xc0) == 0x80)
-		j--;
-	if (j > 0 && (unsigned char)buf[j - 1] >= 0xc0)
+	/* cut inside a UTF-8 sequence: drop its first half */
+	if (s && ((unsigned char)s[i] & 0xc0) == 0x80) {
+		while (j > 0 && ((unsigned char)buf[j - 1] & 0xc0) == 0x80)
+			j--;
+		if (j > 0 && (unsigned char)buf[j - 1] >= 0xc0)
+			j--;
+	}
+	while (j > 0 && buf[j - 1] == ' ')
 		j--;
 	buf[j] = '\0';
 	if (s && s[i] && j + 4 < size)

@@ -64,6 +64,8 @@ const cJSON *obs_targets(const struct obs *o);
 const cJSON *obs_task(const struct obs *o, int stopped, size_t n);
 /* attachments[].details[name == key].value of a task, or NULL. */
 const char *obs_task_detail(const cJSON *task, const char *key);
+/* s, or "?" when NULL. */
+const char *obs_or_unknown(const char *s);
 /* The last path element of an ARN ("…/abc123" → "abc123"). */
 const char *obs_short_id(const char *arn);
 /* The ENI of that id in OBS_ENIS, the TargetHealthDescription of that IP;
@@ -81,8 +83,8 @@ void obs_fmt_time(double t, int ms, char *buf, size_t size);
 /* "30s", "5m", "2h", "1d", "1w" → seconds; -1 when unreadable. */
 double obs_duration(const char *s);
 
-/* The first len bytes of s on one line (control characters as spaces,
- * "…" when cut) in buf. */
+/* The first len bytes of s on one line in buf: runs of blanks and control
+ * characters as one space, "…" when cut. */
 void obs_excerpt(const char *s, size_t len, char *buf, size_t size);
 
 /* An aws call with the region etc. added by the host, as a shell line for a

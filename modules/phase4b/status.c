@@ -101,7 +101,7 @@ static void show_deployments(const struct obs *o)
 	char when[40];
 
 	cJSON_ArrayForEach(d, h->json_get(obs_service(o), "deployments")) {
-		put(&g, r, 0, "%s", obs_short_id(h->json_str(d, "id")));
+		put(&g, r, 0, "%s", obs_or_unknown(h->json_str(d, "id")));
 		put(&g, r, 1, "%s", or_dash(h->json_str(d, "status")));
 		put(&g, r, 2, "%s", or_dash(h->json_str(d, "rolloutState")));
 		put(&g, r, 3, "%.0f", h->json_num(d, "runningCount", 0));

@@ -68,7 +68,7 @@ static int check_service(const struct obs *o)
 		double dr = h->json_num(dep, "runningCount", 0), dd = h->json_num(dep, "desiredCount", 0);
 		double failed = h->json_num(dep, "failedTasks", 0);
 
-		add(&b, "; deployment %s %s: %.0f/%.0f running", obs_short_id(h->json_str(dep, "id")),
+		add(&b, "; deployment %s %s: %.0f/%.0f running", obs_or_unknown(h->json_str(dep, "id")),
 		    rollout ? rollout : "?", dr, dd);
 		if (failed > 0)
 			add(&b, ", %.0f failed tasks", failed);
