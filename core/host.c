@@ -68,13 +68,38 @@ static const struct awsphase_envvar *declared(const char *key)
 	return NULL;
 }
 
+/* Values handed to modules stay valid for the whole run, although an
+ * env_set re-reads the file and frees the envfile's own strings. */
+static char **kept;
+static size_t nkept;
+
+static const char *keep(const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < nkept; i++)
+		if (strcmp(kept[i], value) == 0)
+			return kept[i];
+	kept = xrealloc(kept, (nkept + 1) * sizeof(*kept));
+	kept[nkept] = xstrdup(value);
+	return kept[nkept++];
+}
+
+void host_release(void)
+{
+	while (nkept)
+		free(kept[--nkept]);
+	free(kept);
+	kept = NULL;
+}
+
 static const char *host_env_get(const char *key)
 {
 	const char *value = ctx.ef ? envfile_get(ctx.ef, key) : NULL;
 	const struct awsphase_envvar *v;
 
 	if (value && *value)
-		return value;
+		return keep(value);
 	v = declared(key);
 	return v ? v->def : NULL;
 }

@@ -11,4 +11,7 @@
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,
 				      struct envfile *ef, const struct awsphase_envvar *vars);
 
+/* Frees what host_init's env_get handed out; call after the module is done. */
+void host_release(void);
+
 #endif

@@ -427,6 +427,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	struct envfile *ef;
 	FILE *trace_file = NULL;
 	const char *endpoint = pick_endpoint();
+	char *region;
 	int rc;
 
 	if (endpoint && pattern_full_match("https?://[^\\s]+", endpoint) != 1)
@@ -441,7 +442,9 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 		envfile_free(ef);
 		return AWSPHASE_EXIT_USAGE;
 	}
-	settings.region = pick_region(ef);
+	/* the env file's strings do not outlive an env_set */
+	region = pick_region(ef) ? xstrdup(pick_region(ef)) : NULL;
+	settings.region = region;
 	if (!settings.region) {
 		envfile_free(ef);
 		return bad_usage(_("no AWS region: set AWS_REGION in %s or pass --region"), settings.env_file);
@@ -455,6 +458,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 			if (fd >= 0)
 				close(fd);
 			envfile_free(ef);
+			free(region);
 			return bad_usage(_("--trace-file %s: %s; give a writable path"), o.trace_file, strerror(e));
 		}
 	}
@@ -501,7 +505,9 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	aws_shutdown();
 	if (trace_file)
 		fclose(trace_file);
+	host_release();
 	envfile_free(ef);
+	free(region);
 	strbuf_release(&command);
 	return rc;
 }

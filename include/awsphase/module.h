@@ -145,7 +145,8 @@ struct awsphase_host {
 	double (*json_num)(const cJSON *, const char *path, double def);
 
 	/* The env file.  env_get returns the value, else the module's declared
-	 * default, else NULL.  env_set replaces the key in place (or appends it)
+	 * default, else NULL; the string stays valid for the whole run, even
+	 * across env_set.  env_set replaces the key in place (or appends it)
 	 * and rewrites the file atomically at once; under --dry-run it changes
 	 * nothing.  env_unset removes the key. */
 	const char *(*env_get)(const char *key);
