@@ -1,0 +1,256 @@
+/* awsphase 4b diagnose: target-timeout (the ECS security group must admit
+ * the ALB's on the container port) and alb-503 (no healthy target, or the
+ * ALB does not answer). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnose.h"
+
+#define TASK_PROBE_TIMEOUT_S 3.0
+
+/* ---- target-timeout: the ECS SG must admit the ALB SG on the port ---- */
+
+static void describe_ingress(struct diag *d, struct problem *p, const cJSON *sg)
+{
+	const struct awsphase_host *h = d->h;
+	const cJSON *perm, *x;
+	char line[1024] = "";
+	size_t len;
+
+	cJSON_ArrayForEach(perm, h->json_get(sg, "IpPermissions")) {
+		const char *proto = h->json_str(perm, "IpProtocol");
+		char ports[40];
+
+		if (proto && strcmp(proto, "-1") == 0)
+			snprintf(ports, sizeof(ports), "all");
+		else if (h->json_num(perm, "FromPort", -1) == h->json_num(perm, "ToPort", -1))
+			snprintf(ports, sizeof(ports), "%s/%.0f", proto ? proto : "?", h->json_num(perm, "FromPort", -1));
+		else
+			snprintf(ports, sizeof(ports), "%s/%.0f-%.0f", proto ? proto : "?",
+				 h->json_num(perm, "FromPort", -1), h->json_num(perm, "ToPort", -1));
+		cJSON_ArrayForEach(x, h->json_get(perm, "UserIdGroupPairs")) {
+			len = strlen(line);
+			snprintf(line + len, sizeof(line) - len, "%s%s from %s", *line ? ", " : "", ports,
+				 h->json_str(x, "GroupId") ? h->json_str(x, "GroupId") : "?");
+		}
+		cJSON_ArrayForEach(x, h->json_get(perm, "IpRanges")) {
+			len = strlen(line);
+			snprintf(line + len, sizeof(line) - len, "%s%s from %s", *line ? ", " : "", ports,
+				 h->json_str(x, "CidrIp") ? h->json_str(x, "CidrIp") : "?");
+		}
+	}
+	diag_evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, h->json_str(sg, "GroupId"),
+		 *line ? line : "none");
+}
+
+static const cJSON *service_sgs(struct diag *d)
+{
+	const struct awsphase_host *h = d->h;
+	const cJSON *net = p4b_awsvpc(obs_primary(&d->o));
+
+	return h->json_get(net ? net : p4b_awsvpc(obs_service(&d->o)), "securityGroups");
+}
+
+void diag_targets(struct diag *d, struct problem *p, int *healthy, int *timeouts, int *total)
+{
+	const struct awsphase_host *h = d->h;
+	const cJSON *t;
+
+	*healthy = *timeouts = *total = 0;
+	cJSON_ArrayForEach(t, obs_targets(&d->o)) {
+		const char *state = h->json_str(t, "TargetHealth.State");
+		const char *reason = h->json_str(t, "TargetHealth.Reason");
+
+		(*total)++;
+		if (state && strcmp(state, "healthy") == 0)
+			(*healthy)++;
+		if (reason && strcmp(reason, "Target.Timeout") == 0)
+			(*timeouts)++;
+		if (p)
+			diag_evidence(p, "target %s:%.0f %s%s%s%s", h->json_str(t, "Target.Id") ? h->json_str(t, "Target.Id") : "?",
+				 h->json_num(t, "Target.Port", 0), state ? state : "?", reason ? " (" : "",
+				 reason ? reason : "", reason ? ")" : "");
+	}
+}
+
+void diag_sg(struct diag *d)
+{
+	const struct awsphase_host *h = d->h;
+	const struct p4b *c = &d->o.c;
+	const cJSON *ecs = p4b_sg_named(&d->o.v, c->ecs_sg_name), *alb = p4b_sg_named(&d->o.v, c->alb_sg_name);
+	int healthy, timeouts, total;
+	char cmd[1024], port[16];
+	struct problem *p;
+
+	diag_targets(d, NULL, &healthy, &timeouts, &total);
+	d->ecs_sg = h->json_str(ecs, "GroupId");
+	d->alb_sg = h->json_str(alb, "GroupId");
+	if (!ecs || !alb) {
+		p = diag_problem(d, C_TIMEOUT, "security group %s does not exist in %s; targets cannot be reached",
+			    !ecs ? c->ecs_sg_name : c->alb_sg_name, c->vpc ? c->vpc : "the VPC");
+		diag_fix(p, "awsphase 4b deploy   (creates %s and %s with the ALB → %d rule)", c->alb_sg_name,
+		    c->ecs_sg_name, c->port);
+		d->sg_problem = p;
+		return;
+	}
+	d->rule_ok = p4b_sg_allows(ecs, c->port, d->alb_sg, NULL);
+	if (!d->rule_ok && (timeouts || !healthy)) {
+		const char *args[] = { "--group-id", d->ecs_sg, "--protocol", "tcp", "--port", port,
+				       "--source-group", d->alb_sg, NULL };
+
+		snprintf(port, sizeof(port), "%d", c->port);
+		p = diag_problem(d, C_TIMEOUT, "%s (%s) does not let %s (%s) in on tcp/%d, so the ALB's health "
+			    "checks time out", c->ecs_sg_name, d->ecs_sg, c->alb_sg_name, d->alb_sg, c->port);
+		diag_targets(d, p, &healthy, &timeouts, &total);
+		if (!total)
+			diag_evidence(p, "no target registered in %s", c->tg_name);
+		describe_ingress(d, p, ecs);
+		obs_cmdline(&d->o, cmd, sizeof(cmd), "ec2", "authorize-security-group-ingress", args);
+		diag_fix(p, "awsphase 4b fix-sg   (the runbook's ./fix-ecs-sg.sh)");
+		diag_fix(p, "%s", cmd);
+		p->auto_fix = FIX_SG_RULE;
+		d->sg_problem = p;
+	}
+	if (obs_service(&d->o) && service_sgs(d) && !p4b_json_has(service_sgs(d), d->ecs_sg)) {
+		char *list = cJSON_PrintUnformatted(service_sgs(d));
+
+		p = diag_problem(d, C_TIMEOUT, "the service's tasks do not carry %s (%s): they have %s", c->ecs_sg_name,
+			    d->ecs_sg, list ? list : "?");
+		free(list);
+		diag_targets(d, p, &healthy, &timeouts, &total);
+		diag_fix(p, "awsphase 4b fix-sg   (the runbook's ./fix-ecs-sg.sh: gives the service %s)", c->ecs_sg_name);
+		if (!d->sg_problem)
+			d->sg_problem = p;
+		return;
+	}
+	if (timeouts && d->rule_ok) {
+		p = diag_problem(d, C_TIMEOUT, "%d target%s time out although %s admits %s on tcp/%d: look at the "
+			    "ALB security group's egress, the subnets' network ACLs and whether the container "
+			    "listens on %d", timeouts, timeouts == 1 ? "" : "s", c->ecs_sg_name, c->alb_sg_name,
+			    c->port, c->port);
+		diag_targets(d, p, &healthy, &timeouts, &total);
+		describe_ingress(d, p, ecs);
+		d->sg_problem = p;
+	}
+}
+
+/* ---- alb-503: no healthy target, or the ALB does not answer ---- */
+
+static void probe_task(struct diag *d, struct problem *p)
+{
+	const struct awsphase_host *h = d->h;
+	const cJSON *task = obs_task(&d->o, 0, 0);
+	const char *ip = obs_task_detail(task, "privateIPv4Address");
+	char url[256], err[256], excerpt[160];
+	char *body = NULL;
+	long status;
+
+	if (!ip) {
+		diag_evidence(p, "no running task to probe directly");
+		return;
+	}
+	snprintf(url, sizeof(url), "http://%s:%d%s", ip, d->o.c.port, d->o.c.health_path);
+	if (h->http_get(url, TASK_PROBE_TIMEOUT_S, &status, &body, err, sizeof(err)) < 0) {
+		diag_evidence(p, "direct probe %s: %s (task IPs are reachable only from inside the VPC)", url, err);
+		return;
+	}
+	obs_excerpt(body, 100, excerpt, sizeof(excerpt));
+	diag_evidence(p, "direct probe %s: HTTP %ld %s%s", url, status, excerpt,
+		 getenv("http_proxy") || getenv("HTTP_PROXY") ? " (through http_proxy)" : "");
+	free(body);
+}
+
+void diag_alb(struct diag *d)
+{
+	const struct awsphase_host *h = d->h;
+	const struct p4b *c = &d->o.c;
+	const cJSON *tg = obs_tg(&d->o), *t;
+	char excerpt[200];
+	int healthy, timeouts, total, mismatch = 0, unused = 0;
+	const char *path = h->json_str(tg, "HealthCheckPath");
+	struct problem *p;
+
+	if (!obs_alb(&d->o)) {
+		p = diag_problem(d, C_ALB, "load balancer %s does not exist", c->alb_name);
+		diag_evidence(p, "describe-load-balancers --names %s: LoadBalancerNotFound", c->alb_name);
+		diag_fix(p, "awsphase 4b deploy");
+		return;
+	}
+	if (!tg) {
+		p = diag_problem(d, C_ALB, "target group %s does not exist", c->tg_name);
+		diag_evidence(p, "describe-target-groups --names %s: TargetGroupNotFound", c->tg_name);
+		diag_fix(p, "awsphase 4b deploy");
+		return;
+	}
+	if (d->probed && d->status == 200 && d->body && strstr(d->body, "\"success\""))
+		return;
+	if (!d->probed) {
+		p = diag_problem(d, C_ALB, "%s does not answer: %s", d->url, d->probe_err);
+		diag_evidence(p, "ALB %s state %s", h->json_str(obs_alb(&d->o), "DNSName"),
+			 h->json_str(obs_alb(&d->o), "State.Code") ? h->json_str(obs_alb(&d->o), "State.Code") : "?");
+		diag_fix(p, "check that %s admits you on port 80 and that the ALB is active", c->alb_sg_name);
+		return;
+	}
+	obs_excerpt(d->body, 120, excerpt, sizeof(excerpt));
+	if (d->status != 503) {
+		p = diag_problem(d, C_ALB, "%s answers HTTP %ld, not 200 with {\"success\": true}", d->url, d->status);
+		diag_evidence(p, "body: %s", excerpt);
+		if (d->status == 504)
+			diag_fix(p, "check that %s admits tcp/80 from your address and that the listener exists",
+			    c->alb_sg_name);
+		else
+			diag_fix(p, "check HEALTH_PATH (%s) against the backend's routes", c->health_path);
+		return;
+	}
+	diag_targets(d, NULL, &healthy, &timeouts, &total);
+	cJSON_ArrayForEach(t, obs_targets(&d->o)) {
+		const char *reason = h->json_str(t, "TargetHealth.Reason");
+
+		if (reason && strcmp(reason, "Target.ResponseCodeMismatch") == 0)
+			mismatch++;
+		if (reason && strcmp(reason, "Target.NotInUse") == 0)
+			unused++;
+	}
+	p = diag_problem(d, C_ALB, "%s answers 503: no healthy target in %s", d->url, c->tg_name);
+	diag_evidence(p, "health check of %s: path %s, interval %.0f s, timeout %.0f s, healthy/unhealthy "
+		 "threshold %.0f/%.0f, matcher %s", c->tg_name, path ? path : "?",
+		 h->json_num(tg, "HealthCheckIntervalSeconds", 0), h->json_num(tg, "HealthCheckTimeoutSeconds", 0),
+		 h->json_num(tg, "HealthyThresholdCount", 0), h->json_num(tg, "UnhealthyThresholdCount", 0),
+		 h->json_str(tg, "Matcher.HttpCode") ? h->json_str(tg, "Matcher.HttpCode") : "?");
+	diag_targets(d, p, &healthy, &timeouts, &total);
+	if (path && strcmp(path, c->health_path) != 0) {
+		const char *args[] = { "--target-group-arn", h->json_str(tg, "TargetGroupArn"),
+				       "--health-check-path", c->health_path, NULL };
+		char cmd[1024];
+
+		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
+			 ": its health check asks for %s, but the backend answers on %s%s", path, c->health_path,
+			 mismatch ? " (Target.ResponseCodeMismatch)" : "");
+		obs_cmdline(&d->o, cmd, sizeof(cmd), "elbv2", "modify-target-group", args);
+		diag_fix(p, "%s", cmd);
+		diag_fix(p, "or: awsphase 4b deploy   (puts the target group's health check back to %s)", c->health_path);
+	} else if (mismatch) {
+		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
+			 ": the targets answer the health check with an unexpected code (Target.ResponseCodeMismatch)");
+		diag_fix(p, "check the health check matcher of %s and the backend's %s", c->tg_name, c->health_path);
+	} else if (timeouts) {
+		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
+			 ": the targets time out (see target-timeout)");
+		p->after = d->sg_problem;
+	} else if (unused) {
+		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
+			 ": no listener of %s forwards to it (Target.NotInUse)", c->alb_name);
+		diag_fix(p, "awsphase 4b deploy   (creates the HTTP:80 listener)");
+	} else if (!total) {
+		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
+			 ": no target is registered, because no task runs (see %s)",
+			 d->service_problem ? "service-state" : "tasks-starting");
+		p->after = d->service_problem ? d->service_problem : d->tasks_problem;
+	} else {
+		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
+			 ": the targets are still being registered or checked; wait a health-check interval");
+	}
+	probe_task(d, p);
+}
+
