@@ -154,8 +154,8 @@ int worker_find_cli(const char *aws, struct worker_cli *cli, char *why, size_t w
 
 	memset(cli, 0, sizeof(*cli));
 	if (!path) {
-		snprintf(why, whylen, "%s: not found", aws);
-		return -1;
+		snprintf(why, whylen, "%s: not found or not executable", aws);
+		return -2;
 	}
 	for (depth = 0; depth < 3; depth++) {
 		char *line, *interp, *arg, *next;

@@ -12,7 +12,8 @@ struct worker_cli {
 };
 
 /* Resolves aws (PATH, pyenv shims, #!) to a script a worker can run.
- * Returns 0, or -1 with why filled in. */
+ * Returns 0, or -1 with why filled in; -2 when aws is not found or not
+ * executable. */
 int worker_find_cli(const char *aws, struct worker_cli *cli, char *why, size_t whylen);
 void worker_cli_release(struct worker_cli *cli);
 

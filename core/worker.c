@@ -43,7 +43,7 @@ static struct {
 	enum worker_mode mode;
 	char *aws_path;
 	size_t pool_size;
-	int resolved;            /* 0: not yet; 1: usable; -1: not */
+	int resolved;            /* 0: not yet; 1: usable; -1: not; -2: no such aws */
 	struct worker_cli cli;
 	char *helper;
 	char *why;               /* why workers cannot be used */
@@ -269,10 +269,13 @@ static void at_exit(void)
 	worker_shutdown();
 }
 
-/* 0, or -1 with pool.why set: whether workers can serve this CLI at all. */
+/* 0, or -1 with pool.why set: whether workers can serve this CLI at all.
+ * An aws that is not there (or not executable) is left to run_cmds(), in
+ * every mode, so that it fails with the words exec mode has for it. */
 static int resolve(void)
 {
 	char why[512] = "";
+	int rc = -1;
 
 	if (pool.resolved)
 		return pool.resolved > 0 ? 0 : -1;
@@ -280,12 +283,14 @@ static int resolve(void)
 	if (!pool.helper)
 		snprintf(why, sizeof(why), "the helper aws-worker is not installed "
 			 "(set AWSPHASE_AWS_WORKER to core/aws-worker.py)");
-	else if (worker_find_cli(pool.aws_path, &pool.cli, why, sizeof(why)) == 0) {
+	else if ((rc = worker_find_cli(pool.aws_path, &pool.cli, why, sizeof(why))) == 0) {
 		pool.resolved = 1;
 		return 0;
 	}
 	pool.why = xstrdup(why);
-	pool.resolved = -1;
+	pool.resolved = rc == -2 ? -2 : -1;
+	if (pool.mode == WORKER_MODE_AUTO || rc == -2)
+		log_msg(AWSPHASE_LOG_VERBOSE, "aws calls run as aws processes: %s", why);
 	return -1;
 }
 
@@ -693,7 +698,7 @@ int worker_run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 	int failed = 0;
 
 	if (pool.mode == WORKER_MODE_EXEC || n == 0 ||
-	    (pool.mode == WORKER_MODE_AUTO && pool.resolved < 0))
+	    (resolve() < 0 && (pool.mode == WORKER_MODE_AUTO || pool.resolved == -2)))
 		return run_cmds(cmds, n, max_parallel);
 	if (max_parallel == 0 || max_parallel > pool.pool_size)
 		max_parallel = pool.pool_size;
@@ -703,7 +708,7 @@ int worker_run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &old_pipe); /* a dead worker's pipe gives EPIPE */
-	if (resolve() < 0)
+	if (pool.resolved < 0)
 		give_up(&b);
 	while (b.next < b.n || count(W_BUSY)) {
 		if (run_interrupted()) {

@@ -22,6 +22,13 @@ v2) AWS_BIN=/usr/bin/aws ;;
 v1) AWS_BIN=$(PATH=$(printf %s "$PATH" | tr : '\n' | grep -v '^/usr/bin$' | paste -sd:) command -v aws) ;;
 *) AWS_BIN=$AWS_CLI ;;
 esac
+# How awsphase runs aws: make check sets AWSPHASE_AWS_MODE=worker (aws CLI
+# workers, ~25 ms a call); scenarios named in AWSPHASE_EXEC_SCENARIOS run
+# one aws process per call instead, as awsphase does without workers.
+case " ${AWSPHASE_EXEC_SCENARIOS:-} " in
+*" ${0##*/} "*) AWSPHASE_AWS_MODE=exec ;;
+esac
+[ -n "${AWSPHASE_AWS_MODE:-}" ] && export AWSPHASE_AWS_MODE
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-2
 export AWS_PAGER="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 unset AWS_PROFILE AWS_ENDPOINT_URL http_proxy HTTP_PROXY https_proxy HTTPS_PROXY
