@@ -329,7 +329,8 @@ static int parse_action(const struct loaded_module *lm, const struct awsphase_ac
 	*argc_out = n + 1;
 	*argv_out = xcalloc((size_t)n + 2, sizeof(char *));
 	(*argv_out)[0] = a->name;
-	memcpy(*argv_out + 1, rest, (size_t)n * sizeof(char *));
+	if (n)
+		memcpy(*argv_out + 1, rest, (size_t)n * sizeof(char *));
 	return -1;
 }
 
