@@ -3,12 +3,13 @@
 # start fails fast with the pull error, moves the service back to the last
 # revision that deployed successfully by itself, waits until it is healthy
 # again, and exits 1.  When ECS's circuit breaker rolled back first, deploy
-# follows that rollback instead of starting another.  With --no-rollback it
+# follows that rollback instead of starting another; a deploy that times out
+# rolls back just the same.  With --no-rollback it
 # leaves the service alone, and rollback --previous then goes back to that
 # last good revision (not n-1).  An image already missing at preflight stops
 # deploy before any change.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 24
+plan 28
 localaws_start
 export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
 ctl config '{"provisioning_s":0.1,"pending_s":0.2,"stop_s":0.1,"restart_delay_s":0.2,"health_initial_s":0.1,
@@ -113,5 +114,32 @@ is "$AP_RC" 0 "rollback --previous exits 0"
 is "$(service)" "kaviar-backend:1 COMPLETED 1 1" "it went to revision 1, the last that deployed successfully"
 like "$AP_OUT" 'logs: ' "and ran validate's checks"
 unlike "$AP_OUT" '\[fail\]' "which pass"
+
+# --- the deadline: revision 3's targets never turn healthy (the backend
+# answers another health path); deploy gives up at --timeout, rolls back to
+# revision 1 (the health path is put right once its update-service ran) and
+# exits 1, not 4
+ctl config '{"backend_health_path": "/nowhere", "grace_s": 100000}' >/dev/null
+sed -i 's#^\(ECR_URI=.*\):v2#\1:latest#' "$WORK/aws-resources.env"
+echo TASK_MEMORY=2048 >>"$WORK/aws-resources.env"
+AP_TRACE_FILE=$WORK/trace.deadline.jsonl
+: >"$AP_TRACE_FILE"
+"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$AP_TRACE_FILE" --timeout 20 4b deploy >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+end=$(($(date +%s) + 120))
+while [ "$(date +%s)" -lt "$end" ] && kill -0 "$pid" 2>/dev/null &&
+	[ "$(grep -c '"update-service"' "$AP_TRACE_FILE")" -lt 2 ]; do
+	sleep 0.1
+done
+ctl config '{"backend_health_path": "/api/health", "grace_s": 0.5}' >/dev/null
+wait "$pid"
+AP_RC=$?
+AP_OUT=$(cat "$WORK/out")
+AP_ERR=$(cat "$WORK/err")
+is "$AP_RC" 1 "deploy that never turns healthy: exit 1 after the rollback (not 4)"
+like "$AP_ERR" 'timed out after 20 s waiting for service kaviar-backend-service' "it hit its deadline"
+like "$AP_OUT" 'deploy failed \(the deadline passed\): rolling back service kaviar-backend-service to kaviar-backend:1' \
+	"then rolled back to the last good revision"
+is "$(service)" "kaviar-backend:1 COMPLETED 1 1" "the service is on revision 1, COMPLETED"
 
 finish
