@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include "deploy.h"
+#include "rollback.h"
 
 static int no_wait, force, retention = P4B_LOG_RETENTION_DAYS;
+static int no_rollback;
 
 const struct poptOption p4b_deploy_options[] = {
 	{ "no-wait", 0, POPT_ARG_NONE, &no_wait, 0,
@@ -24,6 +26,9 @@ const struct poptOption p4b_deploy_options[] = {
 	  "start new tasks even when nothing changed (a new image under the same tag)", NULL },
 	{ "log-retention-days", 0, POPT_ARG_INT, &retention, 0,
 	  "retention of the log group (default 30)", "DAYS" },
+	{ "no-rollback", 0, POPT_ARG_NONE, &no_rollback, 0,
+	  "when the deployment fails, leave the service on it instead of moving it back to the "
+	  "last revision that deployed successfully", NULL },
 	POPT_TABLEEND
 };
 
@@ -282,6 +287,21 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 		rc = p4b_wait_service(&c, d.tg_arn, d.dep_id,
 				      d.service_after ? d.service_after : d.v.service, d.started);
 		waited = 1;
+	}
+	/* rollback.c: remember the revision that deployed, or move back from one that did not */
+	if (!rc && !no_wait) {
+		if (p4b_record_good(h, h->json_str(d.service_after ? d.service_after : d.v.service,
+						   "taskDefinition")) < 0)
+			d.record_failed = 1;
+	} else if (waited && (rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT)) {
+		if (no_rollback) {
+			h->log(AWSPHASE_LOG_INFO, "--no-rollback: service %s stays on the failed "
+			       "deployment; awsphase 4b rollback --previous moves it back", c.service);
+		} else {
+			p4b_rollback_to_last_good(&c, d.td_arn, rc == AWSPHASE_EXIT_TIMEOUT ?
+						  "the deadline passed" : "the deployment failed");
+			rc = AWSPHASE_EXIT_FAILED; /* the deploy failed, whatever the rollback did */
+		}
 	}
 out:
 	if (!rc && d.record_failed)

@@ -58,6 +58,12 @@ const struct awsphase_envvar p4b_env[] = {
 	  AWSPHASE_ENV_WRITTEN, "written by deploy: the task definition revision in service" },
 	{ "SERVICE_ARN", ARN("ecs", "service/[A-Za-z0-9_/-]+"), NULL,
 	  AWSPHASE_ENV_WRITTEN, "written by deploy: the ECS service ARN" },
+	{ "LAST_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy and rollback: the last revision that deployed "
+	  "successfully (automatic rollback goes back to it)" },
+	{ "PREVIOUS_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
+	  AWSPHASE_ENV_WRITTEN, "written by deploy and rollback: the good revision before it "
+	  "(rollback --previous)" },
 	{ NULL },
 };
 
@@ -96,6 +102,24 @@ static const struct awsphase_action actions[] = {
 	  "[--since 5m] [--follow] [--filter PATTERN]", p4b_logs_options, p4b_logs, NULL },
 	{ "metrics", "ALB request count and ECS CPU/memory from CloudWatch",
 	  "[--minutes N]", p4b_metrics_options, p4b_metrics, NULL },
+	{ "rollback", "Move the service to an earlier task definition revision and validate it",
+	  "[--to REVISION | --previous]", p4b_rollback_options, p4b_rollback,
+	  "Lists the family's revisions (ecs list-task-definitions), moves the service to the one\n"
+	  "chosen (ecs update-service --task-definition FAMILY:N), waits as deploy does, then runs\n"
+	  "validate's checks.  --previous, the default, is the last revision that deployed\n"
+	  "successfully other than the one in service, as deploy and rollback record it in the env\n"
+	  "file (LAST_GOOD_TASK_DEF_ARN, PREVIOUS_GOOD_TASK_DEF_ARN).  A revision that does not\n"
+	  "exist or is INACTIVE: exit 2 with the valid ones.  A failed deploy rolls back by itself\n"
+	  "unless given --no-rollback." },
+	{ "teardown", "Delete the service, ALB and target group in order (--all: every 4B resource)",
+	  "[--yes] [--all]", p4b_teardown_options, p4b_teardown,
+	  "In order, each step skipped when already done: desired count 0, delete the service, wait\n"
+	  "until it is INACTIVE, delete the listener and the load balancer, wait until it is gone,\n"
+	  "delete the target group.  --all also revokes the rules other groups hold on the 4B\n"
+	  "security groups and deletes them, the log group, the cluster, the roles (policies\n"
+	  "detached first) and deregisters the family's revisions.  Asks first on a terminal;\n"
+	  "elsewhere it needs --yes.  Removes the keys of what it deleted from the env file.\n"
+	  "Killed halfway, the next run finishes; a second run makes no change." },
 	{ NULL },
 };
 

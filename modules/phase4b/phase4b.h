@@ -43,5 +43,7 @@ P4B_ACTION(p4b_diagnose);
 P4B_ACTION(p4b_status);
 P4B_ACTION(p4b_logs);
 P4B_ACTION(p4b_metrics);
+P4B_ACTION(p4b_rollback);
+P4B_ACTION(p4b_teardown);
 
 #endif
