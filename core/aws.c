@@ -325,12 +325,24 @@ static int accepted(const struct awsphase_call *c)
 	return 0;
 }
 
-/* What one process came to: done (OK, ACCEPTED, FAILED) or another try. */
-static void settle(struct awsphase_call *c, const struct run_cmd *cmd, const char *const *argv,
-		   long budget_end)
-{
-	long now = run_now_ms();
+/* What one process said, recorded in the trace file as soon as it ends: a
+ * batch can run long, and a trace file must show every call that finished
+ * before awsphase was killed. */
+struct attempt {
+	struct awsphase_call *c;
+	const char *const *argv;
+	int recorded;
+};
 
+static void outcome(const struct run_cmd *cmd, void *arg)
+{
+	struct attempt *a = arg;
+	struct awsphase_call *c = a->c;
+
+	if (a->recorded)
+		return;
+	a->recorded = 1;
+	c->attempts++;
 	memset(&c->err, 0, sizeof(c->err));
 	c->hint = NULL;
 	if (cmd->pid > 0)
@@ -348,8 +360,14 @@ static void settle(struct awsphase_call *c, const struct run_cmd *cmd, const cha
 		aws_classify(cmd->exit_code, cmd->err, &c->err);
 	if (!c->hint)
 		c->hint = aws_error_hint(&c->err);
-	aws_trace_record(cfg.trace_file, argv, c->mutating, 0, cmd->exit_code, cmd->ms, c->attempts,
-			 &c->err);
+	aws_trace_record(cfg.trace_file, a->argv, c->mutating, 0, cmd->exit_code, cmd->ms,
+			 c->attempts, &c->err);
+}
+
+/* What the attempt comes to: done (OK, ACCEPTED, FAILED) or another try. */
+static void settle(struct awsphase_call *c, long budget_end)
+{
+	long now = run_now_ms();
 
 	if (c->err.kind == AWS_ERR_NONE) {
 		c->state = AWSPHASE_CALL_OK;
@@ -431,6 +449,7 @@ static int round_of(struct awsphase_call *const *calls, const char ***argvs, siz
 		    long budget_end)
 {
 	struct run_cmd *cmds = xcalloc(n, sizeof(*cmds));
+	struct attempt *att = xcalloc(n, sizeof(*att));
 	size_t *idx = xcalloc(n, sizeof(*idx));
 	long now = run_now_ms(), earliest = LONG_MAX;
 	size_t i, k = 0;
@@ -451,15 +470,17 @@ static int round_of(struct awsphase_call *const *calls, const char ***argvs, siz
 		cmds[k].argv = argvs[i];
 		cmds[k].env = child_env;
 		cmds[k].timeout_ms = cfg.timeout_ms;
+		att[k].c = c;
+		att[k].argv = argvs[i];
+		cmds[k].done = outcome;
+		cmds[k].done_arg = &att[k];
 		idx[k++] = i;
 	}
 	if (k) {
 		worker_run_cmds(cmds, k, (size_t)cfg.jobs);
 		for (i = 0; i < k; i++) {
-			struct awsphase_call *c = calls[idx[i]];
-
-			c->attempts++;
-			settle(c, &cmds[i], argvs[idx[i]], budget_end);
+			outcome(&cmds[i], &att[i]); /* no-op unless a path forgot to */
+			settle(calls[idx[i]], budget_end);
 			run_cmd_release(&cmds[i]);
 		}
 	} else if (earliest != LONG_MAX && sleep_until(earliest) < 0) {
@@ -470,6 +491,7 @@ static int round_of(struct awsphase_call *const *calls, const char ***argvs, siz
 			}
 	}
 	free(cmds);
+	free(att);
 	free(idx);
 	return k ? (int)k : earliest == LONG_MAX ? -1 : 0;
 }

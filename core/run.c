@@ -237,6 +237,8 @@ static void finish(struct run_cmd *cmd, struct slot *s)
 		cmd->exit_code = cmd->interrupted ? 130 : cmd->spawn_errno == ENOENT ? 127 : 126;
 	}
 	s->active = 0;
+	if (cmd->done)
+		cmd->done(cmd, cmd->done_arg);
 }
 
 static void signal_group(struct run_cmd *cmd, struct slot *s, int stage, long now)

@@ -15,6 +15,10 @@ struct run_cmd {
 	int timeout_ms;           /* 0: none */
 	const char *stdin_data;   /* NULL: stdin is /dev/null */
 	size_t stdin_len;
+	/* called once, as soon as the out fields below are final (before the
+	 * batch of run_cmds() or worker_run_cmds() has ended); may be NULL */
+	void (*done)(const struct run_cmd *cmd, void *arg);
+	void *done_arg;
 
 	/* out */
 	char *out;                /* stdout, NUL-terminated (malloc'd, never NULL after run) */

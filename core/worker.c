@@ -400,6 +400,8 @@ static void not_run(struct run_cmd *cmd, int err, int interrupted)
 	cmd->pid = -1;
 	cmd->out = xstrdup("");
 	cmd->err = xstrdup("");
+	if (cmd->done)
+		cmd->done(cmd, cmd->done_arg);
 }
 
 static void send_call(struct worker *w, struct run_cmd *cmd)
@@ -459,6 +461,8 @@ static int on_frame(struct worker *w, const char *f, size_t len)
 	w->cmd->err = xstrndup(err, err_len);
 	w->cmd->err_len = err_len;
 	w->cmd->ms = run_now_ms() - w->cmd->start_ms;
+	if (w->cmd->done)
+		w->cmd->done(w->cmd, w->cmd->done_arg);
 	w->cmd = NULL;
 	w->state = W_IDLE;
 	pool.stats.calls++;
@@ -575,6 +579,8 @@ static void interrupt_all(struct batch *b)
 			cmd->ms = run_now_ms() - cmd->start_ms;
 			cmd->out = xstrdup("");
 			cmd->err = xstrdup("");
+			if (cmd->done)
+				cmd->done(cmd, cmd->done_arg);
 			w->cmd = NULL;
 			w->state = W_IDLE;
 		}
@@ -683,6 +689,8 @@ static void rerun(struct batch *b, size_t max_parallel)
 		cmds[i].timeout_ms = c->timeout_ms;
 		cmds[i].stdin_data = c->stdin_data;
 		cmds[i].stdin_len = c->stdin_len;
+		cmds[i].done = c->done;
+		cmds[i].done_arg = c->done_arg;
 	}
 	run_cmds(cmds, b->nrerun, max_parallel);
 	for (i = 0; i < b->nrerun; i++)

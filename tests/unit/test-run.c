@@ -287,6 +287,54 @@ static void test_parallel(void)
 		run_cmd_release(&cmds[i]);
 }
 
+struct done_log {
+	long at[3];
+	int calls[3], exit[3];
+};
+
+static void on_done(const struct run_cmd *cmd, void *arg)
+{
+	struct done_log *log = arg;
+	int i = cmd->argv[1][0] == '0' ? 0 : cmd->argv[1][0] == '1' ? 1 : 2;
+
+	log->at[i] = run_now_ms();
+	log->calls[i]++;
+	log->exit[i] = cmd->exit_code;
+}
+
+/* The done hook fires as each command ends, not when the batch does. */
+static void test_done_hook(void)
+{
+	const char *fast[] = { "sleep", "0", NULL };
+	const char *slow[] = { "sleep", "1", NULL };
+	const char *missing[] = { "awsphase-test-no-such-program", "2", NULL };
+	struct done_log log;
+	struct run_cmd cmds[3];
+	long end;
+	size_t i;
+
+	memset(&log, 0, sizeof(log));
+	memset(cmds, 0, sizeof(cmds));
+	cmds[0].argv = fast;
+	cmds[1].argv = slow;
+	cmds[2].argv = missing;
+	for (i = 0; i < 3; i++) {
+		cmds[i].done = on_done;
+		cmds[i].done_arg = &log;
+	}
+	run_cmds(cmds, 3, 0);
+	end = run_now_ms();
+	ok(log.calls[0] == 1 && log.calls[1] == 1 && log.calls[2] == 1,
+	   "done is called once for each command, one that could not start too");
+	ok(log.at[0] > 0 && end - log.at[0] >= 700 && end - log.at[1] < 300,
+	   "for the fast one %ld ms before the batch ended, for the slow one at its end",
+	   end - log.at[0]);
+	ok(log.exit[0] == 0 && log.exit[2] == 127, "with the results final (exit %d, %d)",
+	   log.exit[0], log.exit[2]);
+	for (i = 0; i < 3; i++)
+		run_cmd_release(&cmds[i]);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -330,7 +378,7 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	find_fake_aws(argv[0]);
-	plan(39);
+	plan(42);
 	fds = count_fds();
 	test_basics();
 	test_big_output();
@@ -339,6 +387,7 @@ int main(int argc, char **argv)
 	test_deadline();
 	test_spawn_errors();
 	test_parallel();
+	test_done_hook();
 	is_int(count_fds(), fds, "no descriptor leaked (%d open)", fds);
 	test_interrupt();
 	is_int(count_fds(), fds, "none after the interrupt either");

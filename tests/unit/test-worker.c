@@ -339,20 +339,32 @@ static void use(const char *aws, enum worker_mode mode, const char *ep, int jobs
 	aws_configure(&o);
 }
 
-/* The trace file so far, "ms" left out, and emptied. */
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The trace file so far, "ms" left out, sorted (calls of a batch are
+ * recorded as they end, in whatever order), and emptied. */
 static char *trace_lines(void)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char line[8192];
+	char line[8192], *lines[64];
+	size_t n = 0, i;
 
 	fflush(trace_file);
 	rewind(trace_file);
-	while (fgets(line, sizeof(line), trace_file)) {
+	while (n < 64 && fgets(line, sizeof(line), trace_file)) {
 		char *ms = strstr(line, "\"ms\":"), *comma = ms ? strchr(ms, ',') : NULL;
 
 		if (ms && comma)
 			memmove(ms, comma + 1, strlen(comma + 1) + 1);
-		strbuf_addstr(&sb, line);
+		lines[n++] = xstrdup(line);
+	}
+	qsort(lines, n, sizeof(*lines), by_text);
+	for (i = 0; i < n; i++) {
+		strbuf_addstr(&sb, lines[i]);
+		free(lines[i]);
 	}
 	rewind(trace_file);
 	if (ftruncate(fileno(trace_file), 0) < 0)
