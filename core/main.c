@@ -39,34 +39,34 @@ static struct {
 	enum worker_mode aws_mode;
 } o;
 
-enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP };
+enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP, OPT_STRING };
 
 static struct poptOption global_options[] = {
 	/* popt translates the descriptions below in this domain */
 	{ NULL, 0, POPT_ARG_INTL_DOMAIN, (void *)PACKAGE, 0, NULL, NULL },
-	{ "env-file", 'e', POPT_ARG_STRING, &o.env_file, 0,
+	{ "env-file", 'e', POPT_ARG_STRING, &o.env_file, OPT_STRING,
 	  N_("the env file to read and update (default ./aws-resources.env)"), "PATH" },
-	{ "region", 0, POPT_ARG_STRING, &o.region, 0,
+	{ "region", 0, POPT_ARG_STRING, &o.region, OPT_STRING,
 	  N_("AWS region (default: AWS_REGION in the env file, then the environment)"), "REGION" },
-	{ "profile", 0, POPT_ARG_STRING, &o.profile, 0, N_("aws CLI profile to use"), "NAME" },
-	{ "endpoint-url", 0, POPT_ARG_STRING, &o.endpoint, 0,
+	{ "profile", 0, POPT_ARG_STRING, &o.profile, OPT_STRING, N_("aws CLI profile to use"), "NAME" },
+	{ "endpoint-url", 0, POPT_ARG_STRING, &o.endpoint, OPT_STRING,
 	  N_("endpoint passed to every aws call (also AWSPHASE_ENDPOINT_URL, then AWS_ENDPOINT_URL)"), "URL" },
-	{ "aws", 0, POPT_ARG_STRING, &o.aws, 0, N_("the aws CLI to run (default: aws on PATH)"), "PATH" },
+	{ "aws", 0, POPT_ARG_STRING, &o.aws, OPT_STRING, N_("the aws CLI to run (default: aws on PATH)"), "PATH" },
 	{ "dry-run", 'n', POPT_ARG_NONE, &o.dry_run, 0,
 	  N_("run read-only calls; print mutating calls as 'would run: aws ...' instead"), NULL },
 	{ "trace", 'x', POPT_ARG_NONE, &o.trace, 0,
 	  N_("print every aws call on stderr as a copy-pasteable command line"), NULL },
-	{ "trace-file", 0, POPT_ARG_STRING, &o.trace_file, 0,
+	{ "trace-file", 0, POPT_ARG_STRING, &o.trace_file, OPT_STRING,
 	  N_("append one JSON object per aws process to PATH"), "PATH" },
-	{ "output", 'o', POPT_ARG_STRING, &o.output, 0, N_("text (default) or json"), "FORMAT" },
+	{ "output", 'o', POPT_ARG_STRING, &o.output, OPT_STRING, N_("text (default) or json"), "FORMAT" },
 	{ "no-color", 0, POPT_ARG_NONE, &o.no_color, 0, N_("no colors (also NO_COLOR)"), NULL },
 	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, N_("errors and results only"), NULL },
 	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, N_("more detail; twice for debug"), NULL },
-	{ "timeout", 't', POPT_ARG_STRING, &o.timeout_arg, 0,
+	{ "timeout", 't', POPT_ARG_STRING, &o.timeout_arg, OPT_STRING,
 	  N_("give up waiting after SECONDS (default 900)"), "SECONDS" },
-	{ "jobs", 'j', POPT_ARG_STRING, &o.jobs_arg, 0,
+	{ "jobs", 'j', POPT_ARG_STRING, &o.jobs_arg, OPT_STRING,
 	  N_("aws calls run at once (default: number of cores)"), "N" },
-	{ "aws-mode", 0, POPT_ARG_STRING, &o.aws_mode_arg, 0,
+	{ "aws-mode", 0, POPT_ARG_STRING, &o.aws_mode_arg, OPT_STRING,
 	  N_("auto (default; also AWSPHASE_AWS_MODE), exec (an aws process per call) or worker "
 	     "(persistent aws CLI workers, ~25 ms a call)"), "MODE" },
 	{ "version", 'V', POPT_ARG_NONE, &o.version, 0, N_("print the version and exit"), NULL },
@@ -105,12 +105,46 @@ static int bad_usage(const char *fmt, ...)
 
 /* Runs popt over pc, counting -v and noting -q and -h; returns popt's last
  * code (-1 at the end, < -1 on a bad option). */
+/* popt allocates each string option's value and overwrites the pointer
+ * when the option comes again: every value seen is kept here and freed at
+ * exit, so "--region a --region b" leaks nothing. */
+static char **seen;
+static size_t nseen;
+
+static void remember_strings(void)
+{
+	char *const fields[] = { o.env_file, o.region, o.profile, o.endpoint, o.aws, o.trace_file,
+				 o.output, o.timeout_arg, o.jobs_arg, o.aws_mode_arg };
+	size_t i, j;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!fields[i])
+			continue;
+		for (j = 0; j < nseen && seen[j] != fields[i]; j++)
+			;
+		if (j == nseen) {
+			seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
+			seen[nseen++] = fields[i];
+		}
+	}
+}
+
+static void free_option_strings(void)
+{
+	while (nseen)
+		free(seen[--nseen]);
+	free(seen);
+	seen = NULL;
+}
+
 static int next_options(poptContext pc)
 {
 	int rc;
 
 	while ((rc = poptGetNextOpt(pc)) > 0) {
-		if (rc == OPT_VERBOSE)
+		if (rc == OPT_STRING)
+			remember_strings();
+		else if (rc == OPT_VERBOSE)
 			o.verbose++;
 		else if (rc == OPT_QUIET)
 			o.quiet = 1;
@@ -633,6 +667,7 @@ int main(int argc, const char **argv)
 	pattern_free_all();
 	redact_clear();
 	http_cleanup();
+	free_option_strings();
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		error(_("cannot write to standard output: %s"), strerror(errno));
 		if (rc == 0)
