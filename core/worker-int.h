@@ -2,6 +2,8 @@
 #ifndef AWSPHASE_WORKER_INT_H
 #define AWSPHASE_WORKER_INT_H
 
+#include <stdint.h>
+#include <sys/types.h>
 #include "worker.h"
 
 struct worker_cli {
@@ -20,5 +22,16 @@ void worker_cli_release(struct worker_cli *cli);
 /* The helper: $AWSPHASE_AWS_WORKER, else the installed one, else the build
  * tree's core/aws-worker next to the running binary; malloc'd or NULL. */
 char *worker_find_helper(void);
+
+/* Starts the helper with the aws script's interpreter, in its own process
+ * group, stdin and stdout on pipes whose other ends (non-blocking,
+ * close-on-exec) come back in to and from, stderr on /dev/null.  Returns 0
+ * or an errno. */
+int worker_spawn(const struct worker_cli *cli, const char *helper, pid_t *pid, int *to, int *from);
+/* From /proc: the process's peak RSS (-1 when gone) and CPU so far. */
+long worker_proc_peak_rss_kib(pid_t pid);
+double worker_proc_cpu_ms(pid_t pid);
+/* A frame's big-endian u32. */
+uint32_t worker_get_u32(const char *p);
 
 #endif

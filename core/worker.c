@@ -1,11 +1,9 @@
 /* The worker pool: start, feed, watch, replace.  The wire format is described
- * in core/aws-worker.py; finding the CLI and the helper in worker-find.c. */
+ * in core/aws-worker.py and spoken in worker-proc.c, which also starts and
+ * measures a worker process; finding the CLI and the helper: worker-find.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +14,6 @@
 #include "i18n.h"
 #include "log.h"
 #include "worker-int.h"
-
-extern char **environ;
 
 #define MAX_WORKERS 64
 #define MAX_FRAME (1u << 30)
@@ -91,69 +87,6 @@ void worker_configure(enum worker_mode mode, const char *aws_path, size_t pool_s
 	pool.pool_size = pool_size < 1 ? 1 : pool_size > MAX_WORKERS ? MAX_WORKERS : pool_size;
 }
 
-static void put_u32(struct strbuf *sb, uint32_t v)
-{
-	unsigned char b[4] = { v >> 24, v >> 16, v >> 8, v };
-
-	strbuf_add(sb, b, 4);
-}
-
-static uint32_t get_u32(const char *p)
-{
-	const unsigned char *b = (const unsigned char *)p;
-
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static void put_strings(struct strbuf *sb, const char *const *v)
-{
-	size_t n = 0, i;
-
-	while (v && v[n])
-		n++;
-	put_u32(sb, (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		put_u32(sb, (uint32_t)strlen(v[i]));
-		strbuf_add(sb, v[i], strlen(v[i]));
-	}
-}
-
-void worker_encode_request(struct strbuf *sb, const char *const *env, const char *const *argv)
-{
-	size_t at = sb->len, len;
-
-	put_u32(sb, 0);
-	strbuf_addch(sb, 'Q');
-	put_strings(sb, env);
-	put_strings(sb, argv);
-	len = sb->len - at - 4;
-	sb->buf[at] = (char)(len >> 24);
-	sb->buf[at + 1] = (char)(len >> 16);
-	sb->buf[at + 2] = (char)(len >> 8);
-	sb->buf[at + 3] = (char)len;
-}
-
-int worker_decode_reply(const char *frame, size_t len, int *exit_code, const char **out,
-			size_t *out_len, const char **err, size_t *err_len)
-{
-	size_t n, m;
-
-	if (len < 13 || frame[0] != 'R')
-		return -1;
-	*exit_code = (int)(int32_t)get_u32(frame + 1);
-	n = get_u32(frame + 5);
-	if (n > len - 13)
-		return -1;
-	m = get_u32(frame + 9 + n);
-	if (m != len - 13 - n)
-		return -1;
-	*out = frame + 9;
-	*out_len = n;
-	*err = frame + 13 + n;
-	*err_len = m;
-	return 0;
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -173,50 +106,13 @@ static void reset_slot(struct worker *w)
 	w->state = W_FREE;
 }
 
-static long proc_field_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, field, strlen(field)) == 0) {
-			v = strtol(line + strlen(field), NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static double proc_cpu_ms(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long utime, stime;
-	double ms = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2)
-		ms = (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
-	fclose(f);
-	return ms;
-}
-
 static void note_usage(pid_t pid, double *cpu_ms)
 {
-	long rss = proc_field_kib(pid, "VmHWM:");
+	long rss = worker_proc_peak_rss_kib(pid);
 
 	if (rss > pool.stats.peak_rss_kib)
 		pool.stats.peak_rss_kib = rss;
-	*cpu_ms = proc_cpu_ms(pid);
+	*cpu_ms = worker_proc_cpu_ms(pid);
 }
 
 /* Ends a worker: gentle (EOF first) at shutdown, at once when it misbehaved. */
@@ -296,65 +192,9 @@ static int resolve(void)
 
 static int start_worker(struct worker *w)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	const char *argv[6];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t mask, deflt;
-	struct strbuf path = STRBUF_INIT;
-	char **envp;
-	size_t n = 0, i, k = 0;
-	pid_t pid;
-	int rc;
+	int rc = worker_spawn(&pool.cli, pool.helper, &w->pid, &w->to, &w->from);
 
-	argv[n++] = pool.cli.interp;
-	if (pool.cli.interp_arg)
-		argv[n++] = pool.cli.interp_arg;
-	argv[n++] = pool.helper;
-	argv[n++] = pool.cli.script;
-	argv[n] = NULL;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-		rc = errno;
-		close_fd(&in[0]);
-		close_fd(&in[1]);
-		return error("aws worker: cannot create a pipe: %s", strerror(rc));
-	}
-	while (environ[k])
-		k++;
-	envp = xcalloc(k + 2, sizeof(*envp));
-	for (i = k = 0; environ[i]; i++) {
-		if (pool.cli.path_prefix && strncmp(environ[i], "PATH=", 5) == 0) {
-			strbuf_addf(&path, "PATH=%s:%s", pool.cli.path_prefix, environ[i] + 5);
-			envp[k++] = path.buf;
-		} else {
-			envp[k++] = environ[i];
-		}
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-	posix_spawnattr_init(&attr);
-	sigemptyset(&mask);
-	sigfillset(&deflt);
-	posix_spawnattr_setsigmask(&attr, &mask);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, envp);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	free(envp);
-	strbuf_release(&path);
-	close_fd(&in[0]);
-	close_fd(&out[1]);
 	if (rc) {
-		close_fd(&in[1]);
-		close_fd(&out[0]);
 		free(pool.why);
 		pool.why = xstrdup(strerror(rc));
 		return -1;
@@ -363,17 +203,12 @@ static int start_worker(struct worker *w)
 		atexit(at_exit);
 		pool.atexit_done = 1;
 	}
-	w->pid = pid;
-	w->to = in[1];
-	w->from = out[0];
-	fcntl(w->to, F_SETFL, fcntl(w->to, F_GETFL) | O_NONBLOCK);
-	fcntl(w->from, F_SETFL, fcntl(w->from, F_GETFL) | O_NONBLOCK);
 	w->state = W_STARTING;
 	w->since_ms = run_now_ms();
 	w->deadline_ms = w->since_ms + START_TIMEOUT_MS;
 	pool.stats.started++;
-	log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d: started: %s %s %s", (int)pid, argv[0],
-		pool.helper, pool.cli.script);
+	log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d: started: %s %s %s", (int)w->pid,
+		pool.cli.interp, pool.helper, pool.cli.script);
 	return 0;
 }
 
@@ -440,7 +275,7 @@ static int on_frame(struct worker *w, const char *f, size_t len)
 	int code;
 
 	if (w->state == W_STARTING && len >= 5 && (f[0] == 'H' || f[0] == 'E') &&
-	    get_u32(f + 1) == len - 5) {
+	    worker_get_u32(f + 1) == len - 5) {
 		if (f[0] == 'E') {
 			free(pool.why);
 			pool.why = xstrndup(f + 5, len - 5);
@@ -486,7 +321,7 @@ static int drain(struct worker *w)
 		w->in.len += (size_t)n;
 	}
 	while (w->in.len >= 4) {
-		uint32_t len = get_u32(w->in.buf);
+		uint32_t len = worker_get_u32(w->in.buf);
 
 		if (len == 0 || len > MAX_FRAME)
 			return -1;
