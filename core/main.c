@@ -39,7 +39,7 @@ static struct {
 	enum worker_mode aws_mode;
 } o;
 
-enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP, OPT_STRING };
+enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP, OPT_STRING, OPT_ACTION_STRING };
 
 static struct poptOption global_options[] = {
 	/* popt translates the descriptions below in this domain */
@@ -137,6 +137,8 @@ static void free_option_strings(void)
 	seen = NULL;
 }
 
+static void remember_action_strings(void);
+
 static int next_options(poptContext pc)
 {
 	int rc;
@@ -144,6 +146,8 @@ static int next_options(poptContext pc)
 	while ((rc = poptGetNextOpt(pc)) > 0) {
 		if (rc == OPT_STRING)
 			remember_strings();
+		else if (rc == OPT_ACTION_STRING)
+			remember_action_strings();
 		else if (rc == OPT_VERBOSE)
 			o.verbose++;
 		else if (rc == OPT_QUIET)
@@ -328,25 +332,83 @@ static int list_modules(void)
 
 /* Parses the action's own options (and global ones given after it).
  * Returns -1 to go on (argv_out set), else an exit code. */
+/* The action's string options, as popt fills them: the value each had
+ * before parsing (a module's default) and every value popt allocated, so
+ * they can be freed and the defaults put back once the action is done. */
+static struct action_string {
+	char **field;
+	char *before;
+} *action_strings;
+static size_t naction_strings;
+static struct poptOption *action_table;
+
+static void remember_action_strings(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < naction_strings; i++) {
+		char *v = *action_strings[i].field;
+
+		if (!v || v == action_strings[i].before)
+			continue;
+		for (j = 0; j < nseen && seen[j] != v; j++)
+			;
+		if (j == nseen) {
+			seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
+			seen[nseen++] = v;
+		}
+	}
+}
+
+/* Puts the modules' defaults back before the values popt allocated are
+ * freed with the global ones. */
+static void restore_action_strings(void)
+{
+	while (naction_strings) {
+		naction_strings--;
+		*action_strings[naction_strings].field = action_strings[naction_strings].before;
+	}
+	free(action_strings);
+	action_strings = NULL;
+	free(action_table);
+	action_table = NULL;
+}
+
+/* Our copy of the action's table, with the global options after it; string
+ * options report back (OPT_ACTION_STRING) so their values are tracked. */
+static struct poptOption *action_options(const struct awsphase_action *a)
+{
+	size_t n = 0, i, k = 0;
+
+	while (a->options && (a->options[n].longName || a->options[n].shortName || a->options[n].argInfo))
+		n++;
+	action_table = xcalloc(n + 2, sizeof(*action_table));
+	for (i = 0; i < n; i++) {
+		struct poptOption *opt = &action_table[k++];
+
+		*opt = a->options[i];
+		if ((opt->argInfo & POPT_ARG_MASK) == POPT_ARG_STRING && opt->arg && opt->val == 0) {
+			opt->val = OPT_ACTION_STRING;
+			action_strings = xrealloc(action_strings, (naction_strings + 1) * sizeof(*action_strings));
+			action_strings[naction_strings].field = opt->arg;
+			action_strings[naction_strings++].before = *(char **)opt->arg;
+		}
+	}
+	action_table[k].argInfo = POPT_ARG_INCLUDE_TABLE;
+	action_table[k].arg = global_options;
+	action_table[k].descrip = _("Global options:");
+	return action_table;
+}
+
 static int parse_action(const struct loaded_module *lm, const struct awsphase_action *a,
 			int argc, const char **argv, poptContext *pc_out, int *argc_out,
 			const char ***argv_out)
 {
-	struct poptOption table[] = {
-		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)a->options, 0, _("Action options:"), NULL },
-		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, global_options, 0, _("Global options:"), NULL },
-		POPT_TABLEEND
-	};
-	static struct poptOption *heap;
+	struct poptOption *heap = action_options(a);
 	poptContext pc;
 	const char **rest;
 	int rc, n = 0;
 
-	if (!a->options)
-		table[0] = table[1], memset(&table[1], 0, sizeof(table[1]));
-	free(heap);
-	heap = xmalloc(sizeof(table));
-	memcpy(heap, table, sizeof(table));
 	pc = poptGetContext(a->name, argc, argv, heap, 0);
 	*pc_out = pc;
 	rc = next_options(pc);
@@ -625,6 +687,7 @@ static int dispatch(int argc, const char **rest)
 	}
 	free(aargv);
 	poptFreeContext(pc);
+	restore_action_strings();
 	return rc;
 }
 

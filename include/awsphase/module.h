@@ -184,7 +184,10 @@ struct awsphase_action {
 	const char *name;
 	const char *summary;                   /* one line for `awsphase list` */
 	const char *usage;                     /* "[--timeout SECONDS]"; may be NULL */
-	const struct poptOption *options;      /* the action's own, may be NULL */
+	/* The action's own options, may be NULL.  String values popt
+	 * allocates are freed by the core after exec and the variables reset
+	 * to what they held before: don't free them. */
+	const struct poptOption *options;
 	int (*exec)(const struct awsphase_host *, int argc, const char **argv);
 	const char *help;                      /* longer text for --help; may be NULL */
 };

@@ -38,11 +38,10 @@ static int example_init(const struct awsphase_host *h)
 	return 0;
 }
 
-/* popt allocated the action's string options. */
+/* The core frees the string option values popt allocated and puts the
+ * defaults back after the action; fini only forgets them. */
 static void example_fini(void)
 {
-	free(probe_url);
-	free(probe_number);
 	probe_url = probe_number = NULL;
 }
 
