@@ -10,7 +10,8 @@ localaws_start
 export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
 
 ap 4b deploy
-is "$AP_RC" 0 "deploy exits 0" || { diag "$AP_ERR"; echo "Bail out! no deploy"; exit 1; }
+is "$AP_RC" 0 "deploy exits 0"
+[ "$AP_RC" = 0 ] || { diag "$AP_ERR"; echo "Bail out! deploy failed, nothing to observe"; exit 1; }
 envval() { sed -n "s/^$1=//p" aws-resources.env | tail -n 1; }
 ALB_DNS=$(envval ALB_DNS) ECS_SG=$(envval ECS_SG_ID) ALB_SG=$(envval ALB_SG_ID) TG_ARN=$(envval TG_ARN)
 SUBNETS="$(envval PUBLIC_SUBNET_1),$(envval PUBLIC_SUBNET_2)"

@@ -9,7 +9,8 @@ export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
 V1=$(PATH=$(printf %s "$PATH" | tr : '\n' | grep -v '^/usr/bin$' | grep -v '^/bin$' | paste -sd:) command -v aws)
 
 ap 4b deploy
-is "$AP_RC" 0 "deploy exits 0" || { diag "$AP_ERR"; echo "Bail out! no deploy"; exit 1; }
+is "$AP_RC" 0 "deploy exits 0"
+[ "$AP_RC" = 0 ] || { diag "$AP_ERR"; echo "Bail out! deploy failed, nothing to observe"; exit 1; }
 envval() { sed -n "s/^$1=//p" aws-resources.env | tail -n 1; }
 ALB_DNS=$(envval ALB_DNS) ALB_ARN=$(envval ALB_ARN) ECS_SG=$(envval ECS_SG_ID)
 ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'

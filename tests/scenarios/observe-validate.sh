@@ -10,7 +10,8 @@ localaws_start
 export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
 
 ap 4b deploy
-is "$AP_RC" 0 "deploy exits 0" || { diag "$AP_ERR"; echo "Bail out! no deploy"; exit 1; }
+is "$AP_RC" 0 "deploy exits 0"
+[ "$AP_RC" = 0 ] || { diag "$AP_ERR"; echo "Bail out! deploy failed, nothing to observe"; exit 1; }
 envval() { sed -n "s/^$1=//p" aws-resources.env | tail -n 1; }
 ALB_DNS=$(envval ALB_DNS) ALB_ARN=$(envval ALB_ARN) ECS_SG=$(envval ECS_SG_ID) ALB_SG=$(envval ALB_SG_ID)
 
@@ -27,7 +28,10 @@ until_ok() {
 }
 alb_says() { [ "$(curl -s -o /dev/null -w '%{http_code}' -x "$LOCALAWS_ALB_PROXY" "http://$ALB_DNS/api/health")" = "$1" ]; }
 svc() { jget "$(ctl resources)" "d['services']['kaviar-backend-service']$1"; }
-stopped_tasks() { [ "$(jget "$(ctl resources)" "d['tasks'].get('STOPPED', 0)")" -ge "$1" ]; }
+failed_task_in_deployment() {
+	[ "$(awscli ecs describe-services --cluster kaviar-cluster --services kaviar-backend-service \
+		--query 'services[0].deployments[?status==`PRIMARY`].failedTasks | [0]' --output text)" -ge 1 ]
+}
 running_is() { [ "$(svc "['running']")" = "$1" ]; }
 rollout_completed() { [ "$(svc "['rollout_state']")/$(svc "['deployments']")" = COMPLETED/1 ]; }
 no_load_balancers() { [ "$(jget "$(ctl resources)" "d['load_balancers']")" = 0 ]; }
@@ -87,7 +91,7 @@ manifest=$(awscli ecr batch-get-image --repository-name kaviar-backend --image-i
 awscli ecr batch-delete-image --repository-name kaviar-backend --image-ids imageTag=latest >/dev/null
 awscli ecs update-service --cluster kaviar-cluster --service kaviar-backend-service \
 	--force-new-deployment >/dev/null
-until_ok 30 stopped_tasks 1
+until_ok 30 failed_task_in_deployment
 validate_json
 is "$AP_RC/$FAILED" "1/service" "image deleted + forced deployment: only service fails"
 like "$(detail service)" "deployment ecs-svc/[0-9]+ IN_PROGRESS: 0/1 running, [0-9]+ failed tasks" \
