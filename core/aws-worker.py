@@ -184,7 +184,9 @@ class State:
         root = logging.getLogger()
         root.handlers[:], root.level = self.root
         logging.disable(self.disable)
-        logging.Logger.manager._clear_cache()
+        clear = getattr(logging.Logger.manager, "_clear_cache", None)
+        if clear:  # Python 3.7+: the loggers' cached levels
+            clear()
         sys.argv = self.argv
         for key, value in self.env.items():
             if value is None:
@@ -294,7 +296,8 @@ def serve(script):
     import gc
     import traceback
     gc.collect()
-    gc.freeze()
+    if hasattr(gc, "freeze"):  # Python 3.7+: what the import made is not scanned again
+        gc.freeze()
     capture = Capture()
     state = State(history)
     send_text(proto_out, b"H", "%s proto/%d" % (version, PROTO_VERSION))
@@ -306,7 +309,8 @@ def serve(script):
         state.save(env)
         capture.begin()
         try:
-            sys.argv = argv[:1] + argv[1:]
+            # the kernel gives an exec'd script its own path as argv[0]
+            sys.argv = [script] + argv[1:]
             rc = exit_status(run(argv[1:]))
         except SystemExit as e:
             rc = exit_status(e.code)

@@ -122,10 +122,13 @@ static void test_echo_round_trip(void)
 	is_int(worker_run_cmds(c, 2, 2), 0, "echo worker: two calls run");
 	doc = cJSON_Parse(c[0].out);
 	a = cJSON_GetObjectItem(doc, "argv");
-	for (i = 0; argv[i]; i++)
+	for (i = 1; argv[i]; i++)
 		same &= cJSON_IsString(cJSON_GetArrayItem(a, i)) &&
 			strcmp(cJSON_GetArrayItem(a, i)->valuestring, argv[i]) == 0;
 	ok(same && cJSON_GetArraySize(a) == i, "argv arrives whole: spaces, quotes, empty, UTF-8, $(...)");
+	ok(cJSON_IsString(cJSON_GetArrayItem(a, 0)) &&
+	   strcmp(cJSON_GetArrayItem(a, 0)->valuestring, AWS_V2) == 0,
+	   "sys.argv[0] is the script's path, as an exec'd script's is");
 	a = cJSON_GetObjectItem(doc, "env");
 	ok(cJSON_IsString(cJSON_GetObjectItem(a, "AWS_MAX_ATTEMPTS")) &&
 	   strcmp(cJSON_GetObjectItem(a, "AWS_MAX_ATTEMPTS")->valuestring, "1") == 0 &&
@@ -526,14 +529,14 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	find_fake_aws(argv[0]);
-	plan(45);
+	plan(46);
 	test_modes();
 	test_frames();
 	have_v2 = access(AWS_V2, X_OK) == 0;
 	if (!have_v2 || !getenv("AWSPHASE_AWS_WORKER")) {
 		int i;
 
-		for (i = 0; i < 40; i++)
+		for (i = 0; i < 41; i++)
 			ok(1, "# SKIP needs %s and AWSPHASE_AWS_WORKER (make check sets it)", AWS_V2);
 		return done();
 	}
