@@ -284,6 +284,9 @@ static int on_frame(struct worker *w, const char *f, size_t len)
 		snprintf(pool.stats.version, sizeof(pool.stats.version), "%.*s", (int)(len - 5), f + 5);
 		log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d: ready in %ld ms: %s", (int)w->pid,
 			run_now_ms() - w->since_ms, pool.stats.version);
+		if (!pool.ever_ready)
+			log_msg(AWSPHASE_LOG_VERBOSE, "aws calls go to aws CLI workers (%s)",
+				pool.stats.version);
 		w->state = W_IDLE;
 		pool.ever_ready = 1;
 		return 0;
