@@ -101,7 +101,7 @@ static const struct awsphase_action actions[] = {
 	{ "logs", "Show the service's logs (aws logs tail, on CLI v1 too)",
 	  "[--since 5m] [--follow] [--filter PATTERN]", p4b_logs_options, p4b_logs, NULL },
 	{ "metrics", "ALB request count and ECS CPU/memory from CloudWatch",
-	  "[--minutes N]", p4b_metrics_options, p4b_metrics, NULL },
+	  "[--minutes N] [--period SECONDS]", p4b_metrics_options, p4b_metrics, NULL },
 	{ "rollback", "Move the service to an earlier task definition revision and validate it",
 	  "[--to REVISION | --previous]", p4b_rollback_options, p4b_rollback,
 	  "Lists the family's revisions (ecs list-task-definitions), moves the service to the one\n"
