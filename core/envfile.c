@@ -2,8 +2,10 @@
  * update changes only the value it replaces.  Each line (a line continued
  * with a backslash or an open quote counts as one) is an entry that remembers
  * where its value sits in the text. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -859,6 +861,40 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Temp files are .NAME.PID.XXXXXX.  One whose writer is gone (killed between
+ * mkostemp and rename: SIGKILL, a crash) would stay forever, a copy of the
+ * file and its secrets; the next write removes it.  A live writer's is left
+ * alone. */
+static void remove_stale_temps(const char *dir, const char *base)
+{
+	DIR *d = opendir(dir);
+	size_t blen = strlen(base);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *p = e->d_name;
+		char *end;
+		long pid;
+
+		if (p[0] != '.' || strncmp(p + 1, base, blen) != 0 || p[1 + blen] != '.')
+			continue;
+		p += blen + 2;
+		errno = 0;
+		pid = strtol(p, &end, 10);
+		if (errno || end == p || pid <= 0 || *end != '.' || strlen(end + 1) != 6 ||
+		    pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			log_msg(AWSPHASE_LOG_VERBOSE, "%s/%s: removed, left by process %ld, which is gone",
+				dir, e->d_name, pid);
+	}
+	closedir(d);
+}
+
 /* Replaces path with text: a temp file in the same folder, fsync, the old
  * mode (0600 when new), rename over, fsync of the folder.  *st is the new
  * file's stat. */
@@ -875,8 +911,8 @@ static int write_atomic(const char *path, const char *text, size_t len, struct s
 	base = strrchr(target, '/');
 	dir = base ? xstrndup(target, base == target ? 1 : (size_t)(base - target)) : xstrdup(".");
 	base = base ? base + 1 : target;
-	tmp = xmalloc(strlen(dir) + strlen(base) + 10);
-	sprintf(tmp, "%s/.%s.XXXXXX", dir, base);
+	tmp = xmalloc(strlen(dir) + strlen(base) + 32);
+	sprintf(tmp, "%s/.%s.%ld.XXXXXX", dir, base, (long)getpid());
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		error("%s: cannot create a temp file in %s: %s; check that the folder exists and is "
@@ -917,6 +953,7 @@ static int write_atomic(const char *path, const char *text, size_t len, struct s
 			path, dir, strerror(errno));
 	if (dfd >= 0)
 		close(dfd);
+	remove_stale_temps(dir, base);
 	rc = 0;
 out:
 	if (fd >= 0)

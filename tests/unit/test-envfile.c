@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "envfile.h"
@@ -715,6 +716,33 @@ static void test_write_symlink(void)
 	envfile_free(ef);
 }
 
+/* A temp file left by a writer killed before its rename goes at the next
+ * write; a live writer's, and files merely named alike, stay. */
+static void test_write_stale_temps(void)
+{
+	char dead[PATH_MAX], live[PATH_MAX], other[PATH_MAX];
+	struct envfile *ef;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0); /* pid is now a process that is gone */
+	write_str(in_dir("stale.env"), "A=1\n", 0600);
+	snprintf(dead, sizeof(dead), "%s/.stale.env.%ld.Ab12Cd", in_dir(""), (long)pid);
+	snprintf(live, sizeof(live), "%s/.stale.env.%ld.Ef34Gh", in_dir(""), (long)getppid());
+	snprintf(other, sizeof(other), "%s/.stale.env.backup", in_dir(""));
+	write_str(dead, "A=0\nDB_PASSWORD=x\n", 0600);
+	write_str(live, "A=0\n", 0600);
+	write_str(other, "A=0\n", 0600);
+	ef = envfile_load(in_dir("stale.env"), 0);
+	ok(ef && envfile_set(ef, "B", "2") == 0 && file_is(in_dir("stale.env"), "A=1\nB=2\n"),
+	   "a write next to stale temp files");
+	ok(access(dead, F_OK) != 0, "removes the temp file of a writer that is gone");
+	ok(access(live, F_OK) == 0 && access(other, F_OK) == 0,
+	   "keeps a live writer's and a file that only looks alike");
+	envfile_free(ef);
+}
+
 static void test_write_failures(void)
 {
 	const char *p = in_dir("fail.env");
@@ -804,7 +832,7 @@ int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	plan(230);
+	plan(233);
 	snprintf(dir, sizeof(dir), "%s/test-envfile.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		printf("Bail out! mkdtemp %s: %s\n", dir, strerror(errno));
@@ -820,6 +848,7 @@ int main(void)
 	test_load();
 	test_write();
 	test_write_symlink();
+	test_write_stale_temps();
 	test_write_failures();
 	test_secrets_on_disk();
 	rm_rf(dir);
