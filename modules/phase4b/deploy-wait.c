@@ -334,10 +334,14 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	wait.ctx = &w;
 	h->say("… waiting for %s%s%s", what, *w.dep_id ? ": deployment " : "", w.dep_id);
 	/* a Fargate task needs seconds to start: the first look comes later */
-	if (just_started && h->sleep(5) < 0)
+	if (just_started && h->sleep(5) < 0) {
+		/* what the wait itself says when interrupted later */
+		h->log(AWSPHASE_LOG_ERROR, "interrupted while waiting for %s (last state: none yet)",
+		       what);
 		rc = AWSPHASE_EXIT_INTERRUPTED;
-	else
+	} else {
 		rc = h->wait(&wait);
+	}
 	for (i = 0; i < w.nseen; i++)
 		free(w.seen[i]);
 	for (i = 0; i < w.nstopped; i++)
