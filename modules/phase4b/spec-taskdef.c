@@ -166,6 +166,15 @@ static int same_pairs(const cJSON *a, const cJSON *b)
 	return same;
 }
 
+/* -1 when a mapping has none: one registered by hand may carry a
+ * containerPortRange instead. */
+static int container_port(const cJSON *mapping)
+{
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(mapping, "containerPort");
+
+	return cJSON_IsNumber(port) ? port->valueint : -1;
+}
+
 int p4b_taskdef_differs(const cJSON *want, const cJSON *have, char *why, size_t why_size)
 {
 	const cJSON *wc, *hc, *wp, *hp, *ess, *hl, *wl;
@@ -202,8 +211,7 @@ int p4b_taskdef_differs(const cJSON *want, const cJSON *have, char *why, size_t 
 	wp = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(wc, "portMappings"), 0);
 	hp = cJSON_GetObjectItemCaseSensitive(hc, "portMappings");
 	if (cJSON_GetArraySize(hp) != 1 ||
-	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(hp, 0), "containerPort")->valueint !=
-	    cJSON_GetObjectItemCaseSensitive(wp, "containerPort")->valueint ||
+	    container_port(cJSON_GetArrayItem(hp, 0)) != container_port(wp) ||
 	    (str(cJSON_GetArrayItem(hp, 0), "protocol") &&
 	     !str_is(cJSON_GetArrayItem(hp, 0), "protocol", "tcp"))) {
 		differs = 1;
