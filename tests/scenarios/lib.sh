@@ -58,9 +58,26 @@ skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 
 WORK=
 LOCALAWS_PID=
+# The local AWS's fixture secret (DB_PASSWORD in the env file it writes, and
+# in fixtures/aws-resources.env) may be in WORK only in env files: a file
+# without a DB_PASSWORD= line that holds it is a leak (an output, a trace, a
+# trace file), and fails the scenario.
+SECRET_VALUE='s3cr3t-Pa55w0rd!'
+secret_leaks() {
+	grep -rlF -- "$SECRET_VALUE" "$WORK" 2>/dev/null | while IFS= read -r f; do
+		grep -q '^DB_PASSWORD=' "$f" || echo "${f#"$WORK"/}"
+	done
+}
 cleanup() {
+	local rc=$? leaks=
 	[ -n "$LOCALAWS_PID" ] && "$top_srcdir/tests/cloud/localaws-stop" "$LOCALAWS_PID" >/dev/null 2>&1
+	[ -n "$WORK" ] && [ -d "$WORK" ] && leaks=$(secret_leaks)
+	if [ -n "$leaks" ]; then
+		echo "Bail out! the secret DB_PASSWORD value leaked into: $(echo $leaks)"
+		rc=1
+	fi
 	[ -n "$WORK" ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$WORK"
+	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
