@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# valgrind memcheck of awsphase against the local AWS: deploy, validate,
+# status, a rollback, teardown --all, and the paths that fail (a bad env
+# file, AWS refusing, a retried throttle, an interrupt), through aws CLI
+# workers and aws processes.  Each: the exit code it should have, no memory
+# error, no definite or indirect leak (valgrind --error-exitcode=99).
+#
+# valgrind needs a build without sanitizers: under an ASan build (CI) this
+# skips, and tests/valgrind.sh (make check-valgrind) builds a plain copy
+# aside and runs this file against it.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
+. "$top_srcdir/tests/scenarios/reliability-lib.sh"
+command -v valgrind >/dev/null || skip_all "valgrind is not installed"
+if grep -q __asan_init "$AWSPHASE" 2>/dev/null; then
+	skip_all "$AWSPHASE is built with AddressSanitizer; tests/valgrind.sh runs this on a plain build"
+fi
+plan 24
+localaws_start --seed 15
+fast_sim
+export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
+VG_RUNS=0
+VG_ERRORS=0
+
+# vg WANT_RC LABEL ARGS…: awsphase ARGS under memcheck; two tests
+vg() {
+	local want=$1 label=$2 logs
+	shift 2
+	VG_RUNS=$((VG_RUNS + 1))
+	AP_TRACE_FILE=$WORK/trace.vg.$VG_RUNS.jsonl
+	: >"$AP_TRACE_FILE"
+	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--show-leak-kinds=definite,indirect --num-callers=30 \
+		--log-file="$WORK/vg.$VG_RUNS.%p.log" \
+		"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$AP_TRACE_FILE" --timeout 120 "$@" \
+		>"$WORK/out" 2>"$WORK/err"
+	AP_RC=$?
+	AP_OUT=$(cat "$WORK/out")
+	AP_ERR=$(cat "$WORK/err")
+	is "$AP_RC" "$want" "$label: exit $want"
+	[ "$AP_RC" = "$want" ] || diag "$(grep -v '^+ ' "$WORK/err" | tail -n 5)"
+	logs=$(cat "$WORK"/vg.$VG_RUNS.*.log 2>/dev/null)
+	is "$logs" "" "$label: no memory error, no leak"
+	[ -z "$logs" ] && return
+	VG_ERRORS=$((VG_ERRORS + 1))
+	diag "$(printf '%s\n' "$logs" | head -n 60)"
+}
+
+vg 0 "deploy (workers)" 4b deploy
+vg 0 "validate (workers, the ALB probe)" 4b validate
+vg 0 "status --output json (aws processes)" --aws-mode exec -o json 4b status
+echo TASK_MEMORY=2048 >>aws-resources.env
+vg 0 "deploy of a new revision, --trace -vv" --trace -vv 4b deploy
+vg 0 "rollback --previous" 4b rollback --previous
+vg 0 "diagnose" 4b diagnose
+
+set_faults '{"seed": 3, "rules": [{"service": "ecs", "action": "DescribeServices", "error": "Throttling", "count": 2}]}'
+vg 0 "status through two throttled calls (retries)" 4b status
+set_faults '{"rules": [{"service": "ecs", "action": "DescribeServices", "error": "AccessDeniedException", "count": 1}]}'
+vg 3 "status, AWS refusing (AccessDenied)" 4b status
+set_faults '{"rules": []}'
+cp aws-resources.env env.good
+echo 'VPC_ID=$(oops)' >>aws-resources.env
+vg 2 "deploy with a bad env file" 4b deploy
+cp env.good aws-resources.env
+vg 0 "teardown --all" 4b teardown --yes --all
+vg 0 "a second teardown (nothing to do)" 4b teardown --yes --all
+vg 2 "an unknown action" 4b frobnicate
+
+diag "memcheck: $VG_RUNS runs of awsphase under valgrind, $VG_ERRORS with errors or leaks"
+finish
