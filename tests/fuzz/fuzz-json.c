@@ -1,0 +1,111 @@
+/* libFuzzer target for the JSON result walkers: json_get/json_str/json_num
+ * (core/json.c) and phase 4B's readings of describe-services,
+ * describe-target-health, describe-security-groups, IAM roles, listeners
+ * and task definitions (modules/phase4b/spec-lookup.c, spec-taskdef.c),
+ * over whatever JSON an aws CLI, a proxy or AWS itself may hand back.
+ * Built and run by tests/fuzz/run.sh.
+ *
+ * Input: a path line (for json_get), then the JSON document.  Besides
+ * memory errors it checks json_str/json_num agree with json_get, and that
+ * when two task definitions differ the reason is given, within its buffer. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "spec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* spec-taskdef.c's secret warning reads the module's key table (phase4b.c,
+ * which would pull in every action): an empty one will do */
+const struct awsphase_envvar p4b_env[] = { { NULL, NULL, NULL, 0, NULL } };
+
+static const char *const paths[] = {
+	"services", "services.0.status", "services.0.deployments.0.rolloutState",
+	"services.0.runningCount", "services.0.events.0.message", "TargetHealthDescriptions",
+	"TargetHealthDescriptions.0.TargetHealth.State", "SecurityGroups.0.IpPermissions",
+	"taskDefinition.containerDefinitions.0.environment", "LoadBalancers.0.DNSName",
+	"RoleDetailList", "Listeners.0.DefaultActions", "failures.0.reason", "0", "", ".", "..",
+};
+
+static void walk(const cJSON *doc, const char *path)
+{
+	const cJSON *v = json_get(doc, path);
+	const char *s = json_str(doc, path);
+	double n = json_num(doc, path, -1.5);
+
+	if (s && (!cJSON_IsString(v) || s != v->valuestring))
+		abort();
+	if (!cJSON_IsNumber(v) && n != -1.5)
+		abort();
+}
+
+static void phase4b(const cJSON *doc)
+{
+	static const char *const states[] = { "healthy", "unhealthy", "initial", "draining", NULL };
+	const cJSON *item, *sg;
+	char why[256];
+	size_t i;
+
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "services")) {
+		(void)p4b_primary(item);
+		(void)p4b_awsvpc(item);
+		(void)p4b_awsvpc(p4b_primary(item));
+	}
+	for (i = 0; states[i]; i++) {
+		(void)p4b_targets_in(cJSON_GetObjectItemCaseSensitive(doc, "TargetHealthDescriptions"),
+				     states[i]);
+		(void)p4b_targets_reason(cJSON_GetObjectItemCaseSensitive(doc,
+					 "TargetHealthDescriptions"), states[i]);
+	}
+	cJSON_ArrayForEach(sg, cJSON_GetObjectItemCaseSensitive(doc, "SecurityGroups")) {
+		(void)p4b_sg_id(sg);
+		(void)p4b_sg_allows(sg, 3001, "sg-0123456789abcdef0", NULL);
+		(void)p4b_sg_allows(sg, 80, NULL, "0.0.0.0/0");
+	}
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "RoleDetailList")) {
+		(void)p4b_role_trusts_ecs_tasks(item);
+		(void)p4b_role_has_policy(item,
+			"arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy");
+	}
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "Listeners"))
+		(void)p4b_listener_forwards_to(item, "arn:aws:elasticloadbalancing:us-east-2:"
+					       "123456789012:targetgroup/kaviar-backend-tg/0123456789abcdef");
+	item = cJSON_GetObjectItemCaseSensitive(doc, "taskDefinition");
+	if (item) {
+		/* whenever they differ, why says how, and stays in its buffer */
+		if (p4b_taskdef_differs(item, item, why, sizeof(why)) && !why[0])
+			abort();
+		if (p4b_taskdef_differs(item, doc, why, sizeof(why)) && !why[0])
+			abort();
+		if (p4b_taskdef_differs(doc, item, why, 8) && (!why[0] || memchr(why, '\0', 8) == NULL))
+			abort();
+	}
+	(void)p4b_json_has(doc, "x");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *nl = memchr(data, '\n', size);
+	size_t plen = nl ? (size_t)(nl - data) : 0, i;
+	char *path;
+	cJSON *doc;
+
+	if (!nl)
+		return 0;
+	path = malloc(plen + 1);
+	if (!path)
+		return 0;
+	memcpy(path, data, plen);
+	path[plen] = '\0';
+	doc = cJSON_ParseWithLength((const char *)nl + 1, size - plen - 1);
+	walk(doc, path);
+	for (i = 0; i < sizeof(paths) / sizeof(*paths); i++)
+		walk(doc, paths[i]);
+	if (doc)
+		phase4b(doc);
+	cJSON_Delete(doc);
+	free(path);
+	return 0;
+}
