@@ -42,7 +42,7 @@ run() {
 # env_case NAME WANT_RC ERE: the fixture edited by the sed script on stdin.
 env_with() { cp "$FIXTURE" "$ENVF"; chmod 600 "$ENVF"; }
 
-plan $((48 * 4 + 2))
+plan $((51 * 4 + 2))
 
 # ---- the env file ----------------------------------------------------------
 rm -f "$ENVF"
@@ -149,6 +149,25 @@ run 4b deploy
 check "an unterminated secret" 2 ':[0-9]+: .*unterminated'
 unlike "$(cat "$WORK/err" "$WORK/out")" 's3cr3t-Pa55w0rd' "an unterminated secret: its value is not printed"
 
+# CRLF line ends and a UTF-8 BOM are read as bash reads them: the bad value
+# on line 6 is found and named, not the line ends
+edit <<<"${pyedit}"'s=b"\xef\xbb\xbf"+s.replace(b"\n", b"\r\n").replace(b"VPC_ID=vpc-0a1b2c3d4e5f60718", b"VPC_ID=vpc-xyz"); open(p,"wb").write(s)'
+run 4b deploy
+check "CRLF line ends and a BOM, with a bad VPC id" 2 "VPC_ID.*vpc-xyz"
+
+# unreadable: root reads any file, so the run is nobody's when we are root
+env_with; chmod 000 "$ENVF"
+chmod 711 "$WORK"
+as_user=()
+[ "$(id -u)" -eq 0 ] && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+: >"$WORK/trace.jsonl"
+rm -f "$WORK/before"
+cp -p "$ENVF" "$WORK/before"
+"${as_user[@]}" "$AWSPHASE" --aws "$FAKE" 4b deploy >"$WORK/out" 2>"$WORK/err" </dev/null
+RC=$?
+chmod 700 "$WORK"
+check "an unreadable env file" 2 'aws-resources.env.*(Permission denied|cannot open).*permissions'
+
 # ---- arguments --------------------------------------------------------------
 env_with
 run 4x deploy
@@ -207,6 +226,11 @@ FAKE_AWS_SCRIPT=$'254\t\t\\nAn error occurred (AccessDeniedException) when calli
 run 4b deploy
 check "access denied" 3 'AccessDenied.*not authorized'
 
+# only one operation is refused: the reads before it are answered
+FAKE_AWS_SCRIPT=$'echo\necho\necho\necho\necho\necho\n254\t\t\\nAn error occurred (AccessDenied) when calling the GetAccountAuthorizationDetails operation: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetAccountAuthorizationDetails\\n\necho'
+run 4b deploy
+check "access denied on one operation only" 3 'AccessDenied.*GetAccountAuthorizationDetails|iam get-account-authorization-details.*AccessDenied'
+
 FAKE_AWS_SCRIPT=$'254\t\t\\nAn error occurred (UnrecognizedClientException) when calling the DescribeServices operation: The security token included in the request is invalid.\\n'
 run 4b deploy
 check "invalid credentials" 3 'UnrecognizedClient'
@@ -223,5 +247,5 @@ unset FAKE_AWS_SCRIPT
 AWS_FOR_RUN=$AWS_BIN run --timeout 3 --endpoint-url http://127.0.0.1:9 4b deploy
 check "endpoint unreachable (real aws CLI)" 4 '(connect|endpoint)'
 
-is "$N_CASES" 48 "the catalogue has 48 cases"
+is "$N_CASES" 51 "the catalogue has 51 cases"
 finish
