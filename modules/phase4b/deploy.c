@@ -236,6 +236,28 @@ static void summary(struct deploy *d, int waited)
 		  no_wait ? "not waited for (--no-wait)" : "already stable", dns, c->health_path);
 }
 
+/* describe-services answers for a deleted (INACTIVE) cluster, as teardown
+ * --all leaves one, as for a live cluster without the service: the service
+ * would be created in a cluster that is gone.  When the service is to be
+ * created, make sure the cluster is ACTIVE; create-cluster brings back an
+ * INACTIVE one.  One read, only on that path. */
+static int cluster_inactive(struct deploy *d)
+{
+	const char *status = d->h->json_str(d->v.service, "status");
+	cJSON *doc = NULL;
+	int rc;
+
+	if (d->cluster_missing || (status && strcmp(status, "INACTIVE") != 0))
+		return 0;
+	rc = d->h->aws(&doc, "ecs", "describe-clusters", "--clusters", d->c->cluster, NULL);
+	if (!rc) {
+		status = d->h->json_str(doc, "clusters.0.status");
+		d->cluster_missing = !status || strcmp(status, "ACTIVE") != 0;
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
 int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 {
 	struct p4b c;
@@ -264,6 +286,8 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 		      P4B_LOGGROUP | P4B_ROLES, &d.v);
 	if (!rc)
 		rc = p4b_known(&d);
+	if (!rc)
+		rc = cluster_inactive(&d);
 	if (!rc)
 		rc = p4b_conflicts(&d);
 	if (!rc)

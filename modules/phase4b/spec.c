@@ -293,8 +293,13 @@ int p4b_read(struct p4b *c, unsigned what, struct p4b_view *v)
 		v->cluster_missing = h->call_state(svc) == AWSPHASE_CALL_ACCEPTED;
 		v->service = first(h, ok_json(h, svc), "services");
 	}
-	if (td)
+	if (td) {
 		v->taskdef = h->json_get(ok_json(h, td), "taskDefinition");
+		/* a deregistered revision is none: a service cannot run it */
+		if (h->json_str(v->taskdef, "status") &&
+		    strcmp(h->json_str(v->taskdef, "status"), "ACTIVE") != 0)
+			v->taskdef = NULL;
+	}
 	if (sgs)
 		v->sgs = h->json_get(ok_json(h, sgs), "SecurityGroups");
 	if (tg)
