@@ -3,7 +3,8 @@
 # aws process with --aws-mode exec) is stopped and nothing of awsphase's is
 # left running, awsphase says what it was waiting for, exits 130 or 143, and
 # nothing is half-written (the env file parses, no temp file beside it, every
-# trace file line is whole JSON).  The next run converges.
+# trace file line is whole JSON).  The next run converges; a deploy after
+# the teardown brings the deleted cluster back.
 #
 # An aws call is held in flight by freezing ecs DescribeServices (the local
 # AWS's faults) once the trace file shows the wait has begun.
@@ -11,7 +12,7 @@
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
 HAS_TEARDOWN=0
 has_action teardown && HAS_TEARDOWN=1
-plan $((4 * 6 + 3 + HAS_TEARDOWN * 8))
+plan $((4 * 6 + 3 + HAS_TEARDOWN * 10))
 localaws_start --seed 12
 fast_sim
 FREEZE='{"rules": [{"service": "ecs", "action": "DescribeServices", "freeze_s": 60, "count": 1}]}'
@@ -112,5 +113,10 @@ if [ "$HAS_TEARDOWN" = 1 ]; then
 	# four revisions here, one there: the rest must be the same
 	same_shape teardown "it leaves what a clean teardown leaves (but for the revisions)" \
 		services task_definition_revisions
+	ap --timeout 120 4b deploy
+	is "$AP_RC" 0 "a deploy after teardown --all exits 0"
+	is "$(jget "$(ctl resources)" 'd["cluster_names"], [(s["count"], s["status"], s["running"], s["task_definition"][-16:]) for s in d["services"].values()]')" \
+		"(['kaviar-cluster'], [(1, 'ACTIVE', 1, 'kaviar-backend:5')])" \
+		"it brings the cluster back and runs a new revision, not a deregistered one"
 fi
 finish
