@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # valgrind memcheck of awsphase against the local AWS: deploy, validate,
 # status, a rollback, teardown --all, and the paths that fail (a bad env
-# file, AWS refusing, a retried throttle, an interrupt), through aws CLI
-# workers and aws processes.  Each: the exit code it should have, no memory
+# file, AWS refusing, a retried throttle, SIGTERM with a call in flight),
+# through aws CLI workers and aws processes.  Each: the exit code it should have, no memory
 # error, no definite or indirect leak (valgrind --error-exitcode=99).
 #
 # valgrind needs a build without sanitizers: under an ASan build (CI) this
@@ -14,7 +14,7 @@ command -v valgrind >/dev/null || skip_all "valgrind is not installed"
 if grep -q __asan_init "$AWSPHASE" 2>/dev/null; then
 	skip_all "$AWSPHASE is built with AddressSanitizer; tests/valgrind.sh runs this on a plain build"
 fi
-plan 24
+plan 30
 localaws_start --seed 15
 fast_sim
 export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
@@ -23,7 +23,7 @@ VG_ERRORS=0
 
 # vg WANT_RC LABEL ARGS…: awsphase ARGS under memcheck; two tests
 vg() {
-	local want=$1 label=$2 logs
+	local want=$1 label=$2 logs pid i
 	shift 2
 	VG_RUNS=$((VG_RUNS + 1))
 	AP_TRACE_FILE=$WORK/trace.vg.$VG_RUNS.jsonl
@@ -32,7 +32,23 @@ vg() {
 		--show-leak-kinds=definite,indirect --num-callers=30 \
 		--log-file="$WORK/vg.$VG_RUNS.%p.log" \
 		"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$AP_TRACE_FILE" --timeout 120 "$@" \
-		>"$WORK/out" 2>"$WORK/err"
+		>"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	if [ -n "${VG_BG:-}" ]; then # SIGTERM once a frozen poll of the wait is in flight
+		ctl stats/reset '{}' >/dev/null
+		for i in $(seq 3000); do
+			grep -q '"update-service"' "$AP_TRACE_FILE" && break
+			sleep 0.05
+		done
+		set_faults '{"rules": [{"service": "ecs", "action": "DescribeServices", "freeze_s": 60, "count": 1}]}'
+		for i in $(seq 600); do
+			[ "$(jget "$(ctl stats)" 'd["total_faulted"]')" -ge 1 ] && break
+			sleep 0.1
+		done
+		sleep 0.5
+		kill -TERM "$pid"
+	fi
+	wait "$pid" 2>/dev/null
 	AP_RC=$?
 	AP_OUT=$(cat "$WORK/out")
 	AP_ERR=$(cat "$WORK/err")
@@ -62,6 +78,17 @@ cp aws-resources.env env.good
 echo 'VPC_ID=$(oops)' >>aws-resources.env
 vg 2 "deploy with a bad env file" 4b deploy
 cp env.good aws-resources.env
+# interrupted in its wait, the frozen describe-services in flight (a worker,
+# then an aws process): the paths that stop children and unwind
+VG_BG=1
+for mode in worker exec; do
+	sed -i '/^TASK_MEMORY=/d' aws-resources.env
+	echo "TASK_MEMORY=$([ "$mode" = worker ] && echo 3072 || echo 4096)" >>aws-resources.env
+	vg 143 "deploy SIGTERMed in its wait ($mode)" --aws-mode "$mode" 4b deploy
+done
+VG_BG=
+set_faults '{"rules": []}'
+vg 0 "deploy after them" 4b deploy
 vg 0 "teardown --all" 4b teardown --yes --all
 vg 0 "a second teardown (nothing to do)" 4b teardown --yes --all
 vg 2 "an unknown action" 4b frobnicate
