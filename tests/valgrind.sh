@@ -23,16 +23,23 @@ else
 	build=${build:-$tmp/src}
 	mkdir -p "$build"
 	echo "valgrind.sh: a plain build in $build" >&2
-	{
-		git ls-files --cached --others --exclude-standard 2>/dev/null
-		ls configure Makefile.in aclocal.m4 2>/dev/null
-		find build-aux m4 -type f 2>/dev/null
-	} | sort -u | while IFS= read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done |
-		tar -cf - -T - | tar -xf - -C "$build" || exit 2
+	clean=
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		{
+			git ls-files --cached --others --exclude-standard
+			ls configure Makefile.in aclocal.m4 2>/dev/null
+			find build-aux m4 -type f 2>/dev/null
+		} | sort -u | while IFS= read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done |
+			tar -cf - -T - | tar -xf - -C "$build" || exit 2
+	else # a release tarball: all of it, and the objects cleaned after configure
+		cp -a . "$build/" || exit 2
+		clean=1
+	fi
 	(
 		cd "$build" || exit 2
 		[ -x configure ] || autoreconf -fi >/dev/null 2>&1 || exit 2
 		./configure -q CFLAGS="-g -O1" 2> >(grep -v "cannot remove 'core'" >&2) || exit 2
+		[ -z "$clean" ] || make -s clean >/dev/null 2>&1
 		make -s -j"$(nproc)" awsphase modules/phase4b.la core/aws-worker >/dev/null || exit 2
 	) || { echo "valgrind.sh: the plain build in $build failed" >&2; exit 2; }
 	bin=$build
