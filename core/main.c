@@ -611,7 +611,9 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 		if (lm->m.fini)
 			lm->m.fini();
 	}
-	if (got_signal)
+	/* An action that ends on a signal exits 130/143; one that takes it as
+	 * its way to stop (logs --follow) and returns 0 keeps its 0. */
+	if (got_signal && rc != AWSPHASE_EXIT_OK)
 		rc = 128 + got_signal;
 	log_stats();
 	if (report_finish(rc) < 0 && rc == 0)
