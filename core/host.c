@@ -38,6 +38,15 @@ static void host_say(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void host_print(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_vprint(fmt, ap);
+	va_end(ap);
+}
+
 static void host_check(const char *name, enum awsphase_status status, const char *fmt, ...)
 {
 	va_list ap;
@@ -171,6 +180,7 @@ static struct awsphase_host host = {
 	.interrupted = host_interrupted,
 	.http_get = http_get,
 	.match = pattern_match,
+	.print = host_print,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -82,10 +82,14 @@ void report_check(const char *name, enum awsphase_status status, const char *fmt
 
 void report_vsay(const char *fmt, va_list ap)
 {
+	if (!r.quiet)
+		report_vprint(fmt, ap);
+}
+
+void report_vprint(const char *fmt, va_list ap)
+{
 	struct strbuf sb = STRBUF_INIT;
 
-	if (r.quiet)
-		return;
 	strbuf_vaddf(&sb, fmt, ap);
 	if (!sb.len || sb.buf[sb.len - 1] != '\n')
 		strbuf_addch(&sb, '\n');

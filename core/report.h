@@ -17,6 +17,8 @@ void report_check(const char *name, enum awsphase_status status, const char *fmt
 	AWSPHASE_PRINTF(3, 4);
 void report_vsay(const char *fmt, va_list ap) AWSPHASE_PRINTF(1, 0);
 void report_say(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
+/* as report_vsay, but printed under -q too: the data the user asked for */
+void report_vprint(const char *fmt, va_list ap) AWSPHASE_PRINTF(1, 0);
 /* cells: rows × ncols strings (NULL shows as "-"); headers NULL-terminated. */
 void report_table(const char *title, const char *const *headers, const char *const *cells, size_t rows);
 void report_add(const char *key, cJSON *value);

@@ -176,6 +176,12 @@ struct awsphase_host {
 	/* PCRE2 match of subject against pattern (compiled once and cached).
 	 * Returns 1 on match, 0 on none, -1 on a bad pattern (reported). */
 	int (*match)(const char *pattern, const char *subject);
+
+	/* The data the user asked for (log lines, a metric's sparkline) on
+	 * stdout: unlike say, printed under -q too; on stderr under --output
+	 * json, whose document owns stdout.  Hosts older than this member
+	 * have a smaller struct_size: check it before use. */
+	void (*print)(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
 	/* append only */
 };
 

@@ -175,7 +175,7 @@ static long long show(const struct awsphase_host *h, const cJSON *events, struct
 		}
 		while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
 			len--;
-		h->say("%s %s %.*s", when, stream ? stream : "-", (int)len, msg ? msg : "");
+		h->print("%s %s %.*s", when, stream ? stream : "-", (int)len, msg ? msg : "");
 	}
 	free(v);
 	return newest;

@@ -179,9 +179,9 @@ static void show_sparkline(const struct awsphase_host *h, const struct metric *m
 		strcat(line, bars[level < 0 ? 0 : level > 7 ? 7 : level]);
 	}
 	if (!have)
-		h->say("%-28s (no datapoints)", m->label);
+		h->print("%-28s (no datapoints)", m->label);
 	else
-		h->say("%-28s %s  min %.4g  max %.4g  last %.4g", m->label, line, lo, hi, last);
+		h->print("%-28s %s  min %.4g  max %.4g  last %.4g", m->label, line, lo, hi, last);
 }
 
 static const struct awsphase_host *sort_host;

@@ -1,5 +1,6 @@
 /* Phase 4B module: ECS Fargate behind an Application Load Balancer, as the
  * runbook RUNBOOK-fase-4b-ecs-alb.md deploys, checks and repairs it. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "phase4b.h"
@@ -123,12 +124,25 @@ static const struct awsphase_action actions[] = {
 	{ NULL },
 };
 
+/* A host built before a service was appended has a smaller struct_size:
+ * check for the last member this module uses. */
+static int p4b_init(const struct awsphase_host *h)
+{
+	if (h->struct_size < offsetof(struct awsphase_host, print) + sizeof(h->print)) {
+		h->log(AWSPHASE_LOG_ERROR, "4b: this awsphase is older than the module; install both "
+		       "from one release");
+		return AWSPHASE_EXIT_USAGE;
+	}
+	return 0;
+}
+
 static struct awsphase_module phase4b = {
 	.name = "4b",
 	.aliases = "ecs-alb",
 	.title = "ECS Fargate + ALB (runbook fase 4B)",
 	.env = p4b_env,
 	.actions = actions,
+	.init = p4b_init,
 };
 
 AWSPHASE_MODULE(phase4b)

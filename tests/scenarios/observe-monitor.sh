@@ -2,7 +2,7 @@
 # awsphase 4b status, logs and metrics against one deployed stack, with the
 # aws CLI v2 and, where it is installed, v1 (epoch timestamps, no `logs tail`).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 31
+plan 32
 
 localaws_start
 export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
@@ -49,6 +49,8 @@ is "$(printf '%s\n' "$AP_OUT" | grep -c .)/$(printf '%s\n' "$AP_OUT" | grep -c '
 	"--filter passes a filter pattern"
 grep -qF '"--filter-pattern","\"port 3001\""' "$AP_TRACE_FILE"
 ok $? "… as --filter-pattern"
+ap -q 4b logs --since 15m
+like "$AP_OUT" "${LINE}Backend running on port 3001$" "-q keeps the log lines: they are what was asked for"
 if [ -n "$V1" ]; then
 	ap --aws "$V1" 4b logs --since 15m
 	like "$AP_OUT" "${LINE}Backend running on port 3001$" "logs works with aws CLI v1 (which has no logs tail)"
