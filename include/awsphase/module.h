@@ -27,9 +27,14 @@ extern "C" {
 
 #if defined(__GNUC__)
 #define AWSPHASE_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define AWSPHASE_SENTINEL __attribute__((sentinel))
 #else
 #define AWSPHASE_PRINTF(f, a)
+#endif
+/* GCC checks the NULL that ends h->aws()'s arguments; clang takes the
+ * attribute on functions only, not on the host's function pointers. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define AWSPHASE_SENTINEL __attribute__((sentinel))
+#else
 #define AWSPHASE_SENTINEL
 #endif
 
