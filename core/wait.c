@@ -44,6 +44,9 @@ int wait_sleep(double seconds)
 	return -1;
 }
 
+/* The first pause between polls; each next one doubles up to the interval. */
+#define RAMP_FIRST_S 1.0
+
 /* Uniform in [0.8, 1.2) × interval, so many waiters do not poll in step. */
 static double jitter(double interval)
 {
@@ -66,6 +69,7 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 {
 	double timeout = w->timeout_s > 0 ? w->timeout_s : default_timeout_s;
 	double interval = w->interval_s > 0 ? w->interval_s : 2.0;
+	double pause = RAMP_FIRST_S;
 	long start = run_now_ms(), changed = start;
 	char state[256] = "", last[256] = "";
 	int rc;
@@ -112,10 +116,15 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 				"run 'diagnose' to see why"), w->no_progress_s, w->what, state);
 			return AWSPHASE_EXIT_TIMEOUT;
 		}
-		if (wait_sleep(jitter(interval)) < 0) {
+		/* quick looks first (what a run waits for is often done in
+		 * seconds), then every interval */
+		if (pause > interval)
+			pause = interval;
+		if (wait_sleep(jitter(pause)) < 0) {
 			rc = AWSPHASE_EXIT_INTERRUPTED;
 			break;
 		}
+		pause *= 2;
 	}
 	if (show_progress())
 		fputs("\r\033[K", stderr);

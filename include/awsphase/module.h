@@ -87,7 +87,9 @@ enum awsphase_call_state {
  * that stays the same for no_progress_s seconds ends the wait as timed out. */
 struct awsphase_wait {
 	const char *what;             /* "service kaviar-backend-service to become stable" */
-	double interval_s;            /* between polls (jittered by the host); 0: 2 s */
+	double interval_s;            /* between polls (jittered by the host); 0: 2 s.
+	                               * The first pauses are shorter: 1 s, 2 s, 4 s…
+	                               * up to interval_s */
 	double timeout_s;             /* deadline; 0: the global --timeout */
 	double no_progress_s;         /* 0: none */
 	int (*poll)(void *ctx, char *state, size_t state_size, int *exit_code);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "redact.h"
 #include "report.h"
+#include "run.h"
 #include "strbuf.h"
 #include "tap.h"
 #include "wait.h"
@@ -59,12 +60,14 @@ static void json_report(void)
 	report_finish(0);
 }
 
-struct counter { int n, done_at, fail_at; };
+struct counter { int n, done_at, fail_at; long at[4]; };
 
 static int poll_count(void *ctx, char *state, size_t size, int *exit_code)
 {
 	struct counter *c = ctx;
 
+	if (c->n < 4)
+		c->at[c->n] = run_now_ms();
 	c->n++;
 	snprintf(state, size, "poll %d", c->n);
 	if (c->fail_at && c->n >= c->fail_at) {
@@ -89,7 +92,7 @@ int main(void)
 	cJSON *parsed;
 	char *out;
 
-	plan(17);
+	plan(19);
 	is_str(json_str(doc, "services.0.status"), "ACTIVE", "json_str walks objects and arrays");
 	is_str(json_str(doc, "services.0.deployments.0.rolloutState"), "COMPLETED", "nested path");
 	ok(json_num(doc, "services.0.runningCount", -1) == 2, "json_num reads a number");
@@ -130,6 +133,15 @@ int main(void)
 	w.timeout_s = 5;
 	w.no_progress_s = 0.1;
 	is_int(wait_run(&w, 900), AWSPHASE_EXIT_TIMEOUT, "no progress ends the wait with 4");
+	/* interval 3 s: pauses of 1 s (0.8-1.2 jittered), then 2 s (1.6-2.4),
+	 * not 3 s (2.4-3.6) from the start */
+	w.poll = poll_count;
+	w.interval_s = 3;
+	w.no_progress_s = 0;
+	c = (struct counter){ .done_at = 3 };
+	is_int(wait_run(&w, 900), 0, "a wait with a 3 s interval");
+	ok(c.at[1] - c.at[0] < 2200 && c.at[2] - c.at[1] >= 1500,
+	   "its first pauses ramp up: %ld ms, then %ld ms", c.at[1] - c.at[0], c.at[2] - c.at[1]);
 	redact_clear();
 	return done();
 }
