@@ -333,8 +333,9 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	wait.poll = poll;
 	wait.ctx = &w;
 	h->say("… waiting for %s%s%s", what, *w.dep_id ? ": deployment " : "", w.dep_id);
-	/* a Fargate task needs seconds to start: the first look comes later */
-	if (just_started && h->sleep(5) < 0) {
+	/* what ECS reports at once is the request just made: the first look
+	 * comes a moment later (then the host's pauses grow to 5 s) */
+	if (just_started && h->sleep(1) < 0) {
 		/* what the wait itself says when interrupted later */
 		h->log(AWSPHASE_LOG_ERROR, "interrupted while waiting for %s (last state: none yet)",
 		       what);

@@ -49,7 +49,7 @@ interrupted() {
 		done
 		sleep 0.3
 	else
-		sleep 1 # inside the first pause of the wait, before its first poll
+		sleep 0.3 # inside the wait's first pause (1 s), before its first poll
 	fi
 	kids=$(descendants "$pid")
 	kill -s "$sig" "$pid"
