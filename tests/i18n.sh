@@ -38,13 +38,12 @@ msgfmt -c -o /dev/null "$po" 2>"${TMPDIR:-/tmp}/i18n.$$"
 ok $? "po/pt_BR.po compiles with format checks (msgfmt -c)"
 rm -f "${TMPDIR:-/tmp}/i18n.$$"
 
-# Every message marked in a file that includes i18n.h has a pt_BR
-# translation (else: make update-po, then translate the new entries).
-cd "$top_srcdir" || exit 1
-marked=$(grep -l '^#include "i18n.h"' core/*.c modules/*/*.c 2>/dev/null | grep -v '^core/i18n\.c$')
+# Every message marked in the sources po/xgettext.sh reads (the same list
+# and keywords as make update-po) has a pt_BR translation (else: make
+# update-po, then translate the new entries).
 if command -v xgettext >/dev/null && command -v msgmerge >/dev/null && command -v msgattrib >/dev/null; then
 	tmp=$(mktemp -d)
-	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ -o "$tmp/awsphase.pot" $marked &&
+	sh "$top_srcdir/po/xgettext.sh" "$tmp/awsphase.pot" &&
 		msgmerge --quiet -o "$tmp/pt_BR.po" "$po" "$tmp/awsphase.pot" &&
 		stats=$(LC_ALL=C msgfmt --statistics -o /dev/null "$tmp/pt_BR.po" 2>&1) &&
 		todo=$( { msgattrib --untranslated --no-obsolete "$tmp/pt_BR.po"

@@ -332,7 +332,10 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	wait.interval_s = 5;
 	wait.poll = poll;
 	wait.ctx = &w;
-	h->say("… waiting for %s%s%s", what, *w.dep_id ? ": deployment " : "", w.dep_id);
+	if (*w.dep_id)
+		h->say("… waiting for %s: deployment %s", what, w.dep_id);
+	else
+		h->say("… waiting for %s", what);
 	/* a Fargate task needs seconds to start: the first look comes later */
 	if (just_started && h->sleep(5) < 0) {
 		/* what the wait itself says when interrupted later */

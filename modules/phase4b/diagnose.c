@@ -19,7 +19,8 @@ const struct poptOption p4b_diagnose_options[] = {
 	POPT_TABLEEND
 };
 
-const char *const diag_classes[C_N] = { "target-timeout", "service-state", "tasks-starting", "alb-503" };
+const char *const diag_classes[C_N] = { N_("target-timeout"), N_("service-state"), N_("tasks-starting"),
+					 N_("alb-503") };
 
 struct problem *diag_problem(struct diag *d, enum cls cls, const char *fmt, ...)
 {
