@@ -175,9 +175,13 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 			why = detail;
 		fix = p4b_reason_fix(c, why, assign, task_detail(task, "subnetId"));
 		if (p4b_reason_is_fatal(why) && !fatal) {
-			h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; %s",
-			       short_id(jstr(task, "taskArn")), c->service, why,
-			       fix ? fix : "see awsphase 4b diagnose");
+			if (fix)
+				h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; %s",
+				       short_id(jstr(task, "taskArn")), c->service, why, fix);
+			else
+				h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; see "
+				       "awsphase 4b diagnose", short_id(jstr(task, "taskArn")),
+				       c->service, why);
 			fatal = 1;
 		} else if (!fatal && (!strstr(why, "ELB health checks") || !w->warned_health++)) {
 			h->log(AWSPHASE_LOG_WARN, "task %s stopped: %s%s%s", short_id(jstr(task, "taskArn")),
@@ -223,8 +227,12 @@ static int poll(void *ctx, char *state, size_t size, int *exit_code)
 	svc = h->json_get(doc, "services.0");
 	status = jstr(svc, "status");
 	if (!status || strcmp(status, "ACTIVE") != 0) {
-		h->log(AWSPHASE_LOG_ERROR, "service %s: %s while waiting for it; someone deleted it: "
-		       "run awsphase 4b deploy again", c->service, status ? status : "gone");
+		if (status)
+			h->log(AWSPHASE_LOG_ERROR, "service %s: %s while waiting for it; someone deleted "
+			       "it: run awsphase 4b deploy again", c->service, status);
+		else
+			h->log(AWSPHASE_LOG_ERROR, "service %s: gone while waiting for it; someone deleted "
+			       "it: run awsphase 4b deploy again", c->service);
 		cJSON_Delete(doc);
 		*exit_code = AWSPHASE_EXIT_FAILED;
 		return -1;

@@ -323,11 +323,16 @@ int p4b_teardown(const struct awsphase_host *h, int argc, const char **argv)
 		return AWSPHASE_EXIT_USAGE;
 	}
 	if (!opt_yes && !h->settings->dry_run && !isatty(STDIN_FILENO)) {
-		h->log(AWSPHASE_LOG_ERROR, "4b teardown deletes the service, the load balancer and the "
-		       "target group%s, and asks first; stdin is not a terminal to ask on: pass --yes "
-		       "to delete without asking, or --dry-run to see what it would delete",
-		       opt_all ? " (--all: also the security groups, log group, cluster, roles and "
-		       "task definitions)" : "");
+		if (opt_all)
+			h->log(AWSPHASE_LOG_ERROR, "4b teardown deletes the service, the load balancer and "
+			       "the target group (--all: also the security groups, log group, cluster, "
+			       "roles and task definitions), and asks first; stdin is not a terminal to "
+			       "ask on: pass --yes to delete without asking, or --dry-run to see what it "
+			       "would delete");
+		else
+			h->log(AWSPHASE_LOG_ERROR, "4b teardown deletes the service, the load balancer and "
+			       "the target group, and asks first; stdin is not a terminal to ask on: pass "
+			       "--yes to delete without asking, or --dry-run to see what it would delete");
 		return AWSPHASE_EXIT_USAGE;
 	}
 	rc = p4b_config(h, &c);

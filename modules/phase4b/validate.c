@@ -145,8 +145,12 @@ static int check_alb(const struct obs *o)
 	doc = cJSON_Parse(body);
 	ok = status == 200 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "success"));
 	obs_excerpt(body, 120, excerpt, sizeof(excerpt));
-	h->check(N_("alb-health"), ok ? AWSPHASE_OK : AWSPHASE_FAIL, "HTTP %ld from %s: %s%s", status, url,
-		 excerpt, status == 200 && !ok ? " (not JSON with success: true)" : "");
+	if (status == 200 && !ok)
+		h->check(N_("alb-health"), AWSPHASE_FAIL, "HTTP %ld from %s: %s (not JSON with success: "
+			 "true)", status, url, excerpt);
+	else
+		h->check(N_("alb-health"), ok ? AWSPHASE_OK : AWSPHASE_FAIL, "HTTP %ld from %s: %s",
+			 status, url, excerpt);
 	cJSON_Delete(doc);
 	free(body);
 	return ok;
