@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "aws.h"
+#include "i18n.h"
 #include "pattern.h"
 #include "strbuf.h"
 
@@ -177,9 +178,12 @@ void aws_classify(int exit_code, const char *err_text, struct aws_error *out)
 
 		out->kind = AWS_ERR_CLI;
 		copy_line(line, sizeof(line), text + strspn(text, " \t\r\n"));
-		snprintf(out->message, sizeof(out->message), "the aws CLI %s%s%s",
-			 exit_code == 127 ? "was not found" : "is not executable",
-			 *line ? ": " : "", line);
+		if (exit_code == 127)
+			snprintf(out->message, sizeof(out->message), _("the aws CLI was not found%s%s"),
+				 *line ? ": " : "", line);
+		else
+			snprintf(out->message, sizeof(out->message), _("the aws CLI is not executable%s%s"),
+				 *line ? ": " : "", line);
 	} else if (exit_code == 253) {
 		out->kind = AWS_ERR_CREDENTIALS; /* v2: the configuration is wrong */
 		last_line(out->message, sizeof(out->message), text);
@@ -193,7 +197,7 @@ void aws_classify(int exit_code, const char *err_text, struct aws_error *out)
 		last_line(out->message, sizeof(out->message), text);
 		if (!out->message[0])
 			snprintf(out->message, sizeof(out->message),
-				 "the aws CLI exited with %d and said nothing", exit_code);
+				 _("the aws CLI exited with %d and said nothing"), exit_code);
 	}
 	free(text);
 }
@@ -204,21 +208,21 @@ const char *aws_error_hint(const struct aws_error *e)
 	case AWS_ERR_API:
 		if (pattern_full_match("AccessDenied(?:Exception)?|UnauthorizedOperation|"
 				       "AuthorizationError|UnauthorizedException", e->code) == 1)
-			return "the caller lacks this permission: check the IAM policies of "
-			       "`aws sts get-caller-identity`";
+			return _("the caller lacks this permission: check the IAM policies of "
+				 "`aws sts get-caller-identity`");
 		return NULL;
 	case AWS_ERR_CREDENTIALS:
-		return "check `aws sts get-caller-identity` / --profile";
+		return _("check `aws sts get-caller-identity` / --profile");
 	case AWS_ERR_THROTTLED:
-		return "AWS is throttling this account; retry later";
+		return _("AWS is throttling this account; retry later");
 	case AWS_ERR_SERVER:
-		return "AWS is failing; retry later";
+		return _("AWS is failing; retry later");
 	case AWS_ERR_CONNECTION:
-		return "check --endpoint-url / network";
+		return _("check --endpoint-url / network");
 	case AWS_ERR_TIMEOUT:
-		return "check --endpoint-url / network, or retry later";
+		return _("check --endpoint-url / network, or retry later");
 	case AWS_ERR_CLI:
-		return "check `aws --version`; awsphase needs aws CLI v1 or v2";
+		return _("check `aws --version`; awsphase needs aws CLI v1 or v2");
 	default:
 		return NULL;
 	}

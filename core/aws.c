@@ -10,6 +10,7 @@
 
 #include "aws.h"
 #include "aws-trace.h"
+#include "i18n.h"
 #include "log.h"
 #include "run.h"
 #include "strbuf.h"
@@ -280,8 +281,8 @@ static void parse_output(struct awsphase_call *c, const struct run_cmd *cmd)
 
 	if (cmd->out[strspn(cmd->out, " \t\r\n")] == '\0') {
 		if (!c->mutating)
-			set_error(c, AWS_ERR_CLI, "is --aws pointing at the aws CLI?",
-				  "aws exited 0 but printed nothing for a read-only call");
+			set_error(c, AWS_ERR_CLI, _("is --aws pointing at the aws CLI?"),
+				  _("aws exited 0 but printed nothing for a read-only call"));
 		return;
 	}
 	c->json = cJSON_ParseWithLength(cmd->out, cmd->out_len);
@@ -292,8 +293,8 @@ static void parse_output(struct awsphase_call *c, const struct run_cmd *cmd)
 	while (i > 0 && excerpt[i - 1] == ' ')
 		i--;
 	excerpt[i] = '\0';
-	set_error(c, AWS_ERR_CLI, "is --aws pointing at the aws CLI?",
-		  "aws printed something that is not JSON: %s%s", excerpt,
+	set_error(c, AWS_ERR_CLI, _("is --aws pointing at the aws CLI?"),
+		  _("aws printed something that is not JSON: %s%s"), excerpt,
 		  cmd->out_len > sizeof(excerpt) - 1 ? "…" : "");
 }
 
@@ -302,17 +303,17 @@ static void spawn_error(struct awsphase_call *c, const struct run_cmd *cmd)
 	const char *name = cmd->argv[0];
 
 	if (cmd->spawn_errno == EINTR)
-		set_error(c, AWS_ERR_INTERRUPTED, NULL, "interrupted");
+		set_error(c, AWS_ERR_INTERRUPTED, NULL, "%s", _("interrupted"));
 	else if (cmd->spawn_errno == ENOENT)
-		set_error(c, AWS_ERR_CLI, "install the aws CLI or pass --aws PATH",
-			  "cannot run '%s': %s", name,
-			  strchr(name, '/') ? "no such file" : "not found on PATH");
+		set_error(c, AWS_ERR_CLI, _("install the aws CLI or pass --aws PATH"),
+			  _("cannot run '%s': %s"), name,
+			  strchr(name, '/') ? _("no such file") : _("not found on PATH"));
 	else if (cmd->spawn_errno == EACCES)
-		set_error(c, AWS_ERR_CLI, "chmod +x it, install the aws CLI or pass --aws PATH",
-			  "cannot run '%s': not executable (permission denied)", name);
+		set_error(c, AWS_ERR_CLI, _("chmod +x it, install the aws CLI or pass --aws PATH"),
+			  _("cannot run '%s': not executable (permission denied)"), name);
 	else
-		set_error(c, AWS_ERR_CLI, "install the aws CLI or pass --aws PATH",
-			  "cannot run '%s': %s", name, strerror(cmd->spawn_errno));
+		set_error(c, AWS_ERR_CLI, _("install the aws CLI or pass --aws PATH"),
+			  _("cannot run '%s': %s"), name, strerror(cmd->spawn_errno));
 }
 
 static int accepted(const struct awsphase_call *c)
@@ -350,9 +351,9 @@ static void outcome(const struct run_cmd *cmd, void *arg)
 	if (cmd->spawn_errno)
 		spawn_error(c, cmd);
 	else if (cmd->interrupted && cmd->exit_code != 0)
-		set_error(c, AWS_ERR_INTERRUPTED, NULL, "interrupted");
+		set_error(c, AWS_ERR_INTERRUPTED, NULL, "%s", _("interrupted"));
 	else if (cmd->timed_out)
-		set_error(c, AWS_ERR_TIMEOUT, NULL, "no answer within %.0f s; the aws process was killed",
+		set_error(c, AWS_ERR_TIMEOUT, NULL, _("no answer within %.0f s; the aws process was killed"),
 			  cfg.timeout_ms / 1000.0);
 	else if (cmd->exit_code == 0)
 		parse_output(c, cmd);
@@ -381,7 +382,7 @@ static void settle(struct awsphase_call *c, long budget_end)
 			return;
 		}
 		stats.retries++;
-		log_msg(AWSPHASE_LOG_VERBOSE, "aws %s %s: %s; retry %d in %.1f s", c->service,
+		log_msg(AWSPHASE_LOG_VERBOSE, _("aws %s %s: %s; retry %d in %.1f s"), c->service,
 			c->operation, aws_error_name(&c->err), c->attempts + 1, c->backoff_s);
 	} else {
 		c->state = AWSPHASE_CALL_FAILED;
@@ -417,9 +418,9 @@ static void report_failure(const struct awsphase_call *c)
 	strbuf_addf(&sb, "aws %s %s: ", c->service, c->operation);
 	if (c->err.code[0])
 		strbuf_addf(&sb, "%s: ", c->err.code);
-	strbuf_addstr(&sb, c->err.message[0] ? c->err.message : "failed");
+	strbuf_addstr(&sb, c->err.message[0] ? c->err.message : _("failed"));
 	if (c->attempts > 1)
-		strbuf_addf(&sb, " (gave up after %d attempts in %.1f s)", c->attempts,
+		strbuf_addf(&sb, _(" (gave up after %d attempts in %.1f s)"), c->attempts,
 			    (run_now_ms() - c->started_ms) / 1000.0);
 	if (c->hint) {
 		if (sb.buf[sb.len - 1] == '.')
@@ -486,7 +487,7 @@ static int round_of(struct awsphase_call *const *calls, const char ***argvs, siz
 	} else if (earliest != LONG_MAX && sleep_until(earliest) < 0) {
 		for (i = 0; i < n; i++)
 			if (calls[i]->state == AWSPHASE_CALL_PENDING) {
-				set_error(calls[i], AWS_ERR_INTERRUPTED, NULL, "interrupted");
+				set_error(calls[i], AWS_ERR_INTERRUPTED, NULL, "%s", _("interrupted"));
 				calls[i]->state = AWSPHASE_CALL_FAILED;
 			}
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "envfile.h"
+#include "i18n.h"
 #include "log.h"
 #include "pattern.h"
 #include "redact.h"
@@ -151,18 +152,18 @@ static const char *dollar_problem(const struct parser *p, size_t i)
 	char c = i + 1 < p->len ? p->s[i + 1] : '\0';
 
 	if (c == '(')
-		return "command substitution $(...); write the value itself "
-		       "(in single quotes if it has special characters)";
+		return _("command substitution $(...); write the value itself "
+			 "(in single quotes if it has special characters)");
 	if (c == '{' || is_name_char(c) || (c && strchr("[@*#?-$!", c)))
-		return "parameter expansion ($NAME, ${NAME}, $1, $$...); write the value itself, "
-		       "or put it in single quotes to keep the $";
+		return _("parameter expansion ($NAME, ${NAME}, $1, $$...); write the value itself, "
+			 "or put it in single quotes to keep the $");
 	return NULL;
 }
 
 static int backtick(const struct parser *p)
 {
-	return perr(p, p->line, "command substitution `...`; write the value itself "
-		    "(in single quotes if it has special characters)");
+	return perr(p, p->line, _("command substitution `...`; write the value itself "
+		    "(in single quotes if it has special characters)"));
 }
 
 static int single_quoted(struct parser *p, struct strbuf *v)
@@ -172,7 +173,7 @@ static int single_quoted(struct parser *p, struct strbuf *v)
 	const char *nl;
 
 	if (!end)
-		return perr(p, p->line, "unterminated single quote; add the closing ' at the end of the value");
+		return perr(p, p->line, _("unterminated single quote; add the closing ' at the end of the value"));
 	for (nl = start; (nl = memchr(nl, '\n', (size_t)(end - nl))); nl++)
 		p->line++;
 	strbuf_add(v, start, (size_t)(end - start));
@@ -218,7 +219,7 @@ static int double_quoted(struct parser *p, struct strbuf *v)
 		}
 		strbuf_addch(v, c);
 	}
-	return perr(p, opened, "unterminated double quote; add the closing \" at the end of the value");
+	return perr(p, opened, _("unterminated double quote; add the closing \" at the end of the value"));
 }
 
 /* One word after KEY=, up to a blank or the line end, quotes removed. */
@@ -243,7 +244,7 @@ static int parse_value(struct parser *p, struct strbuf *v)
 		case '\\':
 			p->pos++;
 			if (p->pos >= p->len)
-				return perr(p, p->line, "backslash at the end of the file; remove it");
+				return perr(p, p->line, _("backslash at the end of the file; remove it"));
 			if (eol_len(p)) {
 				skip_eol(p);
 				p->ef->open_end = p->pos >= p->len;
@@ -255,7 +256,7 @@ static int parse_value(struct parser *p, struct strbuf *v)
 			return backtick(p);
 		case '$':
 			if (p->pos + 1 < p->len && (p->s[p->pos + 1] == '\'' || p->s[p->pos + 1] == '"'))
-				return perr(p, p->line, "$%c...%c quoting is not supported; use plain quotes",
+				return perr(p, p->line, _("$%c...%c quoting is not supported; use plain quotes"),
 					    p->s[p->pos + 1], p->s[p->pos + 1]);
 			if ((why = dollar_problem(p, p->pos)))
 				return perr(p, p->line, "%s", why);
@@ -263,16 +264,16 @@ static int parse_value(struct parser *p, struct strbuf *v)
 			p->pos++;
 			break;
 		case ';': case '&': case '|': case '<': case '>': case '(': case ')':
-			return perr(p, p->line, "unquoted '%c' in the value (bash would run a command, "
-				    "a pipe or a redirection); put the value in single quotes", c);
+			return perr(p, p->line, _("unquoted '%c' in the value (bash would run a command, "
+				    "a pipe or a redirection); put the value in single quotes"), c);
 		case '\r':
-			return perr(p, p->line, "a carriage return inside the value; save the file "
-				    "with LF or CRLF line ends, or quote the value");
+			return perr(p, p->line, _("a carriage return inside the value; save the file "
+				    "with LF or CRLF line ends, or quote the value"));
 		case '~':
 			if (tilde)
-				return perr(p, p->line, "unquoted ~ at the start of a value or after ':' "
+				return perr(p, p->line, _("unquoted ~ at the start of a value or after ':' "
 					    "is a home directory to bash; put the value in single quotes "
-					    "or write the full path");
+					    "or write the full path"));
 			/* fall through */
 		default:
 			strbuf_addch(v, c);
@@ -298,21 +299,21 @@ static int not_assignment(const struct parser *p, int exported)
 		;
 	add_shown(&word, s + p->pos, w - p->pos);
 	if (w == p->pos && w < p->len && s[w] == '=')
-		rc = perr(p, p->line, "the line starts with '='; write KEY=VALUE");
+		rc = perr(p, p->line, _("the line starts with '='; write KEY=VALUE"));
 	else if (w < p->len && s[w] == '=')
-		rc = perr(p, p->line, "'%s' is not a valid key name; use letters, digits and _, "
-			  "not starting with a digit", word.buf);
+		rc = perr(p, p->line, _("'%s' is not a valid key name; use letters, digits and _, "
+			  "not starting with a digit"), word.buf);
 	else if (a < p->len && s[a] == '=' && is_name(s + p->pos, w - p->pos))
-		rc = perr(p, p->line, "spaces around '=' (bash would run %s as a command); "
-			  "write %s=VALUE with no spaces", word.buf, word.buf);
+		rc = perr(p, p->line, _("spaces around '=' (bash would run %s as a command); "
+			  "write %s=VALUE with no spaces"), word.buf, word.buf);
 	else if (a < p->len && s[a] == '=')
-		rc = perr(p, p->line, "'%s' is not a valid key name; use letters, digits and _, "
-			  "not starting with a digit", word.buf);
+		rc = perr(p, p->line, _("'%s' is not a valid key name; use letters, digits and _, "
+			  "not starting with a digit"), word.buf);
 	else if (exported)
-		rc = perr(p, p->line, "export without a value; write export KEY=VALUE");
+		rc = perr(p, p->line, _("export without a value; write export KEY=VALUE"));
 	else
-		rc = perr(p, p->line, "not a KEY=VALUE assignment (bash would run it as a command); "
-			  "fix it or comment it out with #");
+		rc = perr(p, p->line, _("not a KEY=VALUE assignment (bash would run it as a command); "
+			  "fix it or comment it out with #"));
 	strbuf_release(&word);
 	return rc;
 }
@@ -363,11 +364,11 @@ static int parse_line(struct parser *p)
 		redact_add(e.value);
 	if (skip_blanks(p) && !at_end(p) && p->s[p->pos] != '#') {
 		if (e.vstart == e.vend)
-			perr(p, p->line, "spaces around '=' (bash would run the value as a command); "
-			     "write %s=VALUE with no spaces", e.key);
+			perr(p, p->line, _("spaces around '=' (bash would run the value as a command); "
+			     "write %s=VALUE with no spaces"), e.key);
 		else
-			perr(p, p->line, "text after the value of %s; put the value in single quotes "
-			     "if it has spaces, and write one KEY=VALUE a line", e.key);
+			perr(p, p->line, _("text after the value of %s; put the value in single quotes "
+			     "if it has spaces, and write one KEY=VALUE a line"), e.key);
 		goto fail;
 	}
 rest:
@@ -391,21 +392,21 @@ static int prescan(const struct parser *p)
 	size_t i = 0;
 
 	if (p->len > MAX_FILE)
-		return error("%s: is %zu bytes, over the 1 MiB limit for an env file; "
-			     "is it the right file?", p->ef->path, p->len);
+		return error(_("%s: is %zu bytes, over the 1 MiB limit for an env file; "
+			     "is it the right file?"), p->ef->path, p->len);
 	for (at.line = 1; i < p->len; at.line++) {
 		const char *nl = memchr(p->s + i, '\n', p->len - i);
 		size_t end = nl ? (size_t)(nl - p->s) : p->len;
 		size_t n = end - i;
 
 		if (memchr(p->s + i, '\0', n))
-			return perr(&at, at.line, "NUL byte: this is a binary file, not an env file; "
-				    "recreate it as text");
+			return perr(&at, at.line, _("NUL byte: this is a binary file, not an env file; "
+				    "recreate it as text"));
 		if (n && p->s[end - 1] == '\r')
 			n--;
 		if (n > MAX_LINE)
-			return perr(&at, at.line, "line is longer than 64 KiB; an env file holds short "
-				    "KEY=VALUE lines, is it the right file?");
+			return perr(&at, at.line, _("line is longer than 64 KiB; an env file holds short "
+				    "KEY=VALUE lines, is it the right file?"));
 		i = end + 1;
 	}
 	return 0;
@@ -444,7 +445,7 @@ static int check_duplicates(const struct envfile *ef)
 		    (!best || k[i].line < k[best].line))
 			best = i;
 	if (best)
-		rc = error("%s:%u: %s is set twice (lines %u and %u); keep one", ef->path,
+		rc = error(_("%s:%u: %s is set twice (lines %u and %u); keep one"), ef->path,
 			   k[best].line, k[best].key, k[best - 1].line, k[best].line);
 	free(k);
 	return rc;
@@ -528,16 +529,16 @@ struct envfile *envfile_parse(const char *name, const char *text, size_t len)
 static const char *file_kind(mode_t mode)
 {
 	if (S_ISDIR(mode))
-		return "a directory";
+		return _("a directory");
 	if (S_ISFIFO(mode))
-		return "a FIFO";
+		return _("a FIFO");
 	if (S_ISCHR(mode))
-		return "a character device";
+		return _("a character device");
 	if (S_ISBLK(mode))
-		return "a block device";
+		return _("a block device");
 	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
+		return _("a socket");
+	return _("not a regular file");
 }
 
 /* Reads path into sb; *exists = 0 (and returns 0) for a missing file when
@@ -554,21 +555,21 @@ static int read_env(const char *path, int missing_ok, struct strbuf *sb,
 		return 0;
 	}
 	if (fd < 0 && errno == ENOENT)
-		return error("%s: %s; create it (see aws-resources.env.example) or pass --env-file PATH",
+		return error(_("%s: %s; create it (see aws-resources.env.example) or pass --env-file PATH"),
 			     path, strerror(errno));
 	if (fd < 0)
-		return error("%s: cannot open: %s; check the path and its permissions", path, strerror(errno));
+		return error(_("%s: cannot open: %s; check the path and its permissions"), path, strerror(errno));
 	if (fstat(fd, st)) {
-		error("%s: cannot stat: %s", path, strerror(errno));
+		error(_("%s: cannot stat: %s"), path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		error("%s: is %s, not a regular file; point --env-file at the env file itself",
+		error(_("%s: is %s, not a regular file; point --env-file at the env file itself"),
 		      path, file_kind(st->st_mode));
 		goto out;
 	}
 	if (st->st_size > MAX_FILE) {
-		error("%s: is %lld bytes, over the 1 MiB limit for an env file; is it the right file?",
+		error(_("%s: is %lld bytes, over the 1 MiB limit for an env file; is it the right file?"),
 		      path, (long long)st->st_size);
 		goto out;
 	}
@@ -580,7 +581,7 @@ static int read_env(const char *path, int missing_ok, struct strbuf *sb,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			error("%s: cannot read: %s; check the file and its permissions", path, strerror(errno));
+			error(_("%s: cannot read: %s; check the file and its permissions"), path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -588,7 +589,7 @@ static int read_env(const char *path, int missing_ok, struct strbuf *sb,
 		sb->len += (size_t)n;
 		sb->buf[sb->len] = '\0';
 		if (sb->len > MAX_FILE) {
-			error("%s: is over the 1 MiB limit for an env file; is it the right file?", path);
+			error(_("%s: is over the 1 MiB limit for an env file; is it the right file?"), path);
 			goto out;
 		}
 	}
@@ -694,9 +695,9 @@ int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *var
 			if (!(v->flags & AWSPHASE_ENV_REQUIRED))
 				continue;
 			if (e)
-				strbuf_addf(&sb, "%s:%u: %s is empty; set %s=…", ef->path, e->line, v->key, v->key);
+				strbuf_addf(&sb, _("%s:%u: %s is empty; set %s=…"), ef->path, e->line, v->key, v->key);
 			else
-				strbuf_addf(&sb, "%s: %s is missing; add %s=…", ef->path, v->key, v->key);
+				strbuf_addf(&sb, _("%s: %s is missing; add %s=…"), ef->path, v->key, v->key);
 			if (v->help)
 				strbuf_addf(&sb, " (%s)", v->help);
 			error("%s", sb.buf);
@@ -711,9 +712,9 @@ int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *var
 		strbuf_addf(&sb, "%s:%u: %s: '", ef->path, e->line, v->key);
 		add_value_shown(&sb, v->key, e->value);
 		if (v->help)
-			strbuf_addf(&sb, "' is not %s (pattern %s); fix the value", v->help, v->pattern);
+			strbuf_addf(&sb, _("' is not %s (pattern %s); fix the value"), v->help, v->pattern);
 		else
-			strbuf_addf(&sb, "' does not match the pattern %s; fix the value", v->pattern);
+			strbuf_addf(&sb, _("' does not match the pattern %s; fix the value"), v->pattern);
 		error("%s", sb.buf);
 	}
 	strbuf_release(&sb);
@@ -840,9 +841,9 @@ static char *write_target(const char *path)
 	if (e == ENOENT && lstat(path, &st) && errno == ENOENT)
 		return xstrdup(path);
 	if (e == ENOENT && S_ISLNK(st.st_mode))
-		error("%s: is a symlink to a missing file; create the target or remove the link", path);
+		error(_("%s: is a symlink to a missing file; create the target or remove the link"), path);
 	else
-		error("%s: cannot resolve the path: %s", path, strerror(e));
+		error(_("%s: cannot resolve the path: %s"), path, strerror(e));
 	return NULL;
 }
 
@@ -889,7 +890,7 @@ static void remove_stale_temps(const char *dir, const char *base)
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
-			log_msg(AWSPHASE_LOG_VERBOSE, "%s/%s: removed, left by process %ld, which is gone",
+			log_msg(AWSPHASE_LOG_VERBOSE, _("%s/%s: removed, left by process %ld, which is gone"),
 				dir, e->d_name, pid);
 	}
 	closedir(d);
@@ -915,14 +916,14 @@ static int write_atomic(const char *path, const char *text, size_t len, struct s
 	sprintf(tmp, "%s/.%s.%ld.XXXXXX", dir, base, (long)getpid());
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		error("%s: cannot create a temp file in %s: %s; check that the folder exists and is "
-		      "writable", path, dir, strerror(errno));
+		error(_("%s: cannot create a temp file in %s: %s; check that the folder exists and is "
+		      "writable"), path, dir, strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
 	}
 	if (write_all(fd, text, len))
-		what = "write";
+		what = _("write");
 	else if (fsync(fd))
 		what = "fsync";
 	else if (have_old && (old.st_uid != geteuid() || old.st_gid != getegid()) &&
@@ -934,22 +935,22 @@ static int write_atomic(const char *path, const char *text, size_t len, struct s
 		what = "stat";
 	e = errno;
 	if (close(fd) && !what) {
-		what = "close";
+		what = _("close");
 		e = errno;
 	}
 	fd = -1;
 	if (!what && rename(tmp, target)) {
-		what = "rename over the old file";
+		what = _("rename over the old file");
 		e = errno;
 	}
 	if (what) {
-		error("%s: cannot %s %s: %s; the old file is unchanged (check free space and "
-		      "permissions)", path, what, tmp, strerror(e));
+		error(_("%s: cannot %s %s: %s; the old file is unchanged (check free space and "
+		      "permissions)"), path, what, tmp, strerror(e));
 		goto out;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || (fsync(dfd) && errno != EINVAL))
-		warning("%s: cannot fsync %s: %s; the file is written but may not survive a crash",
+		warning(_("%s: cannot fsync %s: %s; the file is written but may not survive a crash"),
 			path, dir, strerror(errno));
 	if (dfd >= 0)
 		close(dfd);
@@ -976,17 +977,17 @@ int envfile_set_many(struct envfile *ef, const char *const *kv)
 
 	for (op = kv; *op; op += 2) {
 		if (!is_name(*op, strlen(*op)))
-			return error("%s: cannot set '%s': not a valid key name; use letters, digits "
-				     "and _, not starting with a digit", ef->path, *op);
+			return error(_("%s: cannot set '%s': not a valid key name; use letters, digits "
+				     "and _, not starting with a digit"), ef->path, *op);
 		if (op[1] && strpbrk(op[1], "\r\n"))
-			return error("%s: cannot set %s: the value has a line break; a value must fit "
-				     "on one line", ef->path, *op);
+			return error(_("%s: cannot set %s: the value has a line break; a value must fit "
+				     "on one line"), ef->path, *op);
 	}
 	if (ef->has_file && changed_on_disk(ef)) {
 		fresh = envfile_load(ef->path, 1);
 		if (!fresh)
-			return error("%s: changed on disk since it was read and cannot be read again; "
-				     "fix it, then run again", ef->path);
+			return error(_("%s: changed on disk since it was read and cannot be read again; "
+				     "fix it, then run again"), ef->path);
 		ef_take(ef, fresh);
 	}
 	text = render_ops(ef, kv, &len);
@@ -996,13 +997,13 @@ int envfile_set_many(struct envfile *ef, const char *const *kv)
 	}
 	fresh = ef_new(ef->path);
 	if (parse_into(fresh, text, len)) {
-		error("%s: the updated file would not read back (see above); nothing was changed",
+		error(_("%s: the updated file would not read back (see above); nothing was changed"),
 		      ef->path);
 		goto fail;
 	}
 	if (!reads_back(ef, fresh, kv)) {
-		error("%s: internal error: the updated file would not read back as written; "
-		      "nothing was changed", ef->path);
+		error(_("%s: internal error: the updated file would not read back as written; "
+		      "nothing was changed"), ef->path);
 		goto fail;
 	}
 	if (ef->has_file) {

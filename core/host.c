@@ -20,12 +20,15 @@ static struct {
 	const struct awsphase_envvar *vars;
 } ctx;
 
+/* Modules link no gettext: the host looks what they say up in the awsphase
+ * catalogue (their format strings are extracted with keywords, see
+ * po/xgettext.sh).  print is data, not words: it is not looked up. */
 static void host_log(int level, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(level, fmt, ap);
+	log_vmsg(level, i18n_lookup(fmt), ap);
 	va_end(ap);
 }
 
@@ -34,7 +37,7 @@ static void host_say(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report_vsay(fmt, ap);
+	report_vsay(i18n_lookup(fmt), ap);
 	va_end(ap);
 }
 
@@ -52,7 +55,7 @@ static void host_check(const char *name, enum awsphase_status status, const char
 	va_list ap;
 
 	va_start(ap, fmt);
-	report_vcheck(name, status, fmt, ap);
+	report_vcheck(name, status, i18n_lookup(fmt), ap);
 	va_end(ap);
 }
 

@@ -14,6 +14,17 @@
  * tables); translate it with _() where it is used. */
 #define N_(s) (s)
 
+/* _() for strings that are not literals (what modules hand the host, table
+ * headers): NULL and "" come back as they are, since gettext("") is the
+ * catalogue's header. */
+#if defined(__GNUC__)
+__attribute__((format_arg(1)))
+#endif
+static inline const char *i18n_lookup(const char *s)
+{
+	return s && *s ? _(s) : s;
+}
+
 /* Sets LC_CTYPE and LC_MESSAGES from the environment (never LC_NUMERIC:
  * numbers in JSON and traces keep their dot) and binds the catalogue
  * directory: $AWSPHASE_LOCALEDIR (uninstalled builds, tests), else the

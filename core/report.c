@@ -61,7 +61,9 @@ void report_vcheck(const char *name, enum awsphase_status status, const char *fm
 		cJSON_AddItemToArray(r.checks, c);
 		free(safe);
 	} else {
-		strbuf_addf(&line, "%s %s", r.tty ? marks_tty[s] : marks_plain[s], name);
+		/* the name is a key under --output json, words of the user's
+		 * language in text */
+		strbuf_addf(&line, "%s %s", r.tty ? marks_tty[s] : marks_plain[s], i18n_lookup(name));
 		if (detail.len)
 			strbuf_addf(&line, ": %s", strbuf_str(&detail));
 		strbuf_addch(&line, '\n');
@@ -140,6 +142,7 @@ void report_table(const char *title, const char *const *headers, const char *con
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t ncols = 0, i, j, *width;
+	const char **shown;
 
 	while (headers[ncols])
 		ncols++;
@@ -164,6 +167,12 @@ void report_table(const char *title, const char *const *headers, const char *con
 		report_add(title, arr);
 		return;
 	}
+	/* title and headers are keys under --output json (above), words of
+	 * the user's language in text */
+	shown = xcalloc(ncols, sizeof(*shown));
+	for (j = 0; j < ncols; j++)
+		shown[j] = i18n_lookup(headers[j]);
+	headers = shown;
 	width = xcalloc(ncols, sizeof(*width));
 	for (j = 0; j < ncols; j++)
 		width[j] = report_width(headers[j]);
@@ -176,7 +185,7 @@ void report_table(const char *title, const char *const *headers, const char *con
 				width[j] = w;
 		}
 	if (title && *title)
-		strbuf_addf(&sb, r.tty && r.color ? "\033[1m%s\033[0m\n" : "%s\n", title);
+		strbuf_addf(&sb, r.tty && r.color ? "\033[1m%s\033[0m\n" : "%s\n", i18n_lookup(title));
 	for (j = 0; j < ncols; j++) {
 		if (j)
 			strbuf_addstr(&sb, "  ");
@@ -213,6 +222,7 @@ void report_table(const char *title, const char *const *headers, const char *con
 	emit(stdout, strbuf_str(&sb));
 	strbuf_release(&sb);
 	free(width);
+	free(shown);
 }
 
 void report_add(const char *key, cJSON *value)

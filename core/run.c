@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "run.h"
 #include "strbuf.h"
@@ -496,16 +497,16 @@ int run_cmd(struct run_cmd *cmd)
 	switch (cmd->spawn_errno) {
 	case ENOENT:
 		if (strchr(name, '/') && access(name, F_OK) == 0)
-			return error("cannot run '%s': its interpreter (the #! line) was not found", name);
-		return error("cannot run '%s': %s; install it or pass --aws PATH", name,
-			     strchr(name, '/') ? "no such file" : "not found on PATH");
+			return error(_("cannot run '%s': its interpreter (the #! line) was not found"), name);
+		return error(_("cannot run '%s': %s; install it or pass --aws PATH"), name,
+			     strchr(name, '/') ? _("no such file") : _("not found on PATH"));
 	case EACCES:
-		return error("cannot run '%s': not executable (permission denied); "
-			     "chmod +x it or pass --aws PATH", name);
+		return error(_("cannot run '%s': not executable (permission denied); "
+			     "chmod +x it or pass --aws PATH"), name);
 	case EINTR:
-		return error("cannot run '%s': interrupted", name);
+		return error(_("cannot run '%s': interrupted"), name);
 	default:
-		return error("cannot run '%s': %s", name, strerror(cmd->spawn_errno));
+		return error(_("cannot run '%s': %s"), name, strerror(cmd->spawn_errno));
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "worker-int.h"
 
 #ifndef AWSPHASE_WORKER_PATH
@@ -110,7 +111,7 @@ static char *follow_pyenv(const char *shim, const char *text, struct worker_cli 
 	char *target = NULL, *slash;
 
 	if (!pyenv) {
-		snprintf(why, whylen, "%s looks like a pyenv shim without its pyenv", shim);
+		snprintf(why, whylen, _("%s looks like a pyenv shim without its pyenv"), shim);
 		goto out;
 	}
 	if (root) {
@@ -121,7 +122,7 @@ static char *follow_pyenv(const char *shim, const char *text, struct worker_cli 
 	cmd.env = env;
 	cmd.timeout_ms = 10000;
 	if (run_cmd(&cmd) < 0 || cmd.exit_code != 0 || cmd.out_len == 0) {
-		snprintf(why, whylen, "`pyenv which %s` failed (exit %d)", name, cmd.exit_code);
+		snprintf(why, whylen, _("`pyenv which %s` failed (exit %d)"), name, cmd.exit_code);
 		goto out;
 	}
 	target = xstrndup(cmd.out, strcspn(cmd.out, "\r\n"));
@@ -154,7 +155,7 @@ int worker_find_cli(const char *aws, struct worker_cli *cli, char *why, size_t w
 
 	memset(cli, 0, sizeof(*cli));
 	if (!path) {
-		snprintf(why, whylen, "%s: not found or not executable", aws);
+		snprintf(why, whylen, _("%s: not found or not executable"), aws);
 		return -2;
 	}
 	for (depth = 0; depth < 3; depth++) {
@@ -162,7 +163,7 @@ int worker_find_cli(const char *aws, struct worker_cli *cli, char *why, size_t w
 
 		read_head(path, head, sizeof(head));
 		if (strncmp(head, "#!", 2) != 0) {
-			snprintf(why, whylen, "%s is not a script (a packaged binary?)", path);
+			snprintf(why, whylen, _("%s is not a script (a packaged binary?)"), path);
 			break;
 		}
 		if (strstr(head, "libexec/pyenv\" exec \"$program\"")) {
@@ -186,21 +187,21 @@ int worker_find_cli(const char *aws, struct worker_cli *cli, char *why, size_t w
 		}
 		if (strcmp(strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp, "env") == 0) {
 			if (!*arg || strchr(arg, ' ') || arg[0] == '-') {
-				snprintf(why, whylen, "%s: #!%s %s is not a plain interpreter", path,
+				snprintf(why, whylen, _("%s: #!%s %s is not a plain interpreter"), path,
 					 interp, arg);
 				break;
 			}
 			cli->interp = find_on_path(arg);
 			arg = "";
 			if (!cli->interp) {
-				snprintf(why, whylen, "%s: its interpreter is not on PATH", path);
+				snprintf(why, whylen, _("%s: its interpreter is not on PATH"), path);
 				break;
 			}
 		} else {
 			cli->interp = xstrdup(interp);
 		}
 		if (!looks_like_python(cli->interp)) {
-			snprintf(why, whylen, "%s is run by %s, not by Python", path, cli->interp);
+			snprintf(why, whylen, _("%s is run by %s, not by Python"), path, cli->interp);
 			break;
 		}
 		cli->interp_arg = *arg ? xstrdup(arg) : NULL;
@@ -208,7 +209,7 @@ int worker_find_cli(const char *aws, struct worker_cli *cli, char *why, size_t w
 		return 0;
 	}
 	if (depth == 3)
-		snprintf(why, whylen, "%s: too many shims", path);
+		snprintf(why, whylen, _("%s: too many shims"), path);
 	free(path);
 	worker_cli_release(cli);
 	return -1;

@@ -177,8 +177,8 @@ static int resolve(void)
 		return pool.resolved > 0 ? 0 : -1;
 	pool.helper = pool.helper ? pool.helper : worker_find_helper();
 	if (!pool.helper)
-		snprintf(why, sizeof(why), "the helper aws-worker is not installed "
-			 "(set AWSPHASE_AWS_WORKER to core/aws-worker.py)");
+		snprintf(why, sizeof(why), _("the helper aws-worker is not installed "
+			 "(set AWSPHASE_AWS_WORKER to core/aws-worker.py)"));
 	else if ((rc = worker_find_cli(pool.aws_path, &pool.cli, why, sizeof(why))) == 0) {
 		pool.resolved = 1;
 		return 0;
@@ -186,7 +186,7 @@ static int resolve(void)
 	pool.why = xstrdup(why);
 	pool.resolved = rc == -2 ? -2 : -1;
 	if (pool.mode == WORKER_MODE_AUTO || rc == -2)
-		log_msg(AWSPHASE_LOG_VERBOSE, "aws calls run as aws processes: %s", why);
+		log_msg(AWSPHASE_LOG_VERBOSE, _("aws calls run as aws processes: %s"), why);
 	return -1;
 }
 
@@ -207,7 +207,7 @@ static int start_worker(struct worker *w)
 	w->since_ms = run_now_ms();
 	w->deadline_ms = w->since_ms + START_TIMEOUT_MS;
 	pool.stats.started++;
-	log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d: started: %s %s %s", (int)w->pid,
+	log_msg(AWSPHASE_LOG_DEBUG, _("aws worker %d: started: %s %s %s"), (int)w->pid,
 		pool.cli.interp, pool.helper, pool.cli.script);
 	return 0;
 }
@@ -282,10 +282,10 @@ static int on_frame(struct worker *w, const char *f, size_t len)
 			return -1;
 		}
 		snprintf(pool.stats.version, sizeof(pool.stats.version), "%.*s", (int)(len - 5), f + 5);
-		log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d: ready in %ld ms: %s", (int)w->pid,
+		log_msg(AWSPHASE_LOG_DEBUG, _("aws worker %d: ready in %ld ms: %s"), (int)w->pid,
 			run_now_ms() - w->since_ms, pool.stats.version);
 		if (!pool.ever_ready)
-			log_msg(AWSPHASE_LOG_VERBOSE, "aws calls go to aws CLI workers (%s)",
+			log_msg(AWSPHASE_LOG_VERBOSE, _("aws calls go to aws CLI workers (%s)"),
 				pool.stats.version);
 		w->state = W_IDLE;
 		pool.ever_ready = 1;
@@ -354,15 +354,15 @@ static void lose(struct batch *b, struct worker *w, const char *what)
 	if (w->state == W_BUSY) {
 		pool.stats.lost++;
 		pool.stats.fallbacks++;
-		log_msg(AWSPHASE_LOG_VERBOSE, "aws worker %d %s during a call; running it as an aws "
-			"process instead", (int)w->pid, what);
+		log_msg(AWSPHASE_LOG_VERBOSE, _("aws worker %d %s during a call; running it as an aws "
+			"process instead"), (int)w->pid, what);
 		b->rerun[b->nrerun++] = (size_t)(w->cmd - b->cmds);
 	} else if (w->state == W_STARTING) {
 		b->start_failed = 1;
 		if (!pool.why)
 			pool.why = xstrdup(what);
 	} else if (w->state == W_IDLE) {
-		log_msg(AWSPHASE_LOG_DEBUG, "aws worker %d %s while idle", (int)w->pid, what);
+		log_msg(AWSPHASE_LOG_DEBUG, _("aws worker %d %s while idle"), (int)w->pid, what);
 	}
 	stop_worker(w, 0);
 }
@@ -388,13 +388,13 @@ static void give_up(struct batch *b)
 	if (pool.mode == WORKER_MODE_WORKER) {
 		if (!pool.reported)
 			error(_("aws worker: cannot run %s in a worker: %s; use --aws-mode exec or auto"),
-			      pool.aws_path, pool.why ? pool.why : "unknown");
+			      pool.aws_path, pool.why ? pool.why : _("unknown"));
 		pool.reported = 1;
 		for (; b->next < b->n; b->next++)
 			not_run(&b->cmds[b->next], ENOEXEC, 0);
 	} else {
-		log_msg(AWSPHASE_LOG_VERBOSE, "aws calls run as aws processes: %s",
-			pool.why ? pool.why : "no worker");
+		log_msg(AWSPHASE_LOG_VERBOSE, _("aws calls run as aws processes: %s"),
+			pool.why ? pool.why : _("no worker"));
 		for (; b->next < b->n; b->next++)
 			b->rerun[b->nrerun++] = b->next;
 	}
@@ -468,7 +468,7 @@ static void step(struct batch *b)
 			if (b->next < b->n) {
 				send_call(w, &b->cmds[b->next++]);
 				if (flush_request(w) < 0) {
-					lose(b, w, "went away");
+					lose(b, w, _("went away"));
 					continue;
 				}
 			}
@@ -476,8 +476,8 @@ static void step(struct batch *b)
 		if (w->state == W_FREE)
 			continue;
 		if (w->deadline_ms && now >= w->deadline_ms) {
-			lose(b, w, w->state == W_BUSY ? "gave no answer before the call's deadline"
-						      : "did not get ready in time");
+			lose(b, w, w->state == W_BUSY ? _("gave no answer before the call's deadline")
+						      : _("did not get ready in time"));
 			continue;
 		}
 		if (w->deadline_ms && w->deadline_ms - now < timeout)
@@ -502,9 +502,9 @@ static void step(struct batch *b)
 			continue;
 		if (pfd[i].fd == w->to) {
 			if (flush_request(w) < 0)
-				lose(b, w, "went away");
+				lose(b, w, _("went away"));
 		} else if (drain(w) < 0) {
-			lose(b, w, w->state == W_STARTING ? "exited before it was ready" : "died");
+			lose(b, w, w->state == W_STARTING ? _("exited before it was ready") : _("died"));
 		}
 	}
 }

@@ -8,7 +8,7 @@
 	skip_all "built without NLS (configure --disable-nls, or no msgfmt)"
 export AWSPHASE_LOCALEDIR=$top_builddir/po/locale
 unset LANGUAGE LC_ALL LC_MESSAGES LC_CTYPE
-plan 13
+plan 26
 
 out=$(env -u LANG "$AWSPHASE" --help)
 like "$out" '^Usage: awsphase \[OPTION\.\.\.\] PHASE ACTION' "English without LANG"
@@ -33,18 +33,52 @@ like "$out" '^Uso:' "LANGUAGE=pt_BR picks the catalogue too"
 out=$(LANG=pt_BR.UTF-8 LC_ALL=C "$AWSPHASE" --help)
 like "$out" '^Usage:' "LC_ALL=C wins over LANG"
 
+# The phase module's messages: the host looks them up (module.h); no aws
+# CLI is run (--aws /nonexistent), so these need no AWS.
+env=$top_srcdir/tests/scenarios/fixtures/aws-resources.env
+err=$(LANG=pt_BR.UTF-8 "$AWSPHASE" --env-file "$env" 4b logs --since bogus 2>&1)
+rc=$?
+like "$err" '^awsphase: 4b logs: --since bogus: informe uma duração como 30s' "a module's usage error in Portuguese"
+is "$rc" 2 "... with exit 2"
+err=$(env -u LANG "$AWSPHASE" --env-file "$env" 4b logs --since bogus 2>&1)
+like "$err" '^awsphase: 4b logs: --since bogus: give a duration such as 30s' "... in English without LANG"
+
+bad=$(mktemp)
+printf 'AWS_REGION=us-east-2\nVPC_ID=$(date)\n' >"$bad"
+err=$(LANG=pt_BR.UTF-8 "$AWSPHASE" --env-file "$bad" 4b status 2>&1)
+rc=$?
+rm -f "$bad"
+like "$err" ':2: substituição de comando \$\(\.\.\.\); escreva o próprio valor' "an env file error in Portuguese"
+is "$rc" 2 "... with exit 2"
+
+err=$(LANG=pt_BR.UTF-8 "$AWSPHASE" --env-file "$env" --aws /nonexistent 4b status 2>&1 >/dev/null)
+rc=$?
+like "$err" "não é possível executar '/nonexistent': arquivo inexistente; instale o aws CLI ou passe --aws PATH" \
+	"the aws runner's 'not found' in Portuguese"
+is "$rc" 5 "... with exit 5"
+
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" --env-file "$env" --aws /nonexistent 4b preflight 2>/dev/null)
+like "$out" '^\[ok\]   arquivo env: .*chaves obrigatórias presentes e válidas' "text: check names and details in Portuguese"
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" --env-file "$env" --aws /nonexistent 4b status 2>/dev/null)
+like "$out" 'Rodando +Desejadas' "text: table headers in Portuguese"
+json=$(LANG=pt_BR.UTF-8 "$AWSPHASE" --env-file "$env" --aws /nonexistent --output json 4b preflight 2>/dev/null)
+like "$json" '"name":[[:space:]]*"env file"' "--output json: check names stay English under pt_BR"
+like "$json" '"detail":[[:space:]]*"[^"]*chaves obrigatórias' "... details are the user's words"
+json=$(LANG=pt_BR.UTF-8 "$AWSPHASE" --env-file "$env" --aws /nonexistent --output json 4b status 2>/dev/null)
+like "$json" '"load balancer":[[:space:]]*\[' "--output json: table titles stay English keys"
+like "$json" '"Running":[[:space:]]*null' "... and so do headers"
+
 po=$top_srcdir/po/pt_BR.po
 msgfmt -c -o /dev/null "$po" 2>"${TMPDIR:-/tmp}/i18n.$$"
 ok $? "po/pt_BR.po compiles with format checks (msgfmt -c)"
 rm -f "${TMPDIR:-/tmp}/i18n.$$"
 
-# Every message marked in a file that includes i18n.h has a pt_BR
-# translation (else: make update-po, then translate the new entries).
-cd "$top_srcdir" || exit 1
-marked=$(grep -l '^#include "i18n.h"' core/*.c modules/*/*.c 2>/dev/null | grep -v '^core/i18n\.c$')
+# Every message marked in the sources po/xgettext.sh reads (the same list
+# and keywords as make update-po) has a pt_BR translation (else: make
+# update-po, then translate the new entries).
 if command -v xgettext >/dev/null && command -v msgmerge >/dev/null && command -v msgattrib >/dev/null; then
 	tmp=$(mktemp -d)
-	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ -o "$tmp/awsphase.pot" $marked &&
+	sh "$top_srcdir/po/xgettext.sh" "$tmp/awsphase.pot" &&
 		msgmerge --quiet -o "$tmp/pt_BR.po" "$po" "$tmp/awsphase.pot" &&
 		stats=$(LC_ALL=C msgfmt --statistics -o /dev/null "$tmp/pt_BR.po" 2>&1) &&
 		todo=$( { msgattrib --untranslated --no-obsolete "$tmp/pt_BR.po"

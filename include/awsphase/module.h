@@ -116,7 +116,14 @@ struct awsphase_host {
 	uint32_t api_version;
 	const struct awsphase_settings *settings;
 
-	/* Messages: "awsphase: ..." on stderr, by level and verbosity. */
+	/* Messages: "awsphase: ..." on stderr, by level and verbosity.
+	 * Language: the format strings of log, say and check, check names,
+	 * table titles and headers are looked up in the awsphase catalogue
+	 * (gettext) before use, so a module needs no gettext code of its own;
+	 * out-of-tree modules' strings pass through untranslated unless the
+	 * catalogue has them.  Arguments are not looked up.  Under --output
+	 * json check names, table titles and headers are keys of the document
+	 * and stay as given (English). */
 	void (*log)(int level, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
 	/* Human progress and results on stdout (silenced by --output json and -q). */
 	void (*say)(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
@@ -161,7 +168,8 @@ struct awsphase_host {
 	int (*env_unset)(const char *key);
 
 	/* Report: checks (✅/❌/⚠ on a TTY, text otherwise, or entries of the
-	 * --output json document), tables and extra JSON members. */
+	 * --output json document), tables and extra JSON members.  Names,
+	 * titles and headers are translated in text output only (see log). */
 	void (*check)(const char *name, enum awsphase_status status, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
 	void (*table)(const char *title, const char *const *headers, const char *const *cells, size_t rows);
 	void (*report_add)(const char *key, cJSON *value); /* takes ownership */
@@ -186,7 +194,8 @@ struct awsphase_host {
 
 	/* The data the user asked for (log lines, a metric's sparkline) on
 	 * stdout: unlike say, printed under -q too; on stderr under --output
-	 * json, whose document owns stdout.  Hosts older than this member
+	 * json, whose document owns stdout.  Data: fmt is not translated.
+	 * Hosts older than this member
 	 * have a smaller struct_size: check it before use. */
 	void (*print)(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
 	/* append only */

@@ -175,9 +175,13 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 			why = detail;
 		fix = p4b_reason_fix(c, why, assign, task_detail(task, "subnetId"));
 		if (p4b_reason_is_fatal(why) && !fatal) {
-			h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; %s",
-			       short_id(jstr(task, "taskArn")), c->service, why,
-			       fix ? fix : "see awsphase 4b diagnose");
+			if (fix)
+				h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; %s",
+				       short_id(jstr(task, "taskArn")), c->service, why, fix);
+			else
+				h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; see "
+				       "awsphase 4b diagnose", short_id(jstr(task, "taskArn")),
+				       c->service, why);
 			fatal = 1;
 		} else if (!fatal && (!strstr(why, "ELB health checks") || !w->warned_health++)) {
 			h->log(AWSPHASE_LOG_WARN, "task %s stopped: %s%s%s", short_id(jstr(task, "taskArn")),
@@ -223,8 +227,12 @@ static int poll(void *ctx, char *state, size_t size, int *exit_code)
 	svc = h->json_get(doc, "services.0");
 	status = jstr(svc, "status");
 	if (!status || strcmp(status, "ACTIVE") != 0) {
-		h->log(AWSPHASE_LOG_ERROR, "service %s: %s while waiting for it; someone deleted it: "
-		       "run awsphase 4b deploy again", c->service, status ? status : "gone");
+		if (status)
+			h->log(AWSPHASE_LOG_ERROR, "service %s: %s while waiting for it; someone deleted "
+			       "it: run awsphase 4b deploy again", c->service, status);
+		else
+			h->log(AWSPHASE_LOG_ERROR, "service %s: gone while waiting for it; someone deleted "
+			       "it: run awsphase 4b deploy again", c->service);
 		cJSON_Delete(doc);
 		*exit_code = AWSPHASE_EXIT_FAILED;
 		return -1;
@@ -332,7 +340,10 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	wait.interval_s = 5;
 	wait.poll = poll;
 	wait.ctx = &w;
-	h->say("… waiting for %s%s%s", what, *w.dep_id ? ": deployment " : "", w.dep_id);
+	if (*w.dep_id)
+		h->say("… waiting for %s: deployment %s", what, w.dep_id);
+	else
+		h->say("… waiting for %s", what);
 	/* what ECS reports at once is the request just made: the first look
 	 * comes a moment later (then the host's pauses grow to 5 s) */
 	if (just_started && h->sleep(1) < 0) {

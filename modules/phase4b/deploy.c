@@ -231,9 +231,25 @@ static void summary(struct deploy *d, int waited)
 			  d->changes == 1 ? "" : "s");
 		return;
 	}
-	d->h->say("%s service %s: %s; http://%s%s", d->changes ? "deployed" : "no changes:",
-		  c->service, waited ? "stable, targets healthy" :
-		  no_wait ? "not waited for (--no-wait)" : "already stable", dns, c->health_path);
+	/* whole sentences: the host translates each as one */
+	if (d->changes && waited)
+		d->h->say("deployed service %s: stable, targets healthy; http://%s%s", c->service,
+			  dns, c->health_path);
+	else if (d->changes && no_wait)
+		d->h->say("deployed service %s: not waited for (--no-wait); http://%s%s", c->service,
+			  dns, c->health_path);
+	else if (d->changes)
+		d->h->say("deployed service %s: already stable; http://%s%s", c->service, dns,
+			  c->health_path);
+	else if (waited)
+		d->h->say("no changes: service %s: stable, targets healthy; http://%s%s", c->service,
+			  dns, c->health_path);
+	else if (no_wait)
+		d->h->say("no changes: service %s: not waited for (--no-wait); http://%s%s",
+			  c->service, dns, c->health_path);
+	else
+		d->h->say("no changes: service %s: already stable; http://%s%s", c->service, dns,
+			  c->health_path);
 }
 
 /* describe-services answers for a deleted (INACTIVE) cluster, as teardown

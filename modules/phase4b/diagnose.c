@@ -19,7 +19,8 @@ const struct poptOption p4b_diagnose_options[] = {
 	POPT_TABLEEND
 };
 
-const char *const diag_classes[C_N] = { "target-timeout", "service-state", "tasks-starting", "alb-503" };
+const char *const diag_classes[C_N] = { N_("target-timeout"), N_("service-state"), N_("tasks-starting"),
+					 N_("alb-503") };
 
 struct problem *diag_problem(struct diag *d, enum cls cls, const char *fmt, ...)
 {
@@ -129,8 +130,10 @@ static void show(struct diag *d, const char *const *ok_detail)
 			if (p->cls != (enum cls)k)
 				continue;
 			found = 1;
-			h->check(diag_classes[k], fixable ? AWSPHASE_WARN : AWSPHASE_FAIL, "%s%s", p->cause,
-				 fixable ? " (fixing, see below)" : "");
+			if (fixable)
+				h->check(diag_classes[k], AWSPHASE_WARN, "%s (fixing, see below)", p->cause);
+			else
+				h->check(diag_classes[k], AWSPHASE_FAIL, "%s", p->cause);
 			for (j = 0; j < p->nev; j++)
 				h->say("    evidence: %s", p->evidence[j]);
 			for (j = 0; j < p->nfix; j++)
@@ -190,9 +193,10 @@ static int apply(struct diag *d, enum fix_kind kind)
 	if (rc == 0 && h->call_state(call) == AWSPHASE_CALL_DRY_RUN) {
 		h->check(name, AWSPHASE_FAIL, "not applied (--dry-run): %s", cmd);
 		rc = AWSPHASE_EXIT_FAILED;
+	} else if (rc == 0 && h->call_state(call) == AWSPHASE_CALL_ACCEPTED) {
+		h->check(name, AWSPHASE_OK, "%s (the rule was there already)", cmd);
 	} else if (rc == 0) {
-		h->check(name, AWSPHASE_OK, "%s%s", cmd, h->call_state(call) == AWSPHASE_CALL_ACCEPTED ?
-			 " (the rule was there already)" : "");
+		h->check(name, AWSPHASE_OK, "%s", cmd);
 	} else {
 		h->check(name, AWSPHASE_FAIL, "%s: %s %s", cmd, h->call_error(call), h->call_message(call));
 	}

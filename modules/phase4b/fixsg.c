@@ -25,10 +25,18 @@ static int precondition(struct deploy *d)
 	const char *status = h->json_str(svc, "status");
 
 	if (!status || strcmp(status, "ACTIVE") != 0) {
-		h->log(AWSPHASE_LOG_ERROR, "service %s in cluster %s: %s; fix-sg repairs a running "
-		       "service: deploy it first with aws-phase4b-ecs-alb.sh (awsphase 4b deploy)",
-		       c->service, c->cluster, d->v.cluster_missing ? "no such cluster" :
-		       status ? status : "no such service");
+		if (d->v.cluster_missing)
+			h->log(AWSPHASE_LOG_ERROR, "service %s in cluster %s: no such cluster; fix-sg "
+			       "repairs a running service: deploy it first with aws-phase4b-ecs-alb.sh "
+			       "(awsphase 4b deploy)", c->service, c->cluster);
+		else if (!status)
+			h->log(AWSPHASE_LOG_ERROR, "service %s in cluster %s: no such service; fix-sg "
+			       "repairs a running service: deploy it first with aws-phase4b-ecs-alb.sh "
+			       "(awsphase 4b deploy)", c->service, c->cluster);
+		else
+			h->log(AWSPHASE_LOG_ERROR, "service %s in cluster %s: %s; fix-sg repairs a running "
+			       "service: deploy it first with aws-phase4b-ecs-alb.sh (awsphase 4b deploy)",
+			       c->service, c->cluster, status);
 		return AWSPHASE_EXIT_FAILED;
 	}
 	if (!*d->alb_sg) {

@@ -124,7 +124,7 @@ static size_t timeline(const struct awsphase_host *h, const struct metric *ms, d
 
 static void show_table(const struct awsphase_host *h, const struct metric *ms, const double *t, size_t n)
 {
-	const char *headers[NMETRICS + 2] = { "Time" };
+	const char *headers[NMETRICS + 2] = { N_("Time") };
 	char (*cells)[48] = calloc(n * (NMETRICS + 1) + 1, sizeof(*cells));
 	const char **ptr = calloc(n * (NMETRICS + 1) + 1, sizeof(*ptr));
 	size_t i, j;
@@ -304,7 +304,7 @@ int p4b_metrics(const struct awsphase_host *h, int argc, const char **argv)
 		if (i && !rc)
 			rc = (int)i;
 	} else if (!alb_arn && rc == 0) {
-		h->check("alb", AWSPHASE_WARN, "load balancer %s not found: no RequestCount", c.alb_name);
+		h->check(N_("alb"), AWSPHASE_WARN, "load balancer %s not found: no RequestCount", c.alb_name);
 	}
 	if (rc == AWSPHASE_EXIT_INTERRUPTED || h->interrupted())
 		goto out;

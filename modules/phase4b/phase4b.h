@@ -4,6 +4,13 @@
 
 #include "awsphase/module.h"
 
+/* Marks a check name or a table title or header for the awsphase catalogue
+ * where it is not a literal argument of h->check() or h->table(): the host
+ * translates it in text output (po/xgettext.sh). */
+#ifndef N_
+#define N_(s) (s)
+#endif
+
 /* The settings of one run, read from the env file (with the runbook's
  * defaults).  Strings belong to the host's env file. */
 struct p4b {

@@ -24,38 +24,26 @@ struct pf {
 	int problems;
 };
 
-static void problem(struct pf *p, const char *name, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
-
-static void problem(struct pf *p, const char *name, const char *fmt, ...)
-{
-	char msg[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->problems++;
-	if (p->as_checks)
-		p->h->check(name, AWSPHASE_FAIL, "%s", msg);
-	else
-		p->h->log(AWSPHASE_LOG_ERROR, "%s", msg);
-}
-
-static void fine(struct pf *p, const char *name, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
-
-static void fine(struct pf *p, const char *name, const char *fmt, ...)
-{
-	char msg[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (p->as_checks)
-		p->h->check(name, AWSPHASE_OK, "%s", msg);
-	else
-		p->h->log(AWSPHASE_LOG_VERBOSE, "preflight: %s: %s", name, msg);
-}
+/* A problem: a failed check (awsphase 4b preflight), or an error when
+ * deploy runs the preflight; fine: a check that passed, or a verbose line.
+ * Macros, so that the format reaches the host, which looks it up in the
+ * awsphase catalogue (po/xgettext.sh extracts the third argument; names are
+ * marked N_()). */
+#define problem(p, name, ...)                                                  \
+	do {                                                                   \
+		(p)->problems++;                                               \
+		if ((p)->as_checks)                                            \
+			(p)->h->check(name, AWSPHASE_FAIL, __VA_ARGS__);       \
+		else                                                           \
+			(p)->h->log(AWSPHASE_LOG_ERROR, __VA_ARGS__);          \
+	} while (0)
+#define fine(p, name, ...)                                                     \
+	do {                                                                   \
+		if ((p)->as_checks)                                            \
+			(p)->h->check(name, AWSPHASE_OK, __VA_ARGS__);         \
+		else                                                           \
+			(p)->h->log(AWSPHASE_LOG_VERBOSE, __VA_ARGS__);        \
+	} while (0)
 
 static const char *jstr(const cJSON *o, const char *key)
 {
@@ -123,12 +111,12 @@ static void check_subnets(struct pf *p, struct awsphase_call *call, struct subne
 		const char *vpc = jstr(keys[i].found, "VpcId");
 
 		if (!keys[i].found) {
-			problem(p, "subnets", "%s=%s: no such subnet in %s (%s); fix %s in %s (phase 1)",
+			problem(p, N_("subnets"), "%s=%s: no such subnet in %s (%s); fix %s in %s (phase 1)",
 				keys[i].key, keys[i].id, c->region, h->call_message(call)[0] ?
 				h->call_message(call) : "not found", keys[i].key, h->settings->env_file);
 			bad++;
 		} else if (!vpc || strcmp(vpc, c->vpc) != 0) {
-			problem(p, "subnets", "%s=%s is in %s, not in VPC_ID=%s; fix VPC_ID or %s in %s "
+			problem(p, N_("subnets"), "%s=%s is in %s, not in VPC_ID=%s; fix VPC_ID or %s in %s "
 				"(phase 1)", keys[i].key, keys[i].id, vpc ? vpc : "no VPC", c->vpc,
 				keys[i].key, h->settings->env_file);
 			bad++;
@@ -139,11 +127,11 @@ static void check_subnets(struct pf *p, struct awsphase_call *call, struct subne
 	az[0] = jstr(keys[0].found, "AvailabilityZone");
 	az[1] = jstr(keys[1].found, "AvailabilityZone");
 	if (az[0] && az[1] && strcmp(az[0], az[1]) == 0) {
-		problem(p, "subnets", "PUBLIC_SUBNET_1 and PUBLIC_SUBNET_2 are both in %s; an ALB "
+		problem(p, N_("subnets"), "PUBLIC_SUBNET_1 and PUBLIC_SUBNET_2 are both in %s; an ALB "
 			"needs subnets in two AZs: fix one of them in %s", az[0], h->settings->env_file);
 		return;
 	}
-	fine(p, "subnets", "%zu subnets in %s (%s, %s)", n, c->vpc, az[0] ? az[0] : "?",
+	fine(p, N_("subnets"), "%zu subnets in %s (%s, %s)", n, c->vpc, az[0] ? az[0] : "?",
 	     az[1] ? az[1] : "?");
 }
 
@@ -153,12 +141,12 @@ static void check_image(struct pf *p, struct awsphase_call *call, const struct i
 	const char *code = h->call_error(call);
 
 	if (h->call_state(call) == AWSPHASE_CALL_OK) {
-		fine(p, "ECR image", "%s (pushed %s)", p->c->ecr_uri,
+		fine(p, N_("ECR image"), "%s (pushed %s)", p->c->ecr_uri,
 		     h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") ?
 		     h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") : "");
 		return;
 	}
-	problem(p, "ECR image", "ECR_URI=%s: %s (%s: %s); push it (phase 4A: docker push %s) or "
+	problem(p, N_("ECR image"), "ECR_URI=%s: %s (%s: %s); push it (phase 4A: docker push %s) or "
 		"fix ECR_URI in %s — else tasks stop with CannotPullContainerError", p->c->ecr_uri,
 		strcmp(code, "RepositoryNotFoundException") == 0 ? "no such repository" :
 		"no such image", code, h->call_message(call), p->c->ecr_uri, h->settings->env_file);
@@ -225,15 +213,19 @@ static void check_private(struct pf *p, struct awsphase_call *rt, struct awsphas
 	for (i = 2; i < n; i++) {
 		if (nat_route(route_table(h, tables, keys[i].id)) || !*missing)
 			continue;
-		problem(p, "private tier egress", "%s=%s: no NAT route and no VPC endpoints for %s: "
+		problem(p, N_("private tier egress"), "%s=%s: no NAT route and no VPC endpoints for %s: "
 			"tasks there cannot pull the image or write logs; add a NAT gateway route or "
 			"the VPC endpoints (ECR api/dkr, CloudWatch Logs, S3), or set SUBNET_TIER=public",
 			keys[i].key, keys[i].id, missing);
 		bad++;
 	}
-	if (!bad)
-		fine(p, "private tier egress", "%s", *missing ? "a NAT route from each private subnet" :
-		     "VPC endpoints for ECR api/dkr, CloudWatch Logs and S3");
+	if (bad)
+		return;
+	/* whole sentences, so that each is translated as one */
+	if (*missing)
+		fine(p, N_("private tier egress"), "a NAT route from each private subnet");
+	else
+		fine(p, N_("private tier egress"), "VPC endpoints for ECR api/dkr, CloudWatch Logs and S3");
 }
 
 int p4b_preflight_aws(struct p4b *c, int with_identity, int as_checks)
@@ -264,7 +256,7 @@ int p4b_preflight_aws(struct p4b *c, int with_identity, int as_checks)
 	h->call_accept(subnets, "InvalidSubnetID.NotFound");
 	h->call_accept(subnets, "InvalidSubnetID.Malformed");
 	if (parse_image(c->ecr_uri, &im) < 0) {
-		problem(&p, "ECR image", "ECR_URI=%s: not an ECR image reference; give "
+		problem(&p, N_("ECR image"), "ECR_URI=%s: not an ECR image reference; give "
 			"ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG in %s", c->ecr_uri,
 			h->settings->env_file);
 	} else if (strcmp(im.region, c->region) != 0) {
@@ -294,11 +286,11 @@ int p4b_preflight_aws(struct p4b *c, int with_identity, int as_checks)
 	}
 	rc = h->call_run_all(batch, n);
 	if (sts && h->call_state(sts) == AWSPHASE_CALL_OK)
-		fine(&p, "aws CLI and credentials", "account %s as %s, region %s",
+		fine(&p, N_("aws CLI and credentials"), "account %s as %s, region %s",
 		     h->json_str(h->call_json(sts), "Account"), h->json_str(h->call_json(sts), "Arn"),
 		     c->region);
 	else if (sts && as_checks)
-		h->check("aws CLI and credentials", AWSPHASE_FAIL, "%s", h->call_message(sts));
+		h->check(N_("aws CLI and credentials"), AWSPHASE_FAIL, "%s", h->call_message(sts));
 	if (h->call_state(subnets) != AWSPHASE_CALL_FAILED)
 		check_subnets(&p, subnets, keys, nkeys);
 	if (ecr && h->call_state(ecr) != AWSPHASE_CALL_FAILED)
@@ -325,15 +317,18 @@ int p4b_preflight(const struct awsphase_host *h, int argc, const char **argv)
 	}
 	rc = p4b_config(h, &c);
 	if (rc) {
-		h->check("env file", AWSPHASE_FAIL, "%s: fix the keys named above", h->settings->env_file);
+		h->check(N_("env file"), AWSPHASE_FAIL, "%s: fix the keys named above", h->settings->env_file);
 		return rc;
 	}
-	h->check("env file", AWSPHASE_OK, "%s: required keys present and valid; region %s, "
+	h->check(N_("env file"), AWSPHASE_OK, "%s: required keys present and valid; region %s, "
 		 "SUBNET_TIER=%s", h->settings->env_file, c.region, c.tier);
 	secrets = p4b_warn_secrets(&c);
-	if (secrets)
-		h->check("secrets", AWSPHASE_WARN, "%d secret key%s in the env file stay%s out of the "
-			 "task's plain environment (see above)", secrets, secrets == 1 ? "" : "s",
-			 secrets == 1 ? "s" : "");
+	/* singular and plural whole: the host translates each as one */
+	if (secrets == 1)
+		h->check(N_("secrets"), AWSPHASE_WARN, "%d secret key in the env file stays out of the "
+			 "task's plain environment (see above)", secrets);
+	else if (secrets)
+		h->check(N_("secrets"), AWSPHASE_WARN, "%d secret keys in the env file stay out of the "
+			 "task's plain environment (see above)", secrets);
 	return p4b_preflight_aws(&c, 1, 1);
 }

@@ -187,8 +187,12 @@ int p4b_rollback_to_last_good(struct p4b *c, const char *failed_td, const char *
 	if (!rc) {
 		status = h->json_str(doc, "services.0.status");
 		if (!status || strcmp(status, "ACTIVE") != 0) {
-			h->log(AWSPHASE_LOG_ERROR, "rollback: service %s is %s: nothing to roll back; "
-			       "run awsphase 4b deploy again", c->service, status ? status : "gone");
+			if (status)
+				h->log(AWSPHASE_LOG_ERROR, "rollback: service %s is %s: nothing to roll "
+				       "back; run awsphase 4b deploy again", c->service, status);
+			else
+				h->log(AWSPHASE_LOG_ERROR, "rollback: service %s is gone: nothing to roll "
+				       "back; run awsphase 4b deploy again", c->service);
 			rc = AWSPHASE_EXIT_FAILED;
 		} else {
 			rc = move_service(c, h->json_get(doc, "services.0"), last);
@@ -337,9 +341,14 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 	nlast = *last ? revision_of(last, c.family) : -1;
 	list_valid(&c, revs, ncur, nlast, valid, sizeof(valid));
 	if (!status || strcmp(status, "ACTIVE") != 0) {
-		h->log(AWSPHASE_LOG_ERROR, "4b rollback: service %s in cluster %s is %s: there is "
-		       "nothing to roll back; deploy it with awsphase 4b deploy", c.service, c.cluster,
-		       status ? status : "not there");
+		if (status)
+			h->log(AWSPHASE_LOG_ERROR, "4b rollback: service %s in cluster %s is %s: there is "
+			       "nothing to roll back; deploy it with awsphase 4b deploy", c.service,
+			       c.cluster, status);
+		else
+			h->log(AWSPHASE_LOG_ERROR, "4b rollback: service %s in cluster %s is not there: "
+			       "there is nothing to roll back; deploy it with awsphase 4b deploy",
+			       c.service, c.cluster);
 		rc = AWSPHASE_EXIT_FAILED;
 		goto out;
 	}
@@ -376,8 +385,11 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 		snprintf(target, sizeof(target), "%.*s:%ld", (int)(strrchr(cur, ':') - cur), cur, want);
 	else
 		snprintf(target, sizeof(target), "%s:%ld", c.family, want);
-	h->say("↩ rolling back service %s: %s → %s:%ld%s", c.service, short_td(cur), c.family, want,
-	       !opt_to ? " (the last revision that deployed successfully before it)" : "");
+	if (opt_to)
+		h->say("↩ rolling back service %s: %s → %s:%ld", c.service, short_td(cur), c.family, want);
+	else
+		h->say("↩ rolling back service %s: %s → %s:%ld (the last revision that deployed "
+		       "successfully before it)", c.service, short_td(cur), c.family, want);
 	rc = move_service(&c, svc, target);
 	report(h, cur, target, opt_to ? "--to" : "--previous", rc);
 	if (rc || h->settings->dry_run)

@@ -8,19 +8,9 @@
 
 #include "spec.h"
 
-static int bad(const struct awsphase_host *h, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
-
-static int bad(const struct awsphase_host *h, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	h->log(AWSPHASE_LOG_ERROR, "%s", msg);
-	return 1;
-}
+/* An error in the settings; counts 1.  A macro, so that the format reaches
+ * the host, which looks it up in the awsphase catalogue (po/xgettext.sh). */
+#define bad(h, ...) ((h)->log(AWSPHASE_LOG_ERROR, __VA_ARGS__), 1)
 
 /* Fargate's CPU/memory pairs: memory in [lo, hi] MiB in steps of step. */
 static int fargate_size_ok(int cpu, int mem)

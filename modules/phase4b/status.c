@@ -70,8 +70,8 @@ static const char *or_dash(const char *s)
 
 static void show_service(const struct obs *o)
 {
-	static const char *const headers[] = { "Service", "Cluster", "Status", "Running", "Desired",
-					       "Pending", "Task definition", NULL };
+	static const char *const headers[] = { N_("Service"), N_("Cluster"), N_("Status"), N_("Running"), N_("Desired"),
+					       N_("Pending"), N_("Task definition"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *svc = obs_service(o);
 	struct grid g = { .ncols = 6 + 1 };
@@ -87,13 +87,13 @@ static void show_service(const struct obs *o)
 	} else {
 		put(&g, 0, 2, "%s", o->v.cluster_missing ? "no cluster" : "not found");
 	}
-	show(h, "service", headers, &g);
+	show(h, N_("service"), headers, &g);
 }
 
 static void show_deployments(const struct obs *o)
 {
-	static const char *const headers[] = { "Deployment", "Status", "Rollout", "Running", "Desired",
-					       "Pending", "Failed", "Task definition", "Updated", NULL };
+	static const char *const headers[] = { N_("Deployment"), N_("Status"), N_("Rollout"), N_("Running"), N_("Desired"),
+					       N_("Pending"), N_("Failed"), N_("Task definition"), N_("Updated"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *d;
 	struct grid g = { .ncols = 9 };
@@ -113,13 +113,13 @@ static void show_deployments(const struct obs *o)
 		put(&g, r, 8, "%s", when);
 		r++;
 	}
-	show(h, "deployments", headers, &g);
+	show(h, N_("deployments"), headers, &g);
 }
 
 static void show_tasks(const struct obs *o)
 {
-	static const char *const headers[] = { "Task", "Status", "Health", "IP", "Security groups",
-					       "Target", "Started", NULL };
+	static const char *const headers[] = { N_("Task"), N_("Status"), N_("Health"), N_("IP"), N_("Security groups"),
+					       N_("Target"), N_("Started"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *t, *grp;
 	struct grid g = { .ncols = 7 };
@@ -151,12 +151,12 @@ static void show_tasks(const struct obs *o)
 		put(&g, r, 6, "%s", when);
 		r++;
 	}
-	show(h, "tasks", headers, &g);
+	show(h, N_("tasks"), headers, &g);
 }
 
 static void show_targets(const struct obs *o)
 {
-	static const char *const headers[] = { "Target", "State", "Reason", "Description", NULL };
+	static const char *const headers[] = { N_("Target"), N_("State"), N_("Reason"), N_("Description"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *t;
 	struct grid g = { .ncols = 4 };
@@ -169,12 +169,12 @@ static void show_targets(const struct obs *o)
 		put(&g, r, 3, "%s", or_dash(h->json_str(t, "TargetHealth.Description")));
 		r++;
 	}
-	show(h, obs_tg(o) ? "targets" : "targets (no target group)", headers, &g);
+	show(h, obs_tg(o) ? N_("targets") : N_("targets (no target group)"), headers, &g);
 }
 
 static void show_alb(const struct obs *o)
 {
-	static const char *const headers[] = { "Load balancer", "State", "DNS name", "Target group", NULL };
+	static const char *const headers[] = { N_("Load balancer"), N_("State"), N_("DNS name"), N_("Target group"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *alb = obs_alb(o);
 	struct grid g = { .ncols = 4 };
@@ -184,12 +184,12 @@ static void show_alb(const struct obs *o)
 	if (alb)
 		put(&g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
 	put(&g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : " (not found)");
-	show(h, "load balancer", headers, &g);
+	show(h, N_("load balancer"), headers, &g);
 }
 
 static void show_events(const struct obs *o)
 {
-	static const char *const headers[] = { "Time", "Event", NULL };
+	static const char *const headers[] = { N_("Time"), N_("Event"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *ev;
 	struct grid g = { .ncols = 2 };
@@ -202,7 +202,7 @@ static void show_events(const struct obs *o)
 		put(&g, r, 1, "%s", or_dash(h->json_str(ev, "message")));
 		r++;
 	}
-	show(h, "events", headers, &g);
+	show(h, N_("events"), headers, &g);
 }
 
 int p4b_status(const struct awsphase_host *h, int argc, const char **argv)

@@ -323,11 +323,16 @@ int p4b_teardown(const struct awsphase_host *h, int argc, const char **argv)
 		return AWSPHASE_EXIT_USAGE;
 	}
 	if (!opt_yes && !h->settings->dry_run && !isatty(STDIN_FILENO)) {
-		h->log(AWSPHASE_LOG_ERROR, "4b teardown deletes the service, the load balancer and the "
-		       "target group%s, and asks first; stdin is not a terminal to ask on: pass --yes "
-		       "to delete without asking, or --dry-run to see what it would delete",
-		       opt_all ? " (--all: also the security groups, log group, cluster, roles and "
-		       "task definitions)" : "");
+		if (opt_all)
+			h->log(AWSPHASE_LOG_ERROR, "4b teardown deletes the service, the load balancer and "
+			       "the target group (--all: also the security groups, log group, cluster, "
+			       "roles and task definitions), and asks first; stdin is not a terminal to "
+			       "ask on: pass --yes to delete without asking, or --dry-run to see what it "
+			       "would delete");
+		else
+			h->log(AWSPHASE_LOG_ERROR, "4b teardown deletes the service, the load balancer and "
+			       "the target group, and asks first; stdin is not a terminal to ask on: pass "
+			       "--yes to delete without asking, or --dry-run to see what it would delete");
 		return AWSPHASE_EXIT_USAGE;
 	}
 	rc = p4b_config(h, &c);
@@ -345,8 +350,11 @@ int p4b_teardown(const struct awsphase_host *h, int argc, const char **argv)
 	plan(&t);
 	if (!t.n && !t.wait_service && !t.wait_alb) {
 		td_forget(&t);
-		h->say("nothing to tear down: none of the 4B resources%s exist", opt_all ? "" :
-		       " (service, listener, load balancer, target group)");
+		if (opt_all)
+			h->say("nothing to tear down: none of the 4B resources exist");
+		else
+			h->say("nothing to tear down: none of the 4B resources (service, listener, "
+			       "load balancer, target group) exist");
 		goto out;
 	}
 	if (t.n && !opt_yes && !t.dry && !td_confirm(&t)) {
@@ -357,11 +365,12 @@ int p4b_teardown(const struct awsphase_host *h, int argc, const char **argv)
 	rc = td_act(&t);
 	if (!rc && t.dry)
 		h->say("dry run: the deletions above were listed, none made");
+	else if (!rc && opt_all)
+		h->say("torn down: every 4B resource is gone");
 	else if (!rc)
-		h->say("torn down: %s%s", opt_all ? "every 4B resource is gone" :
-		       "service, listener, load balancer and target group are gone",
-		       opt_all ? "" : " (--all also removes the security groups, log group, cluster, "
-		       "roles and task definitions)");
+		h->say("torn down: service, listener, load balancer and target group are gone (--all "
+		       "also removes the security groups, log group, cluster, roles and task "
+		       "definitions)");
 out:
 	td_release(&t);
 	return rc;

@@ -49,9 +49,15 @@ static int check_service(const struct obs *o)
 	int ok;
 
 	if (!svc) {
-		h->check("service", AWSPHASE_FAIL, "service %s not found: %s", o->c.service,
-			 o->v.cluster_missing ? "the cluster does not exist" :
-			 o->v.read & P4B_SERVICE ? "describe-services says MISSING" : "no answer");
+		if (o->v.cluster_missing)
+			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: the cluster does "
+				 "not exist", o->c.service);
+		else if (o->v.read & P4B_SERVICE)
+			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: describe-services "
+				 "says MISSING", o->c.service);
+		else
+			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: no answer",
+				 o->c.service);
 		return 0;
 	}
 	status = h->json_str(svc, "status");
@@ -77,7 +83,7 @@ static int check_service(const struct obs *o)
 	}
 	if (status && strcmp(status, "ACTIVE") == 0 && desired == 0)
 		add(&b, " (desired count 0: the service runs no task)");
-	h->check("service", ok ? AWSPHASE_OK : AWSPHASE_FAIL, "%s", b.s);
+	h->check(N_("service"), ok ? AWSPHASE_OK : AWSPHASE_FAIL, "%s", b.s);
 	return ok;
 }
 
@@ -90,11 +96,11 @@ static int check_targets(const struct obs *o)
 	int healthy = 0, n = 0;
 
 	if (!obs_tg(o)) {
-		h->check("target-health", AWSPHASE_FAIL, "target group %s not found", o->c.tg_name);
+		h->check(N_("target-health"), AWSPHASE_FAIL, "target group %s not found", o->c.tg_name);
 		return 0;
 	}
 	if (!list) {
-		h->check("target-health", AWSPHASE_FAIL, "no target health for %s (no answer)", o->c.tg_name);
+		h->check(N_("target-health"), AWSPHASE_FAIL, "no target health for %s (no answer)", o->c.tg_name);
 		return 0;
 	}
 	cJSON_ArrayForEach(t, list) {
@@ -110,7 +116,7 @@ static int check_targets(const struct obs *o)
 	}
 	if (!n)
 		add(&b, "no target registered in %s", o->c.tg_name);
-	h->check("target-health", healthy ? AWSPHASE_OK : AWSPHASE_FAIL, "%d healthy: %s", healthy, b.s);
+	h->check(N_("target-health"), healthy ? AWSPHASE_OK : AWSPHASE_FAIL, "%d healthy: %s", healthy, b.s);
 	return healthy > 0;
 }
 
@@ -127,20 +133,24 @@ static int check_alb(const struct obs *o)
 	int ok;
 
 	if (!alb || !dns) {
-		h->check("alb-health", AWSPHASE_FAIL, "load balancer %s not found", o->c.alb_name);
+		h->check(N_("alb-health"), AWSPHASE_FAIL, "load balancer %s not found", o->c.alb_name);
 		return 0;
 	}
 	snprintf(url, sizeof(url), "http://%s%s", dns, o->c.health_path);
 	if (h->http_get(url, PROBE_TIMEOUT_S, &status, &body, err, sizeof(err)) < 0) {
-		h->check("alb-health", AWSPHASE_FAIL, "GET %s: %s (ALB state %s)", url, err,
+		h->check(N_("alb-health"), AWSPHASE_FAIL, "GET %s: %s (ALB state %s)", url, err,
 			 state ? state : "?");
 		return 0;
 	}
 	doc = cJSON_Parse(body);
 	ok = status == 200 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "success"));
 	obs_excerpt(body, 120, excerpt, sizeof(excerpt));
-	h->check("alb-health", ok ? AWSPHASE_OK : AWSPHASE_FAIL, "HTTP %ld from %s: %s%s", status, url,
-		 excerpt, status == 200 && !ok ? " (not JSON with success: true)" : "");
+	if (status == 200 && !ok)
+		h->check(N_("alb-health"), AWSPHASE_FAIL, "HTTP %ld from %s: %s (not JSON with success: "
+			 "true)", status, url, excerpt);
+	else
+		h->check(N_("alb-health"), ok ? AWSPHASE_OK : AWSPHASE_FAIL, "HTTP %ld from %s: %s",
+			 status, url, excerpt);
 	cJSON_Delete(doc);
 	free(body);
 	return ok;
@@ -186,10 +196,10 @@ static int check_task_sgs(const struct obs *o)
 		}
 	}
 	if (!n) {
-		h->check("task-security-groups", AWSPHASE_FAIL, "no running task of %s to check", o->c.service);
+		h->check(N_("task-security-groups"), AWSPHASE_FAIL, "no running task of %s to check", o->c.service);
 		return 0;
 	}
-	h->check("task-security-groups", bad ? AWSPHASE_FAIL : AWSPHASE_OK, "%s", b.s);
+	h->check(N_("task-security-groups"), bad ? AWSPHASE_FAIL : AWSPHASE_OK, "%s", b.s);
 	return !bad;
 }
 
@@ -203,7 +213,7 @@ static int check_logs(const struct obs *o, const char *pattern, const char *sinc
 	int matches = 0, lines = 0;
 
 	if (!events) {
-		h->check("logs", AWSPHASE_FAIL, "log group %s: %s", o->c.log_group,
+		h->check(N_("logs"), AWSPHASE_FAIL, "log group %s: %s", o->c.log_group,
 			 obs_error(o, OBS_LOGS, err, sizeof(err)) ? err : "no answer");
 		return 0;
 	}
@@ -221,13 +231,13 @@ static int check_logs(const struct obs *o, const char *pattern, const char *sinc
 		}
 	}
 	if (!best) {
-		h->check("logs", AWSPHASE_FAIL, "no line matching /%s/ in %s in the last %s (%d line%s read)",
+		h->check(N_("logs"), AWSPHASE_FAIL, "no line matching /%s/ in %s in the last %s (%d line%s read)",
 			 pattern, o->c.log_group, since, lines, lines == 1 ? "" : "s");
 		return 0;
 	}
 	obs_fmt_time(best_ts / 1000.0, 0, when, sizeof(when));
 	obs_excerpt(h->json_str(best, "message"), 160, excerpt, sizeof(excerpt));
-	h->check("logs", AWSPHASE_OK, "\"%s\" at %s in %s (%d match%s in the last %s)", excerpt, when,
+	h->check(N_("logs"), AWSPHASE_OK, "\"%s\" at %s in %s (%d match%s in the last %s)", excerpt, when,
 		 h->json_str(best, "logStreamName") ? h->json_str(best, "logStreamName") : "?",
 		 matches, matches == 1 ? "" : "es", since);
 	return 1;

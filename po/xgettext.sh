@@ -1,0 +1,31 @@
+#!/bin/sh
+# The one definition of what goes into the awsphase catalogue: the sources
+# xgettext reads and how it reads them.  make update-po and tests/i18n.sh
+# both run it.  Usage: po/xgettext.sh OUTPUT.pot [XGETTEXT OPTION...]
+#
+# Sources: every core file that includes i18n.h (core/i18n.c is the
+# machinery), and the in-tree modules that are installed (not the example).
+# Modules link no gettext: the host looks their strings up (core/host.c),
+# so xgettext finds them by the host services' names: h->log(LEVEL, FMT),
+# h->say(FMT), h->check(NAME, STATUS, FMT), h->table(TITLE, ...).  Check
+# names and table titles or headers that are not a literal argument are
+# marked N_() where they are written.  problem, fine (preflight.c) and bad
+# (spec.c) are phase4b's macros around log and check.
+set -e
+case $1 in /*) out=$1 ;; *) out=$PWD/$1 ;; esac
+shift
+cd "$(dirname "$0")/.."
+files=$( { grep -l '^#include "i18n.h"' core/*.c | grep -v '^core/i18n\.c$'
+	ls modules/*/*.c | grep -v '^modules/example/'; } )
+# shellcheck disable=SC2086
+exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
+	--keyword=_ --keyword=N_ \
+	--keyword=log:2 --flag=log:2:c-format \
+	--keyword=say:1 --flag=say:1:c-format \
+	--keyword=check:3 --flag=check:3:c-format \
+	--keyword=table:1 \
+	--keyword=problem:3 --flag=problem:3:c-format \
+	--keyword=fine:3 --flag=fine:3:c-format \
+	--keyword=bad:2 --flag=bad:2:c-format \
+	--add-comments=TRANSLATORS: --no-wrap --sort-by-file --add-location=file \
+	"$@" -o "$out" $files
