@@ -5,20 +5,25 @@
 #
 #   make deb-check                       (from a configured build tree)
 #   DEB_CHECK_TESTS=1 make deb-check     also run debian/rules' build-time tests
-#   KEEP_WORK=1 make deb-check           keep the scratch folder
+#   KEEP_WORK=1 make deb-check           keep the scratch folders
 . "${top_srcdir:-$(dirname "$0")/..}/tests/scenarios/lib.sh"
 
 for tool in dpkg-buildpackage dh dpkg-parsechangelog; do
 	command -v "$tool" >/dev/null || { echo "Bail out! $tool missing: apt install dpkg-dev debhelper"; exit 1; }
 done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/awsphase-deb.XXXXXX")
+# The source copy and the packages apart from WORK: the copy's test
+# fixtures hold the local AWS's fake secret, which lib.sh looks for in WORK
+# as a leak of awsphase's outputs.
+build=$(mktemp -d "${TMPDIR:-/tmp}/awsphase-deb-build.XXXXXX")
+trap 'rc=$?; [ -n "${KEEP_WORK:-}" ] || rm -rf "$build"; (exit $rc); cleanup' EXIT
 plan 17
 
 version=$(dpkg-parsechangelog -l "$top_srcdir/debian/changelog" -S Version)
 pkgversion=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
 is "$version" "$pkgversion" "debian/changelog's version is configure.ac's"
 
-src=$WORK/awsphase-$version
+src=$build/awsphase-$version
 make -s -C "$top_builddir" distdir distdir="$src" >"$WORK/distdir.log" 2>&1
 ok $? "make distdir: a clean copy of the source, debian/ included"
 
@@ -30,8 +35,8 @@ start=$(date +%s)
 rc=$?
 ok $rc "dpkg-buildpackage -us -uc -b ($(($(date +%s) - start)) s, DEB_BUILD_OPTIONS=$opts)"
 [ $rc -eq 0 ] || { diag "$(tail -n 30 "$WORK/build.log")"; echo "Bail out! no packages"; exit 1; }
-deb=$(ls "$WORK"/awsphase_"$version"_*.deb)
-devdeb=$(ls "$WORK"/awsphase-dev_"$version"_*.deb)
+deb=$(ls "$build"/awsphase_"$version"_*.deb)
+devdeb=$(ls "$build"/awsphase-dev_"$version"_*.deb)
 
 # installable here: each dependency (one of its alternatives) is installed
 missing=
