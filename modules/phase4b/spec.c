@@ -212,6 +212,13 @@ static struct awsphase_call *targets_call(struct p4b *c, struct p4b_view *v, con
 
 int p4b_read(struct p4b *c, unsigned what, struct p4b_view *v)
 {
+	memset(v, 0, sizeof(*v));
+	v->h = c->h;
+	return p4b_read_more(c, what, v);
+}
+
+int p4b_read_more(struct p4b *c, unsigned what, struct p4b_view *v)
+{
 	const struct awsphase_host *h = c->h;
 	struct awsphase_call *batch[16], *svc = NULL, *td = NULL, *sgs = NULL, *tg = NULL,
 		*alb = NULL, *lis = NULL, *lg = NULL, *iam = NULL, *th = NULL, *lt = NULL;
@@ -221,9 +228,8 @@ int p4b_read(struct p4b *c, unsigned what, struct p4b_view *v)
 	size_t n = 0;
 	int rc;
 
-	memset(v, 0, sizeof(*v));
-	v->h = h;
-	v->read = what;
+	what &= ~v->read;
+	v->read |= what;
 	if (what & P4B_SERVICE) {
 		svc = batch[n++] = own(v, h, "ecs", "describe-services");
 		args(h, svc, "--cluster", c->cluster, "--services", c->service, NULL);

@@ -66,6 +66,8 @@ struct p4b_view {
  * the member NULL; any other failure was reported by the host and its exit
  * code is returned (v is then partly filled; free it anyway).  0 on success. */
 int p4b_read(struct p4b *c, unsigned what, struct p4b_view *v);
+/* Fetches what more into a view p4b_read filled (bits it has not read). */
+int p4b_read_more(struct p4b *c, unsigned what, struct p4b_view *v);
 void p4b_view_free(struct p4b_view *v);
 
 /* Security groups of the view: by GroupName in the VPC, by GroupId. */
