@@ -82,6 +82,9 @@ static void tg_done(struct deploy *d, struct awsphase_call *call, const void *ar
 		p4b_resource(d, "target group", d->c->tg_name, NULL, "would create");
 		return;
 	case AWSPHASE_CALL_ACCEPTED:
+		d->collided = 1;
+		if (d->first)
+			return; /* deploy reads everything again */
 		if (h->aws(&doc, "elbv2", "describe-target-groups", "--names", d->c->tg_name, NULL) == 0)
 			p4b_copy(d->tg_arn, h->json_str(doc, "TargetGroups.0.TargetGroupArn"));
 		cJSON_Delete(doc);
@@ -192,6 +195,9 @@ static void alb_done(struct deploy *d, struct awsphase_call *call, const void *a
 		p4b_resource(d, "load balancer", d->c->alb_name, NULL, "would create");
 		return;
 	case AWSPHASE_CALL_ACCEPTED:
+		d->collided = 1;
+		if (d->first)
+			return; /* deploy reads everything again */
 		if (h->aws(&again, "elbv2", "describe-load-balancers", "--names", d->c->alb_name,
 			   NULL) == 0)
 			doc = again;
@@ -270,6 +276,8 @@ static void listener_done(struct deploy *d, struct awsphase_call *call, const vo
 			     arg ? "update" : "create", d->c->tg_name);
 		return;
 	}
+	if (h->call_state(call) == AWSPHASE_CALL_ACCEPTED)
+		d->collided = 1;
 	if (h->call_state(call) == AWSPHASE_CALL_ACCEPTED &&
 	    h->aws(&doc, "elbv2", "describe-listeners", "--load-balancer-arn", d->alb_arn, NULL) == 0) {
 		const cJSON *l;

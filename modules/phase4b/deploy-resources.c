@@ -140,7 +140,10 @@ static void role_created(struct deploy *d, struct awsphase_call *call, const voi
 		p4b_placeholder(arn, name, "arn");
 		p4b_resource(d, "IAM role", name, NULL, "would create");
 		return;
-	case AWSPHASE_CALL_ACCEPTED: /* created meanwhile by someone else */
+	case AWSPHASE_CALL_ACCEPTED: /* there already, or created meanwhile by someone else */
+		d->collided = 1;
+		if (d->first)
+			return; /* deploy reads everything again */
 		if (h->aws(&doc, "iam", "get-role", "--role-name", name, NULL) == 0)
 			p4b_copy(arn, h->json_str(doc, "Role.Arn"));
 		cJSON_Delete(doc);
@@ -226,6 +229,7 @@ static void sg_created(struct deploy *d, struct awsphase_call *call, const void 
 		cJSON *f = cJSON_CreateArray(), *o;
 		char *filters;
 
+		d->collided = 1;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "Name", "vpc-id");
 		cJSON_AddItemToObject(o, "Values", cJSON_CreateStringArray(&d->c->vpc, 1));
@@ -412,8 +416,11 @@ static void log_group_done(struct deploy *d, struct awsphase_call *call, const v
 {
 	const char *what = arg;
 
-	(void)call;
-	if (strcmp(what, "create") == 0) {
+	if (strcmp(what, "create") == 0 && d->h->call_state(call) == AWSPHASE_CALL_ACCEPTED) {
+		d->collided = 1;
+		if (!d->first)
+			p4b_resource(d, "log group", d->c->log_group, NULL, "already there");
+	} else if (strcmp(what, "create") == 0) {
 		d->log_created = 1;
 		p4b_resource(d, "log group", d->c->log_group, NULL, "%s, retention %d days",
 			     d->dry_run ? "would create" : "created", d->retention_days);

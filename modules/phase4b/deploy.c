@@ -7,7 +7,13 @@
  *   2. role policy, ingress rules, log retention, load balancer, task definition
  *   3. listener
  *   4. service
- * and the service is waited for unless it is already settled. */
+ * and the service is waited for unless it is already settled.
+ *
+ * A first deploy (see first_deploy) reads only the service, the task
+ * definition and the security groups, and creates the rest without looking
+ * for it first.  Should one of those creates find its resource there
+ * already, that stage still ends, then deploy reads everything and converges
+ * as any later run does. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +161,8 @@ static int valid_retention(int days)
 
 typedef void (*stage_fn)(struct deploy *d, int stage);
 
+static int cluster_inactive(struct deploy *d);
+
 static const stage_fn resources[] = {
 	p4b_roles, p4b_security_groups, p4b_cluster, p4b_log_group, p4b_target_group,
 	p4b_load_balancer, p4b_task_definition, p4b_listener,
@@ -188,11 +196,78 @@ static int apply(struct deploy *d)
 	int n, rc = 0;
 
 	d->changes = 0;
-	for (n = 1; n <= 4 && !rc; n++) {
+	for (n = 1; n <= 4 && !rc && !(d->first && d->collided); n++) {
 		rc = stage(d, n);
 		if (!rc)
 			rc = p4b_stage_run(d);
 	}
+	return rc;
+}
+
+/* What deploy reads; a first deploy, only FIRST_READS of it. */
+#define DEPLOY_READS (P4B_SERVICE | P4B_TASKDEF | P4B_SGS | P4B_TG | P4B_ALB | P4B_LISTENERS | \
+		      P4B_LOGGROUP | P4B_ROLES)
+#define FIRST_READS (P4B_SERVICE | P4B_TASKDEF | P4B_SGS)
+
+/* A first deploy: the env file holds none of the keys deploy writes, and
+ * there is no cluster.  Then the target group, load balancer, log group and
+ * roles are almost surely not there either, and their four reads (of the
+ * seven) would only say so: each is created, and a create that finds its
+ * resource already there (EntityAlreadyExists, DuplicateTargetGroupName, …)
+ * sends deploy back to reading everything.  Never under --dry-run, whose
+ * listing is what a run would do. */
+static int first_deploy(const struct deploy *d)
+{
+	const struct awsphase_envvar *e;
+	const char *value;
+
+	if (d->dry_run)
+		return 0;
+	for (e = p4b_env; e->key; e++) {
+		value = d->h->env_get(e->key);
+		if ((e->flags & AWSPHASE_ENV_WRITTEN) && value && *value)
+			return 0;
+	}
+	return 1;
+}
+
+/* Reads (more of) what deploy converges from, then plans: 0 or an exit code. */
+static int look(struct deploy *d, unsigned what)
+{
+	int rc = p4b_read_more(d->c, what, &d->v);
+
+	if (!rc && d->first && !d->v.cluster_missing) {
+		d->first = 0;
+		rc = p4b_read_more(d->c, DEPLOY_READS, &d->v);
+	}
+	if (!rc)
+		rc = p4b_known(d);
+	if (!rc)
+		rc = cluster_inactive(d);
+	if (!rc)
+		rc = p4b_conflicts(d);
+	if (!rc)
+		rc = plan(d);
+	return rc;
+}
+
+/* The first pass of a first deploy found something there: read it all
+ * and converge, keeping what the pass made. */
+static int again(struct deploy *d)
+{
+	int made = d->changes, rc;
+
+	d->h->log(AWSPHASE_LOG_INFO, "4b deploy: some resources were there already (their keys "
+		  "are not in %s): reading them all", d->h->settings->env_file);
+	d->first = 0;
+	d->collided = 0;
+	p4b_view_free(&d->v);
+	memset(&d->v, 0, sizeof(d->v));
+	d->v.h = d->h;
+	rc = look(d, DEPLOY_READS);
+	if (!rc)
+		rc = apply(d);
+	d->changes += made;
 	return rc;
 }
 
@@ -201,6 +276,7 @@ void p4b_deploy_init(struct deploy *d, struct p4b *c, const struct awsphase_host
 	memset(d, 0, sizeof(*d));
 	d->c = c;
 	d->h = h;
+	d->v.h = h;
 	d->dry_run = h->settings->dry_run;
 	d->retention_days = P4B_LOG_RETENTION_DAYS;
 	d->resources = cJSON_CreateArray();
@@ -298,16 +374,8 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	d.force = force;
 	d.retention_days = retention;
 
-	rc = p4b_read(&c, P4B_SERVICE | P4B_TASKDEF | P4B_SGS | P4B_TG | P4B_ALB | P4B_LISTENERS |
-		      P4B_LOGGROUP | P4B_ROLES, &d.v);
-	if (!rc)
-		rc = p4b_known(&d);
-	if (!rc)
-		rc = cluster_inactive(&d);
-	if (!rc)
-		rc = p4b_conflicts(&d);
-	if (!rc)
-		rc = plan(&d);
+	d.first = first_deploy(&d);
+	rc = look(&d, d.first ? FIRST_READS : DEPLOY_READS);
 	if (rc)
 		goto out;
 	changes = d.changes;
@@ -318,6 +386,8 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 			goto out;
 	}
 	rc = apply(&d);
+	if (!rc && d.first && d.collided)
+		rc = again(&d);
 	if (rc || d.dry_run)
 		goto out;
 	if (no_wait) {

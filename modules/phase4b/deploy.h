@@ -37,6 +37,8 @@ struct deploy {
 	int rule_added;               /* an ingress rule was authorized */
 	int only_ecs_sg;              /* fix-sg: the ECS group and its rule alone */
 	int record_failed;            /* the env file could not be written */
+	int first;                    /* a first deploy: creating without looking first */
+	int collided;                 /* a create found its resource already there */
 	char why[768];                /* what the service update changes */
 
 	struct awsphase_call *calls[P4B_MAX_BATCH];
