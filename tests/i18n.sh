@@ -8,7 +8,7 @@
 	skip_all "built without NLS (configure --disable-nls, or no msgfmt)"
 export AWSPHASE_LOCALEDIR=$top_builddir/po/locale
 unset LANGUAGE LC_ALL LC_MESSAGES LC_CTYPE
-plan 26
+plan 34
 
 out=$(env -u LANG "$AWSPHASE" --help)
 like "$out" '^Usage: awsphase \[OPTION\.\.\.\] PHASE ACTION' "English without LANG"
@@ -32,6 +32,24 @@ out=$(LANG=C.UTF-8 LANGUAGE=pt_BR "$AWSPHASE" --help)
 like "$out" '^Uso:' "LANGUAGE=pt_BR picks the catalogue too"
 out=$(LANG=pt_BR.UTF-8 LC_ALL=C "$AWSPHASE" --help)
 like "$out" '^Usage:' "LC_ALL=C wins over LANG"
+
+# What a module declares (title, summaries, help, env keys, option
+# descriptions) is looked up by the core where it prints it.
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" list)
+like "$out" 'deploy +Faz o deploy do serviço ECS atrás do ALB' "list: action summaries in Portuguese"
+out=$(LANG=C "$AWSPHASE" list)
+like "$out" 'deploy +Deploy the ECS service behind the ALB' "... in English under LANG=C"
+json=$(LANG=pt_BR.UTF-8 "$AWSPHASE" list --output json)
+like "$json" '"summary":[[:space:]]*"Deploy the ECS service behind the ALB' "list --output json: summaries stay English"
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" 4b --help)
+like "$out" 'AWS_REGION +a região AWS, p\.ex\. us-east-2' "4b --help: env keys' help in Portuguese"
+like "$out" 'teardown +Apaga o serviço, o ALB e o target group' "... and the actions"
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" 4b deploy --help)
+like "$out" '--force-new-deployment +inicia tarefas novas mesmo sem' \
+	"4b deploy --help: the module's option descriptions in Portuguese (popt, our domain)"
+like "$out" 'Cria o que falta e corrige o que difere' "... and the action's help"
+out=$(LANG=C "$AWSPHASE" 4b deploy --help)
+like "$out" '--force-new-deployment +start new tasks even when' "... in English under LANG=C"
 
 # The phase module's messages: the host looks them up (module.h); no aws
 # CLI is run (--aws /nonexistent), so these need no AWS.

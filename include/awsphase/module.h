@@ -60,7 +60,8 @@ struct awsphase_envvar {
 	const char *pattern;     /* PCRE2, anchored by the host; NULL: anything */
 	const char *def;         /* default when absent; NULL: none */
 	unsigned flags;
-	const char *help;        /* one line for --help and the docs */
+	const char *help;        /* one line for --help and the docs; looked up in
+	                          * the awsphase catalogue, like the action's texts */
 };
 
 /* Check and log levels. */
@@ -201,7 +202,10 @@ struct awsphase_host {
 	/* append only */
 };
 
-/* An action: "awsphase 4b deploy". */
+/* An action: "awsphase 4b deploy".  The core looks summary, usage, help,
+ * the module's title and the descriptions of the action's options up in the
+ * awsphase catalogue where it prints them (text output; list --output json
+ * keeps them as written). */
 struct awsphase_action {
 	const char *name;
 	const char *summary;                   /* one line for `awsphase list` */

@@ -27,14 +27,14 @@ static int no_rollback;
 
 const struct poptOption p4b_deploy_options[] = {
 	{ "no-wait", 0, POPT_ARG_NONE, &no_wait, 0,
-	  "make the changes and return; do not wait for the service to become stable", NULL },
+	  N_("make the changes and return; do not wait for the service to become stable"), NULL },
 	{ "force-new-deployment", 0, POPT_ARG_NONE, &force, 0,
-	  "start new tasks even when nothing changed (a new image under the same tag)", NULL },
+	  N_("start new tasks even when nothing changed (a new image under the same tag)"), NULL },
 	{ "log-retention-days", 0, POPT_ARG_INT, &retention, 0,
-	  "retention of the log group (default 30)", "DAYS" },
+	  N_("retention of the log group (default 30)"), "DAYS" },
 	{ "no-rollback", 0, POPT_ARG_NONE, &no_rollback, 0,
-	  "when the deployment fails, leave the service on it instead of moving it back to the "
-	  "last revision that deployed successfully", NULL },
+	  N_("when the deployment fails, leave the service on it instead of moving it back to the "
+	  "last revision that deployed successfully"), NULL },
 	POPT_TABLEEND
 };
 

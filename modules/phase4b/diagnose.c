@@ -15,7 +15,7 @@ static int opt_fix;
 
 const struct poptOption p4b_diagnose_options[] = {
 	{ "fix", 0, POPT_ARG_NONE, &opt_fix, 0,
-	  "apply the safe fixes (security group rule ALB → ECS, forced deployment) after showing them", NULL },
+	  N_("apply the safe fixes (security group rule ALB → ECS, forced deployment) after showing them"), NULL },
 	POPT_TABLEEND
 };
 

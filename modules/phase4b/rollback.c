@@ -16,9 +16,9 @@ static int opt_previous;
 
 const struct poptOption p4b_rollback_options[] = {
 	{ "to", 0, POPT_ARG_STRING, &opt_to, 0,
-	  "the revision to move the service to: N, FAMILY:N or its ARN", "REVISION" },
+	  N_("the revision to move the service to: N, FAMILY:N or its ARN"), "REVISION" },
 	{ "previous", 0, POPT_ARG_NONE, &opt_previous, 0,
-	  "the last revision that deployed successfully before the one in service (the default)",
+	  N_("the last revision that deployed successfully before the one in service (the default)"),
 	  NULL },
 	POPT_TABLEEND
 };

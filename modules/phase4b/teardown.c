@@ -27,10 +27,10 @@ static int opt_yes, opt_all;
 
 const struct poptOption p4b_teardown_options[] = {
 	{ "yes", 'y', POPT_ARG_NONE, &opt_yes, 0,
-	  "delete without asking (required when stdin is not a terminal)", NULL },
+	  N_("delete without asking (required when stdin is not a terminal)"), NULL },
 	{ "all", 0, POPT_ARG_NONE, &opt_all, 0,
-	  "also delete the security groups, log group, cluster, roles and task definition "
-	  "revisions 4B created", NULL },
+	  N_("also delete the security groups, log group, cluster, roles and task definition "
+	  "revisions 4B created"), NULL },
 	POPT_TABLEEND
 };
 

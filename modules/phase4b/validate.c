@@ -15,9 +15,9 @@ static char *opt_log_pattern;
 
 const struct poptOption p4b_validate_options[] = {
 	{ "since", 0, POPT_ARG_STRING, &opt_since, 0,
-	  "look this far back for the log line: 30s, 5m, 2h, 1d (default 15m)", "DURATION" },
+	  N_("look this far back for the log line: 30s, 5m, 2h, 1d (default 15m)"), "DURATION" },
 	{ "log-pattern", 0, POPT_ARG_STRING, &opt_log_pattern, 0,
-	  "PCRE2 pattern the log must show (default: Backend running on port CONTAINER_PORT)", "REGEX" },
+	  N_("PCRE2 pattern the log must show (default: Backend running on port CONTAINER_PORT)"), "REGEX" },
 	POPT_TABLEEND
 };
 
