@@ -7,7 +7,9 @@
 # machinery), and the in-tree modules that are installed (not the example).
 # Modules link no gettext: the host looks their strings up (core/host.c),
 # so xgettext finds them by the host services' names: h->log(LEVEL, FMT),
-# h->say(FMT), h->check(NAME, STATUS, FMT), h->table(TITLE, ...).  Check
+# h->say(FMT), h->check(NAME, STATUS, FMT), h->table(TITLE, ...), and the
+# words a module builds text from, h->text(MSGID) (a format string where
+# the module formats with it, hence c-format).  Check
 # names and table titles or headers that are not a literal argument are
 # marked N_() where they are written.  problem, fine (preflight.c) and bad
 # (spec.c) are phase4b's macros around log and check.
@@ -24,6 +26,7 @@ exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
 	--keyword=say:1 --flag=say:1:c-format \
 	--keyword=check:3 --flag=check:3:c-format \
 	--keyword=table:1 \
+	--keyword=text:1 --flag=text:1:c-format \
 	--keyword=problem:3 --flag=problem:3:c-format \
 	--keyword=fine:3 --flag=fine:3:c-format \
 	--keyword=bad:2 --flag=bad:2:c-format \

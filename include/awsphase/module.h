@@ -37,6 +37,13 @@ extern "C" {
 #else
 #define AWSPHASE_SENTINEL
 #endif
+/* What text() returns is a format string with the same conversions as its
+ * argument: the compiler checks the arguments against the English one. */
+#if defined(__GNUC__)
+#define AWSPHASE_FORMAT_ARG(a) __attribute__((format_arg(a)))
+#else
+#define AWSPHASE_FORMAT_ARG(a)
+#endif
 
 /* Exit codes; an action returns one of these. */
 enum awsphase_exit {
@@ -199,6 +206,16 @@ struct awsphase_host {
 	 * Hosts older than this member
 	 * have a smaller struct_size: check it before use. */
 	void (*print)(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
+
+	/* msgid in the user's language: its translation in the awsphase
+	 * catalogue, else msgid itself (NULL and "" as given).  For the words
+	 * a module puts together before handing them over (a sentence built
+	 * with snprintf, a table cell, a wait's what), which the host's lookup
+	 * of the final string cannot match; prefer whole sentences.  A format
+	 * string comes back with the same conversions.  The string lives as
+	 * long as the process.  Hosts older than this member have a smaller
+	 * struct_size: check it before use. */
+	const char *(*text)(const char *msgid) AWSPHASE_FORMAT_ARG(1);
 	/* append only */
 };
 
