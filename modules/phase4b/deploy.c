@@ -92,20 +92,59 @@ int p4b_stage_run(struct deploy *d)
 	return rc;
 }
 
+/* The kinds p4b_resource is given, for the catalogue (the calls give each
+ * as the context of what became of it). */
+static const char *const kinds[] = {
+	N_("IAM role"), N_("security group"), N_("cluster"), N_("log group"), N_("task definition"),
+	N_("target group"), N_("load balancer"), N_("listener"), N_("service"),
+};
+
+static const char *kind_text(const struct awsphase_host *h, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return h->text(kinds[i]);
+	return kind;
+}
+
+/* What became of a resource in the user's language: fmt is looked up with
+ * the kind as its context (gettext's "context\004msgid" key, which
+ * po/xgettext.sh extracts as msgctxt), so a translation can agree with the
+ * kind's gender; else fmt alone. */
+static const char *result_text(const struct awsphase_host *h, const char *kind, const char *fmt)
+	AWSPHASE_FORMAT_ARG(3);
+static const char *result_text(const struct awsphase_host *h, const char *kind, const char *fmt)
+{
+	char key[512];
+	const char *t;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", kind, fmt) >= sizeof(key))
+		return h->text(fmt);
+	t = h->text(key);
+	return t == key ? h->text(fmt) : t;
+}
+
 void p4b_resource(struct deploy *d, const char *kind, const char *name, const char *id,
 		  const char *fmt, ...)
 {
-	char what[768];
+	const struct awsphase_host *h = d->h;
+	char what[768], shown[768];
 	cJSON *r;
-	va_list ap;
+	va_list ap, again;
 
+	/* the JSON entry's result stays English: scripts read it */
 	va_start(ap, fmt);
+	va_copy(again, ap);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	vsnprintf(shown, sizeof(shown), result_text(h, kind, fmt), again);
+	va_end(again);
 	if (!id || p4b_is_placeholder(id))
 		id = "";
-	d->h->say("%s %s %s%s%s (%s)", strncmp(what, "would", 5) == 0 ? "•" : "✓", kind, name,
-		  *id ? " " : "", id, what);
+	h->say("%s %s %s%s%s (%s)", strncmp(what, "would", 5) == 0 ? "•" : "✓", kind_text(h, kind),
+	       name, *id ? " " : "", id, shown);
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "kind", kind);
 	cJSON_AddStringToObject(r, "name", name);

@@ -128,7 +128,7 @@ static const struct awsphase_action actions[] = {
  * check for the last member this module uses. */
 static int p4b_init(const struct awsphase_host *h)
 {
-	if (h->struct_size < offsetof(struct awsphase_host, print) + sizeof(h->print)) {
+	if (h->struct_size < offsetof(struct awsphase_host, text) + sizeof(h->text)) {
 		h->log(AWSPHASE_LOG_ERROR, "4b: this awsphase is older than the module; install both "
 		       "from one release");
 		return AWSPHASE_EXIT_USAGE;
