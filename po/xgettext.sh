@@ -13,7 +13,9 @@
 # names and table titles or headers that are not a literal argument are
 # marked N_() where they are written.  problem, fine (preflight.c) and bad
 # (spec.c) are phase4b's macros around log and check; p4b_resource
-# (deploy.c) says what became of a resource, its kind being the context.
+# (deploy.c) says what became of a resource, its kind being the context;
+# diag_problem, diag_evidence and diag_fix (diagnose.c) look their formats
+# up through text().
 set -e
 case $1 in /*) out=$1 ;; *) out=$PWD/$1 ;; esac
 shift
@@ -32,5 +34,8 @@ exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
 	--keyword=fine:3 --flag=fine:3:c-format \
 	--keyword=bad:2 --flag=bad:2:c-format \
 	--keyword=p4b_resource:2c,5 --flag=p4b_resource:5:c-format \
+	--keyword=diag_problem:3 --flag=diag_problem:3:c-format \
+	--keyword=diag_evidence:2 --flag=diag_evidence:2:c-format \
+	--keyword=diag_fix:2 --flag=diag_fix:2:c-format \
 	--add-comments=TRANSLATORS: --no-wrap --sort-by-file --add-location=file \
 	"$@" -o "$out" $files
