@@ -15,7 +15,8 @@
 # (spec.c) are phase4b's macros around log and check; p4b_resource
 # (deploy.c) says what became of a resource, its kind being the context;
 # diag_problem, diag_evidence and diag_fix (diagnose.c) look their formats
-# up through text().
+# up through text(); td_add (teardown) takes a kind and its verb, which
+# text output looks up as msgctxt and msgid.
 set -e
 case $1 in /*) out=$1 ;; *) out=$PWD/$1 ;; esac
 shift
@@ -37,5 +38,6 @@ exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
 	--keyword=diag_problem:3 --flag=diag_problem:3:c-format \
 	--keyword=diag_evidence:2 --flag=diag_evidence:2:c-format \
 	--keyword=diag_fix:2 --flag=diag_fix:2:c-format \
+	--keyword=td_add:5c,8 \
 	--add-comments=TRANSLATORS: --no-wrap --sort-by-file --add-location=file \
 	"$@" -o "$out" $files
