@@ -259,7 +259,7 @@ static int run_phase(struct teardown *t, int phase)
 	if (left <= 0)
 		return -left;
 	t->h->say("… %s: AWS is not done with what uses it yet; trying again", state);
-	w.what = "AWS to let the deletions through";
+	w.what = t->h->text("AWS to let the deletions through");
 	w.interval_s = 2;
 	w.poll = retry_poll;
 	w.ctx = t;
@@ -286,7 +286,7 @@ static int service_gone(void *ctx, char *state, size_t size, int *exit_code)
 		return -1;
 	}
 	status = h->json_str(h->call_json(call), "services.0.status");
-	snprintf(state, size, "status %s, %d running", status ? status : "gone",
+	snprintf(state, size, h->text("status %s, %d running"), status ? status : h->text("gone"),
 		 (int)h->json_num(h->call_json(call), "services.0.runningCount", 0));
 	rc = !status || strcmp(status, "INACTIVE") == 0;
 	h->call_free(call);
@@ -311,7 +311,10 @@ static int alb_gone(void *ctx, char *state, size_t size, int *exit_code)
 		return -1;
 	}
 	code = h->json_str(h->call_json(call), "LoadBalancers.0.State.Code");
-	snprintf(state, size, "still listed%s%s", code ? ", state " : "", code ? code : "");
+	if (code)
+		snprintf(state, size, h->text("still listed, state %s"), code);
+	else
+		snprintf(state, size, "%s", h->text("still listed"));
 	rc = h->call_state(call) == AWSPHASE_CALL_ACCEPTED;
 	h->call_free(call);
 	return rc;
@@ -351,7 +354,7 @@ int td_act(struct teardown *t)
 		switch (phase) {
 		case 2:
 			if (t->wait_service) {
-				snprintf(what, sizeof(what), "service %s to become INACTIVE", c->service);
+				snprintf(what, sizeof(what), t->h->text("service %s to become INACTIVE"), c->service);
 				rc = wait_for(t, what, service_gone);
 			}
 			if (!rc)
@@ -362,7 +365,7 @@ int td_act(struct teardown *t)
 			break;
 		case 4:
 			if (t->wait_alb) {
-				snprintf(what, sizeof(what), "load balancer %s to be gone", c->alb_name);
+				snprintf(what, sizeof(what), t->h->text("load balancer %s to be gone"), c->alb_name);
 				rc = wait_for(t, what, alb_gone);
 			}
 			if (!rc)
