@@ -448,7 +448,7 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 			       "deployment; awsphase 4b rollback --previous moves it back", c.service);
 		} else {
 			p4b_rollback_to_last_good(&c, d.td_arn, rc == AWSPHASE_EXIT_TIMEOUT ?
-						  "the deadline passed" : "the deployment failed");
+						  N_("the deadline passed") : N_("the deployment failed"));
 			rc = AWSPHASE_EXIT_FAILED; /* the deploy failed, whatever the rollback did */
 		}
 	}

@@ -27,7 +27,7 @@ static void add_log_tail(struct diag *d, struct problem *p, int max)
 
 	if (!events) {
 		diag_evidence(p, "logs of %s: %s", d->o.c.log_group,
-			 obs_error(&d->o, OBS_LOGS, err, sizeof(err)) ? err : "not read");
+			 obs_error(&d->o, OBS_LOGS, err, sizeof(err)) ? err : d->h->text("not read"));
 		return;
 	}
 	if (!n)

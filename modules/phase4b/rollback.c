@@ -181,7 +181,7 @@ int p4b_rollback_to_last_good(struct p4b *c, const char *failed_td, const char *
 		return AWSPHASE_EXIT_FAILED;
 	}
 	h->say("↩ deploy failed (%s): rolling back service %s to %s, the last revision that "
-	       "deployed successfully", why, c->service, short_td(last));
+	       "deployed successfully", h->text(why), c->service, short_td(last));
 	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
 		    c->service, NULL);
 	if (!rc) {
