@@ -8,7 +8,7 @@
 	skip_all "built without NLS (configure --disable-nls, or no msgfmt)"
 export AWSPHASE_LOCALEDIR=$top_builddir/po/locale
 unset LANGUAGE LC_ALL LC_MESSAGES LC_CTYPE
-plan 34
+plan 49
 
 out=$(env -u LANG "$AWSPHASE" --help)
 like "$out" '^Usage: awsphase \[OPTION\.\.\.\] PHASE ACTION' "English without LANG"
@@ -108,4 +108,41 @@ if command -v xgettext >/dev/null && command -v msgmerge >/dev/null && command -
 else
 	ok 0 "# SKIP xgettext/msgmerge/msgattrib not installed"
 fi
+
+# Text the phase module builds before handing it over (plan and result
+# lines, diagnose's causes and fixes, validate's details, teardown's lines,
+# status cells) goes through the host's text(); against the local AWS.
+localaws_start
+LANG=pt_BR.UTF-8 ap --dry-run 4b deploy
+like "$AP_OUT" '^• grupo de segurança kaviar-alb-sg \(seria criado\)$' "deploy --dry-run: the plan in Portuguese"
+like "$AP_OUT" '^• role IAM KaviarEcsTaskRole \(seria criada\)$' "... agreeing with each kind (msgctxt)"
+like "$AP_OUT" '^• log group /ecs/kaviar-backend \(seria criado, retenção de 30 dias\)$' "... with its details"
+LANG=C ap --dry-run 4b deploy
+like "$AP_OUT" '^• security group kaviar-alb-sg \(would create\)$' "... in English under LANG=C"
+LANG=pt_BR.UTF-8 ap --dry-run --output json 4b deploy
+is "$(jget "$AP_OUT" '[r["kind"] + ": " + r["result"] for r in d["resources"] if r["name"] == "kaviar-alb-sg"][0]')" \
+	"security group: would create" "--output json: kind and result stay English under pt_BR"
+LANG=pt_BR.UTF-8 ap 4b diagnose
+like "$AP_OUT" 'estado-do-serviço: o serviço kaviar-backend-service não existe no cluster kaviar-cluster \(nem o cluster\)' \
+	"diagnose: a cause in Portuguese"
+like "$AP_OUT" 'correção: awsphase 4b deploy   \(cria kaviar-alb-sg e kaviar-ecs-sg com a regra ALB → 3001\)' \
+	"... and its fix"
+LANG=C ap 4b diagnose
+like "$AP_OUT" 'service-state: service kaviar-backend-service does not exist in cluster kaviar-cluster \(nor does the cluster\)' \
+	"... in English under LANG=C"
+LANG=pt_BR.UTF-8 ap --output json 4b status
+is "$(jget "$AP_OUT" 'd["service"][0]["Status"]')" "no cluster" "--output json: status cells stay English"
+LANG=pt_BR.UTF-8 ap 4b status
+like "$AP_OUT" 'kaviar-cluster +sem cluster' "status: the module's own cells in Portuguese"
+
+ap 4b deploy --no-wait
+is "$AP_RC" 0 "a deploy to look at"
+LANG=pt_BR.UTF-8 ap 4b validate
+like "$AP_OUT" '\[(ok|FAIL)\] +serviço: Status ACTIVE, rodando [0-9]+, desejadas 1' "validate: a detail built in a buffer, in Portuguese"
+LANG=C ap 4b validate
+like "$AP_OUT" '\[(ok|FAIL)\] +service: Status ACTIVE, Running [0-9]+, Desired 1' "... in English under LANG=C"
+LANG=pt_BR.UTF-8 ap --dry-run 4b teardown --all
+like "$AP_OUT" '^• serviço kaviar-backend-service \(iria reduzir a 0 tarefas\)$' "teardown --dry-run: its lines in Portuguese"
+like "$AP_OUT" '^• role KaviarEcsTaskExecutionRole \(iria desanexar AmazonECSTaskExecutionRolePolicy\)$' \
+	"... verbs built with snprintf too"
 finish
