@@ -699,7 +699,7 @@ int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *var
 			else
 				strbuf_addf(&sb, _("%s: %s is missing; add %s=…"), ef->path, v->key, v->key);
 			if (v->help)
-				strbuf_addf(&sb, " (%s)", v->help);
+				strbuf_addf(&sb, " (%s)", i18n_lookup(v->help));
 			error("%s", sb.buf);
 			problems++;
 			continue;
@@ -712,7 +712,8 @@ int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *var
 		strbuf_addf(&sb, "%s:%u: %s: '", ef->path, e->line, v->key);
 		add_value_shown(&sb, v->key, e->value);
 		if (v->help)
-			strbuf_addf(&sb, _("' is not %s (pattern %s); fix the value"), v->help, v->pattern);
+			strbuf_addf(&sb, _("' is not %s (pattern %s); fix the value"), i18n_lookup(v->help),
+				    v->pattern);
 		else
 			strbuf_addf(&sb, _("' does not match the pattern %s; fix the value"), v->pattern);
 		error("%s", sb.buf);

@@ -50,6 +50,13 @@ static void host_print(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The same lookup, for words the module assembles itself (xgettext finds
+ * them by the name text, with c-format). */
+static const char *host_text(const char *msgid)
+{
+	return i18n_lookup(msgid);
+}
+
 static void host_check(const char *name, enum awsphase_status status, const char *fmt, ...)
 {
 	va_list ap;
@@ -184,6 +191,7 @@ static struct awsphase_host host = {
 	.http_get = http_get,
 	.match = pattern_match,
 	.print = host_print,
+	.text = host_text,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -92,6 +92,15 @@ static void on_signal(int sig)
 	run_interrupt();
 }
 
+/* A module's title, summaries, usage, help and env key help in the user's
+ * language: modules link no gettext, so the core looks them up where it
+ * prints them (in-tree modules mark them N_(); others pass through).  Under
+ * list --output json they stay as written: completion and scripts read them. */
+static const char *words(const char *s)
+{
+	return s ? i18n_lookup(s) : "";
+}
+
 static int bad_usage(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
 static int bad_usage(const char *fmt, ...)
 {
@@ -192,10 +201,9 @@ static void print_global_help(void)
 		const struct loaded_module *lm = module_at(i);
 
 		if (lm->m.aliases && *lm->m.aliases)
-			printf(_("  %-8s %s (alias: %s)\n"), lm->m.name,
-			       lm->m.title ? lm->m.title : "", lm->m.aliases);
+			printf(_("  %-8s %s (alias: %s)\n"), lm->m.name, words(lm->m.title), lm->m.aliases);
 		else
-			printf("  %-8s %s\n", lm->m.name, lm->m.title ? lm->m.title : "");
+			printf("  %-8s %s\n", lm->m.name, words(lm->m.title));
 	}
 	if (!module_count())
 		printf(_("  (none found in %s; set AWSPHASE_MODULE_PATH)\n"), module_search_path());
@@ -216,15 +224,15 @@ static void print_phase_help(const struct loaded_module *lm)
 	const struct awsphase_envvar *v;
 
 	printf(_("Usage: awsphase [OPTION...] %s ACTION [ACTION OPTION...]\n"), lm->m.name);
-	printf("\n%s\n\n%s\n", lm->m.title ? lm->m.title : lm->m.name, _("Actions:"));
+	printf("\n%s\n\n%s\n", lm->m.title ? words(lm->m.title) : lm->m.name, _("Actions:"));
 	for (a = lm->m.actions; a->name; a++)
-		printf("  %-10s %s\n", a->name, a->summary ? a->summary : "");
+		printf("  %-10s %s\n", a->name, words(a->summary));
 	if (lm->m.env) {
 		printf("\n%s\n", _("Keys of aws-resources.env (* required, > written back):"));
 		for (v = lm->m.env; v->key; v++) {
 			printf("  %c %-18s %s",
 			       v->flags & AWSPHASE_ENV_REQUIRED ? '*' : v->flags & AWSPHASE_ENV_WRITTEN ? '>' : ' ',
-			       v->key, v->help ? v->help : "");
+			       v->key, words(v->help));
 			if (v->def)
 				printf(_(" (default %s)"), v->def);
 			putchar('\n');
@@ -236,10 +244,10 @@ static void print_phase_help(const struct loaded_module *lm)
 static void print_action_help(const struct loaded_module *lm, const struct awsphase_action *a,
 			      poptContext pc)
 {
-	printf("%s %s: %s\n\n", lm->m.name, a->name, a->summary ? a->summary : "");
-	printf(_("Usage: awsphase [OPTION...] %s %s %s\n"), lm->m.name, a->name, a->usage ? a->usage : "");
+	printf("%s %s: %s\n\n", lm->m.name, a->name, words(a->summary));
+	printf(_("Usage: awsphase [OPTION...] %s %s %s\n"), lm->m.name, a->name, words(a->usage));
 	if (a->help)
-		printf("\n%s\n", a->help);
+		printf("\n%s\n", words(a->help));
 	printf("\n");
 	print_options(pc);
 	printf("\n%s", _(exit_codes_help));
@@ -321,11 +329,11 @@ static int list_modules(void)
 
 		printf("%s%s%s%s  %s\n", lm->m.name, lm->m.aliases && *lm->m.aliases ? " (" : "",
 		       lm->m.aliases ? lm->m.aliases : "", lm->m.aliases && *lm->m.aliases ? ")" : "",
-		       lm->m.title ? lm->m.title : "");
+		       words(lm->m.title));
 		if (log_verbosity() > 0)
 			printf(_("  from %s\n"), lm->path);
 		for (a = lm->m.actions; a->name; a++)
-			printf("  %-10s %s\n", a->name, a->summary ? a->summary : "");
+			printf("  %-10s %s\n", a->name, words(a->summary));
 	}
 	return 0;
 }
@@ -382,7 +390,10 @@ static struct poptOption *action_options(const struct awsphase_action *a)
 
 	while (a->options && (a->options[n].longName || a->options[n].shortName || a->options[n].argInfo))
 		n++;
-	action_table = xcalloc(n + 2, sizeof(*action_table));
+	action_table = xcalloc(n + 3, sizeof(*action_table));
+	/* popt translates the module's option descriptions in our domain too */
+	action_table[k].argInfo = POPT_ARG_INTL_DOMAIN;
+	action_table[k++].arg = (void *)PACKAGE;
 	for (i = 0; i < n; i++) {
 		struct poptOption *opt = &action_table[k++];
 

@@ -7,10 +7,16 @@
 # machinery), and the in-tree modules that are installed (not the example).
 # Modules link no gettext: the host looks their strings up (core/host.c),
 # so xgettext finds them by the host services' names: h->log(LEVEL, FMT),
-# h->say(FMT), h->check(NAME, STATUS, FMT), h->table(TITLE, ...).  Check
+# h->say(FMT), h->check(NAME, STATUS, FMT), h->table(TITLE, ...), and the
+# words a module builds text from, h->text(MSGID) (a format string where
+# the module formats with it, hence c-format).  Check
 # names and table titles or headers that are not a literal argument are
 # marked N_() where they are written.  problem, fine (preflight.c) and bad
-# (spec.c) are phase4b's macros around log and check.
+# (spec.c) are phase4b's macros around log and check; p4b_resource
+# (deploy.c) says what became of a resource, its kind being the context;
+# diag_problem, diag_evidence and diag_fix (diagnose.c) look their formats
+# up through text(); td_add (teardown) takes a kind and its verb, which
+# text output looks up as msgctxt and msgid.
 set -e
 case $1 in /*) out=$1 ;; *) out=$PWD/$1 ;; esac
 shift
@@ -24,8 +30,14 @@ exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
 	--keyword=say:1 --flag=say:1:c-format \
 	--keyword=check:3 --flag=check:3:c-format \
 	--keyword=table:1 \
+	--keyword=text:1 --flag=text:1:c-format \
 	--keyword=problem:3 --flag=problem:3:c-format \
 	--keyword=fine:3 --flag=fine:3:c-format \
 	--keyword=bad:2 --flag=bad:2:c-format \
+	--keyword=p4b_resource:2c,5 --flag=p4b_resource:5:c-format \
+	--keyword=diag_problem:3 --flag=diag_problem:3:c-format \
+	--keyword=diag_evidence:2 --flag=diag_evidence:2:c-format \
+	--keyword=diag_fix:2 --flag=diag_fix:2:c-format \
+	--keyword=td_add:5c,8 \
 	--add-comments=TRANSLATORS: --no-wrap --sort-by-file --add-location=file \
 	"$@" -o "$out" $files

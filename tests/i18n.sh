@@ -8,7 +8,7 @@
 	skip_all "built without NLS (configure --disable-nls, or no msgfmt)"
 export AWSPHASE_LOCALEDIR=$top_builddir/po/locale
 unset LANGUAGE LC_ALL LC_MESSAGES LC_CTYPE
-plan 26
+plan 49
 
 out=$(env -u LANG "$AWSPHASE" --help)
 like "$out" '^Usage: awsphase \[OPTION\.\.\.\] PHASE ACTION' "English without LANG"
@@ -32,6 +32,24 @@ out=$(LANG=C.UTF-8 LANGUAGE=pt_BR "$AWSPHASE" --help)
 like "$out" '^Uso:' "LANGUAGE=pt_BR picks the catalogue too"
 out=$(LANG=pt_BR.UTF-8 LC_ALL=C "$AWSPHASE" --help)
 like "$out" '^Usage:' "LC_ALL=C wins over LANG"
+
+# What a module declares (title, summaries, help, env keys, option
+# descriptions) is looked up by the core where it prints it.
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" list)
+like "$out" 'deploy +Faz o deploy do serviço ECS atrás do ALB' "list: action summaries in Portuguese"
+out=$(LANG=C "$AWSPHASE" list)
+like "$out" 'deploy +Deploy the ECS service behind the ALB' "... in English under LANG=C"
+json=$(LANG=pt_BR.UTF-8 "$AWSPHASE" list --output json)
+like "$json" '"summary":[[:space:]]*"Deploy the ECS service behind the ALB' "list --output json: summaries stay English"
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" 4b --help)
+like "$out" 'AWS_REGION +a região AWS, p\.ex\. us-east-2' "4b --help: env keys' help in Portuguese"
+like "$out" 'teardown +Apaga o serviço, o ALB e o target group' "... and the actions"
+out=$(LANG=pt_BR.UTF-8 "$AWSPHASE" 4b deploy --help)
+like "$out" '--force-new-deployment +inicia tarefas novas mesmo sem' \
+	"4b deploy --help: the module's option descriptions in Portuguese (popt, our domain)"
+like "$out" 'Cria o que falta e corrige o que difere' "... and the action's help"
+out=$(LANG=C "$AWSPHASE" 4b deploy --help)
+like "$out" '--force-new-deployment +start new tasks even when' "... in English under LANG=C"
 
 # The phase module's messages: the host looks them up (module.h); no aws
 # CLI is run (--aws /nonexistent), so these need no AWS.
@@ -90,4 +108,41 @@ if command -v xgettext >/dev/null && command -v msgmerge >/dev/null && command -
 else
 	ok 0 "# SKIP xgettext/msgmerge/msgattrib not installed"
 fi
+
+# Text the phase module builds before handing it over (plan and result
+# lines, diagnose's causes and fixes, validate's details, teardown's lines,
+# status cells) goes through the host's text(); against the local AWS.
+localaws_start
+LANG=pt_BR.UTF-8 ap --dry-run 4b deploy
+like "$AP_OUT" '^• grupo de segurança kaviar-alb-sg \(seria criado\)$' "deploy --dry-run: the plan in Portuguese"
+like "$AP_OUT" '^• role IAM KaviarEcsTaskRole \(seria criada\)$' "... agreeing with each kind (msgctxt)"
+like "$AP_OUT" '^• log group /ecs/kaviar-backend \(seria criado, retenção de 30 dias\)$' "... with its details"
+LANG=C ap --dry-run 4b deploy
+like "$AP_OUT" '^• security group kaviar-alb-sg \(would create\)$' "... in English under LANG=C"
+LANG=pt_BR.UTF-8 ap --dry-run --output json 4b deploy
+is "$(jget "$AP_OUT" '[r["kind"] + ": " + r["result"] for r in d["resources"] if r["name"] == "kaviar-alb-sg"][0]')" \
+	"security group: would create" "--output json: kind and result stay English under pt_BR"
+LANG=pt_BR.UTF-8 ap 4b diagnose
+like "$AP_OUT" 'estado-do-serviço: o serviço kaviar-backend-service não existe no cluster kaviar-cluster \(nem o cluster\)' \
+	"diagnose: a cause in Portuguese"
+like "$AP_OUT" 'correção: awsphase 4b deploy   \(cria kaviar-alb-sg e kaviar-ecs-sg com a regra ALB → 3001\)' \
+	"... and its fix"
+LANG=C ap 4b diagnose
+like "$AP_OUT" 'service-state: service kaviar-backend-service does not exist in cluster kaviar-cluster \(nor does the cluster\)' \
+	"... in English under LANG=C"
+LANG=pt_BR.UTF-8 ap --output json 4b status
+is "$(jget "$AP_OUT" 'd["service"][0]["Status"]')" "no cluster" "--output json: status cells stay English"
+LANG=pt_BR.UTF-8 ap 4b status
+like "$AP_OUT" 'kaviar-cluster +sem cluster' "status: the module's own cells in Portuguese"
+
+ap 4b deploy --no-wait
+is "$AP_RC" 0 "a deploy to look at"
+LANG=pt_BR.UTF-8 ap 4b validate
+like "$AP_OUT" '\[(ok|FAIL)\] +serviço: Status ACTIVE, rodando [0-9]+, desejadas 1' "validate: a detail built in a buffer, in Portuguese"
+LANG=C ap 4b validate
+like "$AP_OUT" '\[(ok|FAIL)\] +service: Status ACTIVE, Running [0-9]+, Desired 1' "... in English under LANG=C"
+LANG=pt_BR.UTF-8 ap --dry-run 4b teardown --all
+like "$AP_OUT" '^• serviço kaviar-backend-service \(iria reduzir a 0 tarefas\)$' "teardown --dry-run: its lines in Portuguese"
+like "$AP_OUT" '^• role KaviarEcsTaskExecutionRole \(iria desanexar AmazonECSTaskExecutionRolePolicy\)$' \
+	"... verbs built with snprintf too"
 finish

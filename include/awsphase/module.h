@@ -37,6 +37,13 @@ extern "C" {
 #else
 #define AWSPHASE_SENTINEL
 #endif
+/* What text() returns is a format string with the same conversions as its
+ * argument: the compiler checks the arguments against the English one. */
+#if defined(__GNUC__)
+#define AWSPHASE_FORMAT_ARG(a) __attribute__((format_arg(a)))
+#else
+#define AWSPHASE_FORMAT_ARG(a)
+#endif
 
 /* Exit codes; an action returns one of these. */
 enum awsphase_exit {
@@ -60,7 +67,8 @@ struct awsphase_envvar {
 	const char *pattern;     /* PCRE2, anchored by the host; NULL: anything */
 	const char *def;         /* default when absent; NULL: none */
 	unsigned flags;
-	const char *help;        /* one line for --help and the docs */
+	const char *help;        /* one line for --help and the docs; looked up in
+	                          * the awsphase catalogue, like the action's texts */
 };
 
 /* Check and log levels. */
@@ -198,10 +206,23 @@ struct awsphase_host {
 	 * Hosts older than this member
 	 * have a smaller struct_size: check it before use. */
 	void (*print)(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
+
+	/* msgid in the user's language: its translation in the awsphase
+	 * catalogue, else msgid itself (NULL and "" as given).  For the words
+	 * a module puts together before handing them over (a sentence built
+	 * with snprintf, a table cell, a wait's what), which the host's lookup
+	 * of the final string cannot match; prefer whole sentences.  A format
+	 * string comes back with the same conversions.  The string lives as
+	 * long as the process.  Hosts older than this member have a smaller
+	 * struct_size: check it before use. */
+	const char *(*text)(const char *msgid) AWSPHASE_FORMAT_ARG(1);
 	/* append only */
 };
 
-/* An action: "awsphase 4b deploy". */
+/* An action: "awsphase 4b deploy".  The core looks summary, usage, help,
+ * the module's title and the descriptions of the action's options up in the
+ * awsphase catalogue where it prints them (text output; list --output json
+ * keeps them as written). */
 struct awsphase_action {
 	const char *name;
 	const char *summary;                   /* one line for `awsphase list` */

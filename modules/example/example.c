@@ -4,7 +4,8 @@
  *
  *   awsphase example whoami     aws(), json_str, match, check, env_set, report_add
  *   awsphase example calls      call_new/arg/argf/accept, call_run_all, call_state,
- *                               call_json, json_get, call_error/message, call_free, table
+ *                               call_json, json_get, call_error/message, call_free,
+ *                               table, text
  *   awsphase example probe      http_get, json_num
  *   awsphase example wait       wait, sleep, interrupted
  *   awsphase example forget     env_unset
@@ -31,7 +32,7 @@ static char *probe_url, *probe_number;
  * check for the last member this module uses. */
 static int example_init(const struct awsphase_host *h)
 {
-	if (h->struct_size < offsetof(struct awsphase_host, match) + sizeof(h->match)) {
+	if (h->struct_size < offsetof(struct awsphase_host, text) + sizeof(h->text)) {
 		h->log(AWSPHASE_LOG_ERROR, "example: this awsphase is too old; update it");
 		return AWSPHASE_EXIT_USAGE;
 	}
@@ -90,7 +91,9 @@ static int calls(const struct awsphase_host *h, int argc, const char **argv)
 		const cJSON *json = h->call_json(c[i]);
 
 		cells[i * 3] = names[i];
-		cells[i * 3 + 1] = (unsigned)st < 5 ? states[st] : "?";
+		/* cells are not looked up by the host: the module's words
+		 * are, where a catalogue has them */
+		cells[i * 3 + 1] = (unsigned)st < 5 ? h->text(states[st]) : "?";
 		if (json && h->json_get(json, "Role.Arn"))
 			cells[i * 3 + 2] = h->json_str(json, "Role.Arn");
 		else if (json)

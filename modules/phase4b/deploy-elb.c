@@ -72,8 +72,10 @@ static void tg_done(struct deploy *d, struct awsphase_call *call, const void *ar
 	cJSON *doc = NULL;
 
 	if (arg) { /* modified */
-		p4b_resource(d, "target group", d->c->tg_name, d->tg_arn, "%s: %s",
-			     d->dry_run ? "would update" : "updated", tg_why);
+		if (d->dry_run)
+			p4b_resource(d, "target group", d->c->tg_name, d->tg_arn, "would update: %s", tg_why);
+		else
+			p4b_resource(d, "target group", d->c->tg_name, d->tg_arn, "updated: %s", tg_why);
 		return;
 	}
 	switch (h->call_state(call)) {
@@ -184,8 +186,12 @@ static void alb_done(struct deploy *d, struct awsphase_call *call, const void *a
 	cJSON *again = NULL;
 
 	if (arg) {
-		p4b_resource(d, "load balancer", d->c->alb_name, d->alb_arn, "%s: %s",
-			     d->dry_run ? "would update" : "updated", (const char *)arg);
+		if (d->dry_run)
+			p4b_resource(d, "load balancer", d->c->alb_name, d->alb_arn, "would update: %s",
+				     (const char *)arg);
+		else
+			p4b_resource(d, "load balancer", d->c->alb_name, d->alb_arn, "updated: %s",
+				     (const char *)arg);
 		return;
 	}
 	switch (h->call_state(call)) {
@@ -205,8 +211,10 @@ static void alb_done(struct deploy *d, struct awsphase_call *call, const void *a
 	default:
 		p4b_copy(d->alb_arn, h->json_str(doc, "LoadBalancers.0.LoadBalancerArn"));
 		p4b_copy(d->alb_dns, h->json_str(doc, "LoadBalancers.0.DNSName"));
-		p4b_resource(d, "load balancer", d->c->alb_name, d->alb_dns, again ? "already there" :
-			     "created");
+		if (again)
+			p4b_resource(d, "load balancer", d->c->alb_name, d->alb_dns, "already there");
+		else
+			p4b_resource(d, "load balancer", d->c->alb_name, d->alb_dns, "created");
 	}
 	cJSON_Delete(again);
 	p4b_record(d, "ALB_ARN", d->alb_arn);
@@ -272,8 +280,12 @@ static void listener_done(struct deploy *d, struct awsphase_call *call, const vo
 	cJSON *doc = NULL;
 
 	if (h->call_state(call) == AWSPHASE_CALL_DRY_RUN) {
-		p4b_resource(d, "listener", "HTTP:80", NULL, "would %s: forward → %s",
-			     arg ? "update" : "create", d->c->tg_name);
+		if (arg)
+			p4b_resource(d, "listener", "HTTP:80", NULL, "would update: forward → %s",
+				     d->c->tg_name);
+		else
+			p4b_resource(d, "listener", "HTTP:80", NULL, "would create: forward → %s",
+				     d->c->tg_name);
 		return;
 	}
 	if (h->call_state(call) == AWSPHASE_CALL_ACCEPTED)

@@ -160,12 +160,17 @@ static void role_updated(struct deploy *d, struct awsphase_call *call, const voi
 	const char *what = arg;
 
 	(void)call;
-	if (strncmp(what, "trust:", 6) == 0)
-		p4b_resource(d, "IAM role", what + 6, NULL, "%s: trust policy → %s",
-			     d->dry_run ? "would update" : "updated", P4B_TRUSTED_SERVICE);
+	if (strncmp(what, "trust:", 6) == 0 && d->dry_run)
+		p4b_resource(d, "IAM role", what + 6, NULL, "would update: trust policy → %s",
+			     P4B_TRUSTED_SERVICE);
+	else if (strncmp(what, "trust:", 6) == 0)
+		p4b_resource(d, "IAM role", what + 6, NULL, "updated: trust policy → %s",
+			     P4B_TRUSTED_SERVICE);
+	else if (!d->exec_created && d->dry_run)
+		p4b_resource(d, "IAM role", what, NULL,
+			     "would update: AmazonECSTaskExecutionRolePolicy attached");
 	else if (!d->exec_created)
-		p4b_resource(d, "IAM role", what, NULL, "%s: AmazonECSTaskExecutionRolePolicy attached",
-			     d->dry_run ? "would update" : "updated");
+		p4b_resource(d, "IAM role", what, NULL, "updated: AmazonECSTaskExecutionRolePolicy attached");
 }
 
 static void one_role(struct deploy *d, int stage, const char *name, char *arn, int exec)
@@ -276,9 +281,15 @@ static void rule_done(struct deploy *d, struct awsphase_call *call, const void *
 			  r->from_label);
 		return;
 	}
-	p4b_resource(d, "security group", r->label, r->group, "%s: tcp %d from %s%s",
-		     d->dry_run ? "would update" : "updated", r->port, r->from_label,
-		     d->h->call_state(call) == AWSPHASE_CALL_ACCEPTED ? " (already there)" : " added");
+	if (d->dry_run)
+		p4b_resource(d, "security group", r->label, r->group, "would update: tcp %d from %s added",
+			     r->port, r->from_label);
+	else if (d->h->call_state(call) == AWSPHASE_CALL_ACCEPTED)
+		p4b_resource(d, "security group", r->label, r->group,
+			     "updated: tcp %d from %s (already there)", r->port, r->from_label);
+	else
+		p4b_resource(d, "security group", r->label, r->group, "updated: tcp %d from %s added",
+			     r->port, r->from_label);
 }
 
 static int rule_present(const struct deploy *d, const struct rule *r)
@@ -390,9 +401,11 @@ void p4b_security_groups(struct deploy *d, int stage)
 static void cluster_done(struct deploy *d, struct awsphase_call *call, const void *arg)
 {
 	(void)arg;
-	p4b_resource(d, "cluster", d->c->cluster,
-		     d->h->json_str(d->h->call_json(call), "cluster.clusterArn"),
-		     d->dry_run ? "would create" : "created");
+	if (d->dry_run)
+		p4b_resource(d, "cluster", d->c->cluster, NULL, "would create");
+	else
+		p4b_resource(d, "cluster", d->c->cluster,
+			     d->h->json_str(d->h->call_json(call), "cluster.clusterArn"), "created");
 }
 
 void p4b_cluster(struct deploy *d, int stage)
@@ -422,11 +435,18 @@ static void log_group_done(struct deploy *d, struct awsphase_call *call, const v
 			p4b_resource(d, "log group", d->c->log_group, NULL, "already there");
 	} else if (strcmp(what, "create") == 0) {
 		d->log_created = 1;
-		p4b_resource(d, "log group", d->c->log_group, NULL, "%s, retention %d days",
-			     d->dry_run ? "would create" : "created", d->retention_days);
+		if (d->dry_run)
+			p4b_resource(d, "log group", d->c->log_group, NULL, "would create, retention %d days",
+				     d->retention_days);
+		else
+			p4b_resource(d, "log group", d->c->log_group, NULL, "created, retention %d days",
+				     d->retention_days);
+	} else if (!d->log_created && d->dry_run) {
+		p4b_resource(d, "log group", d->c->log_group, NULL, "would update: retention %s → %d days",
+			     what, d->retention_days);
 	} else if (!d->log_created) {
-		p4b_resource(d, "log group", d->c->log_group, NULL, "%s: retention %s → %d days",
-			     d->dry_run ? "would update" : "updated", what, d->retention_days);
+		p4b_resource(d, "log group", d->c->log_group, NULL, "updated: retention %s → %d days",
+			     what, d->retention_days);
 	}
 }
 

@@ -107,7 +107,7 @@ static int drained(void *ctx, char *state, size_t size, int *exit_code)
 		return -1;
 	}
 	status = w->d->h->json_str(doc, "services.0.status");
-	snprintf(state, size, "status %s, %d running", status ? status : "gone",
+	snprintf(state, size, w->d->h->text("status %s, %d running"), status ? status : w->d->h->text("gone"),
 		 (int)w->d->h->json_num(doc, "services.0.runningCount", 0));
 	rc = !status || strcmp(status, "INACTIVE") == 0;
 	cJSON_Delete(doc);
@@ -120,7 +120,7 @@ static int wait_drained(struct deploy *d)
 	char what[400];
 	struct awsphase_wait w = { 0 };
 
-	snprintf(what, sizeof(what), "DRAINING service %s to become INACTIVE", d->c->service);
+	snprintf(what, sizeof(what), d->h->text("DRAINING service %s to become INACTIVE"), d->c->service);
 	w.what = what;
 	w.interval_s = 4;
 	w.poll = drained;

@@ -269,10 +269,10 @@ static int poll(void *ctx, char *state, size_t size, int *exit_code)
 	desired = (int)h->json_num(svc, "desiredCount", 0);
 	pending = (int)h->json_num(svc, "pendingCount", 0);
 	ndeps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(svc, "deployments"));
-	snprintf(state, size, "deployment %s, %d/%d running, %d pending%s%s",
-		 rollout ? rollout : "(no rollout state)", running, desired, pending,
-		 ndeps > 1 ? ", older deployment still draining" : "",
-		 failed ? ", tasks failed to start" : "");
+	snprintf(state, size, h->text("deployment %s, %d/%d running, %d pending%s%s"),
+		 rollout ? rollout : h->text("(no rollout state)"), running, desired, pending,
+		 ndeps > 1 ? h->text(", older deployment still draining") : "",
+		 failed ? h->text(", tasks failed to start") : "");
 	if ((!rollout || strcmp(rollout, "COMPLETED") == 0) && ndeps == 1 && running == desired &&
 	    pending == 0) {
 		if (desired == 0) {
@@ -293,8 +293,8 @@ static int poll(void *ctx, char *state, size_t size, int *exit_code)
 			} else {
 				const char *reason = p4b_targets_reason(targets, "unhealthy");
 
-				snprintf(state, size, "%d/%d running; targets: 0 healthy, %d initial, "
-					 "%d unhealthy%s%s%s", running, desired,
+				snprintf(state, size, h->text("%d/%d running; targets: 0 healthy, %d initial, "
+					 "%d unhealthy%s%s%s"), running, desired,
 					 p4b_targets_in(targets, "initial"),
 					 p4b_targets_in(targets, "unhealthy"), reason ? " (" : "",
 					 reason ? reason : "", reason ? ")" : "");
@@ -335,7 +335,7 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 		 * covers what made the service unsettled, not last hour's */
 		w.since = time(NULL) - 60;
 	}
-	snprintf(what, sizeof(what), "service %s to become stable", c->service);
+	snprintf(what, sizeof(what), h->text("service %s to become stable"), c->service);
 	wait.what = what;
 	wait.interval_s = 5;
 	wait.poll = poll;

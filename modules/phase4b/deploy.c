@@ -27,14 +27,14 @@ static int no_rollback;
 
 const struct poptOption p4b_deploy_options[] = {
 	{ "no-wait", 0, POPT_ARG_NONE, &no_wait, 0,
-	  "make the changes and return; do not wait for the service to become stable", NULL },
+	  N_("make the changes and return; do not wait for the service to become stable"), NULL },
 	{ "force-new-deployment", 0, POPT_ARG_NONE, &force, 0,
-	  "start new tasks even when nothing changed (a new image under the same tag)", NULL },
+	  N_("start new tasks even when nothing changed (a new image under the same tag)"), NULL },
 	{ "log-retention-days", 0, POPT_ARG_INT, &retention, 0,
-	  "retention of the log group (default 30)", "DAYS" },
+	  N_("retention of the log group (default 30)"), "DAYS" },
 	{ "no-rollback", 0, POPT_ARG_NONE, &no_rollback, 0,
-	  "when the deployment fails, leave the service on it instead of moving it back to the "
-	  "last revision that deployed successfully", NULL },
+	  N_("when the deployment fails, leave the service on it instead of moving it back to the "
+	  "last revision that deployed successfully"), NULL },
 	POPT_TABLEEND
 };
 
@@ -92,20 +92,59 @@ int p4b_stage_run(struct deploy *d)
 	return rc;
 }
 
+/* The kinds p4b_resource is given, for the catalogue (the calls give each
+ * as the context of what became of it). */
+static const char *const kinds[] = {
+	N_("IAM role"), N_("security group"), N_("cluster"), N_("log group"), N_("task definition"),
+	N_("target group"), N_("load balancer"), N_("listener"), N_("service"),
+};
+
+static const char *kind_text(const struct awsphase_host *h, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return h->text(kinds[i]);
+	return kind;
+}
+
+/* What became of a resource in the user's language: fmt is looked up with
+ * the kind as its context (gettext's "context\004msgid" key, which
+ * po/xgettext.sh extracts as msgctxt), so a translation can agree with the
+ * kind's gender; else fmt alone. */
+static const char *result_text(const struct awsphase_host *h, const char *kind, const char *fmt)
+	AWSPHASE_FORMAT_ARG(3);
+static const char *result_text(const struct awsphase_host *h, const char *kind, const char *fmt)
+{
+	char key[512];
+	const char *t;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", kind, fmt) >= sizeof(key))
+		return h->text(fmt);
+	t = h->text(key);
+	return t == key ? h->text(fmt) : t;
+}
+
 void p4b_resource(struct deploy *d, const char *kind, const char *name, const char *id,
 		  const char *fmt, ...)
 {
-	char what[768];
+	const struct awsphase_host *h = d->h;
+	char what[768], shown[768];
 	cJSON *r;
-	va_list ap;
+	va_list ap, again;
 
+	/* the JSON entry's result stays English: scripts read it */
 	va_start(ap, fmt);
+	va_copy(again, ap);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	vsnprintf(shown, sizeof(shown), result_text(h, kind, fmt), again);
+	va_end(again);
 	if (!id || p4b_is_placeholder(id))
 		id = "";
-	d->h->say("%s %s %s%s%s (%s)", strncmp(what, "would", 5) == 0 ? "•" : "✓", kind, name,
-		  *id ? " " : "", id, what);
+	h->say("%s %s %s%s%s (%s)", strncmp(what, "would", 5) == 0 ? "•" : "✓", kind_text(h, kind),
+	       name, *id ? " " : "", id, shown);
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "kind", kind);
 	cJSON_AddStringToObject(r, "name", name);
@@ -409,7 +448,7 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 			       "deployment; awsphase 4b rollback --previous moves it back", c.service);
 		} else {
 			p4b_rollback_to_last_good(&c, d.td_arn, rc == AWSPHASE_EXIT_TIMEOUT ?
-						  "the deadline passed" : "the deployment failed");
+						  N_("the deadline passed") : N_("the deployment failed"));
 			rc = AWSPHASE_EXIT_FAILED; /* the deploy failed, whatever the rollback did */
 		}
 	}

@@ -31,17 +31,17 @@ static void describe_ingress(struct diag *d, struct problem *p, const cJSON *sg)
 				 h->json_num(perm, "FromPort", -1), h->json_num(perm, "ToPort", -1));
 		cJSON_ArrayForEach(x, h->json_get(perm, "UserIdGroupPairs")) {
 			len = strlen(line);
-			snprintf(line + len, sizeof(line) - len, "%s%s from %s", *line ? ", " : "", ports,
+			snprintf(line + len, sizeof(line) - len, h->text("%s%s from %s"), *line ? ", " : "", ports,
 				 h->json_str(x, "GroupId") ? h->json_str(x, "GroupId") : "?");
 		}
 		cJSON_ArrayForEach(x, h->json_get(perm, "IpRanges")) {
 			len = strlen(line);
-			snprintf(line + len, sizeof(line) - len, "%s%s from %s", *line ? ", " : "", ports,
+			snprintf(line + len, sizeof(line) - len, h->text("%s%s from %s"), *line ? ", " : "", ports,
 				 h->json_str(x, "CidrIp") ? h->json_str(x, "CidrIp") : "?");
 		}
 	}
 	diag_evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, h->json_str(sg, "GroupId"),
-		 *line ? line : "none");
+		 *line ? line : h->text("none"));
 }
 
 static const cJSON *service_sgs(struct diag *d)
@@ -88,7 +88,7 @@ void diag_sg(struct diag *d)
 	d->alb_sg = h->json_str(alb, "GroupId");
 	if (!ecs || !alb) {
 		p = diag_problem(d, C_TIMEOUT, "security group %s does not exist in %s; targets cannot be reached",
-			    !ecs ? c->ecs_sg_name : c->alb_sg_name, c->vpc ? c->vpc : "the VPC");
+			    !ecs ? c->ecs_sg_name : c->alb_sg_name, c->vpc ? c->vpc : h->text("the VPC"));
 		diag_fix(p, "awsphase 4b deploy   (creates %s and %s with the ALB → %d rule)", c->alb_sg_name,
 		    c->ecs_sg_name, c->port);
 		d->sg_problem = p;
@@ -157,7 +157,7 @@ static void probe_task(struct diag *d, struct problem *p)
 	}
 	obs_excerpt(body, 100, excerpt, sizeof(excerpt));
 	diag_evidence(p, "direct probe %s: HTTP %ld %s%s", url, status, excerpt,
-		 getenv("http_proxy") || getenv("HTTP_PROXY") ? " (through http_proxy)" : "");
+		 getenv("http_proxy") || getenv("HTTP_PROXY") ? h->text(" (through http_proxy)") : "");
 	free(body);
 }
 
@@ -225,31 +225,31 @@ void diag_alb(struct diag *d)
 		char cmd[1024];
 
 		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 ": its health check asks for %s, but the backend answers on %s%s", path, c->health_path,
+			 d->h->text(": its health check asks for %s, but the backend answers on %s%s"), path, c->health_path,
 			 mismatch ? " (Target.ResponseCodeMismatch)" : "");
 		obs_cmdline(&d->o, cmd, sizeof(cmd), "elbv2", "modify-target-group", args);
 		diag_fix(p, "%s", cmd);
 		diag_fix(p, "or: awsphase 4b deploy   (puts the target group's health check back to %s)", c->health_path);
 	} else if (mismatch) {
 		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 ": the targets answer the health check with an unexpected code (Target.ResponseCodeMismatch)");
+			 d->h->text(": the targets answer the health check with an unexpected code (Target.ResponseCodeMismatch)"));
 		diag_fix(p, "check the health check matcher of %s and the backend's %s", c->tg_name, c->health_path);
 	} else if (timeouts) {
 		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 ": the targets time out (see target-timeout)");
+			 d->h->text(": the targets time out (see target-timeout)"));
 		p->after = d->sg_problem;
 	} else if (unused) {
 		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 ": no listener of %s forwards to it (Target.NotInUse)", c->alb_name);
+			 d->h->text(": no listener of %s forwards to it (Target.NotInUse)"), c->alb_name);
 		diag_fix(p, "awsphase 4b deploy   (creates the HTTP:80 listener)");
 	} else if (!total) {
 		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 ": no target is registered, because no task runs (see %s)",
+			 d->h->text(": no target is registered, because no task runs (see %s)"),
 			 d->service_problem ? "service-state" : "tasks-starting");
 		p->after = d->service_problem ? d->service_problem : d->tasks_problem;
 	} else {
 		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 ": the targets are still being registered or checked; wait a health-check interval");
+			 d->h->text(": the targets are still being registered or checked; wait a health-check interval"));
 	}
 	probe_task(d, p);
 }

@@ -27,7 +27,7 @@ static void add_log_tail(struct diag *d, struct problem *p, int max)
 
 	if (!events) {
 		diag_evidence(p, "logs of %s: %s", d->o.c.log_group,
-			 obs_error(&d->o, OBS_LOGS, err, sizeof(err)) ? err : "not read");
+			 obs_error(&d->o, OBS_LOGS, err, sizeof(err)) ? err : d->h->text("not read"));
 		return;
 	}
 	if (!n)
@@ -125,7 +125,7 @@ static void add_stopped(struct diag *d, struct problem *p, const cJSON *const *t
 		obs_fmt_time(task_when(h, tasks[i]), 0, when, sizeof(when));
 		diag_evidence(p, "task %s stopped %s: %s%s%s", obs_short_id(h->json_str(tasks[i], "taskArn")), when,
 			 h->json_str(tasks[i], "stopCode") ? h->json_str(tasks[i], "stopCode") : "",
-			 h->json_str(tasks[i], "stopCode") ? ": " : "", reason ? reason : "(no reason yet)");
+			 h->json_str(tasks[i], "stopCode") ? ": " : "", reason ? reason : h->text("(no reason yet)"));
 		if (creason && (!reason || strcmp(creason, reason) != 0))
 			diag_evidence(p, "container of task %s: %s", obs_short_id(h->json_str(tasks[i], "taskArn")),
 				 creason);
@@ -147,7 +147,7 @@ void diag_service(struct diag *d)
 	obs_cmdline(&d->o, cmd, sizeof(cmd), "ecs", "update-service", args);
 	if (!svc) {
 		p = diag_problem(d, C_SERVICE, "service %s does not exist in cluster %s%s", c->service, c->cluster,
-			    d->o.v.cluster_missing ? " (nor does the cluster)" : "");
+			    d->o.v.cluster_missing ? h->text(" (nor does the cluster)") : "");
 		diag_fix(p, "awsphase 4b deploy");
 		d->service_problem = p;
 		return;
@@ -272,14 +272,14 @@ static void cause_image(struct diag *d, struct problem *p)
 	const char *image = d->image ? d->image : "?";
 
 	if (st == AWSPHASE_CALL_OK) {
-		snprintf(p->cause, sizeof(p->cause), "tasks could not pull %s, but ECR has it now: a forced "
-			 "deployment retries", image);
+		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks could not pull %s, but ECR has it now: a forced "
+			 "deployment retries"), image);
 		diag_evidence(p, "ecr describe-images: %s is there (pushed %s)", image,
 			 h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") ?
 			 h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") : "?");
 		p->auto_fix = FIX_FORCE_DEPLOY;
 	} else {
-		snprintf(p->cause, sizeof(p->cause), "the image %s is not in ECR (CannotPullContainerError)", image);
+		snprintf(p->cause, sizeof(p->cause), d->h->text("the image %s is not in ECR (CannotPullContainerError)"), image);
 		if (call)
 			diag_evidence(p, "ecr describe-images: %s%s%s", h->call_error(call),
 				 *h->call_message(call) ? ": " : "", h->call_message(call));
@@ -319,9 +319,9 @@ static void cause_iam(struct diag *d, struct problem *p)
 			diag_evidence(p, "role %s exists and trusts %s", names[i], P4B_TRUSTED_SERVICE);
 		}
 	}
-	snprintf(p->cause, sizeof(p->cause), "IAM: the task roles %s and %s are missing, not trusted by "
-		 "%s or lack permissions%s", names[0], names[1], P4B_TRUSTED_SERVICE,
-		 bad ? "" : " (the roles look right now; IAM changes take a moment to apply)");
+	snprintf(p->cause, sizeof(p->cause), d->h->text("IAM: the task roles %s and %s are missing, not trusted by "
+		 "%s or lack permissions%s"), names[0], names[1], P4B_TRUSTED_SERVICE,
+		 bad ? "" : d->h->text(" (the roles look right now; IAM changes take a moment to apply)"));
 }
 
 /* The awsvpcConfiguration the service's PRIMARY deployment starts tasks with. */
@@ -354,19 +354,23 @@ static void cause_network(struct diag *d, struct problem *p)
 		public_ = !private_;
 	}
 	subnets = cJSON_PrintUnformatted(h->json_get(net, "subnets"));
-	diag_evidence(p, "tasks run in %s subnets %s with assignPublicIp=%s", public_ ? "public" : "private",
-		 subnets ? subnets : "?", assign ? assign : "DISABLED");
+	if (public_)
+		diag_evidence(p, "tasks run in public subnets %s with assignPublicIp=%s", subnets ? subnets : "?",
+			      assign ? assign : "DISABLED");
+	else
+		diag_evidence(p, "tasks run in private subnets %s with assignPublicIp=%s", subnets ? subnets : "?",
+			      assign ? assign : "DISABLED");
 	free(subnets);
 	if (public_ && (!assign || strcmp(assign, "ENABLED") != 0)) {
-		snprintf(p->cause, sizeof(p->cause), "tasks in a public subnet without assignPublicIp=ENABLED "
-			 "cannot reach ECR and CloudWatch Logs");
+		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks in a public subnet without assignPublicIp=ENABLED "
+			 "cannot reach ECR and CloudWatch Logs"));
 	} else if (private_) {
-		snprintf(p->cause, sizeof(p->cause), "tasks in a private subnet without a NAT gateway or VPC "
-			 "endpoints (ecr.api, ecr.dkr, s3, logs) cannot reach ECR and CloudWatch Logs");
+		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks in a private subnet without a NAT gateway or VPC "
+			 "endpoints (ecr.api, ecr.dkr, s3, logs) cannot reach ECR and CloudWatch Logs"));
 	} else {
-		snprintf(p->cause, sizeof(p->cause), "tasks cannot reach ECR although they have a public IP: "
+		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks cannot reach ECR although they have a public IP: "
 			 "the security group's egress on tcp/443 or the subnets' route to the internet "
-			 "gateway is missing");
+			 "gateway is missing"));
 	}
 }
 
@@ -405,21 +409,21 @@ void diag_tasks(struct diag *d)
 		cause_network(d, p);
 		break;
 	case WHY_LOG_GROUP:
-		snprintf(p->cause, sizeof(p->cause), "the log group %s does not exist, so the awslogs driver "
-			 "cannot start", c->log_group);
+		snprintf(p->cause, sizeof(p->cause), d->h->text("the log group %s does not exist, so the awslogs driver "
+			 "cannot start"), c->log_group);
 		break;
 	case WHY_ELB:
-		snprintf(p->cause, sizeof(p->cause), "tasks start but are stopped for failing the ALB's health "
-			 "checks; see target-timeout and alb-503");
+		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks start but are stopped for failing the ALB's health "
+			 "checks; see target-timeout and alb-503"));
 		p->after = d->sg_problem;
 		break;
 	case WHY_EXITED:
-		snprintf(p->cause, sizeof(p->cause), "the container exits after starting: see its logs");
+		snprintf(p->cause, sizeof(p->cause), d->h->text("the container exits after starting: see its logs"));
 		break;
 	case WHY_NONE:
 		if (n == 0)
 			snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-				 "; no task has stopped yet: the events above tell whether ECS can place them");
+				 d->h->text("; no task has stopped yet: the events above tell whether ECS can place them"));
 		diag_fix(p, "awsphase 4b status   (watch the tasks and events; the runbook's causes: image missing "
 		    "vs ECR_URI, IAM roles %s/%s, assignPublicIp in public subnets, NAT or endpoints in "
 		    "private ones)", c->exec_role, c->task_role);

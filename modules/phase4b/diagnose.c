@@ -15,7 +15,7 @@ static int opt_fix;
 
 const struct poptOption p4b_diagnose_options[] = {
 	{ "fix", 0, POPT_ARG_NONE, &opt_fix, 0,
-	  "apply the safe fixes (security group rule ALB → ECS, forced deployment) after showing them", NULL },
+	  N_("apply the safe fixes (security group rule ALB → ECS, forced deployment) after showing them"), NULL },
 	POPT_TABLEEND
 };
 
@@ -28,8 +28,9 @@ struct problem *diag_problem(struct diag *d, enum cls cls, const char *fmt, ...)
 	va_list ap;
 
 	p->cls = cls;
+	p->h = d->h;
 	va_start(ap, fmt);
-	vsnprintf(p->cause, sizeof(p->cause), fmt, ap);
+	vsnprintf(p->cause, sizeof(p->cause), d->h->text(fmt), ap);
 	va_end(ap);
 	return p;
 }
@@ -51,7 +52,7 @@ void diag_evidence(struct problem *p, const char *fmt, ...)
 	if (p->nev >= MAX_LINES)
 		return;
 	va_start(ap, fmt);
-	p->evidence[p->nev] = vfmt(fmt, ap);
+	p->evidence[p->nev] = vfmt(p->h->text(fmt), ap);
 	va_end(ap);
 	if (p->evidence[p->nev])
 		p->nev++;
@@ -64,7 +65,7 @@ void diag_fix(struct problem *p, const char *fmt, ...)
 	if (p->nfix >= 4)
 		return;
 	va_start(ap, fmt);
-	p->fix[p->nfix] = vfmt(fmt, ap);
+	p->fix[p->nfix] = vfmt(p->h->text(fmt), ap);
 	va_end(ap);
 	if (p->fix[p->nfix])
 		p->nfix++;
@@ -141,7 +142,7 @@ static void show(struct diag *d, const char *const *ok_detail)
 			if (p->auto_fix != FIX_NONE && !opt_fix)
 				h->say("    (awsphase 4b diagnose --fix applies it)");
 			if (p->after && !p->nfix)
-				h->say("    fix: the fix of %s", diag_classes[p->after->cls]);
+				h->say("    fix: the fix of %s", h->text(diag_classes[p->after->cls]));
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "check", diag_classes[k]);
 			cJSON_AddStringToObject(o, "cause", p->cause);
@@ -299,15 +300,15 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 
 	svc = obs_service(&d.o);
 	dep = obs_primary(&d.o);
-	snprintf(ok_text[C_TIMEOUT], sizeof(ok_text[0]), "no target times out; %s admits %s on tcp/%d",
+	snprintf(ok_text[C_TIMEOUT], sizeof(ok_text[0]), h->text("no target times out; %s admits %s on tcp/%d"),
 		 d.o.c.ecs_sg_name, d.o.c.alb_sg_name, d.o.c.port);
-	snprintf(ok_text[C_SERVICE], sizeof(ok_text[0]), "%s, deployment %s %s",
+	snprintf(ok_text[C_SERVICE], sizeof(ok_text[0]), h->text("%s, deployment %s %s"),
 		 h->json_str(svc, "status") ? h->json_str(svc, "status") : "?",
 		 obs_or_unknown(h->json_str(dep, "id")),
 		 h->json_str(dep, "rolloutState") ? h->json_str(dep, "rolloutState") : "?");
-	snprintf(ok_text[C_TASKS], sizeof(ok_text[0]), "%.0f of %.0f tasks running",
+	snprintf(ok_text[C_TASKS], sizeof(ok_text[0]), h->text("%.0f of %.0f tasks running"),
 		 h->json_num(svc, "runningCount", 0), h->json_num(svc, "desiredCount", 0));
-	snprintf(ok_text[C_ALB], sizeof(ok_text[0]), "HTTP %ld from %s", d.status, d.url);
+	snprintf(ok_text[C_ALB], sizeof(ok_text[0]), h->text("HTTP %ld from %s"), d.status, d.url);
 	for (i = 0; i < C_N; i++)
 		ok_detail[i] = ok_text[i];
 	show(&d, ok_detail);

@@ -18,6 +18,7 @@ extern const char *const diag_classes[C_N];
 enum fix_kind { FIX_NONE, FIX_SG_RULE, FIX_FORCE_DEPLOY };
 
 struct problem {
+	const struct awsphase_host *h;
 	enum cls cls;
 	char cause[768];
 	char *evidence[MAX_LINES];
@@ -56,7 +57,9 @@ struct diag {
 	const cJSON *why_task;
 };
 
-/* A problem of class cls with its cause; evidence and fix lines follow. */
+/* A problem of class cls with its cause; evidence and fix lines follow.
+ * Their formats are looked up in the catalogue (po/xgettext.sh knows these
+ * three): the finished lines are the user's words, in text and JSON alike. */
 struct problem *diag_problem(struct diag *d, enum cls cls, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
 void diag_evidence(struct problem *p, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
 void diag_fix(struct problem *p, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);

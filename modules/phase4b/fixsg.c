@@ -13,7 +13,7 @@ static int no_wait;
 
 const struct poptOption p4b_fix_sg_options[] = {
 	{ "no-wait", 0, POPT_ARG_NONE, &no_wait, 0,
-	  "make the changes and return; do not wait for the service to become stable", NULL },
+	  N_("make the changes and return; do not wait for the service to become stable"), NULL },
 	POPT_TABLEEND
 };
 

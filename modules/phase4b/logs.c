@@ -28,11 +28,11 @@ static char *opt_filter;
 
 const struct poptOption p4b_logs_options[] = {
 	{ "since", 0, POPT_ARG_STRING, &opt_since, 0,
-	  "start this far back: 30s, 5m, 2h, 1d (default 5m)", "DURATION" },
+	  N_("start this far back: 30s, 5m, 2h, 1d (default 5m)"), "DURATION" },
 	{ "follow", 'f', POPT_ARG_NONE, &opt_follow, 0,
-	  "keep polling for new lines until interrupted (Ctrl-C)", NULL },
+	  N_("keep polling for new lines until interrupted (Ctrl-C)"), NULL },
 	{ "filter", 0, POPT_ARG_STRING, &opt_filter, 0,
-	  "CloudWatch Logs filter pattern (filter-log-events --filter-pattern)", "PATTERN" },
+	  N_("CloudWatch Logs filter pattern (filter-log-events --filter-pattern)"), "PATTERN" },
 	POPT_TABLEEND
 };
 

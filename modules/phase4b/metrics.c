@@ -15,9 +15,9 @@ static int opt_minutes = 10;
 static int opt_period = 300;
 
 const struct poptOption p4b_metrics_options[] = {
-	{ "minutes", 0, POPT_ARG_INT, &opt_minutes, 0, "how far back to look (default 10)", "N" },
+	{ "minutes", 0, POPT_ARG_INT, &opt_minutes, 0, N_("how far back to look (default 10)"), "N" },
 	{ "period", 0, POPT_ARG_INT, &opt_period, 0,
-	  "seconds per datapoint, a multiple of 60 (default 300, the runbook's)", "SECONDS" },
+	  N_("seconds per datapoint, a multiple of 60 (default 300, the runbook's)"), "SECONDS" },
 	POPT_TABLEEND
 };
 

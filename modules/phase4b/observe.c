@@ -58,7 +58,7 @@ const char *obs_error(const struct obs *o, enum obs_item i, char *buf, size_t si
 		return NULL;
 	code = h->call_error(o->call[i]);
 	msg = h->call_message(o->call[i]);
-	snprintf(buf, size, "%s%s%s", code, *code && *msg ? ": " : "", *msg ? msg : *code ? "" : "failed");
+	snprintf(buf, size, "%s%s%s", code, *code && *msg ? ": " : "", *msg ? msg : *code ? "" : h->text("failed"));
 	return buf;
 }
 

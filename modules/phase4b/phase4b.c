@@ -15,64 +15,64 @@
 
 const struct awsphase_envvar p4b_env[] = {
 	{ "AWS_REGION", "[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]", NULL, AWSPHASE_ENV_REQUIRED,
-	  "the AWS region, e.g. us-east-2" },
-	{ "VPC_ID", ID("vpc"), NULL, AWSPHASE_ENV_REQUIRED, "the VPC of phase 1, vpc-…" },
-	{ "PUBLIC_SUBNET_1", ID("subnet"), NULL, AWSPHASE_ENV_REQUIRED, "a public subnet of phase 1, subnet-…" },
-	{ "PUBLIC_SUBNET_2", ID("subnet"), NULL, AWSPHASE_ENV_REQUIRED, "a second public subnet in another AZ, subnet-…" },
-	{ "PRIVATE_SUBNET_1", ID("subnet"), NULL, 0, "a private subnet of phase 1, subnet-…" },
-	{ "PRIVATE_SUBNET_2", ID("subnet"), NULL, 0, "a second private subnet, subnet-…" },
-	{ "RDS_ENDPOINT", HOST, NULL, 0, "the RDS endpoint host name of phase 3" },
-	{ "RDS_SG_ID", ID("sg"), NULL, 0, "the RDS security group of phase 3, sg-…" },
-	{ "REDIS_ENDPOINT", HOST, NULL, 0, "the Redis endpoint host name of phase 3" },
-	{ "REDIS_SG_ID", ID("sg"), NULL, 0, "the Redis security group of phase 3, sg-…" },
-	{ "S3_BUCKET", "[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", NULL, 0, "the S3 bucket name of phase 3" },
-	{ "SQS_QUEUE_URL", "https?://[^\\s]+", NULL, 0, "the SQS queue URL of phase 3" },
+	  N_("the AWS region, e.g. us-east-2") },
+	{ "VPC_ID", ID("vpc"), NULL, AWSPHASE_ENV_REQUIRED, N_("the VPC of phase 1, vpc-…") },
+	{ "PUBLIC_SUBNET_1", ID("subnet"), NULL, AWSPHASE_ENV_REQUIRED, N_("a public subnet of phase 1, subnet-…") },
+	{ "PUBLIC_SUBNET_2", ID("subnet"), NULL, AWSPHASE_ENV_REQUIRED, N_("a second public subnet in another AZ, subnet-…") },
+	{ "PRIVATE_SUBNET_1", ID("subnet"), NULL, 0, N_("a private subnet of phase 1, subnet-…") },
+	{ "PRIVATE_SUBNET_2", ID("subnet"), NULL, 0, N_("a second private subnet, subnet-…") },
+	{ "RDS_ENDPOINT", HOST, NULL, 0, N_("the RDS endpoint host name of phase 3") },
+	{ "RDS_SG_ID", ID("sg"), NULL, 0, N_("the RDS security group of phase 3, sg-…") },
+	{ "REDIS_ENDPOINT", HOST, NULL, 0, N_("the Redis endpoint host name of phase 3") },
+	{ "REDIS_SG_ID", ID("sg"), NULL, 0, N_("the Redis security group of phase 3, sg-…") },
+	{ "S3_BUCKET", "[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", NULL, 0, N_("the S3 bucket name of phase 3") },
+	{ "SQS_QUEUE_URL", "https?://[^\\s]+", NULL, 0, N_("the SQS queue URL of phase 3") },
 	{ "ECR_URI", "[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(?:\\.cn)?/[a-z0-9._/-]+(?::[A-Za-z0-9_.-]{1,128}|@sha256:[0-9a-f]{64})?",
-	  NULL, AWSPHASE_ENV_REQUIRED, "the image of phase 4A, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG" },
-	{ "ECS_CLUSTER", NAME255, "kaviar-cluster", 0, "the ECS cluster name" },
-	{ "ECS_SERVICE", NAME255, "kaviar-backend-service", 0, "the ECS service name" },
-	{ "TASK_FAMILY", NAME255, "kaviar-backend", 0, "the task definition family" },
-	{ "CONTAINER_NAME", NAME255, "kaviar-backend", 0, "the container name" },
-	{ "CONTAINER_PORT", "[1-9][0-9]{0,4}", "3001", 0, "the container port, 1-65535" },
-	{ "HEALTH_PATH", "/[!-~]*", "/api/health", 0, "the health check path, starting with /" },
-	{ "TG_NAME", LBNAME, "kaviar-backend-tg", 0, "the target group name, up to 32 letters, digits and -" },
-	{ "ALB_NAME", LBNAME, "kaviar-alb", 0, "the load balancer name, up to 32 letters, digits and -" },
-	{ "ALB_SG_NAME", SGNAME, "kaviar-alb-sg", 0, "the ALB security group name" },
-	{ "ECS_SG_NAME", SGNAME, "kaviar-ecs-sg", 0, "the ECS tasks security group name" },
-	{ "LOG_GROUP", "[A-Za-z0-9_./#-]{1,512}", "/ecs/kaviar-backend", 0, "the CloudWatch log group" },
-	{ "EXEC_ROLE_NAME", ROLE, "KaviarEcsTaskExecutionRole", 0, "the task execution role name" },
-	{ "TASK_ROLE_NAME", ROLE, "KaviarEcsTaskRole", 0, "the task role name" },
-	{ "DESIRED_COUNT", "[0-9]{1,4}", "1", 0, "the number of tasks, 0-9999" },
-	{ "TASK_CPU", "256|512|1024|2048|4096|8192|16384", "512", 0, "Fargate CPU units: 256, 512, 1024, …" },
-	{ "TASK_MEMORY", "[0-9]{3,6}", "1024", 0, "Fargate memory in MiB, e.g. 1024" },
-	{ "SUBNET_TIER", "public|private", "public", 0, "public (assignPublicIp=ENABLED) or private (needs NAT or VPC endpoints)" },
-	{ "ALB_SG_ID", ID("sg"), NULL, AWSPHASE_ENV_WRITTEN, "written by deploy: the ALB security group" },
-	{ "ECS_SG_ID", ID("sg"), NULL, AWSPHASE_ENV_WRITTEN, "written by deploy: the ECS security group" },
+	  NULL, AWSPHASE_ENV_REQUIRED, N_("the image of phase 4A, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG") },
+	{ "ECS_CLUSTER", NAME255, "kaviar-cluster", 0, N_("the ECS cluster name") },
+	{ "ECS_SERVICE", NAME255, "kaviar-backend-service", 0, N_("the ECS service name") },
+	{ "TASK_FAMILY", NAME255, "kaviar-backend", 0, N_("the task definition family") },
+	{ "CONTAINER_NAME", NAME255, "kaviar-backend", 0, N_("the container name") },
+	{ "CONTAINER_PORT", "[1-9][0-9]{0,4}", "3001", 0, N_("the container port, 1-65535") },
+	{ "HEALTH_PATH", "/[!-~]*", "/api/health", 0, N_("the health check path, starting with /") },
+	{ "TG_NAME", LBNAME, "kaviar-backend-tg", 0, N_("the target group name, up to 32 letters, digits and -") },
+	{ "ALB_NAME", LBNAME, "kaviar-alb", 0, N_("the load balancer name, up to 32 letters, digits and -") },
+	{ "ALB_SG_NAME", SGNAME, "kaviar-alb-sg", 0, N_("the ALB security group name") },
+	{ "ECS_SG_NAME", SGNAME, "kaviar-ecs-sg", 0, N_("the ECS tasks security group name") },
+	{ "LOG_GROUP", "[A-Za-z0-9_./#-]{1,512}", "/ecs/kaviar-backend", 0, N_("the CloudWatch log group") },
+	{ "EXEC_ROLE_NAME", ROLE, "KaviarEcsTaskExecutionRole", 0, N_("the task execution role name") },
+	{ "TASK_ROLE_NAME", ROLE, "KaviarEcsTaskRole", 0, N_("the task role name") },
+	{ "DESIRED_COUNT", "[0-9]{1,4}", "1", 0, N_("the number of tasks, 0-9999") },
+	{ "TASK_CPU", "256|512|1024|2048|4096|8192|16384", "512", 0, N_("Fargate CPU units: 256, 512, 1024, …") },
+	{ "TASK_MEMORY", "[0-9]{3,6}", "1024", 0, N_("Fargate memory in MiB, e.g. 1024") },
+	{ "SUBNET_TIER", "public|private", "public", 0, N_("public (assignPublicIp=ENABLED) or private (needs NAT or VPC endpoints)") },
+	{ "ALB_SG_ID", ID("sg"), NULL, AWSPHASE_ENV_WRITTEN, N_("written by deploy: the ALB security group") },
+	{ "ECS_SG_ID", ID("sg"), NULL, AWSPHASE_ENV_WRITTEN, N_("written by deploy: the ECS security group") },
 	{ "TG_ARN", ARN("elasticloadbalancing", "targetgroup/[A-Za-z0-9-]+/[0-9a-f]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy: the target group ARN" },
+	  AWSPHASE_ENV_WRITTEN, N_("written by deploy: the target group ARN") },
 	{ "ALB_ARN", ARN("elasticloadbalancing", "loadbalancer/app/[A-Za-z0-9-]+/[0-9a-f]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy: the load balancer ARN" },
-	{ "ALB_DNS", HOST, NULL, AWSPHASE_ENV_WRITTEN, "written by deploy: the load balancer DNS name" },
+	  AWSPHASE_ENV_WRITTEN, N_("written by deploy: the load balancer ARN") },
+	{ "ALB_DNS", HOST, NULL, AWSPHASE_ENV_WRITTEN, N_("written by deploy: the load balancer DNS name") },
 	{ "LISTENER_ARN", ARN("elasticloadbalancing", "listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy: the HTTP:80 listener ARN" },
+	  AWSPHASE_ENV_WRITTEN, N_("written by deploy: the HTTP:80 listener ARN") },
 	{ "TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy: the task definition revision in service" },
+	  AWSPHASE_ENV_WRITTEN, N_("written by deploy: the task definition revision in service") },
 	{ "SERVICE_ARN", ARN("ecs", "service/[A-Za-z0-9_/-]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy: the ECS service ARN" },
+	  AWSPHASE_ENV_WRITTEN, N_("written by deploy: the ECS service ARN") },
 	{ "LAST_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy and rollback: the last revision that deployed "
-	  "successfully (automatic rollback goes back to it)" },
+	  AWSPHASE_ENV_WRITTEN, N_("written by deploy and rollback: the last revision that deployed "
+	  "successfully (automatic rollback goes back to it)") },
 	{ "PREVIOUS_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
-	  AWSPHASE_ENV_WRITTEN, "written by deploy and rollback: the good revision before it "
-	  "(rollback --previous)" },
+	  AWSPHASE_ENV_WRITTEN, N_("written by deploy and rollback: the good revision before it "
+	  "(rollback --previous)") },
 	{ NULL },
 };
 
 static const struct awsphase_action actions[] = {
-	{ "deploy", "Deploy the ECS service behind the ALB (aws-phase4b-ecs-alb.sh)",
+	{ "deploy", N_("Deploy the ECS service behind the ALB (aws-phase4b-ecs-alb.sh)"),
 	  "[--no-wait] [--force-new-deployment] [--log-retention-days DAYS] [--timeout SECONDS]",
 	  p4b_deploy_options, p4b_deploy,
-	  "Creates what is missing and fixes what differs, nothing else: IAM roles, the ALB and "
+	  N_("Creates what is missing and fixes what differs, nothing else: IAM roles, the ALB and "
 	  "ECS security groups and their rules (and 5432/6379 on RDS_SG_ID/REDIS_SG_ID), the "
 	  "cluster, the log group, the task definition (a new revision only when it differs), the "
 	  "target group, the ALB and its HTTP:80 listener, the service.  Then waits (--timeout, "
@@ -80,47 +80,47 @@ static const struct awsphase_action actions[] = {
 	  "healthy, failing fast when tasks stop for a reason waiting cannot cure.  Writes the ids "
 	  "and ARNs back to the env file.  A second run against a converged account changes "
 	  "nothing.  Exit 0 ok, 1 not converged, 2 bad input, 3 AWS refused, 4 deadline, 5 no aws "
-	  "CLI." },
-	{ "fix-sg", "Give the service kaviar-ecs-sg with ALB → 3001 (fix-ecs-sg.sh)",
+	  "CLI.") },
+	{ "fix-sg", N_("Give the service kaviar-ecs-sg with ALB → 3001 (fix-ecs-sg.sh)"),
 	  "[--no-wait] [--timeout SECONDS]", p4b_fix_sg_options, p4b_fix_sg,
-	  "Creates kaviar-ecs-sg or its rule (tcp CONTAINER_PORT from kaviar-alb-sg) when missing, "
+	  N_("Creates kaviar-ecs-sg or its rule (tcp CONTAINER_PORT from kaviar-alb-sg) when missing, "
 	  "points the service at it when it uses another group, forces a new deployment only when "
-	  "something changed, and waits as deploy does until a target is healthy." },
-	{ "preflight", "Check the aws CLI, credentials, env file, VPC, subnets and image",
+	  "something changed, and waits as deploy does until a target is healthy.") },
+	{ "preflight", N_("Check the aws CLI, credentials, env file, VPC, subnets and image"),
 	  NULL, p4b_preflight_options, p4b_preflight,
-	  "Offline: every key present and valid, SUBNET_TIER=private with its subnets, a Fargate "
+	  N_("Offline: every key present and valid, SUBNET_TIER=private with its subnets, a Fargate "
 	  "CPU/memory pair, secrets kept out of the task.  On AWS: sts get-caller-identity, the "
 	  "subnets in VPC_ID and two AZs, the ECR_URI image, and for the private tier a NAT route "
 	  "or the VPC endpoints (ECR api/dkr, CloudWatch Logs, S3).  Exit 2 on bad input, 3 when "
-	  "AWS refuses.  deploy runs the AWS checks itself before its first change." },
-	{ "validate", "Run the runbook's validation and acceptance checks",
+	  "AWS refuses.  deploy runs the AWS checks itself before its first change.") },
+	{ "validate", N_("Run the runbook's validation and acceptance checks"),
 	  "[--since DURATION] [--log-pattern REGEX]", p4b_validate_options, p4b_validate, NULL },
-	{ "diagnose", "Find the runbook's troubleshooting cases and name the fix",
+	{ "diagnose", N_("Find the runbook's troubleshooting cases and name the fix"),
 	  "[--fix]", p4b_diagnose_options, p4b_diagnose, NULL },
-	{ "status", "Service, deployments, tasks, targets and events on one screen",
+	{ "status", N_("Service, deployments, tasks, targets and events on one screen"),
 	  NULL, p4b_status_options, p4b_status, NULL },
-	{ "logs", "Show the service's logs (aws logs tail, on CLI v1 too)",
+	{ "logs", N_("Show the service's logs (aws logs tail, on CLI v1 too)"),
 	  "[--since 5m] [--follow] [--filter PATTERN]", p4b_logs_options, p4b_logs, NULL },
-	{ "metrics", "ALB request count and ECS CPU/memory from CloudWatch",
+	{ "metrics", N_("ALB request count and ECS CPU/memory from CloudWatch"),
 	  "[--minutes N] [--period SECONDS]", p4b_metrics_options, p4b_metrics, NULL },
-	{ "rollback", "Move the service to an earlier task definition revision and validate it",
+	{ "rollback", N_("Move the service to an earlier task definition revision and validate it"),
 	  "[--to REVISION | --previous]", p4b_rollback_options, p4b_rollback,
-	  "Lists the family's revisions (ecs list-task-definitions), moves the service to the one\n"
+	  N_("Lists the family's revisions (ecs list-task-definitions), moves the service to the one\n"
 	  "chosen (ecs update-service --task-definition FAMILY:N), waits as deploy does, then runs\n"
 	  "validate's checks.  --previous, the default, is the last revision that deployed\n"
 	  "successfully other than the one in service, as deploy and rollback record it in the env\n"
 	  "file (LAST_GOOD_TASK_DEF_ARN, PREVIOUS_GOOD_TASK_DEF_ARN).  A revision that does not\n"
 	  "exist or is INACTIVE: exit 2 with the valid ones.  A failed deploy rolls back by itself\n"
-	  "unless given --no-rollback." },
-	{ "teardown", "Delete the service, ALB and target group in order (--all: every 4B resource)",
+	  "unless given --no-rollback.") },
+	{ "teardown", N_("Delete the service, ALB and target group in order (--all: every 4B resource)"),
 	  "[--yes] [--all]", p4b_teardown_options, p4b_teardown,
-	  "In order, each step skipped when already done: desired count 0, delete the service, wait\n"
+	  N_("In order, each step skipped when already done: desired count 0, delete the service, wait\n"
 	  "until it is INACTIVE, delete the listener and the load balancer, wait until it is gone,\n"
 	  "delete the target group.  --all also revokes the rules other groups hold on the 4B\n"
 	  "security groups and deletes them, the log group, the cluster, the roles (policies\n"
 	  "detached first) and deregisters the family's revisions.  Asks first on a terminal;\n"
 	  "elsewhere it needs --yes.  Removes the keys of what it deleted from the env file.\n"
-	  "Killed halfway, the next run finishes; a second run makes no change." },
+	  "Killed halfway, the next run finishes; a second run makes no change.") },
 	{ NULL },
 };
 
@@ -128,7 +128,7 @@ static const struct awsphase_action actions[] = {
  * check for the last member this module uses. */
 static int p4b_init(const struct awsphase_host *h)
 {
-	if (h->struct_size < offsetof(struct awsphase_host, print) + sizeof(h->print)) {
+	if (h->struct_size < offsetof(struct awsphase_host, text) + sizeof(h->text)) {
 		h->log(AWSPHASE_LOG_ERROR, "4b: this awsphase is older than the module; install both "
 		       "from one release");
 		return AWSPHASE_EXIT_USAGE;
@@ -139,7 +139,7 @@ static int p4b_init(const struct awsphase_host *h)
 static struct awsphase_module phase4b = {
 	.name = "4b",
 	.aliases = "ecs-alb",
-	.title = "ECS Fargate + ALB (runbook fase 4B)",
+	.title = N_("ECS Fargate + ALB (runbook fase 4B)"),
 	.env = p4b_env,
 	.actions = actions,
 	.init = p4b_init,

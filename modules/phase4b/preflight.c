@@ -148,8 +148,8 @@ static void check_image(struct pf *p, struct awsphase_call *call, const struct i
 	}
 	problem(p, N_("ECR image"), "ECR_URI=%s: %s (%s: %s); push it (phase 4A: docker push %s) or "
 		"fix ECR_URI in %s — else tasks stop with CannotPullContainerError", p->c->ecr_uri,
-		strcmp(code, "RepositoryNotFoundException") == 0 ? "no such repository" :
-		"no such image", code, h->call_message(call), p->c->ecr_uri, h->settings->env_file);
+		strcmp(code, "RepositoryNotFoundException") == 0 ? h->text("no such repository") :
+		h->text("no such image"), code, h->call_message(call), p->c->ecr_uri, h->settings->env_file);
 	(void)im;
 }
 

@@ -16,9 +16,9 @@ static int opt_previous;
 
 const struct poptOption p4b_rollback_options[] = {
 	{ "to", 0, POPT_ARG_STRING, &opt_to, 0,
-	  "the revision to move the service to: N, FAMILY:N or its ARN", "REVISION" },
+	  N_("the revision to move the service to: N, FAMILY:N or its ARN"), "REVISION" },
 	{ "previous", 0, POPT_ARG_NONE, &opt_previous, 0,
-	  "the last revision that deployed successfully before the one in service (the default)",
+	  N_("the last revision that deployed successfully before the one in service (the default)"),
 	  NULL },
 	POPT_TABLEEND
 };
@@ -181,7 +181,7 @@ int p4b_rollback_to_last_good(struct p4b *c, const char *failed_td, const char *
 		return AWSPHASE_EXIT_FAILED;
 	}
 	h->say("↩ deploy failed (%s): rolling back service %s to %s, the last revision that "
-	       "deployed successfully", why, c->service, short_td(last));
+	       "deployed successfully", h->text(why), c->service, short_td(last));
 	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
 		    c->service, NULL);
 	if (!rc) {
@@ -241,15 +241,15 @@ static void list_valid(const struct p4b *c, const struct revisions *r, long curr
 
 	buf[0] = '\0';
 	if (!r->count) {
-		snprintf(buf, size, "none: the family %s has no ACTIVE revision", c->family);
+		snprintf(buf, size, c->h->text("none: the family %s has no ACTIVE revision"), c->family);
 		return;
 	}
 	if (i)
 		len += (size_t)snprintf(buf, size, "… ");
 	for (; i < r->count && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len, "%s%s:%ld%s%s", k++ ? ", " : "",
-					c->family, r->n[i], r->n[i] == current ? " (in service)" : "",
-					r->n[i] == last ? " (last good)" : "");
+					c->family, r->n[i], r->n[i] == current ? c->h->text(" (in service)") : "",
+					r->n[i] == last ? c->h->text(" (last good)") : "");
 }
 
 /* Why n is not in the ACTIVE list: INACTIVE or missing. */
@@ -257,7 +257,7 @@ static const char *absent_why(const struct p4b *c, long n)
 {
 	const struct awsphase_host *h = c->h;
 	struct awsphase_call *call = h->call_new("ecs", "describe-task-definition");
-	const char *status, *why = "does not exist";
+	const char *status, *why = h->text("does not exist");
 
 	h->call_arg(call, "--task-definition");
 	h->call_argf(call, "%s:%ld", c->family, n);
@@ -265,7 +265,7 @@ static const char *absent_why(const struct p4b *c, long n)
 	if (h->call_run(call) == 0 && h->call_state(call) == AWSPHASE_CALL_OK) {
 		status = h->json_str(h->call_json(call), "taskDefinition.status");
 		if (status && strcmp(status, "ACTIVE") != 0)
-			why = "is INACTIVE (deregistered): a service cannot move to it";
+			why = h->text("is INACTIVE (deregistered): a service cannot move to it");
 	}
 	h->call_free(call);
 	return why;
@@ -291,21 +291,21 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 	int rc;
 
 	if (argc > 1)
-		return usage(h, "unexpected argument");
+		return usage(h, h->text("unexpected argument"));
 	if (opt_to && opt_previous)
-		return usage(h, "give --to REVISION or --previous, not both");
+		return usage(h, h->text("give --to REVISION or --previous, not both"));
 	rc = p4b_config(h, &c);
 	if (rc)
 		return rc;
 	if (opt_to) {
 		want = revision_of(opt_to, c.family);
 		if (want == -2) {
-			snprintf(msg, sizeof(msg), "--to %s: not a revision of the family %s (TASK_FAMILY)",
+			snprintf(msg, sizeof(msg), h->text("--to %s: not a revision of the family %s (TASK_FAMILY)"),
 				 opt_to, c.family);
 			return usage(h, msg);
 		}
 		if (want < 0) {
-			snprintf(msg, sizeof(msg), "--to %s: give a revision number, %s:N or its ARN",
+			snprintf(msg, sizeof(msg), h->text("--to %s: give a revision number, %s:N or its ARN"),
 				 opt_to, c.family);
 			return usage(h, msg);
 		}

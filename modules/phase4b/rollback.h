@@ -23,7 +23,8 @@
 int p4b_record_good(const struct awsphase_host *h, const char *td_arn);
 
 /* After a failed deploy of failed_td (its wait ended with a FAILED
- * deployment, a task that cannot start, or the deadline; why says which):
+ * deployment, a task that cannot start, or the deadline; why says which,
+ * in English, marked N_(): the report keeps it, the line says it looked up):
  * moves the service back to LAST_GOOD_TASK_DEF_ARN, or follows the rollback
  * ECS's circuit breaker already started to it, and waits as deploy does.
  * Says what it did either way.  0 when the service is stable on the last

@@ -315,36 +315,36 @@ const char *p4b_reason_fix(const struct p4b *c, const char *reason,
 	if (!reason)
 		return NULL;
 	if (iam)
-		snprintf(fix, sizeof(fix), "check the IAM roles %s (trusting %s, with "
+		snprintf(fix, sizeof(fix), c->h->text("check the IAM roles %s (trusting %s, with "
 			 "AmazonECSTaskExecutionRolePolicy attached) and %s; awsphase 4b deploy "
-			 "creates and repairs them", c->exec_role, P4B_TRUSTED_SERVICE, c->task_role);
+			 "creates and repairs them"), c->exec_role, P4B_TRUSTED_SERVICE, c->task_role);
 	else if (has(reason, "CannotPullContainerError"))
-		snprintf(fix, sizeof(fix), "the image cannot be pulled: check ECR_URI in %s (%s) and "
-			 "that phase 4A pushed it (aws ecr describe-images)", c->h->settings->env_file,
+		snprintf(fix, sizeof(fix), c->h->text("the image cannot be pulled: check ECR_URI in %s (%s) and "
+			 "that phase 4A pushed it (aws ecr describe-images)"), c->h->settings->env_file,
 			 c->ecr_uri);
 	else if (has(reason, "ResourceInitializationError") && has(reason, "log group does not exist"))
-		snprintf(fix, sizeof(fix), "the log group %s is missing: awsphase 4b deploy creates it",
+		snprintf(fix, sizeof(fix), c->h->text("the log group %s is missing: awsphase 4b deploy creates it"),
 			 c->log_group);
 	else if (has(reason, "ResourceInitializationError") && public_subnet && !public_ip)
-		snprintf(fix, sizeof(fix), "tasks in a public subnet need assignPublicIp=ENABLED to "
+		snprintf(fix, sizeof(fix), c->h->text("tasks in a public subnet need assignPublicIp=ENABLED to "
 			 "reach ECR and CloudWatch Logs (runbook: \"Subnets públicas\"); "
-			 "awsphase 4b deploy sets it for SUBNET_TIER=public");
+			 "awsphase 4b deploy sets it for SUBNET_TIER=public"));
 	else if (has(reason, "ResourceInitializationError") && !public_subnet)
-		snprintf(fix, sizeof(fix), "tasks in private subnets need a NAT gateway or VPC "
+		snprintf(fix, sizeof(fix), c->h->text("tasks in private subnets need a NAT gateway or VPC "
 			 "endpoints (ECR api/dkr, CloudWatch Logs, S3) to reach ECR and CloudWatch Logs; "
-			 "add them (awsphase 4b preflight checks) or set SUBNET_TIER=public");
+			 "add them (awsphase 4b preflight checks) or set SUBNET_TIER=public"));
 	else if (has(reason, "ResourceInitializationError"))
-		snprintf(fix, sizeof(fix), "the task cannot reach ECR or CloudWatch Logs: check the "
+		snprintf(fix, sizeof(fix), c->h->text("the task cannot reach ECR or CloudWatch Logs: check the "
 			 "subnet's route to the internet gateway, the security group's egress on 443 "
-			 "and assignPublicIp=ENABLED");
+			 "and assignPublicIp=ENABLED"));
 	else if (has(reason, "ELB health checks") || has(reason, "Target.Timeout"))
-		snprintf(fix, sizeof(fix), "the ALB gets no answer on port %d at %s: if targets show "
+		snprintf(fix, sizeof(fix), c->h->text("the ALB gets no answer on port %d at %s: if targets show "
 			 "Target.Timeout, %s lacks the rule from %s (run fix-ecs-sg.sh / awsphase 4b "
-			 "fix-sg); else check HEALTH_PATH", c->port, c->health_path, c->ecs_sg_name,
+			 "fix-sg); else check HEALTH_PATH"), c->port, c->health_path, c->ecs_sg_name,
 			 c->alb_sg_name);
 	else if (has(reason, "Essential container in task exited") || has(reason, "OutOfMemory"))
-		snprintf(fix, sizeof(fix), "the container exited: read its logs with aws logs tail %s "
-			 "--since 5m (awsphase 4b logs)", c->log_group);
+		snprintf(fix, sizeof(fix), c->h->text("the container exited: read its logs with aws logs tail %s "
+			 "--since 5m (awsphase 4b logs)"), c->log_group);
 	else
 		return NULL;
 	return fix;

@@ -63,6 +63,14 @@ static void show(const struct awsphase_host *h, const char *title, const char *c
 	memset(g, 0, sizeof(*g));
 }
 
+/* A cell's own words (N_() marks them), in the user's language in text
+ * output; under --output json the cells are values beside ACTIVE and
+ * healthy, and stay English as the headers, their keys, do. */
+static const char *words(const struct awsphase_host *h, const char *s)
+{
+	return h->settings->json_output ? s : h->text(s);
+}
+
 static const char *or_dash(const char *s)
 {
 	return s && *s ? s : "-";
@@ -85,7 +93,7 @@ static void show_service(const struct obs *o)
 		put(&g, 0, 5, "%.0f", h->json_num(svc, "pendingCount", 0));
 		put(&g, 0, 6, "%s", obs_short_id(h->json_str(svc, "taskDefinition")));
 	} else {
-		put(&g, 0, 2, "%s", o->v.cluster_missing ? "no cluster" : "not found");
+		put(&g, 0, 2, "%s", words(h, o->v.cluster_missing ? N_("no cluster") : N_("not found")));
 	}
 	show(h, N_("service"), headers, &g);
 }
@@ -180,10 +188,10 @@ static void show_alb(const struct obs *o)
 	struct grid g = { .ncols = 4 };
 
 	put(&g, 0, 0, "%s", o->c.alb_name);
-	put(&g, 0, 1, "%s", alb ? or_dash(h->json_str(alb, "State.Code")) : "not found");
+	put(&g, 0, 1, "%s", alb ? or_dash(h->json_str(alb, "State.Code")) : words(h, N_("not found")));
 	if (alb)
 		put(&g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
-	put(&g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : " (not found)");
+	put(&g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : words(h, N_(" (not found)")));
 	show(h, N_("load balancer"), headers, &g);
 }
 

@@ -20,6 +20,19 @@ static char *copy(const char *s)
 	return strdup(s ? s : "");
 }
 
+void td_shown(struct td_del *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d)
+		return;
+	free(d->shown);
+	va_start(ap, fmt);
+	if (vasprintf(&d->shown, fmt, ap) < 0)
+		d->shown = NULL;
+	va_end(ap);
+}
+
 struct td_del *td_add(struct teardown *t, int phase, const char *service, const char *op,
 		       const char *kind, const char *name, const char *id, const char *verb, ...)
 {
@@ -90,29 +103,66 @@ static void record(struct teardown *t, const struct td_del *d, const char *resul
 	cJSON_AddItemToArray(t->report, o);
 }
 
+/* The kinds td_add is given, for the catalogue. */
+static const char *const kinds[] = {
+	N_("service"), N_("listener"), N_("load balancer"), N_("target group"), N_("security group"),
+	N_("role"), N_("task definition"), N_("log group"), N_("cluster"),
+};
+
+static const char *kind_text(const struct awsphase_host *h, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return h->text(kinds[i]);
+	return kind;
+}
+
+/* d's "to do|done" in the user's language: what td_shown built, else the
+ * verb looked up with the kind as context ("kind\004verb", gettext's
+ * key), else alone; a translation without its '|' is not used. */
+static const char *verb_text(const struct awsphase_host *h, const struct td_del *d)
+{
+	char key[700];
+	const char *t;
+
+	if (d->shown && strchr(d->shown, '|'))
+		return d->shown;
+	t = d->verb;
+	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", d->kind, d->verb) < sizeof(key)) {
+		t = h->text(key);
+		if (t == key)
+			t = h->text(d->verb);
+	}
+	return strchr(t, '|') ? t : d->verb;
+}
+
 /* "security group kaviar-ecs-sg sg-…" and then, by how: ": delete" (the
  * plan), " (deleted)", " (would delete)", " (already gone)".  ARNs are
  * left out: they are in --output json. */
 enum how { PLAN, DONE, WOULD, GONE };
 
-static void describe(const struct td_del *d, enum how how, char *buf, size_t size)
+static void describe(const struct awsphase_host *h, const struct td_del *d, enum how how, char *buf,
+		     size_t size)
 {
-	const char *bar = strchr(d->verb, '|');
-	int todo = (int)(bar - d->verb);
+	const char *verb = verb_text(h, d);
+	const char *bar = strchr(verb, '|');
+	int todo = (int)(bar - verb);
 	int show_id = *d->id && strncmp(d->id, "arn:", 4) != 0;
-	size_t len = (size_t)snprintf(buf, size, "%s %s%s%s", d->kind, d->name, show_id ? " " : "",
-				      show_id ? d->id : "");
+	size_t len = (size_t)snprintf(buf, size, "%s %s%s%s", kind_text(h, d->kind), d->name,
+				      show_id ? " " : "", show_id ? d->id : "");
 
 	if (len >= size)
 		return;
 	if (how == PLAN)
-		snprintf(buf + len, size - len, ": %.*s", todo, d->verb);
+		snprintf(buf + len, size - len, ": %.*s", todo, verb);
 	else if (how == DONE)
 		snprintf(buf + len, size - len, " (%s)", bar + 1);
 	else if (how == WOULD)
-		snprintf(buf + len, size - len, " (would %.*s)", todo, d->verb);
+		snprintf(buf + len, size - len, h->text(" (would %.*s)"), todo, verb);
 	else
-		snprintf(buf + len, size - len, " (already gone)");
+		snprintf(buf + len, size - len, "%s", h->text(" (already gone)"));
 }
 
 /* Runs the phase's deletions not done yet, at once.  Returns how many AWS
@@ -156,7 +206,7 @@ static int attempt(struct teardown *t, char *state, size_t size)
 			still++;
 			if (state && strlen(state) + strlen(code) + strlen(d->name) + 8 < size)
 				snprintf(state + strlen(state), size - strlen(state), "%s%s %s: %s",
-					 *state ? "; " : "", d->kind, d->name, code);
+					 *state ? "; " : "", kind_text(h, d->kind), d->name, code);
 			continue;
 		}
 		if (st == AWSPHASE_CALL_FAILED) {
@@ -166,16 +216,16 @@ static int attempt(struct teardown *t, char *state, size_t size)
 		}
 		d->done = 1;
 		if (st == AWSPHASE_CALL_DRY_RUN) {
-			describe(d, WOULD, what, sizeof(what));
+			describe(h, d, WOULD, what, sizeof(what));
 			h->say("• %s", what);
 			record(t, d, "would run");
 		} else if (st == AWSPHASE_CALL_ACCEPTED) {
-			describe(d, GONE, what, sizeof(what));
+			describe(h, d, GONE, what, sizeof(what));
 			h->say("· %s", what);
 			h->log(AWSPHASE_LOG_VERBOSE, "%s %s: %s", d->service, d->op, code);
 			record(t, d, "already gone");
 		} else {
-			describe(d, DONE, what, sizeof(what));
+			describe(h, d, DONE, what, sizeof(what));
 			h->say("✓ %s", what);
 			record(t, d, "done");
 		}
@@ -209,7 +259,7 @@ static int run_phase(struct teardown *t, int phase)
 	if (left <= 0)
 		return -left;
 	t->h->say("… %s: AWS is not done with what uses it yet; trying again", state);
-	w.what = "AWS to let the deletions through";
+	w.what = t->h->text("AWS to let the deletions through");
 	w.interval_s = 2;
 	w.poll = retry_poll;
 	w.ctx = t;
@@ -236,7 +286,7 @@ static int service_gone(void *ctx, char *state, size_t size, int *exit_code)
 		return -1;
 	}
 	status = h->json_str(h->call_json(call), "services.0.status");
-	snprintf(state, size, "status %s, %d running", status ? status : "gone",
+	snprintf(state, size, h->text("status %s, %d running"), status ? status : h->text("gone"),
 		 (int)h->json_num(h->call_json(call), "services.0.runningCount", 0));
 	rc = !status || strcmp(status, "INACTIVE") == 0;
 	h->call_free(call);
@@ -261,7 +311,10 @@ static int alb_gone(void *ctx, char *state, size_t size, int *exit_code)
 		return -1;
 	}
 	code = h->json_str(h->call_json(call), "LoadBalancers.0.State.Code");
-	snprintf(state, size, "still listed%s%s", code ? ", state " : "", code ? code : "");
+	if (code)
+		snprintf(state, size, h->text("still listed, state %s"), code);
+	else
+		snprintf(state, size, "%s", h->text("still listed"));
 	rc = h->call_state(call) == AWSPHASE_CALL_ACCEPTED;
 	h->call_free(call);
 	return rc;
@@ -301,7 +354,7 @@ int td_act(struct teardown *t)
 		switch (phase) {
 		case 2:
 			if (t->wait_service) {
-				snprintf(what, sizeof(what), "service %s to become INACTIVE", c->service);
+				snprintf(what, sizeof(what), t->h->text("service %s to become INACTIVE"), c->service);
 				rc = wait_for(t, what, service_gone);
 			}
 			if (!rc)
@@ -312,7 +365,7 @@ int td_act(struct teardown *t)
 			break;
 		case 4:
 			if (t->wait_alb) {
-				snprintf(what, sizeof(what), "load balancer %s to be gone", c->alb_name);
+				snprintf(what, sizeof(what), t->h->text("load balancer %s to be gone"), c->alb_name);
 				rc = wait_for(t, what, alb_gone);
 			}
 			if (!rc)
@@ -337,15 +390,15 @@ int td_confirm(struct teardown *t)
 	int phase;
 
 	/* on stderr, where the prompt is: stdout may be --output json */
-	fprintf(stderr, "awsphase 4b teardown will, in this order:\n");
+	fprintf(stderr, "%s", t->h->text("awsphase 4b teardown will, in this order:\n"));
 	for (phase = 1; phase <= TD_PHASES; phase++)
 		for (i = 0; i < t->n; i++) {
 			if (t->dels[i].phase != phase)
 				continue;
-			describe(&t->dels[i], PLAN, what, sizeof(what));
+			describe(t->h, &t->dels[i], PLAN, what, sizeof(what));
 			fprintf(stderr, "  • %s\n", what);
 		}
-	fprintf(stderr, "Type yes to delete them: ");
+	fprintf(stderr, "%s", t->h->text("Type yes to delete them: "));
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin))
 		return 0;
@@ -363,6 +416,7 @@ void td_release(struct teardown *t)
 		free(t->dels[i].name);
 		free(t->dels[i].id);
 		free(t->dels[i].verb);
+		free(t->dels[i].shown);
 	}
 	for (i = 0; i < sizeof(t->extra) / sizeof(t->extra[0]); i++)
 		if (t->extra[i])

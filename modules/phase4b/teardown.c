@@ -27,10 +27,10 @@ static int opt_yes, opt_all;
 
 const struct poptOption p4b_teardown_options[] = {
 	{ "yes", 'y', POPT_ARG_NONE, &opt_yes, 0,
-	  "delete without asking (required when stdin is not a terminal)", NULL },
+	  N_("delete without asking (required when stdin is not a terminal)"), NULL },
 	{ "all", 0, POPT_ARG_NONE, &opt_all, 0,
-	  "also delete the security groups, log group, cluster, roles and task definition "
-	  "revisions 4B created", NULL },
+	  N_("also delete the security groups, log group, cluster, roles and task definition "
+	  "revisions 4B created"), NULL },
 	POPT_TABLEEND
 };
 
@@ -91,11 +91,11 @@ static void plan_references(struct teardown *t, const char *const ids[2])
 {
 	static const struct { const char *key, *op, *verb; } dirs[] = {
 		{ "IpPermissions", "revoke-security-group-ingress",
-		  "revoke its ingress rules naming the 4B groups|"
-		  "ingress rules naming the 4B groups revoked" },
+		  N_("revoke its ingress rules naming the 4B groups|"
+		     "ingress rules naming the 4B groups revoked") },
 		{ "IpPermissionsEgress", "revoke-security-group-egress",
-		  "revoke its egress rules naming the 4B groups|"
-		  "egress rules naming the 4B groups revoked" },
+		  N_("revoke its egress rules naming the 4B groups|"
+		     "egress rules naming the 4B groups revoked") },
 	};
 	const cJSON *lists[2] = { t->v.sgs, t->outside_sgs }, *sg;
 	size_t l, k;
@@ -138,6 +138,8 @@ static void plan_role(struct teardown *t, const char *name)
 			 jstr(p, "PolicyName"));
 		d = td_add(t, 6, "iam", "detach-role-policy", "role", name, NULL, verb,
 			   "--role-name", name, "--policy-arn", jstr(p, "PolicyArn"), NULL);
+		td_shown(d, t->h->text("detach %s|%s detached"), jstr(p, "PolicyName"),
+			 jstr(p, "PolicyName"));
 		td_gone(d, "NoSuchEntity", NULL, NULL);
 	}
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(role, "RolePolicyList")) {
@@ -145,6 +147,8 @@ static void plan_role(struct teardown *t, const char *name)
 			 jstr(p, "PolicyName"), jstr(p, "PolicyName"));
 		d = td_add(t, 6, "iam", "delete-role-policy", "role", name, NULL, verb,
 			   "--role-name", name, "--policy-name", jstr(p, "PolicyName"), NULL);
+		td_shown(d, t->h->text("delete inline policy %s|inline policy %s deleted"),
+			 jstr(p, "PolicyName"), jstr(p, "PolicyName"));
 		td_gone(d, "NoSuchEntity", NULL, NULL);
 	}
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(role, "InstanceProfileList")) {
@@ -153,9 +157,11 @@ static void plan_role(struct teardown *t, const char *name)
 		d = td_add(t, 6, "iam", "remove-role-from-instance-profile", "role", name, NULL, verb,
 			   "--role-name", name, "--instance-profile-name",
 			   jstr(p, "InstanceProfileName"), NULL);
+		td_shown(d, t->h->text("remove from instance profile %s|removed from instance profile %s"),
+			 jstr(p, "InstanceProfileName"), jstr(p, "InstanceProfileName"));
 		td_gone(d, "NoSuchEntity", NULL, NULL);
 	}
-	d = td_add(t, 7, "iam", "delete-role", "role", name, NULL, TD_DELETE, "--role-name", name,
+	d = td_add(t, 7, "iam", "delete-role", "role", name, NULL, "delete|deleted", "--role-name", name,
 		   NULL);
 	td_gone(d, "NoSuchEntity", NULL, NULL);
 	td_busy(d, "DeleteConflict", NULL);
@@ -188,7 +194,7 @@ static void plan_all(struct teardown *t)
 	}
 	if (t->v.log_group) {
 		d = td_add(t, 6, "logs", "delete-log-group", "log group", c->log_group, NULL,
-			   TD_DELETE, "--log-group-name", c->log_group, NULL);
+			   "delete|deleted", "--log-group-name", c->log_group, NULL);
 		td_gone(d, "ResourceNotFoundException", NULL, NULL);
 	}
 	for (i = 0; i < 2; i++) {
@@ -197,7 +203,7 @@ static void plan_all(struct teardown *t)
 		if (!sg)
 			continue;
 		d = td_add(t, 7, "ec2", "delete-security-group", "security group",
-			   jstr(sg, "GroupName"), p4b_sg_id(sg), TD_DELETE, "--group-id",
+			   jstr(sg, "GroupName"), p4b_sg_id(sg), "delete|deleted", "--group-id",
 			   p4b_sg_id(sg), NULL);
 		td_gone(d, "InvalidGroup.NotFound", NULL, NULL);
 		td_busy(d, "DependencyViolation", NULL);
@@ -211,7 +217,7 @@ static void plan_all(struct teardown *t)
 				  "not deleting it", c->cluster, others, others == 1 ? "" : "s");
 		} else {
 			d = td_add(t, 7, "ecs", "delete-cluster", "cluster", c->cluster, NULL,
-				   TD_DELETE, "--cluster", c->cluster, NULL);
+				   "delete|deleted", "--cluster", c->cluster, NULL);
 			td_gone(d, "ClusterNotFoundException", NULL, NULL);
 			td_busy(d, "ClusterContainsTasksException", "ClusterContainsServicesException");
 		}
@@ -236,7 +242,7 @@ static void plan(struct teardown *t)
 				   "--service", c->service, "--desired-count", "0", NULL);
 			td_gone(d, svc_gone[0], svc_gone[1], svc_gone[2]);
 		}
-		d = td_add(t, 2, "ecs", "delete-service", "service", c->service, arn, TD_DELETE,
+		d = td_add(t, 2, "ecs", "delete-service", "service", c->service, arn, "delete|deleted",
 			   "--cluster", c->cluster, "--service", c->service, NULL);
 		td_gone(d, svc_gone[0], svc_gone[1], svc_gone[2]);
 	}
@@ -246,19 +252,19 @@ static void plan(struct teardown *t)
 			 jstr(l, "Protocol") ? jstr(l, "Protocol") : "?",
 			 (int)h->json_num(l, "Port", 0), c->alb_name);
 		d = td_add(t, 3, "elbv2", "delete-listener", "listener", name, jstr(l, "ListenerArn"),
-			   TD_DELETE, "--listener-arn", jstr(l, "ListenerArn"), NULL);
+			   "delete|deleted", "--listener-arn", jstr(l, "ListenerArn"), NULL);
 		td_gone(d, "ListenerNotFound", "LoadBalancerNotFound", NULL);
 	}
 	if (t->v.alb) {
 		d = td_add(t, 4, "elbv2", "delete-load-balancer", "load balancer", c->alb_name,
-			   jstr(t->v.alb, "LoadBalancerArn"), TD_DELETE, "--load-balancer-arn",
+			   jstr(t->v.alb, "LoadBalancerArn"), "delete|deleted", "--load-balancer-arn",
 			   jstr(t->v.alb, "LoadBalancerArn"), NULL);
 		td_gone(d, "LoadBalancerNotFound", NULL, NULL);
 		t->wait_alb = 1;
 	}
 	if (t->v.tg) {
 		d = td_add(t, 5, "elbv2", "delete-target-group", "target group", c->tg_name,
-			   jstr(t->v.tg, "TargetGroupArn"), TD_DELETE, "--target-group-arn",
+			   jstr(t->v.tg, "TargetGroupArn"), "delete|deleted", "--target-group-arn",
 			   jstr(t->v.tg, "TargetGroupArn"), NULL);
 		td_gone(d, "TargetGroupNotFound", NULL, NULL);
 		td_busy(d, "ResourceInUse", NULL);

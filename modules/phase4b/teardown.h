@@ -9,7 +9,6 @@
 #define TD_MAX_DELS 128
 #define TD_MAX_ARGS 8
 #define TD_PHASES 7
-#define TD_DELETE "delete|deleted"
 
 /* One deletion (or the scale-down before one). */
 struct td_del {
@@ -21,6 +20,8 @@ struct td_del {
 	const char *kind;       /* "service", "listener", … */
 	char *name, *id;
 	char *verb;             /* "to do|done": "delete|deleted", … */
+	char *shown;            /* verb in the user's language, when built
+	                         * from a format (td_shown); else looked up */
 	int done;
 };
 
@@ -41,10 +42,16 @@ struct teardown {
 
 /* A deletion in phase (1-7): aws service op with the NULL-terminated args;
  * kind, name and id say what it deletes, verb what it does as "to do|done"
- * ("delete|deleted").  NULL (warned) when the table is full. */
+ * ("delete|deleted").  NULL (warned) when the table is full.  kind and verb
+ * stay English in --output json; text output looks verb up with kind as
+ * its context (po/xgettext.sh), so a translation agrees with the kind. */
 struct td_del *td_add(struct teardown *t, int phase, const char *service, const char *op,
 			  const char *kind, const char *name, const char *id, const char *verb, ...)
 	AWSPHASE_SENTINEL;
+/* d's verb as the user reads it, when the verb was built with snprintf
+ * (the catalogue cannot match it): fmt is the translated format.  d may
+ * be NULL (a full table). */
+void td_shown(struct td_del *d, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
 /* The AWS error codes that mean "already gone" (success) and "not yet"
  * (tried again within the --timeout budget); NULL for fewer. */
 void td_gone(struct td_del *d, const char *a, const char *b, const char *c);

@@ -15,9 +15,9 @@ static char *opt_log_pattern;
 
 const struct poptOption p4b_validate_options[] = {
 	{ "since", 0, POPT_ARG_STRING, &opt_since, 0,
-	  "look this far back for the log line: 30s, 5m, 2h, 1d (default 15m)", "DURATION" },
+	  N_("look this far back for the log line: 30s, 5m, 2h, 1d (default 15m)"), "DURATION" },
 	{ "log-pattern", 0, POPT_ARG_STRING, &opt_log_pattern, 0,
-	  "PCRE2 pattern the log must show (default: Backend running on port CONTAINER_PORT)", "REGEX" },
+	  N_("PCRE2 pattern the log must show (default: Backend running on port CONTAINER_PORT)"), "REGEX" },
 	POPT_TABLEEND
 };
 
@@ -25,6 +25,8 @@ struct buf {
 	char s[2048];
 };
 
+/* Callers pass fmt through h->text() where it holds words: the check's
+ * detail is '%s' by then, which the host cannot look up. */
 static void add(struct buf *b, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
 static void add(struct buf *b, const char *fmt, ...)
 {
@@ -65,24 +67,24 @@ static int check_service(const struct obs *o)
 	desired = h->json_num(svc, "desiredCount", 0);
 	pending = h->json_num(svc, "pendingCount", 0);
 	ok = status && strcmp(status, "ACTIVE") == 0 && desired > 0 && running == desired;
-	add(&b, "Status %s, Running %.0f, Desired %.0f", status ? status : "?", running, desired);
+	add(&b, h->text("Status %s, Running %.0f, Desired %.0f"), status ? status : "?", running, desired);
 	if (pending > 0)
-		add(&b, ", Pending %.0f", pending);
+		add(&b, h->text(", Pending %.0f"), pending);
 	rollout = h->json_str(dep, "rolloutState");
 	if (dep && (cJSON_GetArraySize(h->json_get(svc, "deployments")) > 1 ||
 		    (rollout && strcmp(rollout, "COMPLETED") != 0))) {
 		double dr = h->json_num(dep, "runningCount", 0), dd = h->json_num(dep, "desiredCount", 0);
 		double failed = h->json_num(dep, "failedTasks", 0);
 
-		add(&b, "; deployment %s %s: %.0f/%.0f running", obs_or_unknown(h->json_str(dep, "id")),
+		add(&b, h->text("; deployment %s %s: %.0f/%.0f running"), obs_or_unknown(h->json_str(dep, "id")),
 		    rollout ? rollout : "?", dr, dd);
 		if (failed > 0)
-			add(&b, ", %.0f failed tasks", failed);
+			add(&b, h->text(", %.0f failed tasks"), failed);
 		if (dr < dd || (rollout && strcmp(rollout, "FAILED") == 0))
 			ok = 0;
 	}
 	if (status && strcmp(status, "ACTIVE") == 0 && desired == 0)
-		add(&b, " (desired count 0: the service runs no task)");
+		add(&b, "%s", h->text(" (desired count 0: the service runs no task)"));
 	h->check(N_("service"), ok ? AWSPHASE_OK : AWSPHASE_FAIL, "%s", b.s);
 	return ok;
 }
@@ -115,7 +117,7 @@ static int check_targets(const struct obs *o)
 			add(&b, " (%s)", reason);
 	}
 	if (!n)
-		add(&b, "no target registered in %s", o->c.tg_name);
+		add(&b, h->text("no target registered in %s"), o->c.tg_name);
 	h->check(N_("target-health"), healthy ? AWSPHASE_OK : AWSPHASE_FAIL, "%d healthy: %s", healthy, b.s);
 	return healthy > 0;
 }
@@ -174,10 +176,10 @@ static int check_task_sgs(const struct obs *o)
 
 		if (!st || strcmp(st, "RUNNING") != 0)
 			continue;
-		add(&b, "%stask %s:", n++ ? "; " : "", obs_short_id(h->json_str(task, "taskArn")));
+		add(&b, h->text("%stask %s:"), n++ ? "; " : "", obs_short_id(h->json_str(task, "taskArn")));
 		if (!eni) {
-			add(&b, " ENI %s not found (%s)", eni_id ? eni_id : "?",
-			    obs_error(o, OBS_ENIS, err, sizeof(err)) ? err : "not in the answer");
+			add(&b, h->text(" ENI %s not found (%s)"), eni_id ? eni_id : "?",
+			    obs_error(o, OBS_ENIS, err, sizeof(err)) ? err : h->text("not in the answer"));
 			bad++;
 			continue;
 		}
@@ -189,9 +191,9 @@ static int check_task_sgs(const struct obs *o)
 				has = 1;
 		}
 		if (!k)
-			add(&b, " no security group");
+			add(&b, "%s", h->text(" no security group"));
 		if (!has) {
-			add(&b, " (no %s)", o->c.ecs_sg_name);
+			add(&b, h->text(" (no %s)"), o->c.ecs_sg_name);
 			bad++;
 		}
 	}
@@ -214,7 +216,7 @@ static int check_logs(const struct obs *o, const char *pattern, const char *sinc
 
 	if (!events) {
 		h->check(N_("logs"), AWSPHASE_FAIL, "log group %s: %s", o->c.log_group,
-			 obs_error(o, OBS_LOGS, err, sizeof(err)) ? err : "no answer");
+			 obs_error(o, OBS_LOGS, err, sizeof(err)) ? err : h->text("no answer"));
 		return 0;
 	}
 	cJSON_ArrayForEach(ev, events) {

@@ -3,7 +3,7 @@
 # against the local AWS: its aws calls (one expected to fail), the env file,
 # checks, tables and --output json, the HTTP probe, waits, and --dry-run.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 24
+plan 25
 
 export AWSPHASE_MODULE_PATH=$top_builddir/modules/example/.libs:$AWSPHASE_MODULE_PATH
 localaws_start
@@ -52,4 +52,6 @@ ok $((!$?)) "env_unset(): forget removes EXAMPLE_ACCOUNT"
 # the module's own texts stay English; the host's marks do not change
 LANG=pt_BR.UTF-8 AWSPHASE_LOCALEDIR=$top_builddir/po/locale ap example wait
 like "$AP_OUT" '^\[ok\]   wait: 3 polls' "LANG=pt_BR.UTF-8: check marks stay"
+LANG=pt_BR.UTF-8 AWSPHASE_LOCALEDIR=$top_builddir/po/locale ap example calls
+like "$AP_OUT" 'iam get-role +accepted +' "text(): words the catalogue lacks come back as given"
 finish
