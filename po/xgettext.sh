@@ -35,6 +35,8 @@ exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
 	--keyword=fine:3 --flag=fine:3:c-format \
 	--keyword=bad:2 --flag=bad:2:c-format \
 	--keyword=p4b_resource:2c,5 --flag=p4b_resource:5:c-format \
+	--keyword=p4b_resource_why:2c,5 --flag=p4b_resource_why:5:c-format \
+	--keyword=p4b_why_add:3 --flag=p4b_why_add:3:c-format \
 	--keyword=diag_problem:3 --flag=diag_problem:3:c-format \
 	--keyword=diag_evidence:2 --flag=diag_evidence:2:c-format \
 	--keyword=diag_fix:2 --flag=diag_fix:2:c-format \

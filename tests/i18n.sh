@@ -8,7 +8,7 @@
 	skip_all "built without NLS (configure --disable-nls, or no msgfmt)"
 export AWSPHASE_LOCALEDIR=$top_builddir/po/locale
 unset LANGUAGE LC_ALL LC_MESSAGES LC_CTYPE
-plan 49
+plan 54
 
 out=$(env -u LANG "$AWSPHASE" --help)
 like "$out" '^Usage: awsphase \[OPTION\.\.\.\] PHASE ACTION' "English without LANG"
@@ -141,6 +141,22 @@ LANG=pt_BR.UTF-8 ap 4b validate
 like "$AP_OUT" '\[(ok|FAIL)\] +serviço: Status ACTIVE, rodando [0-9]+, desejadas 1' "validate: a detail built in a buffer, in Portuguese"
 LANG=C ap 4b validate
 like "$AP_OUT" '\[(ok|FAIL)\] +service: Status ACTIVE, Running [0-9]+, Desired 1' "... in English under LANG=C"
+# drift: what differs is listed in the user's language too
+. "$WORK/aws-resources.env"
+awscli elbv2 modify-target-group --target-group-arn "$TG_ARN" --health-check-path /wrong >/dev/null &&
+awscli ecs update-service --cluster kaviar-cluster --service kaviar-backend-service --desired-count 2 >/dev/null
+ok $? "drift by hand: health-check path /wrong, desired count 2"
+LANG=pt_BR.UTF-8 ap --dry-run 4b deploy
+like "$AP_OUT" '^• target group kaviar-backend-tg arn:[^ ]+ \(seria atualizado: caminho do health check /wrong → /api/health\)$' \
+	"deploy --dry-run: what differs, in Portuguese"
+like "$AP_OUT" '^• serviço kaviar-backend-service \(seria atualizado: contagem desejada 2 → 1\)$' \
+	"... for the service too"
+LANG=C ap --dry-run 4b deploy
+like "$AP_OUT" '^• target group kaviar-backend-tg arn:[^ ]+ \(would update: health check path /wrong → /api/health\)$' \
+	"... in English under LANG=C"
+LANG=pt_BR.UTF-8 ap --dry-run --output json 4b deploy
+is "$(jget "$AP_OUT" '[r["result"] for r in d["resources"] if r["kind"] == "service"][0]')" \
+	"would update: desired count 2 → 1" "--output json: what differs stays English"
 LANG=pt_BR.UTF-8 ap --dry-run 4b teardown --all
 like "$AP_OUT" '^• serviço kaviar-backend-service \(iria reduzir a 0 tarefas\)$' "teardown --dry-run: its lines in Portuguese"
 like "$AP_OUT" '^• role KaviarEcsTaskExecutionRole \(iria desanexar AmazonECSTaskExecutionRolePolicy\)$' \

@@ -64,7 +64,7 @@ int p4b_conflicts(struct deploy *d)
 
 /* ---- target group ------------------------------------------------------------------ */
 
-static char tg_why[256];
+static struct p4b_why tg_why;
 
 static void tg_done(struct deploy *d, struct awsphase_call *call, const void *arg)
 {
@@ -73,9 +73,11 @@ static void tg_done(struct deploy *d, struct awsphase_call *call, const void *ar
 
 	if (arg) { /* modified */
 		if (d->dry_run)
-			p4b_resource(d, "target group", d->c->tg_name, d->tg_arn, "would update: %s", tg_why);
+			p4b_resource_why(d, "target group", d->c->tg_name, d->tg_arn, "would update: %s",
+					 &tg_why);
 		else
-			p4b_resource(d, "target group", d->c->tg_name, d->tg_arn, "updated: %s", tg_why);
+			p4b_resource_why(d, "target group", d->c->tg_name, d->tg_arn, "updated: %s",
+					 &tg_why);
 		return;
 	}
 	switch (h->call_state(call)) {
@@ -99,29 +101,14 @@ static void tg_done(struct deploy *d, struct awsphase_call *call, const void *ar
 	p4b_record(d, "TG_ARN", d->tg_arn);
 }
 
-static void why_add(char *why, size_t size, const char *what)
-{
-	size_t len = strlen(why), n = strlen(what);
-
-	if (len && len + 2 < size) {
-		memcpy(why + len, ", ", 3);
-		len += 2;
-	}
-	if (len + 1 >= size)
-		return;
-	if (n > size - len - 1)
-		n = size - len - 1;
-	memcpy(why + len, what, n);
-	why[len + n] = '\0';
-}
-
 void p4b_target_group(struct deploy *d, int stage)
 {
 	const struct p4b *c = d->c;
 	const cJSON *tg = d->v.tg;
 	struct awsphase_call *call;
-	char port[16], text[1200];
+	char port[16];
 	const char *hc_port, *path, *code;
+	int new_path, new_port, new_protocol, new_matcher, new_enabled;
 
 	if (stage != 1)
 		return;
@@ -136,44 +123,39 @@ void p4b_target_group(struct deploy *d, int stage)
 		d->h->call_accept(call, "DuplicateTargetGroupName");
 		return;
 	}
-	tg_why[0] = '\0';
+	/* what to change, decided here; tg_why only says it */
+	p4b_why_reset(&tg_why);
 	path = jstr(tg, "HealthCheckPath");
 	hc_port = jstr(tg, "HealthCheckPort");
 	code = d->h->json_str(tg, "Matcher.HttpCode");
-	if (!path || strcmp(path, c->health_path) != 0) {
-		snprintf(text, sizeof(text), "health check path %s → %s", or_none(path), c->health_path);
-		why_add(tg_why, sizeof(tg_why), text);
-	}
-	if (hc_port && strcmp(hc_port, "traffic-port") != 0 && strcmp(hc_port, port) != 0) {
-		snprintf(text, sizeof(text), "health check port %s → traffic-port", hc_port);
-		why_add(tg_why, sizeof(tg_why), text);
-	}
-	if (jstr(tg, "HealthCheckProtocol") && !jis(tg, "HealthCheckProtocol", "HTTP"))
-		why_add(tg_why, sizeof(tg_why), "health check protocol → HTTP");
-	if (!code || strcmp(code, "200") != 0) {
-		snprintf(text, sizeof(text), "matcher %s → 200", or_none(code));
-		why_add(tg_why, sizeof(tg_why), text);
-	}
-	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(tg, "HealthCheckEnabled")))
-		why_add(tg_why, sizeof(tg_why), "health check enabled");
-	if (!tg_why[0]) {
+	if ((new_path = !path || strcmp(path, c->health_path) != 0))
+		p4b_why_add(d->h, &tg_why, "health check path %s → %s", or_none(path), c->health_path);
+	if ((new_port = hc_port && strcmp(hc_port, "traffic-port") != 0 && strcmp(hc_port, port) != 0))
+		p4b_why_add(d->h, &tg_why, "health check port %s → traffic-port", hc_port);
+	if ((new_protocol = jstr(tg, "HealthCheckProtocol") && !jis(tg, "HealthCheckProtocol", "HTTP")))
+		p4b_why_add(d->h, &tg_why, "health check protocol → HTTP");
+	if ((new_matcher = !code || strcmp(code, "200") != 0))
+		p4b_why_add(d->h, &tg_why, "matcher %s → 200", or_none(code));
+	if ((new_enabled = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(tg, "HealthCheckEnabled"))))
+		p4b_why_add(d->h, &tg_why, "health check enabled");
+	if (!new_path && !new_port && !new_protocol && !new_matcher && !new_enabled) {
 		if (!d->planning)
 			p4b_resource(d, "target group", c->tg_name, d->tg_arn, "unchanged");
 		return;
 	}
 	if (!p4b_change(d))
 		return;
-	call = p4b_stage_call(d, "elbv2", "modify-target-group", tg_done, tg_why);
+	call = p4b_stage_call(d, "elbv2", "modify-target-group", tg_done, &tg_why);
 	p4b_args(d, call, "--target-group-arn", d->tg_arn, NULL);
-	if (strstr(tg_why, "path"))
+	if (new_path)
 		p4b_args(d, call, "--health-check-path", c->health_path, NULL);
-	if (strstr(tg_why, "port"))
+	if (new_port)
 		p4b_args(d, call, "--health-check-port", "traffic-port", NULL);
-	if (strstr(tg_why, "protocol"))
+	if (new_protocol)
 		p4b_args(d, call, "--health-check-protocol", "HTTP", NULL);
-	if (strstr(tg_why, "matcher"))
+	if (new_matcher)
 		p4b_args(d, call, "--matcher", "HttpCode=200", NULL);
-	if (strstr(tg_why, "enabled"))
+	if (new_enabled)
 		p4b_args(d, call, "--health-check-enabled", NULL);
 }
 
@@ -187,11 +169,11 @@ static void alb_done(struct deploy *d, struct awsphase_call *call, const void *a
 
 	if (arg) {
 		if (d->dry_run)
-			p4b_resource(d, "load balancer", d->c->alb_name, d->alb_arn, "would update: %s",
-				     (const char *)arg);
+			p4b_resource_why(d, "load balancer", d->c->alb_name, d->alb_arn,
+					 "would update: %s", arg);
 		else
-			p4b_resource(d, "load balancer", d->c->alb_name, d->alb_arn, "updated: %s",
-				     (const char *)arg);
+			p4b_resource_why(d, "load balancer", d->c->alb_name, d->alb_arn, "updated: %s",
+					 arg);
 		return;
 	}
 	switch (h->call_state(call)) {
@@ -223,7 +205,7 @@ static void alb_done(struct deploy *d, struct awsphase_call *call, const void *a
 
 void p4b_load_balancer(struct deploy *d, int stage)
 {
-	static char sg_why[P4B_ID_SIZE + 64], subnet_why[256];
+	static struct p4b_why sg_why, subnet_why;
 	const struct p4b *c = d->c;
 	const cJSON *alb = d->v.alb, *az;
 	const char *subnets[8];
@@ -246,8 +228,9 @@ void p4b_load_balancer(struct deploy *d, int stage)
 	}
 	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(alb, "SecurityGroups"), sg)) {
 		if (p4b_change(d)) {
-			snprintf(sg_why, sizeof(sg_why), "security groups → %s", c->alb_sg_name);
-			call = p4b_stage_call(d, "elbv2", "set-security-groups", alb_done, sg_why);
+			p4b_why_reset(&sg_why);
+			p4b_why_add(d->h, &sg_why, "security groups → %s", c->alb_sg_name);
+			call = p4b_stage_call(d, "elbv2", "set-security-groups", alb_done, &sg_why);
 			p4b_args(d, call, "--load-balancer-arn", d->alb_arn, "--security-groups", sg, NULL);
 		}
 		same = 0;
@@ -260,8 +243,9 @@ void p4b_load_balancer(struct deploy *d, int stage)
 			(strcmp(subnets[0], c->public_subnet[1]) == 0 &&
 			 strcmp(subnets[1], c->public_subnet[0]) == 0))) {
 		if (p4b_change(d)) {
-			snprintf(subnet_why, sizeof(subnet_why), "subnets → PUBLIC_SUBNET_1/2");
-			call = p4b_stage_call(d, "elbv2", "set-subnets", alb_done, subnet_why);
+			p4b_why_reset(&subnet_why);
+			p4b_why_add(d->h, &subnet_why, "subnets → %s", "PUBLIC_SUBNET_1/2");
+			call = p4b_stage_call(d, "elbv2", "set-subnets", alb_done, &subnet_why);
 			p4b_args(d, call, "--load-balancer-arn", d->alb_arn, "--subnets",
 				 c->public_subnet[0], c->public_subnet[1], NULL);
 		}

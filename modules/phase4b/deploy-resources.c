@@ -483,7 +483,7 @@ void p4b_log_group(struct deploy *d, int stage)
 
 /* ---- task definition ------------------------------------------------------------------------ */
 
-static char td_why[512];
+static struct p4b_why td_why;
 
 static const char *revision(const char *arn)
 {
@@ -497,11 +497,11 @@ static void td_done(struct deploy *d, struct awsphase_call *call, const void *ar
 	(void)arg;
 	if (d->h->call_state(call) == AWSPHASE_CALL_DRY_RUN) {
 		p4b_placeholder(d->td_arn, d->c->family, "new revision");
-		p4b_resource(d, "task definition", d->c->family, NULL, "would register: %s", td_why);
+		p4b_resource_why(d, "task definition", d->c->family, NULL, "would register: %s", &td_why);
 		return;
 	}
 	p4b_copy(d->td_arn, d->h->json_str(d->h->call_json(call), "taskDefinition.taskDefinitionArn"));
-	p4b_resource(d, "task definition", revision(d->td_arn), NULL, "registered: %s", td_why);
+	p4b_resource_why(d, "task definition", revision(d->td_arn), NULL, "registered: %s", &td_why);
 }
 
 void p4b_task_definition(struct deploy *d, int stage)
@@ -514,7 +514,7 @@ void p4b_task_definition(struct deploy *d, int stage)
 	if (stage != 2)
 		return;
 	want = p4b_taskdef_want(c, d->exec_arn, d->task_arn, d->v.taskdef);
-	if (!p4b_taskdef_differs(want, d->v.taskdef, td_why, sizeof(td_why))) {
+	if (!p4b_taskdef_differs(d->h, want, d->v.taskdef, &td_why)) {
 		p4b_copy(d->td_arn, jstr(d->v.taskdef, "taskDefinitionArn"));
 		if (!d->planning)
 			p4b_resource(d, "task definition", revision(d->td_arn), NULL, "unchanged");

@@ -17,22 +17,6 @@ static const char *jstr(const cJSON *o, const char *key)
 	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
 }
 
-static void why_add(struct deploy *d, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
-
-static void why_add(struct deploy *d, const char *fmt, ...)
-{
-	size_t len = strlen(d->why);
-	va_list ap;
-
-	if (len + 8 >= sizeof(d->why))
-		return;
-	if (len)
-		len += (size_t)snprintf(d->why + len, sizeof(d->why) - len, ", ");
-	va_start(ap, fmt);
-	vsnprintf(d->why + len, sizeof(d->why) - len, fmt, ap);
-	va_end(ap);
-}
-
 /* awsvpcConfiguration={subnets=[a,b],securityGroups=[sg],assignPublicIp=X}, the
  * runbook's shorthand, one argv element. */
 static void network_arg(char *out, size_t size, const char *const *subnets, size_t n,
@@ -66,7 +50,7 @@ static void service_done(struct deploy *d, struct awsphase_call *call, const voi
 		if (create)
 			p4b_resource(d, "service", d->c->service, NULL, "would create");
 		else
-			p4b_resource(d, "service", d->c->service, NULL, "would update: %s", d->why);
+			p4b_resource_why(d, "service", d->c->service, NULL, "would update: %s", &d->why);
 		return;
 	}
 	p4b_copy(d->service_arn, jstr(svc, "serviceArn"));
@@ -83,7 +67,8 @@ static void service_done(struct deploy *d, struct awsphase_call *call, const voi
 			     revision(jstr(svc, "taskDefinition")), d->c->desired,
 			     d->c->desired == 1 ? "" : "s");
 	else
-		p4b_resource(d, "service", d->c->service, d->service_arn, "updated: %s", d->why);
+		p4b_resource_why(d, "service", d->c->service, d->service_arn, "updated: %s",
+				 &d->why);
 }
 
 /* DRAINING ends in INACTIVE once its tasks are gone; only then can a
@@ -190,7 +175,7 @@ int p4b_service_stage(struct deploy *d, int only_sg)
 
 	if (!svc || !status || strcmp(status, "ACTIVE") != 0)
 		return only_sg ? 0 : create(d, status);
-	d->why[0] = '\0';
+	p4b_why_reset(&d->why);
 	if (only_sg) { /* fix-sg: the service's own subnets and public IP setting */
 		cJSON_ArrayForEach(item, subnet_list)
 			if (cJSON_IsString(item) && nsub < 8)
@@ -203,26 +188,29 @@ int p4b_service_stage(struct deploy *d, int only_sg)
 	}
 	if (!p4b_json_same_set(cJSON_GetObjectItemCaseSensitive(net, "securityGroups"), sg_list, 1)) {
 		new_net = 1;
-		why_add(d, "security groups → %s", c->ecs_sg_name);
+		p4b_why_add(h, &d->why, "security groups → %s", c->ecs_sg_name);
 	}
 	if (!only_sg) {
 		if (*d->td_arn && (!td || strcmp(td, d->td_arn) != 0)) {
 			new_td = 1;
-			why_add(d, "task definition %s → %s", revision(td), revision(d->td_arn));
+			p4b_why_add(h, &d->why, "task definition %s → %s", revision(td),
+				    revision(d->td_arn));
 		}
 		if ((int)h->json_num(svc, "desiredCount", -1) != c->desired) {
 			new_count = 1;
-			why_add(d, "desired count %d → %d", (int)h->json_num(svc, "desiredCount", -1),
+			p4b_why_add(h, &d->why, "desired count %d → %d",
+				    (int)h->json_num(svc, "desiredCount", -1),
 				c->desired);
 		}
 		if (!p4b_json_same_set(subnet_list, want_subnets, 2)) {
 			new_net = 1;
-			why_add(d, "subnets → %s", strcmp(c->tier, "private") == 0 ?
-				"PRIVATE_SUBNET_1/2" : "PUBLIC_SUBNET_1/2");
+			p4b_why_add(h, &d->why, "subnets → %s", strcmp(c->tier, "private") == 0 ?
+				    "PRIVATE_SUBNET_1/2" : "PUBLIC_SUBNET_1/2");
 		}
 		if (!assign || strcmp(assign, want_assign) != 0) {
 			new_net = 1;
-			why_add(d, "assignPublicIp %s → %s", assign ? assign : "(none)", want_assign);
+			p4b_why_add(h, &d->why, "assignPublicIp %s → %s", assign ? assign : "(none)",
+				    want_assign);
 			if (!d->planning && strcmp(want_assign, "ENABLED") == 0)
 				h->log(AWSPHASE_LOG_INFO, "note: tasks in public subnets need "
 				       "assignPublicIp=ENABLED to reach ECR and CloudWatch Logs "
@@ -230,23 +218,24 @@ int p4b_service_stage(struct deploy *d, int only_sg)
 		}
 		if (!lb_matches(d, cJSON_GetObjectItemCaseSensitive(svc, "loadBalancers"))) {
 			new_lb = 1;
-			why_add(d, "load balancer → %s:%s:%d", c->tg_name, c->container, c->port);
+			p4b_why_add(h, &d->why, "load balancer → %s:%s:%d", c->tg_name, c->container,
+				    c->port);
 		}
 		grace = cJSON_GetObjectItemCaseSensitive(svc, "healthCheckGracePeriodSeconds");
 		if (!cJSON_IsNumber(grace) || grace->valueint != P4B_GRACE_S) {
 			new_grace = 1;
-			why_add(d, "grace period %d → %d s", cJSON_IsNumber(grace) ? grace->valueint : 0,
-				P4B_GRACE_S);
+			p4b_why_add(h, &d->why, "grace period %d → %d s",
+				    cJSON_IsNumber(grace) ? grace->valueint : 0, P4B_GRACE_S);
 		}
 		cb = h->json_get(svc, "deploymentConfiguration.deploymentCircuitBreaker");
 		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cb, "enable")) ||
 		    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cb, "rollback"))) {
 			new_cb = 1;
-			why_add(d, "circuit breaker with rollback");
+			p4b_why_add(h, &d->why, "circuit breaker with rollback");
 		}
 	}
 	if (d->force)
-		why_add(d, "new deployment forced");
+		p4b_why_add(h, &d->why, "new deployment forced");
 	if (!new_net && !new_lb && !new_td && !new_count && !new_grace && !new_cb && !d->force) {
 		if (!d->planning)
 			p4b_resource(d, "service", c->service, d->service_arn, "unchanged");

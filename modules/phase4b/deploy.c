@@ -126,21 +126,14 @@ static const char *result_text(const struct awsphase_host *h, const char *kind, 
 	return t == key ? h->text(fmt) : t;
 }
 
-void p4b_resource(struct deploy *d, const char *kind, const char *name, const char *id,
-		  const char *fmt, ...)
+/* The line in the user's language, the JSON entry's result in English:
+ * scripts read it. */
+static void resource(struct deploy *d, const char *kind, const char *name, const char *id,
+		     const char *what, const char *shown)
 {
 	const struct awsphase_host *h = d->h;
-	char what[768], shown[768];
 	cJSON *r;
-	va_list ap, again;
 
-	/* the JSON entry's result stays English: scripts read it */
-	va_start(ap, fmt);
-	va_copy(again, ap);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	vsnprintf(shown, sizeof(shown), result_text(h, kind, fmt), again);
-	va_end(again);
 	if (!id || p4b_is_placeholder(id))
 		id = "";
 	h->say("%s %s %s%s%s (%s)", strncmp(what, "would", 5) == 0 ? "•" : "✓", kind_text(h, kind),
@@ -154,6 +147,42 @@ void p4b_resource(struct deploy *d, const char *kind, const char *name, const ch
 		cJSON_AddNullToObject(r, "id");
 	cJSON_AddStringToObject(r, "result", what);
 	cJSON_AddItemToArray(d->resources, r);
+}
+
+void p4b_resource(struct deploy *d, const char *kind, const char *name, const char *id,
+		  const char *fmt, ...)
+{
+	char what[768], shown[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	vsnprintf(shown, sizeof(shown), result_text(d->h, kind, fmt), ap);
+	va_end(ap);
+	resource(d, kind, name, id, what, shown);
+}
+
+/* fmt's one %s, filled: callers' formats are checked where they are written
+ * (p4b_resource_why's format attribute), so this need not be. */
+static void fill(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+}
+
+void p4b_resource_why(struct deploy *d, const char *kind, const char *name, const char *id,
+		      const char *fmt, const struct p4b_why *why)
+{
+	char what[768], shown[1024];
+
+	fill(what, sizeof(what), fmt, why->en);
+	fill(shown, sizeof(shown), result_text(d->h, kind, fmt), why->shown);
+	resource(d, kind, name, id, what, shown);
 }
 
 void p4b_record(struct deploy *d, const char *key, const char *value)

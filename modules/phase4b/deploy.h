@@ -39,7 +39,7 @@ struct deploy {
 	int record_failed;            /* the env file could not be written */
 	int first;                    /* a first deploy: creating without looking first */
 	int collided;                 /* a create found its resource already there */
-	char why[768];                /* what the service update changes */
+	struct p4b_why why;           /* what the service update changes */
 
 	struct awsphase_call *calls[P4B_MAX_BATCH];
 	p4b_done_fn done[P4B_MAX_BATCH];
@@ -63,6 +63,9 @@ void p4b_args(struct deploy *d, struct awsphase_call *call, ...);
 /* "✓ security group kaviar-ecs-sg sg-… (created)" and the JSON entry. */
 void p4b_resource(struct deploy *d, const char *kind, const char *name, const char *id,
 		  const char *fmt, ...) AWSPHASE_PRINTF(5, 6);
+/* The same with a list of what differs: fmt takes it as its one %s. */
+void p4b_resource_why(struct deploy *d, const char *kind, const char *name, const char *id,
+		      const char *fmt, const struct p4b_why *why) AWSPHASE_PRINTF(5, 0);
 /* Writes key=value back to the env file when it differs (never a
  * placeholder, never under --dry-run). */
 void p4b_record(struct deploy *d, const char *key, const char *value);

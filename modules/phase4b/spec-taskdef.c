@@ -85,31 +85,18 @@ cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 	return td;
 }
 
-static void why_add(char *why, size_t size, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
-
-static void why_add(char *why, size_t size, const char *fmt, ...)
+/* 1 when want sets key and have holds another value; *w and *o are the two
+ * ("(none)" for a missing one). */
+static int changed(const cJSON *want, const cJSON *have, const char *key, const char **w,
+		   const char **o)
 {
-	size_t len = strlen(why);
-	va_list ap;
-
-	if (len + 4 >= size)
-		return;
-	if (len)
-		len += (size_t)snprintf(why + len, size - len, ", ");
-	va_start(ap, fmt);
-	vsnprintf(why + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
-static void cmp_str(const cJSON *want, const cJSON *have, const char *key, const char *label,
-		    char *why, size_t size, int *differs)
-{
-	const char *w = str(want, key), *h = str(have, key);
-
-	if (!w || (h && strcmp(w, h) == 0))
-		return;
-	*differs = 1;
-	why_add(why, size, "%s %s → %s", label, h ? h : "(none)", w);
+	*w = str(want, key);
+	*o = str(have, key);
+	if (!*w || (*o && strcmp(*w, *o) == 0))
+		return 0;
+	if (!*o)
+		*o = "(none)";
+	return 1;
 }
 
 /* name=value pairs of an array of {name, value} (or of an options object)
@@ -175,62 +162,60 @@ static int container_port(const cJSON *mapping)
 	return cJSON_IsNumber(port) ? port->valueint : -1;
 }
 
-int p4b_taskdef_differs(const cJSON *want, const cJSON *have, char *why, size_t why_size)
+int p4b_taskdef_differs(const struct awsphase_host *h, const cJSON *want, const cJSON *have,
+			struct p4b_why *why)
 {
 	const cJSON *wc, *hc, *wp, *hp, *ess, *hl, *wl;
-	int differs = 0;
+	const char *w, *o;
 
-	why[0] = '\0';
+	p4b_why_reset(why);
 	if (!have) {
-		snprintf(why, why_size, "no ACTIVE revision");
+		p4b_why_add(h, why, "no ACTIVE revision");
 		return 1;
 	}
-	cmp_str(want, have, "networkMode", "network mode", why, why_size, &differs);
-	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(have, "requiresCompatibilities"), "FARGATE")) {
-		differs = 1;
-		why_add(why, why_size, "not FARGATE-compatible");
-	}
-	cmp_str(want, have, "cpu", "cpu", why, why_size, &differs);
-	cmp_str(want, have, "memory", "memory", why, why_size, &differs);
-	cmp_str(want, have, "executionRoleArn", "execution role", why, why_size, &differs);
-	cmp_str(want, have, "taskRoleArn", "task role", why, why_size, &differs);
+	if (changed(want, have, "networkMode", &w, &o))
+		p4b_why_add(h, why, "network mode %s → %s", o, w);
+	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(have, "requiresCompatibilities"), "FARGATE"))
+		p4b_why_add(h, why, "not FARGATE-compatible");
+	if (changed(want, have, "cpu", &w, &o))
+		p4b_why_add(h, why, "cpu %s → %s", o, w);
+	if (changed(want, have, "memory", &w, &o))
+		p4b_why_add(h, why, "memory %s → %s", o, w);
+	if (changed(want, have, "executionRoleArn", &w, &o))
+		p4b_why_add(h, why, "execution role %s → %s", o, w);
+	if (changed(want, have, "taskRoleArn", &w, &o))
+		p4b_why_add(h, why, "task role %s → %s", o, w);
 	wc = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(want, "containerDefinitions"), 0);
 	hc = cJSON_GetObjectItemCaseSensitive(have, "containerDefinitions");
 	if (cJSON_GetArraySize(hc) != 1) {
-		why_add(why, why_size, "%d containers → 1", cJSON_GetArraySize(hc));
+		p4b_why_add(h, why, "%d containers → 1", cJSON_GetArraySize(hc));
 		return 1;
 	}
 	hc = cJSON_GetArrayItem(hc, 0);
-	cmp_str(wc, hc, "name", "container", why, why_size, &differs);
-	cmp_str(wc, hc, "image", "image", why, why_size, &differs);
+	if (changed(wc, hc, "name", &w, &o))
+		p4b_why_add(h, why, "container %s → %s", o, w);
+	if (changed(wc, hc, "image", &w, &o))
+		p4b_why_add(h, why, "image %s → %s", o, w);
 	ess = cJSON_GetObjectItemCaseSensitive(hc, "essential");
-	if (cJSON_IsFalse(ess)) {
-		differs = 1;
-		why_add(why, why_size, "container not essential");
-	}
+	if (cJSON_IsFalse(ess))
+		p4b_why_add(h, why, "container not essential");
 	wp = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(wc, "portMappings"), 0);
 	hp = cJSON_GetObjectItemCaseSensitive(hc, "portMappings");
 	if (cJSON_GetArraySize(hp) != 1 ||
 	    container_port(cJSON_GetArrayItem(hp, 0)) != container_port(wp) ||
 	    (str(cJSON_GetArrayItem(hp, 0), "protocol") &&
-	     !str_is(cJSON_GetArrayItem(hp, 0), "protocol", "tcp"))) {
-		differs = 1;
-		why_add(why, why_size, "port mappings");
-	}
+	     !str_is(cJSON_GetArrayItem(hp, 0), "protocol", "tcp")))
+		p4b_why_add(h, why, "port mappings");
 	if (!same_pairs(cJSON_GetObjectItemCaseSensitive(wc, "environment"),
-			cJSON_GetObjectItemCaseSensitive(hc, "environment"))) {
-		differs = 1;
-		why_add(why, why_size, "environment");
-	}
+			cJSON_GetObjectItemCaseSensitive(hc, "environment")))
+		p4b_why_add(h, why, "environment");
 	wl = cJSON_GetObjectItemCaseSensitive(wc, "logConfiguration");
 	hl = cJSON_GetObjectItemCaseSensitive(hc, "logConfiguration");
 	if (!str_is(hl, "logDriver", "awslogs") ||
 	    !same_pairs(cJSON_GetObjectItemCaseSensitive(wl, "options"),
-			cJSON_GetObjectItemCaseSensitive(hl, "options"))) {
-		differs = 1;
-		why_add(why, why_size, "log configuration");
-	}
-	return differs;
+			cJSON_GetObjectItemCaseSensitive(hl, "options")))
+		p4b_why_add(h, why, "log configuration");
+	return why->en[0] != '\0';
 }
 
 /* ---- secrets ------------------------------------------------------------------- */

@@ -119,10 +119,24 @@ const char *p4b_assign_public_ip(const struct p4b *c);
  * NULL, is the current revision whose container `secrets` are carried over. */
 cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 			const char *task_role_arn, const cJSON *keep_from);
+/* What differs about a resource, as a list ("image a → b, environment"),
+ * twice: in English (the JSON result, and what decides a call's arguments)
+ * and in the user's language (the line printed). */
+struct p4b_why {
+	char en[512];
+	char shown[768];
+};
+void p4b_why_reset(struct p4b_why *w);
+/* Appends fmt's item to both lists; fmt is looked up with h->text for the
+ * shown one, so it is a literal xgettext extracts (keyword p4b_why_add). */
+void p4b_why_add(const struct awsphase_host *h, struct p4b_why *w, const char *fmt, ...)
+	AWSPHASE_PRINTF(3, 4);
+
 /* 0 when have (a describe-task-definition taskDefinition) matches want in
  * every field want sets (normalised: environment order, default protocol,
  * essential, hostPort); else 1 with the differences in why ("image …"). */
-int p4b_taskdef_differs(const cJSON *want, const cJSON *have, char *why, size_t why_size);
+int p4b_taskdef_differs(const struct awsphase_host *h, const cJSON *want, const cJSON *have,
+			struct p4b_why *why);
 
 /* Keys of the env file that name secrets (PASSWORD, SECRET, TOKEN, PRIVATE)
  * and are not the module's own: warns about each once, naming the fix
