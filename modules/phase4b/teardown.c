@@ -248,9 +248,10 @@ static void plan(struct teardown *t)
 	}
 	t->wait_service = status && strcmp(status, "INACTIVE") != 0;
 	cJSON_ArrayForEach(l, t->v.listeners) {
-		snprintf(name, sizeof(name), "%s:%d of %s",
+		/* no words: the same name goes into the JSON and every language */
+		snprintf(name, sizeof(name), "%s %s:%d", c->alb_name,
 			 jstr(l, "Protocol") ? jstr(l, "Protocol") : "?",
-			 (int)h->json_num(l, "Port", 0), c->alb_name);
+			 (int)h->json_num(l, "Port", 0));
 		d = td_add(t, 3, "elbv2", "delete-listener", "listener", name, jstr(l, "ListenerArn"),
 			   "delete|deleted", "--listener-arn", jstr(l, "ListenerArn"), NULL);
 		td_gone(d, "ListenerNotFound", "LoadBalancerNotFound", NULL);

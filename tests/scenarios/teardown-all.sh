@@ -47,7 +47,7 @@ like "$out" 'not confirmed; nothing was deleted' "and nothing is deleted"
 ap --dry-run 4b teardown --all
 is "$AP_RC:$(trace_count mutating):$(trace_count dry_run)" 0:16:16 \
 	"--dry-run --all: exit 0, 16 deletions listed, none run"
-for what in 'service kaviar-backend-service' 'listener HTTP:80 of kaviar-alb' 'load balancer kaviar-alb' \
+for what in 'service kaviar-backend-service' 'listener kaviar-alb HTTP:80' 'load balancer kaviar-alb' \
 	'target group kaviar-backend-tg' 'security group kaviar-ecs-sg sg-[0-9a-f]+' \
 	'security group kaviar-alb-sg sg-[0-9a-f]+' 'log group /ecs/kaviar-backend' 'cluster kaviar-cluster' \
 	'role KaviarEcsTaskExecutionRole' 'role KaviarEcsTaskRole'; do
