@@ -518,7 +518,8 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 		stats.calls++;
 		if (c->mutating && cfg.dry_run) {
 			c->state = AWSPHASE_CALL_DRY_RUN;
-			aws_trace_cmdline(cfg.dry_run_out, "would run: ", argvs[i]);
+			/* TRANSLATORS: before a command line a dry run did not run */
+			aws_trace_cmdline(cfg.dry_run_out, _("would run: "), argvs[i]);
 			aws_trace_record(cfg.trace_file, argvs[i], 1, 1, -1, 0, 0, &c->err);
 		} else if (c->mutating) {
 			stats.mutating++;

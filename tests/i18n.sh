@@ -8,7 +8,7 @@
 	skip_all "built without NLS (configure --disable-nls, or no msgfmt)"
 export AWSPHASE_LOCALEDIR=$top_builddir/po/locale
 unset LANGUAGE LC_ALL LC_MESSAGES LC_CTYPE
-plan 54
+plan 55
 
 out=$(env -u LANG "$AWSPHASE" --help)
 like "$out" '^Usage: awsphase \[OPTION\.\.\.\] PHASE ACTION' "English without LANG"
@@ -117,6 +117,7 @@ LANG=pt_BR.UTF-8 ap --dry-run 4b deploy
 like "$AP_OUT" '^• grupo de segurança kaviar-alb-sg \(seria criado\)$' "deploy --dry-run: the plan in Portuguese"
 like "$AP_OUT" '^• role IAM KaviarEcsTaskRole \(seria criada\)$' "... agreeing with each kind (msgctxt)"
 like "$AP_OUT" '^• log group /ecs/kaviar-backend \(seria criado, retenção de 30 dias\)$' "... with its details"
+like "$AP_OUT" '^executaria: [^ ]*aws ecs create-cluster --cluster-name kaviar-cluster ' "... and the calls it would run"
 LANG=C ap --dry-run 4b deploy
 like "$AP_OUT" '^• security group kaviar-alb-sg \(would create\)$' "... in English under LANG=C"
 LANG=pt_BR.UTF-8 ap --dry-run --output json 4b deploy
