@@ -92,23 +92,6 @@ int p4b_stage_run(struct deploy *d)
 	return rc;
 }
 
-/* The kinds p4b_resource is given, for the catalogue (the calls give each
- * as the context of what became of it). */
-static const char *const kinds[] = {
-	N_("IAM role"), N_("security group"), N_("cluster"), N_("log group"), N_("task definition"),
-	N_("target group"), N_("load balancer"), N_("listener"), N_("service"),
-};
-
-static const char *kind_text(const struct awsphase_host *h, const char *kind)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i], kind) == 0)
-			return h->text(kinds[i]);
-	return kind;
-}
-
 /* What became of a resource in the user's language: fmt is looked up with
  * the kind as its context (gettext's "context\004msgid" key, which
  * po/xgettext.sh extracts as msgctxt), so a translation can agree with the
@@ -136,7 +119,7 @@ static void resource(struct deploy *d, const char *kind, const char *name, const
 
 	if (!id || p4b_is_placeholder(id))
 		id = "";
-	h->say("%s %s %s%s%s (%s)", strncmp(what, "would", 5) == 0 ? "•" : "✓", kind_text(h, kind),
+	h->say("%s %s %s%s%s (%s)", strncmp(what, "would", 5) == 0 ? "•" : "✓", p4b_kind_text(h, kind),
 	       name, *id ? " " : "", id, shown);
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "kind", kind);

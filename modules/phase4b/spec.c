@@ -357,6 +357,26 @@ void p4b_view_free(struct p4b_view *v)
 	v->nowned = 0;
 }
 
+/* ---- resource kinds ---------------------------------------------------------------- */
+
+/* The kinds deploy's and teardown's lines name, marked for the catalogue
+ * (their results and verbs take the kind as context). */
+static const char *const kinds[] = {
+	N_("IAM role"), N_("role"), N_("security group"), N_("cluster"), N_("log group"),
+	N_("task definition"), N_("target group"), N_("load balancer"), N_("listener"),
+	N_("service"),
+};
+
+const char *p4b_kind_text(const struct awsphase_host *h, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return h->text(kinds[i]);
+	return kind;
+}
+
 /* ---- what differs ---------------------------------------------------------------- */
 
 void p4b_why_reset(struct p4b_why *w)

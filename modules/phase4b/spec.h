@@ -119,6 +119,10 @@ const char *p4b_assign_public_ip(const struct p4b *c);
  * NULL, is the current revision whose container `secrets` are carried over. */
 cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 			const char *task_role_arn, const cJSON *keep_from);
+/* A resource kind as deploy and teardown name it ("security group"), in the
+ * user's language; kind itself when it is none of theirs. */
+const char *p4b_kind_text(const struct awsphase_host *h, const char *kind);
+
 /* What differs about a resource, as a list ("image a → b, environment"),
  * twice: in English (the JSON result, and what decides a call's arguments)
  * and in the user's language (the line printed). */

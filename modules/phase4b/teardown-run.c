@@ -103,22 +103,6 @@ static void record(struct teardown *t, const struct td_del *d, const char *resul
 	cJSON_AddItemToArray(t->report, o);
 }
 
-/* The kinds td_add is given, for the catalogue. */
-static const char *const kinds[] = {
-	N_("service"), N_("listener"), N_("load balancer"), N_("target group"), N_("security group"),
-	N_("role"), N_("task definition"), N_("log group"), N_("cluster"),
-};
-
-static const char *kind_text(const struct awsphase_host *h, const char *kind)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i], kind) == 0)
-			return h->text(kinds[i]);
-	return kind;
-}
-
 /* d's "to do|done" in the user's language: what td_shown built, else the
  * verb looked up with the kind as context ("kind\004verb", gettext's
  * key), else alone; a translation without its '|' is not used. */
@@ -150,7 +134,7 @@ static void describe(const struct awsphase_host *h, const struct td_del *d, enum
 	const char *bar = strchr(verb, '|');
 	int todo = (int)(bar - verb);
 	int show_id = *d->id && strncmp(d->id, "arn:", 4) != 0;
-	size_t len = (size_t)snprintf(buf, size, "%s %s%s%s", kind_text(h, d->kind), d->name,
+	size_t len = (size_t)snprintf(buf, size, "%s %s%s%s", p4b_kind_text(h, d->kind), d->name,
 				      show_id ? " " : "", show_id ? d->id : "");
 
 	if (len >= size)
@@ -206,7 +190,7 @@ static int attempt(struct teardown *t, char *state, size_t size)
 			still++;
 			if (state && strlen(state) + strlen(code) + strlen(d->name) + 8 < size)
 				snprintf(state + strlen(state), size - strlen(state), "%s%s %s: %s",
-					 *state ? "; " : "", kind_text(h, d->kind), d->name, code);
+					 *state ? "; " : "", p4b_kind_text(h, d->kind), d->name, code);
 			continue;
 		}
 		if (st == AWSPHASE_CALL_FAILED) {
