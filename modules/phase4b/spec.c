@@ -376,36 +376,3 @@ const char *p4b_kind_text(const struct awsphase_host *h, const char *kind)
 			return h->text(kinds[i]);
 	return kind;
 }
-
-/* ---- what differs ---------------------------------------------------------------- */
-
-void p4b_why_reset(struct p4b_why *w)
-{
-	w->en[0] = '\0';
-	w->shown[0] = '\0';
-}
-
-static void append(char *list, size_t size, const char *fmt, va_list ap) AWSPHASE_PRINTF(3, 0);
-
-static void append(char *list, size_t size, const char *fmt, va_list ap)
-{
-	size_t len = strlen(list);
-
-	if (len + 8 >= size)
-		return;
-	if (len)
-		len += (size_t)snprintf(list + len, size - len, ", ");
-	vsnprintf(list + len, size - len, fmt, ap);
-}
-
-void p4b_why_add(const struct awsphase_host *h, struct p4b_why *w, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	append(w->en, sizeof(w->en), fmt, ap);
-	va_end(ap);
-	va_start(ap, fmt);
-	append(w->shown, sizeof(w->shown), h->text(fmt), ap);
-	va_end(ap);
-}

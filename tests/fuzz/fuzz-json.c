@@ -21,6 +21,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * which would pull in every action): an empty one will do */
 const struct awsphase_envvar p4b_env[] = { { NULL, NULL, NULL, 0, NULL } };
 
+/* what differs is also put in the user's language: here, English */
+static const char *same(const char *msgid)
+{
+	return msgid;
+}
+
+static const struct awsphase_host host = { .text = same };
+
 static const char *const paths[] = {
 	"services", "services.0.status", "services.0.deployments.0.rolloutState",
 	"services.0.runningCount", "services.0.events.0.message", "TargetHealthDescriptions",
@@ -45,7 +53,7 @@ static void phase4b(const cJSON *doc)
 {
 	static const char *const states[] = { "healthy", "unhealthy", "initial", "draining", NULL };
 	const cJSON *item, *sg;
-	char why[256];
+	struct p4b_why why;
 	size_t i;
 
 	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "services")) {
@@ -74,12 +82,13 @@ static void phase4b(const cJSON *doc)
 					       "123456789012:targetgroup/kaviar-backend-tg/0123456789abcdef");
 	item = cJSON_GetObjectItemCaseSensitive(doc, "taskDefinition");
 	if (item) {
-		/* whenever they differ, why says how, and stays in its buffer */
-		if (p4b_taskdef_differs(item, item, why, sizeof(why)) && !why[0])
+		/* whenever they differ, why says how, in both lists, within them */
+		if (p4b_taskdef_differs(&host, item, item, &why) && !why.en[0])
 			abort();
-		if (p4b_taskdef_differs(item, doc, why, sizeof(why)) && !why[0])
+		if (p4b_taskdef_differs(&host, item, doc, &why) && (!why.en[0] || !why.shown[0]))
 			abort();
-		if (p4b_taskdef_differs(doc, item, why, 8) && (!why[0] || memchr(why, '\0', 8) == NULL))
+		if (p4b_taskdef_differs(&host, doc, item, &why) &&
+		    (!memchr(why.en, '\0', sizeof(why.en)) || !memchr(why.shown, '\0', sizeof(why.shown))))
 			abort();
 	}
 	(void)p4b_json_has(doc, "x");

@@ -28,7 +28,7 @@ sources() {
 	envfile) echo tests/fuzz/fuzz-envfile.c core/envfile.c "${core[@]}" ;;
 	classify) echo tests/fuzz/fuzz-classify.c core/aws-classify.c core/aws-trace.c "${core[@]}" ;;
 	json) echo tests/fuzz/fuzz-json.c core/json.c modules/phase4b/spec-lookup.c \
-		modules/phase4b/spec-taskdef.c ;;
+		modules/phase4b/spec-taskdef.c modules/phase4b/spec-why.c ;;
 	*) return 1 ;;
 	esac
 }
