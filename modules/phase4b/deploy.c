@@ -92,23 +92,6 @@ int p4b_stage_run(struct deploy *d)
 	return rc;
 }
 
-/* What became of a resource in the user's language: fmt is looked up with
- * the kind as its context (gettext's "context\004msgid" key, which
- * po/xgettext.sh extracts as msgctxt), so a translation can agree with the
- * kind's gender; else fmt alone. */
-static const char *result_text(const struct awsphase_host *h, const char *kind, const char *fmt)
-	AWSPHASE_FORMAT_ARG(3);
-static const char *result_text(const struct awsphase_host *h, const char *kind, const char *fmt)
-{
-	char key[512];
-	const char *t;
-
-	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", kind, fmt) >= sizeof(key))
-		return h->text(fmt);
-	t = h->text(key);
-	return t == key ? h->text(fmt) : t;
-}
-
 /* The line in the user's language, the JSON entry's result in English:
  * scripts read it. */
 static void resource(struct deploy *d, const char *kind, const char *name, const char *id,
@@ -142,7 +125,7 @@ void p4b_resource(struct deploy *d, const char *kind, const char *name, const ch
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	va_start(ap, fmt);
-	vsnprintf(shown, sizeof(shown), result_text(d->h, kind, fmt), ap);
+	vsnprintf(shown, sizeof(shown), p4b_text_for(d->h, kind, fmt), ap);
 	va_end(ap);
 	resource(d, kind, name, id, what, shown);
 }
@@ -164,7 +147,7 @@ void p4b_resource_why(struct deploy *d, const char *kind, const char *name, cons
 	char what[768], shown[1024];
 
 	fill(what, sizeof(what), fmt, why->en);
-	fill(shown, sizeof(shown), result_text(d->h, kind, fmt), why->shown);
+	fill(shown, sizeof(shown), p4b_text_for(d->h, kind, fmt), why->shown);
 	resource(d, kind, name, id, what, shown);
 }
 
@@ -255,7 +238,7 @@ static int apply(struct deploy *d)
 	return rc;
 }
 
-/* What deploy reads; a first deploy, only FIRST_READS of it. */
+/* What deploy reads; a first deploy, FIRST_READS of it to begin with. */
 #define DEPLOY_READS (P4B_SERVICE | P4B_TASKDEF | P4B_SGS | P4B_TG | P4B_ALB | P4B_LISTENERS | \
 		      P4B_LOGGROUP | P4B_ROLES)
 #define FIRST_READS (P4B_SERVICE | P4B_TASKDEF | P4B_SGS)
@@ -282,10 +265,12 @@ static int first_deploy(const struct deploy *d)
 	return 1;
 }
 
-/* Reads (more of) what deploy converges from, then plans: 0 or an exit code. */
-static int look(struct deploy *d, unsigned what)
+/* Reads what deploy converges from (a first deploy: FIRST_READS, and the
+ * rest only if there is a cluster after all), then plans: 0 or an exit
+ * code. */
+static int look(struct deploy *d)
 {
-	int rc = p4b_read_more(d->c, what, &d->v);
+	int rc = p4b_read(d->c, d->first ? FIRST_READS : DEPLOY_READS, &d->v);
 
 	if (!rc && d->first && !d->v.cluster_missing) {
 		d->first = 0;
@@ -313,9 +298,7 @@ static int again(struct deploy *d)
 	d->first = 0;
 	d->collided = 0;
 	p4b_view_free(&d->v);
-	memset(&d->v, 0, sizeof(d->v));
-	d->v.h = d->h;
-	rc = look(d, DEPLOY_READS);
+	rc = look(d);
 	if (!rc)
 		rc = apply(d);
 	d->changes += made;
@@ -327,7 +310,6 @@ void p4b_deploy_init(struct deploy *d, struct p4b *c, const struct awsphase_host
 	memset(d, 0, sizeof(*d));
 	d->c = c;
 	d->h = h;
-	d->v.h = h;
 	d->dry_run = h->settings->dry_run;
 	d->retention_days = P4B_LOG_RETENTION_DAYS;
 	d->resources = cJSON_CreateArray();
@@ -426,7 +408,7 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	d.retention_days = retention;
 
 	d.first = first_deploy(&d);
-	rc = look(&d, d.first ? FIRST_READS : DEPLOY_READS);
+	rc = look(&d);
 	if (rc)
 		goto out;
 	changes = d.changes;

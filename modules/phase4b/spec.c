@@ -376,3 +376,14 @@ const char *p4b_kind_text(const struct awsphase_host *h, const char *kind)
 			return h->text(kinds[i]);
 	return kind;
 }
+
+const char *p4b_text_for(const struct awsphase_host *h, const char *kind, const char *msgid)
+{
+	char key[700];
+	const char *t;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", kind, msgid) >= sizeof(key))
+		return h->text(msgid);
+	t = h->text(key);
+	return t == key ? h->text(msgid) : t;
+}

@@ -122,6 +122,11 @@ cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 /* A resource kind as deploy and teardown name it ("security group"), in the
  * user's language; kind itself when it is none of theirs. */
 const char *p4b_kind_text(const struct awsphase_host *h, const char *kind);
+/* msgid in the user's language, looked up first with kind as its context
+ * (gettext's "kind\004msgid" key, which po/xgettext.sh extracts as msgctxt,
+ * so a translation can agree with the kind's gender), then alone. */
+const char *p4b_text_for(const struct awsphase_host *h, const char *kind, const char *msgid)
+	AWSPHASE_FORMAT_ARG(3);
 
 /* What differs about a resource, as a list ("image a → b, environment"),
  * twice: in English (the JSON result, and what decides a call's arguments)

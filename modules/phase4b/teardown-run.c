@@ -108,17 +108,11 @@ static void record(struct teardown *t, const struct td_del *d, const char *resul
  * key), else alone; a translation without its '|' is not used. */
 static const char *verb_text(const struct awsphase_host *h, const struct td_del *d)
 {
-	char key[700];
 	const char *t;
 
 	if (d->shown && strchr(d->shown, '|'))
 		return d->shown;
-	t = d->verb;
-	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", d->kind, d->verb) < sizeof(key)) {
-		t = h->text(key);
-		if (t == key)
-			t = h->text(d->verb);
-	}
+	t = p4b_text_for(h, d->kind, d->verb);
 	return strchr(t, '|') ? t : d->verb;
 }
 
