@@ -3,8 +3,8 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
  *     -Iinclude -Icore $(pkg-config --cflags libpcre2-8 libcjson) \
- *     tests/fuzz/fuzz-envfile.c core/envfile.c core/strbuf.c core/log.c \
- *     core/redact.c core/pattern.c $(pkg-config --libs libpcre2-8) -o fuzz-envfile
+ *     tests/fuzz/fuzz-envfile.c core/envfile*.c core/strbuf.c core/log.c \
+ *     core/i18n.c core/redact.c core/pattern.c $(pkg-config --libs libpcre2-8) -o fuzz-envfile
  *   ./fuzz-envfile -max_total_time=60 -close_fd_mask=2 tests/fuzz/corpus-envfile
  *
  * Besides memory errors it checks what callers rely on: render gives back

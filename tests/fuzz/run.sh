@@ -8,7 +8,7 @@
 #   tests/fuzz/run.sh                    # all targets, 60 s each
 #   FUZZ_SECONDS=5 tests/fuzz/run.sh json
 #
-#   envfile   core/envfile.c: the parser, render, in-memory updates
+#   envfile   core/envfile*.c: the parser, render, in-memory updates
 #   classify  core/aws-classify.c: aws_classify on any exit code and stderr
 #   json      core/json.c walkers and phase 4B's readings of AWS answers
 set -u
@@ -25,7 +25,8 @@ core=(core/strbuf.c core/log.c core/i18n.c core/redact.c core/pattern.c)
 
 sources() {
 	case $1 in
-	envfile) echo tests/fuzz/fuzz-envfile.c core/envfile.c "${core[@]}" ;;
+	envfile) echo tests/fuzz/fuzz-envfile.c core/envfile.c core/envfile-parse.c \
+		core/envfile-check.c core/envfile-write.c "${core[@]}" ;;
 	classify) echo tests/fuzz/fuzz-classify.c core/aws-classify.c core/aws-trace.c "${core[@]}" ;;
 	json) echo tests/fuzz/fuzz-json.c core/json.c modules/phase4b/spec-lookup.c \
 		modules/phase4b/spec-taskdef.c modules/phase4b/spec-why.c ;;

@@ -1,0 +1,69 @@
+/* The keys a module declares, against their patterns. */
+#include <string.h>
+
+#include "envfile-int.h"
+#include "i18n.h"
+#include "log.h"
+#include "pattern.h"
+#include "redact.h"
+#include "strbuf.h"
+
+/* A value for a message: *** for secrets, else at most 80 bytes, controls as ?. */
+static void add_value_shown(struct strbuf *sb, const char *key, const char *value)
+{
+	size_t i, n = strlen(value);
+
+	if (redact_key_is_secret(key)) {
+		strbuf_addstr(sb, "***");
+		return;
+	}
+	for (i = 0; i < n && i < 80; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
+	}
+	if (n > 80)
+		strbuf_addstr(sb, "...");
+}
+
+int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *vars)
+{
+	const struct awsphase_envvar *v;
+	struct strbuf sb = STRBUF_INIT;
+	int problems = 0;
+
+	for (v = vars; v && v->key; v++) {
+		const struct envfile_entry *e = envfile_find(ef, v->key);
+		int rc = 0;
+
+		strbuf_reset(&sb);
+		if (!e || !*e->value) {
+			if (!(v->flags & AWSPHASE_ENV_REQUIRED))
+				continue;
+			if (e)
+				strbuf_addf(&sb, _("%s:%u: %s is empty; set %s=…"), ef->path, e->line, v->key, v->key);
+			else
+				strbuf_addf(&sb, _("%s: %s is missing; add %s=…"), ef->path, v->key, v->key);
+			if (v->help)
+				strbuf_addf(&sb, " (%s)", i18n_lookup(v->help));
+			error("%s", sb.buf);
+			problems++;
+			continue;
+		}
+		if (!v->pattern || (rc = pattern_full_match(v->pattern, e->value)) == 1)
+			continue;
+		problems++;
+		if (rc < 0)
+			continue; /* a bad pattern, reported */
+		strbuf_addf(&sb, "%s:%u: %s: '", ef->path, e->line, v->key);
+		add_value_shown(&sb, v->key, e->value);
+		if (v->help)
+			strbuf_addf(&sb, _("' is not %s (pattern %s); fix the value"), i18n_lookup(v->help),
+				    v->pattern);
+		else
+			strbuf_addf(&sb, _("' does not match the pattern %s; fix the value"), v->pattern);
+		error("%s", sb.buf);
+	}
+	strbuf_release(&sb);
+	return problems;
+}
