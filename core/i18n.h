@@ -25,6 +25,15 @@ static inline const char *i18n_lookup(const char *s)
 	return s && *s ? _(s) : s;
 }
 
+/* A module's words for the user (its title, summaries, usage, help, env key
+ * help) in the user's language, "" for NULL: modules link no gettext, so
+ * the core looks them up where it prints them (in-tree modules mark them
+ * N_(); others pass through). */
+static inline const char *i18n_words(const char *s)
+{
+	return s ? i18n_lookup(s) : "";
+}
+
 /* Sets LC_CTYPE and LC_MESSAGES from the environment (never LC_NUMERIC:
  * numbers in JSON and traces keep their dot) and binds the catalogue
  * directory: $AWSPHASE_LOCALEDIR (uninstalled builds, tests), else the
