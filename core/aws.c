@@ -68,6 +68,25 @@ static void set_str(char **dst, const char *src)
 	*dst = src && *src ? xstrdup(src) : NULL;
 }
 
+int aws_default_jobs(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cores > 0 ? (int)cores : 1;
+}
+
+/* What an option left at 0 comes to; calls may run before aws_configure
+ * (the unit tests'). */
+static void apply_defaults(void)
+{
+	if (cfg.budget_s <= 0)
+		cfg.budget_s = AWS_CALL_LIMIT_MS / 1000.0;
+	if (cfg.timeout_ms <= 0)
+		cfg.timeout_ms = AWS_CALL_LIMIT_MS;
+	if (cfg.jobs < 1)
+		cfg.jobs = aws_default_jobs();
+}
+
 void aws_configure(const struct aws_options *opts)
 {
 	set_str(&cfg.aws_path, opts->aws_path ? opts->aws_path : "aws");
@@ -78,11 +97,10 @@ void aws_configure(const struct aws_options *opts)
 	cfg.trace = opts->trace;
 	cfg.trace_file = opts->trace_file;
 	cfg.dry_run_out = opts->dry_run_out ? opts->dry_run_out : stdout;
-	cfg.budget_s = opts->retry_budget_s > 0 ? opts->retry_budget_s : 120;
-	cfg.timeout_ms = opts->call_timeout_ms > 0 ? opts->call_timeout_ms : 120000;
-	cfg.jobs = opts->jobs > 0 ? opts->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (cfg.jobs < 1)
-		cfg.jobs = 1;
+	cfg.budget_s = opts->retry_budget_s;
+	cfg.timeout_ms = opts->call_timeout_ms;
+	cfg.jobs = opts->jobs;
+	apply_defaults();
 	worker_configure((enum worker_mode)opts->mode, cfg.aws_path, (size_t)cfg.jobs);
 }
 
@@ -500,16 +518,12 @@ static int round_of(struct awsphase_call *const *calls, const char ***argvs, siz
 int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 {
 	const char ***argvs = xcalloc(n ? n : 1, sizeof(*argvs));
-	long now = run_now_ms(), budget_end = now + (long)(cfg.budget_s * 1000.0);
+	long now = run_now_ms(), budget_end;
 	int rc = 0;
 	size_t i;
 
-	if (cfg.budget_s <= 0)
-		budget_end = now + 120000;
-	if (!cfg.timeout_ms)
-		cfg.timeout_ms = 120000;
-	if (cfg.jobs < 1)
-		cfg.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN) > 0 ? (int)sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	apply_defaults();
+	budget_end = now + (long)(cfg.budget_s * 1000.0);
 	for (i = 0; i < n; i++) {
 		struct awsphase_call *c = calls[i];
 

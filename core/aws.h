@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include "awsphase/module.h"
 
+/* How long an aws call may take at most, by default: its retries
+ * (retry_budget_s) and one aws process (call_timeout_ms).  A run's shorter
+ * --timeout makes both shorter. */
+#define AWS_CALL_LIMIT_MS 120000
+
 struct aws_options {
 	const char *aws_path;     /* default "aws" */
 	const char *region;       /* --region, always passed */
@@ -16,14 +21,16 @@ struct aws_options {
 	FILE *trace;              /* "+ aws ..." lines, or NULL */
 	FILE *trace_file;         /* one JSON object per aws process, or NULL */
 	FILE *dry_run_out;        /* "would run: aws ..." lines; NULL: stdout */
-	double retry_budget_s;    /* 0: 120 */
-	int call_timeout_ms;      /* one process; 0: 120000 */
-	int jobs;                 /* concurrent calls; 0: number of cores */
+	double retry_budget_s;    /* 0: AWS_CALL_LIMIT_MS */
+	int call_timeout_ms;      /* one process; 0: AWS_CALL_LIMIT_MS */
+	int jobs;                 /* concurrent calls; 0: aws_default_jobs() */
 	int mode;                 /* enum worker_mode: auto (0), exec, worker */
 };
 
 /* Copies the strings it needs. */
 void aws_configure(const struct aws_options *opts);
+/* Concurrent calls when --jobs is not given: the number of cores, at least 1. */
+int aws_default_jobs(void);
 void aws_shutdown(void);
 
 enum aws_error_kind {

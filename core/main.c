@@ -29,6 +29,7 @@
 #include "report.h"
 #include "run.h"
 #include "strbuf.h"
+#include "wait.h"
 #include "worker.h"
 
 #define DEFAULT_ENV_FILE "./aws-resources.env"
@@ -173,10 +174,8 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	settings.json_output = options.output && strcmp(options.output, "json") == 0;
 	settings.tty = isatty(STDOUT_FILENO);
 	settings.color = settings.tty && !options.no_color && !getenv("NO_COLOR");
-	settings.timeout_s = options.timeout > 0 ? options.timeout : 900;
-	settings.jobs = options.jobs > 0 ? options.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (settings.jobs < 1)
-		settings.jobs = 1;
+	settings.timeout_s = options.timeout > 0 ? options.timeout : WAIT_DEFAULT_TIMEOUT_S;
+	settings.jobs = options.jobs > 0 ? options.jobs : aws_default_jobs();
 
 	ao.aws_path = options.aws ? options.aws : "aws";
 	ao.region = settings.region;
@@ -187,8 +186,9 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	ao.trace_file = trace_file;
 	/* under --output json stdout holds only the document */
 	ao.dry_run_out = settings.json_output ? stderr : stdout;
-	ao.retry_budget_s = settings.timeout_s < 120 ? settings.timeout_s : 120;
-	ao.call_timeout_ms = settings.timeout_s < 120 ? (int)(settings.timeout_s * 1000) : 120000;
+	ao.retry_budget_s = settings.timeout_s < AWS_CALL_LIMIT_MS / 1000.0 ? settings.timeout_s :
+			    AWS_CALL_LIMIT_MS / 1000.0;
+	ao.call_timeout_ms = (int)(ao.retry_budget_s * 1000);
 	ao.jobs = settings.jobs;
 	ao.mode = options.aws_mode;
 	aws_configure(&ao);

@@ -75,7 +75,7 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 	int rc;
 
 	if (timeout <= 0)
-		timeout = 900;
+		timeout = WAIT_DEFAULT_TIMEOUT_S;
 	for (;;) {
 		int exit_code = AWSPHASE_EXIT_FAILED;
 		long now;
