@@ -133,13 +133,12 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	const struct awsphase_host *host;
 	struct envfile *ef;
 	FILE *trace_file = NULL;
-	const char *endpoint = options_endpoint();
+	const char *endpoint;
 	char *region;
 	int rc;
 
-	if (endpoint && pattern_full_match("https?://[^\\s]+", endpoint) != 1)
-		return bad_usage(_("endpoint %s: not an http(s) URL; fix AWSPHASE_ENDPOINT_URL or --endpoint-url"),
-				 endpoint);
+	if (options_endpoint(&endpoint) < 0)
+		return AWSPHASE_EXIT_USAGE;
 	settings.env_file = options.env_file ? options.env_file : DEFAULT_ENV_FILE;
 	ef = envfile_load(settings.env_file, 0);
 	if (!ef)

@@ -178,6 +178,11 @@ static int parse_number(const char *text, double *out)
 	return errno || end == text || *end || *out != *out ? -1 : 0;
 }
 
+static int is_http_url(const char *s)
+{
+	return pattern_full_match("https?://[^\\s]+", s) == 1;
+}
+
 int options_check(void)
 {
 	const char *mode_env = getenv("AWSPHASE_AWS_MODE");
@@ -201,7 +206,7 @@ int options_check(void)
 		return error(_("%s%s: unknown aws mode; use auto, exec or worker"),
 			     options.aws_mode_arg ? "--aws-mode " : "AWSPHASE_AWS_MODE=",
 			     options.aws_mode_arg ? options.aws_mode_arg : mode_env);
-	if (options.endpoint && pattern_full_match("https?://[^\\s]+", options.endpoint) != 1)
+	if (options.endpoint && !is_http_url(options.endpoint))
 		return error(_("--endpoint-url %s: not an http(s) URL; give e.g. http://127.0.0.1:5000"),
 			     options.endpoint);
 	if (options.region &&
@@ -223,7 +228,7 @@ const char *options_region(const struct envfile *ef)
 	return r && *r ? r : NULL;
 }
 
-const char *options_endpoint(void)
+int options_endpoint(const char **url)
 {
 	const char *e = options.endpoint;
 
@@ -231,5 +236,9 @@ const char *options_endpoint(void)
 		e = getenv("AWSPHASE_ENDPOINT_URL");
 	if (!e || !*e)
 		e = getenv("AWS_ENDPOINT_URL");
-	return e && *e ? e : NULL;
+	*url = e && *e ? e : NULL;
+	if (*url && !is_http_url(*url))
+		return error(_("endpoint %s: not an http(s) URL; fix AWSPHASE_ENDPOINT_URL or --endpoint-url"),
+			     *url);
+	return 0;
 }

@@ -47,8 +47,10 @@ int options_check(void);
 /* --region, else AWS_REGION in ef (which may be NULL), else AWS_REGION,
  * then AWS_DEFAULT_REGION in the environment; NULL when none is set. */
 const char *options_region(const struct envfile *ef);
-/* --endpoint-url, else AWSPHASE_ENDPOINT_URL, else AWS_ENDPOINT_URL; NULL
- * when none is set. */
-const char *options_endpoint(void);
+/* Sets *url to --endpoint-url, else AWSPHASE_ENDPOINT_URL, else
+ * AWS_ENDPOINT_URL; NULL when none is set.  Returns 0, or -1 after
+ * reporting one that is not an http(s) URL (options_check has said so for
+ * --endpoint-url already). */
+int options_endpoint(const char **url);
 
 #endif
