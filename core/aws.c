@@ -255,24 +255,6 @@ static double backoff(int attempt)
 	return ceiling * random01();
 }
 
-/* Sleeps until when unless interrupted; returns -1 when interrupted. */
-static int sleep_until(long when)
-{
-	while (!run_interrupted()) {
-		long left = when - run_now_ms();
-		struct timespec ts;
-
-		if (left <= 0)
-			return 0;
-		if (left > 100)
-			left = 100;
-		ts.tv_sec = 0;
-		ts.tv_nsec = left * 1000000L;
-		nanosleep(&ts, NULL);
-	}
-	return -1;
-}
-
 static void set_error(struct awsphase_call *c, enum aws_error_kind kind, const char *hint,
 		      const char *fmt, ...) AWSPHASE_PRINTF(4, 5);
 
@@ -502,7 +484,7 @@ static int round_of(struct awsphase_call *const *calls, const char ***argvs, siz
 			settle(calls[idx[i]], budget_end);
 			run_cmd_release(&cmds[i]);
 		}
-	} else if (earliest != LONG_MAX && sleep_until(earliest) < 0) {
+	} else if (earliest != LONG_MAX && run_sleep_until(earliest) < 0) {
 		for (i = 0; i < n; i++)
 			if (calls[i]->state == AWSPHASE_CALL_PENDING) {
 				set_error(calls[i], AWS_ERR_INTERRUPTED, NULL, "%s", _("interrupted"));

@@ -73,6 +73,23 @@ int run_interrupted(void)
 	return interrupt_flag != 0;
 }
 
+int run_sleep_until(long when_ms)
+{
+	while (!interrupt_flag) {
+		long left = when_ms - run_now_ms();
+		struct timespec ts;
+
+		if (left <= 0)
+			return 0;
+		if (left > 100)
+			left = 100; /* run_interrupt() cannot wake a nanosleep */
+		ts.tv_sec = 0;
+		ts.tv_nsec = left * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
 static void track(pid_t pgid)
 {
 	size_t i;

@@ -57,6 +57,9 @@ void run_cmd_release(struct run_cmd *cmd);
  * from the SIGINT/SIGTERM handler. */
 void run_interrupt(void);
 int run_interrupted(void);
+/* Sleeps until the run_now_ms() time when_ms, in steps of at most 100 ms so
+ * that an interrupt ends it early.  Returns 0, or -1 when interrupted. */
+int run_sleep_until(long when_ms);
 
 /* Monotonic milliseconds. */
 long run_now_ms(void);

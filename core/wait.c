@@ -1,8 +1,6 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "i18n.h"
@@ -27,21 +25,7 @@ static int show_progress(void)
 
 int wait_sleep(double seconds)
 {
-	long end = run_now_ms() + (long)(seconds * 1000.0);
-
-	while (!run_interrupted()) {
-		long left = end - run_now_ms();
-		struct timespec ts;
-
-		if (left <= 0)
-			return 0;
-		if (left > 100)
-			left = 100;
-		ts.tv_sec = 0;
-		ts.tv_nsec = left * 1000000L;
-		nanosleep(&ts, NULL);
-	}
-	return -1;
+	return run_sleep_until(run_now_ms() + (long)(seconds * 1000.0));
 }
 
 /* The first pause between polls; each next one doubles up to the interval. */
