@@ -393,12 +393,9 @@ static int exit_class(const struct awsphase_call *c)
 {
 	if (c->state != AWSPHASE_CALL_FAILED)
 		return 0;
+	if (aws_error_retryable(&c->err))
+		return AWSPHASE_EXIT_TIMEOUT; /* retried until the budget ran out */
 	switch (c->err.kind) {
-	case AWS_ERR_THROTTLED:
-	case AWS_ERR_SERVER:
-	case AWS_ERR_CONNECTION:
-	case AWS_ERR_TIMEOUT:
-		return AWSPHASE_EXIT_TIMEOUT;
 	case AWS_ERR_CLI:
 		return AWSPHASE_EXIT_NOAWS;
 	case AWS_ERR_INTERRUPTED:
