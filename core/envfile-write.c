@@ -26,6 +26,13 @@ static const char *const *last_op(const char *const *kv, const char *key)
 	return last;
 }
 
+/* 1 when the pair op of kv adds a key that ef lacks: the last pair for the
+ * key, with a value. */
+static int appends(const struct envfile *ef, const char *const *kv, const char *const *op)
+{
+	return op[1] && !envfile_find(ef, *op) && last_op(kv, *op) == op;
+}
+
 /* The text after applying kv (value NULL: remove the key). */
 static char *render_ops(const struct envfile *ef, const char *const *kv, size_t *len)
 {
@@ -52,7 +59,7 @@ static char *render_ops(const struct envfile *ef, const char *const *kv, size_t 
 		}
 	}
 	for (op = kv; *op; op += 2) {
-		if (!op[1] || envfile_find(ef, *op) || last_op(kv, *op) != op)
+		if (!appends(ef, kv, op))
 			continue;
 		/* a line end, also to close a continuation that would take the new line in */
 		if (sb.len > ef->bom && sb.buf[sb.len - 1] == '\r')
@@ -70,35 +77,36 @@ static char *render_ops(const struct envfile *ef, const char *const *kv, size_t 
 	return strbuf_detach(&sb);
 }
 
+/* 1 when fresh's next key (at *j, which moves on) is key with value. */
+static int next_is(const struct envfile *fresh, size_t *j, const char *key, const char *value)
+{
+	const struct envfile_entry *f;
+
+	if (*j >= fresh->nkeys)
+		return 0;
+	f = &fresh->e[fresh->keys[(*j)++]];
+	return !strcmp(f->key, key) && !strcmp(f->value, value);
+}
+
 /* 1 when fresh reads back as old with kv applied: the same keys in the same
  * order with the same values, but for the ones kv sets, removes or appends. */
 static int reads_back(const struct envfile *old, const struct envfile *fresh, const char *const *kv)
 {
 	const char *const *op;
-	const struct envfile_entry *f;
 	size_t i, j = 0;
 
 	for (i = 0; i < old->nkeys; i++) {
-		const struct envfile_entry *o = &old->e[old->keys[i]];
+		const struct envfile_entry *was = &old->e[old->keys[i]];
 
-		op = last_op(kv, o->key);
+		op = last_op(kv, was->key);
 		if (op && !op[1])
 			continue;
-		if (j >= fresh->nkeys)
-			return 0;
-		f = &fresh->e[fresh->keys[j++]];
-		if (strcmp(f->key, o->key) || strcmp(f->value, op ? op[1] : o->value))
+		if (!next_is(fresh, &j, was->key, op ? op[1] : was->value))
 			return 0;
 	}
-	for (op = kv; *op; op += 2) {
-		if (!op[1] || envfile_find(old, *op) || last_op(kv, *op) != op)
-			continue;
-		if (j >= fresh->nkeys)
+	for (op = kv; *op; op += 2)
+		if (appends(old, kv, op) && !next_is(fresh, &j, *op, op[1]))
 			return 0;
-		f = &fresh->e[fresh->keys[j++]];
-		if (strcmp(f->key, *op) || strcmp(f->value, op[1]))
-			return 0;
-	}
 	return j == fresh->nkeys;
 }
 

@@ -53,6 +53,16 @@ static int bad_usage(const char *fmt, ...)
 	return AWSPHASE_EXIT_USAGE;
 }
 
+/* How many of popt's leftover arguments there are (rest may be NULL). */
+static int count_args(const char **rest)
+{
+	int n = 0;
+
+	while (rest && rest[n])
+		n++;
+	return n;
+}
+
 /* Parses the action's own options (and global ones given after it).
  * Returns -1 to go on (argv_out set), else an exit code. */
 static int parse_action(const struct loaded_module *lm, const struct awsphase_action *a,
@@ -62,7 +72,7 @@ static int parse_action(const struct loaded_module *lm, const struct awsphase_ac
 	struct poptOption *heap = options_for_action(a);
 	poptContext pc;
 	const char **rest;
-	int rc, n = 0;
+	int rc, n;
 
 	pc = poptGetContext(a->name, argc, argv, heap, 0);
 	*pc_out = pc;
@@ -75,8 +85,7 @@ static int parse_action(const struct loaded_module *lm, const struct awsphase_ac
 		return 0;
 	}
 	rest = poptGetArgs(pc);
-	while (rest && rest[n])
-		n++;
+	n = count_args(rest);
 	*argc_out = n + 1;
 	*argv_out = xcalloc((size_t)n + 2, sizeof(char *));
 	(*argv_out)[0] = a->name;
@@ -290,7 +299,7 @@ int main(int argc, const char **argv)
 	struct sigaction sa;
 	poptContext pc;
 	const char **rest;
-	int rc, n = 0;
+	int rc, n;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -315,8 +324,7 @@ int main(int argc, const char **argv)
 		return 0;
 	}
 	rest = poptGetArgs(pc);
-	while (rest && rest[n])
-		n++;
+	n = count_args(rest);
 	module_load_all();
 	rc = options.help && n == 0 ? (help_global(), 0) : dispatch(n, rest);
 	module_unload_all();

@@ -52,23 +52,28 @@ struct poptOption options_table[] = {
 static char **seen;
 static size_t nseen;
 
+static void keep_value(char *v)
+{
+	size_t i;
+
+	for (i = 0; i < nseen && seen[i] != v; i++)
+		;
+	if (i == nseen) {
+		seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
+		seen[nseen++] = v;
+	}
+}
+
 static void remember_strings(void)
 {
 	char *const fields[] = { options.env_file, options.region, options.profile, options.endpoint,
 				 options.aws, options.trace_file, options.output, options.timeout_arg,
 				 options.jobs_arg, options.aws_mode_arg };
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (!fields[i])
-			continue;
-		for (j = 0; j < nseen && seen[j] != fields[i]; j++)
-			;
-		if (j == nseen) {
-			seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
-			seen[nseen++] = fields[i];
-		}
-	}
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i])
+			keep_value(fields[i]);
 }
 
 void options_free(void)
@@ -91,19 +96,13 @@ static struct poptOption *action_table;
 
 static void remember_action_strings(void)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < naction_strings; i++) {
 		char *v = *action_strings[i].field;
 
-		if (!v || v == action_strings[i].before)
-			continue;
-		for (j = 0; j < nseen && seen[j] != v; j++)
-			;
-		if (j == nseen) {
-			seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
-			seen[nseen++] = v;
-		}
+		if (v && v != action_strings[i].before)
+			keep_value(v);
 	}
 }
 

@@ -19,6 +19,14 @@
 #define AWSPHASE_WORKER_PATH "/usr/local/libexec/awsphase/aws-worker"
 #endif
 
+/* What follows the last '/' of path, or path. */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 static int is_exec_file(const char *path)
 {
 	struct stat st;
@@ -103,7 +111,7 @@ static char *follow_pyenv(const char *shim, const char *text, struct worker_cli 
 {
 	char *pyenv = quoted_after(text, "exec \"", "\" exec \"$program\"");
 	char *root = quoted_after(text, "export PYENV_ROOT=\"", NULL);
-	const char *name = strrchr(shim, '/') ? strrchr(shim, '/') + 1 : shim;
+	const char *name = base_name(shim);
 	const char *argv[] = { pyenv, "which", name, NULL };
 	struct strbuf env0 = STRBUF_INIT;
 	const char *env[] = { NULL, NULL };
@@ -142,7 +150,7 @@ out:
 
 static int looks_like_python(const char *interp)
 {
-	const char *base = strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp;
+	const char *base = base_name(interp);
 
 	return strncmp(base, "python", 6) == 0 || strncmp(base, "pypy", 4) == 0;
 }
@@ -185,7 +193,7 @@ int worker_find_cli(const char *aws, struct worker_cli *cli, char *why, size_t w
 			while (*arg && strchr(" \t", arg[strlen(arg) - 1]))
 				arg[strlen(arg) - 1] = '\0';
 		}
-		if (strcmp(strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp, "env") == 0) {
+		if (strcmp(base_name(interp), "env") == 0) {
 			if (!*arg || strchr(arg, ' ') || arg[0] == '-') {
 				snprintf(why, whylen, _("%s: #!%s %s is not a plain interpreter"), path,
 					 interp, arg);
