@@ -366,7 +366,7 @@ static void outcome(const struct run_cmd *cmd, void *arg)
 }
 
 /* What the attempt comes to: done (OK, ACCEPTED, FAILED) or another try. */
-static void settle(struct awsphase_call *c, long budget_end)
+static void judge_attempt(struct awsphase_call *c, long budget_end)
 {
 	long now = run_now_ms();
 
@@ -441,10 +441,10 @@ static void reset(struct awsphase_call *c, long now)
 	c->backoff_s = 0;
 }
 
-/* Starts every call that is due; returns how many ran, 0 when the ones left
- * are waiting out a backoff, -1 when none is left. */
-static int round_of(struct awsphase_call *const *calls, const char ***argvs, size_t n,
-		    long budget_end)
+/* Runs every call that is due, side by side; returns how many ran, 0 when
+ * the ones left are waiting out a backoff, -1 when none is left. */
+static int attempt_due_calls(struct awsphase_call *const *calls, const char ***argvs, size_t n,
+			     long budget_end)
 {
 	struct run_cmd *cmds = xcalloc(n, sizeof(*cmds));
 	struct attempt *att = xcalloc(n, sizeof(*att));
@@ -478,7 +478,7 @@ static int round_of(struct awsphase_call *const *calls, const char ***argvs, siz
 		worker_run_cmds(cmds, k, (size_t)cfg.jobs);
 		for (i = 0; i < k; i++) {
 			outcome(&cmds[i], &att[i]); /* no-op unless a path forgot to */
-			settle(calls[idx[i]], budget_end);
+			judge_attempt(calls[idx[i]], budget_end);
 			run_cmd_release(&cmds[i]);
 		}
 	} else if (earliest != LONG_MAX && run_sleep_until(earliest) < 0) {
@@ -518,7 +518,7 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 			stats.mutating++;
 		}
 	}
-	while (round_of(calls, argvs, n, budget_end) >= 0)
+	while (attempt_due_calls(calls, argvs, n, budget_end) >= 0)
 		;
 	for (i = 0; i < n; i++) {
 		int class = exit_class(calls[i]);

@@ -49,7 +49,7 @@ static struct compiled *compile(const char *pattern, int anchored)
 	return c;
 }
 
-static int run(struct compiled *c, const char *subject)
+static int match_compiled(struct compiled *c, const char *subject)
 {
 	int rc = pcre2_match(c->code, (PCRE2_SPTR)subject, strlen(subject), 0, 0, c->md, NULL);
 
@@ -68,14 +68,14 @@ int pattern_match(const char *pattern, const char *subject)
 {
 	struct compiled *c = compile(pattern, 0);
 
-	return c ? run(c, subject) : -1;
+	return c ? match_compiled(c, subject) : -1;
 }
 
 int pattern_full_match(const char *pattern, const char *subject)
 {
 	struct compiled *c = compile(pattern, 1);
 
-	return c ? run(c, subject) : -1;
+	return c ? match_compiled(c, subject) : -1;
 }
 
 int pattern_capture(const char *pattern, const char *subject, int group,
@@ -89,7 +89,7 @@ int pattern_capture(const char *pattern, const char *subject, int group,
 		out[0] = '\0';
 	if (!c)
 		return -1;
-	rc = run(c, subject);
+	rc = match_compiled(c, subject);
 	if (rc <= 0)
 		return rc;
 	if (pcre2_substring_copy_bynumber(c->md, (uint32_t)group, (PCRE2_UCHAR *)out, &len) < 0) {

@@ -13,21 +13,21 @@ static struct {
 	int failed;
 	cJSON *checks;
 	cJSON *extra;
-} r;
+} current;
 
 void report_begin(const char *command, int json, int tty, int color, int quiet)
 {
-	free(r.command);
-	r.command = xstrdup(command);
-	r.json = json;
-	r.tty = tty;
-	r.color = color;
-	r.quiet = quiet;
-	r.failed = 0;
-	cJSON_Delete(r.checks);
-	cJSON_Delete(r.extra);
-	r.checks = cJSON_CreateArray();
-	r.extra = cJSON_CreateObject();
+	free(current.command);
+	current.command = xstrdup(command);
+	current.json = json;
+	current.tty = tty;
+	current.color = color;
+	current.quiet = quiet;
+	current.failed = 0;
+	cJSON_Delete(current.checks);
+	cJSON_Delete(current.extra);
+	current.checks = cJSON_CreateArray();
+	current.extra = cJSON_CreateObject();
 }
 
 static void emit(FILE *f, const char *text)
@@ -49,8 +49,8 @@ void report_vcheck(const char *name, enum awsphase_status status, const char *fm
 
 	strbuf_vaddf(&detail, fmt ? fmt : "", ap);
 	if (s == AWSPHASE_FAIL)
-		r.failed++;
-	if (r.json) {
+		current.failed++;
+	if (current.json) {
 		cJSON *c = cJSON_CreateObject();
 		char *safe = redact_apply(strbuf_str(&detail));
 
@@ -58,12 +58,12 @@ void report_vcheck(const char *name, enum awsphase_status status, const char *fm
 		cJSON_AddBoolToObject(c, "ok", s != AWSPHASE_FAIL);
 		cJSON_AddStringToObject(c, "status", status_names[s]);
 		cJSON_AddStringToObject(c, "detail", safe);
-		cJSON_AddItemToArray(r.checks, c);
+		cJSON_AddItemToArray(current.checks, c);
 		free(safe);
 	} else {
 		/* the name is a key under --output json, words of the user's
 		 * language in text */
-		strbuf_addf(&line, "%s %s", r.tty ? marks_tty[s] : marks_plain[s], i18n_lookup(name));
+		strbuf_addf(&line, "%s %s", current.tty ? marks_tty[s] : marks_plain[s], i18n_lookup(name));
 		if (detail.len)
 			strbuf_addf(&line, ": %s", strbuf_str(&detail));
 		strbuf_addch(&line, '\n');
@@ -84,7 +84,7 @@ void report_check(const char *name, enum awsphase_status status, const char *fmt
 
 void report_vsay(const char *fmt, va_list ap)
 {
-	if (!r.quiet)
+	if (!current.quiet)
 		report_vprint(fmt, ap);
 }
 
@@ -96,7 +96,7 @@ void report_vprint(const char *fmt, va_list ap)
 	if (!sb.len || sb.buf[sb.len - 1] != '\n')
 		strbuf_addch(&sb, '\n');
 	/* under --output json stdout holds only the document */
-	emit(r.json ? stderr : stdout, strbuf_str(&sb));
+	emit(current.json ? stderr : stdout, strbuf_str(&sb));
 	strbuf_release(&sb);
 }
 
@@ -146,7 +146,7 @@ void report_table(const char *title, const char *const *headers, const char *con
 
 	while (headers[ncols])
 		ncols++;
-	if (r.json) {
+	if (current.json) {
 		cJSON *arr = cJSON_CreateArray();
 
 		for (i = 0; i < rows; i++) {
@@ -185,7 +185,7 @@ void report_table(const char *title, const char *const *headers, const char *con
 				width[j] = w;
 		}
 	if (title && *title)
-		strbuf_addf(&sb, r.tty && r.color ? "\033[1m%s\033[0m\n" : "%s\n", i18n_lookup(title));
+		strbuf_addf(&sb, current.tty && current.color ? "\033[1m%s\033[0m\n" : "%s\n", i18n_lookup(title));
 	for (j = 0; j < ncols; j++) {
 		if (j)
 			strbuf_addstr(&sb, "  ");
@@ -201,7 +201,7 @@ void report_table(const char *title, const char *const *headers, const char *con
 		if (j)
 			strbuf_addstr(&sb, "  ");
 		for (k = 0; k < width[j]; k++)
-			strbuf_addstr(&sb, r.tty ? "─" : "-");
+			strbuf_addstr(&sb, current.tty ? "─" : "-");
 	}
 	strbuf_addch(&sb, '\n');
 	if (!rows)
@@ -227,35 +227,35 @@ void report_table(const char *title, const char *const *headers, const char *con
 
 void report_add(const char *key, cJSON *value)
 {
-	if (!r.extra)
-		r.extra = cJSON_CreateObject();
-	if (cJSON_GetObjectItemCaseSensitive(r.extra, key))
-		cJSON_ReplaceItemInObjectCaseSensitive(r.extra, key, value);
+	if (!current.extra)
+		current.extra = cJSON_CreateObject();
+	if (cJSON_GetObjectItemCaseSensitive(current.extra, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(current.extra, key, value);
 	else
-		cJSON_AddItemToObject(r.extra, key, value);
+		cJSON_AddItemToObject(current.extra, key, value);
 }
 
 int report_failed(void)
 {
-	return r.failed;
+	return current.failed;
 }
 
 int report_finish(int exit_code)
 {
 	int rc = 0;
 
-	if (r.json && r.command) {
+	if (current.json && current.command) {
 		cJSON *doc = cJSON_CreateObject();
 		cJSON *item;
 		char *text;
 
-		cJSON_AddStringToObject(doc, "command", r.command);
-		cJSON_AddBoolToObject(doc, "ok", exit_code == 0 && r.failed == 0);
+		cJSON_AddStringToObject(doc, "command", current.command);
+		cJSON_AddBoolToObject(doc, "ok", exit_code == 0 && current.failed == 0);
 		cJSON_AddNumberToObject(doc, "exit_code", exit_code);
-		cJSON_AddItemToObject(doc, "checks", r.checks);
-		r.checks = NULL;
-		while (r.extra && r.extra->child) {
-			item = cJSON_DetachItemViaPointer(r.extra, r.extra->child);
+		cJSON_AddItemToObject(doc, "checks", current.checks);
+		current.checks = NULL;
+		while (current.extra && current.extra->child) {
+			item = cJSON_DetachItemViaPointer(current.extra, current.extra->child);
 			cJSON_AddItemToObject(doc, item->string, item);
 		}
 		text = cJSON_Print(doc);
@@ -266,9 +266,9 @@ int report_finish(int exit_code)
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = error(_("cannot write to standard output"));
-	cJSON_Delete(r.checks);
-	cJSON_Delete(r.extra);
-	free(r.command);
-	memset(&r, 0, sizeof(r));
+	cJSON_Delete(current.checks);
+	cJSON_Delete(current.extra);
+	free(current.command);
+	memset(&current, 0, sizeof(current));
 	return rc;
 }

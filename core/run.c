@@ -327,8 +327,9 @@ static int reap(struct run_cmd *cmd, struct slot *s)
 	return 1;
 }
 
-/* Escalates kills and returns how long poll may sleep for this child. */
-static long tend(struct run_cmd *cmd, struct slot *s, long now)
+/* Does what the child's deadline, an interrupt or its exit call for (TERM,
+ * then KILL; reap; finish) and returns how long poll may sleep for it. */
+static long supervise(struct run_cmd *cmd, struct slot *s, long now)
 {
 	long wait = 250;
 
@@ -472,7 +473,7 @@ int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 
 			if (!slots[i].active)
 				continue;
-			t = tend(&cmds[i], &slots[i], now);
+			t = supervise(&cmds[i], &slots[i], now);
 			if (!slots[i].active) {
 				active--;
 				continue;

@@ -452,7 +452,7 @@ static void grow(struct batch *b, size_t max_parallel)
 }
 
 /* One round of poll; the calls it finishes are filled in. */
-static void step(struct batch *b)
+static void poll_once(struct batch *b)
 {
 	struct pollfd pfd[2 * MAX_WORKERS];
 	struct worker *who[2 * MAX_WORKERS];
@@ -575,7 +575,7 @@ int worker_run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 			}
 			continue;
 		}
-		step(&b);
+		poll_once(&b);
 	}
 	sigaction(SIGPIPE, &old_pipe, NULL);
 	pool.stats.active = pool.resolved > 0;
