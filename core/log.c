@@ -25,11 +25,6 @@ void log_set_color(int c)
 	color = c;
 }
 
-int log_color(void)
-{
-	return color;
-}
-
 static int shown(int level)
 {
 	switch (level) {

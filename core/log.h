@@ -9,8 +9,8 @@
 /* -1 quiet (errors only), 0 normal (warnings too), 1 verbose, 2 debug. */
 void log_set_verbosity(int verbosity);
 int log_verbosity(void);
+/* 1: "warning:" in yellow (main: stderr is a terminal, colors not turned off). */
 void log_set_color(int color);
-int log_color(void);
 
 void log_msg(int level, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
 void log_vmsg(int level, const char *fmt, va_list ap) AWSPHASE_PRINTF(2, 0);

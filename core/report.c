@@ -235,11 +235,6 @@ void report_add(const char *key, cJSON *value)
 		cJSON_AddItemToObject(current.extra, key, value);
 }
 
-int report_failed(void)
-{
-	return current.failed;
-}
-
 int report_finish(int exit_code)
 {
 	int rc = 0;

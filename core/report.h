@@ -22,8 +22,6 @@ void report_vprint(const char *fmt, va_list ap) AWSPHASE_PRINTF(1, 0);
 /* cells: rows × ncols strings (NULL shows as "-"); headers NULL-terminated. */
 void report_table(const char *title, const char *const *headers, const char *const *cells, size_t rows);
 void report_add(const char *key, cJSON *value);
-/* Number of failed checks so far. */
-int report_failed(void);
 /* Prints the JSON document under --output json; frees everything.
  * Returns 0, or -1 when stdout could not be written. */
 int report_finish(int exit_code);

@@ -29,7 +29,7 @@ static volatile sig_atomic_t interrupt_flag;
 static volatile sig_atomic_t running[MAX_RUNNING];
 static volatile sig_atomic_t wake_fd = -1;
 
-/* killed_stage */
+/* What struct run_cmd's killed_stage says was sent to the process group. */
 enum { ALIVE, TERM_SENT, KILL_SENT };
 
 /* Bookkeeping a struct run_cmd has no room for. */

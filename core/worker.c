@@ -63,11 +63,6 @@ int worker_parse_mode(const char *name, enum worker_mode *out)
 	return -1;
 }
 
-const char *worker_mode_name(enum worker_mode mode)
-{
-	return mode == WORKER_MODE_EXEC ? "exec" : mode == WORKER_MODE_WORKER ? "worker" : "auto";
-}
-
 void worker_configure(enum worker_mode mode, const char *aws_path, size_t pool_size)
 {
 	const char *aws = aws_path && *aws_path ? aws_path : "aws";

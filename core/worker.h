@@ -23,7 +23,6 @@ enum worker_mode {
 
 /* "auto", "exec", "worker" → 0 and *out; else -1. */
 int worker_parse_mode(const char *name, enum worker_mode *out);
-const char *worker_mode_name(enum worker_mode mode);
 
 /* How batches run from now on: aws_path as argv[0] of each call (looked up
  * on PATH unless it has a '/'), at most pool workers.  Starts nothing; a
