@@ -5,14 +5,13 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "i18n.h"
 #include "log.h"
-#include "run.h"
+#include "run-int.h"
 #include "strbuf.h"
 
 extern char **environ;
@@ -110,15 +109,14 @@ static void untrack(pid_t pgid)
 			running[i] = 0;
 }
 
-static void close_fd(int *fd)
+void run_close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
 }
 
-/* environ with cmd->env laid on top; the strings are borrowed. */
-static char **build_env(const char *const *extra)
+char **run_environ(const char *const *extra)
 {
 	size_t n = 0, m = 0, i, j;
 	char **envp;
@@ -142,11 +140,44 @@ static char **build_env(const char *const *extra)
 	return envp;
 }
 
-static int set_nonblock(int fd)
+void run_close_pipe(int p[2])
+{
+	run_close_fd(&p[0]);
+	run_close_fd(&p[1]);
+}
+
+int run_set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+void run_spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, int in, int out, int err)
+{
+	const int from[3] = { in, out, err };
+	sigset_t mask, deflt;
+	int fd;
+
+	posix_spawn_file_actions_init(fa);
+	for (fd = 0; fd < 3; fd++) {
+		if (from[fd] >= 0)
+			posix_spawn_file_actions_adddup2(fa, from[fd], fd);
+		else
+			posix_spawn_file_actions_addopen(fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
+	}
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	/* descriptors someone opened without O_CLOEXEC stay with us */
+	posix_spawn_file_actions_addclosefrom_np(fa, 3);
+#endif
+	posix_spawnattr_init(attr);
+	sigemptyset(&mask);
+	sigfillset(&deflt);
+	posix_spawnattr_setsigmask(attr, &mask);
+	posix_spawnattr_setsigdefault(attr, &deflt);
+	posix_spawnattr_setpgroup(attr, 0);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
 }
 
 /* Starts cmd in its own process group with stdio on fresh pipes.  Returns 0,
@@ -156,7 +187,6 @@ static int spawn(struct run_cmd *cmd)
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t mask, deflt;
 	char **envp;
 	pid_t pid;
 	int rc;
@@ -166,26 +196,8 @@ static int spawn(struct run_cmd *cmd)
 		cmd->spawn_errno = errno;
 		goto fail;
 	}
-	posix_spawn_file_actions_init(&fa);
-	if (cmd->stdin_data)
-		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	else
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-	/* descriptors someone opened without O_CLOEXEC stay with us */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-	posix_spawnattr_init(&attr);
-	sigemptyset(&mask);
-	sigfillset(&deflt);
-	posix_spawnattr_setsigmask(&attr, &mask);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	envp = build_env(cmd->env);
+	run_spawn_setup(&fa, &attr, in[0], out[1], err[1]);
+	envp = run_environ(cmd->env);
 	rc = posix_spawnp(&pid, cmd->argv[0], &fa, &attr, (char *const *)cmd->argv, envp);
 	free(envp);
 	posix_spawnattr_destroy(&attr);
@@ -198,28 +210,25 @@ static int spawn(struct run_cmd *cmd)
 	track(pid);
 	if (interrupt_flag)
 		kill(-pid, SIGTERM); /* the handler ran before the pid was in the table */
-	close_fd(&in[0]);
-	close_fd(&out[1]);
-	close_fd(&err[1]);
+	run_close_fd(&in[0]);
+	run_close_fd(&out[1]);
+	run_close_fd(&err[1]);
 	cmd->fd_in = in[1];
 	cmd->fd_out = out[0];
 	cmd->fd_err = err[0];
-	if ((cmd->fd_in >= 0 && set_nonblock(cmd->fd_in) < 0) ||
-	    set_nonblock(cmd->fd_out) < 0 || set_nonblock(cmd->fd_err) < 0) {
+	if ((cmd->fd_in >= 0 && run_set_nonblock(cmd->fd_in) < 0) ||
+	    run_set_nonblock(cmd->fd_out) < 0 || run_set_nonblock(cmd->fd_err) < 0) {
 		/* cannot happen on a pipe; a blocking read only costs latency */
 	}
 	return 0;
 fail:
-	close_fd(&in[0]);
-	close_fd(&in[1]);
-	close_fd(&out[0]);
-	close_fd(&out[1]);
-	close_fd(&err[0]);
-	close_fd(&err[1]);
+	run_close_pipe(in);
+	run_close_pipe(out);
+	run_close_pipe(err);
 	return -1;
 }
 
-static void prepare(struct run_cmd *cmd)
+void run_prepare(struct run_cmd *cmd)
 {
 	cmd->out = cmd->err = NULL;
 	cmd->out_len = cmd->err_len = 0;
@@ -233,30 +242,49 @@ static void prepare(struct run_cmd *cmd)
 	cmd->killed_stage = ALIVE;
 }
 
+void run_complete(struct run_cmd *cmd)
+{
+	if (!cmd->out)
+		cmd->out = xstrdup("");
+	if (!cmd->err)
+		cmd->err = xstrdup("");
+	if (cmd->done)
+		cmd->done(cmd, cmd->done_arg);
+}
+
+void run_not_started(struct run_cmd *cmd, int err, int interrupted)
+{
+	cmd->spawn_errno = err;
+	cmd->interrupted = interrupted;
+	cmd->pid = -1;
+	/* the shell's numbers for what could not start */
+	cmd->exit_code = interrupted ? 130 : err == ENOENT ? 127 : 126;
+	run_complete(cmd);
+}
+
+void run_killed_by(struct run_cmd *cmd, int sig)
+{
+	cmd->signal = sig;
+	cmd->exit_code = 128 + sig;
+}
+
+/* A child that was started: its output, how it ended, how long it took. */
 static void finish(struct run_cmd *cmd, struct slot *s)
 {
-	close_fd(&cmd->fd_in);
-	close_fd(&cmd->fd_out);
-	close_fd(&cmd->fd_err);
+	run_close_fd(&cmd->fd_in);
+	run_close_fd(&cmd->fd_out);
+	run_close_fd(&cmd->fd_err);
 	cmd->out_len = s->out.len;
 	cmd->out = strbuf_detach(&s->out);
 	cmd->err_len = s->err.len;
 	cmd->err = strbuf_detach(&s->err);
-	if (cmd->pid > 0) {
-		if (WIFSIGNALED(s->status)) {
-			cmd->signal = WTERMSIG(s->status);
-			cmd->exit_code = 128 + cmd->signal;
-		} else {
-			cmd->exit_code = WEXITSTATUS(s->status);
-		}
-		cmd->ms = run_now_ms() - cmd->start_ms;
-	} else {
-		/* the shell's numbers for what could not start */
-		cmd->exit_code = cmd->interrupted ? 130 : cmd->spawn_errno == ENOENT ? 127 : 126;
-	}
+	if (WIFSIGNALED(s->status))
+		run_killed_by(cmd, WTERMSIG(s->status));
+	else
+		cmd->exit_code = WEXITSTATUS(s->status);
+	cmd->ms = run_now_ms() - cmd->start_ms;
 	s->active = 0;
-	if (cmd->done)
-		cmd->done(cmd, cmd->done_arg);
+	run_complete(cmd);
 }
 
 static void signal_group(struct run_cmd *cmd, struct slot *s, int stage, long now)
@@ -268,8 +296,7 @@ static void signal_group(struct run_cmd *cmd, struct slot *s, int stage, long no
 	s->kill_ms = now;
 }
 
-/* Reads what is there; returns 0 at EOF or on an error, 1 otherwise. */
-static int drain(int fd, struct strbuf *sb)
+int run_drain(int fd, struct strbuf *sb)
 {
 	for (;;) {
 		ssize_t n;
@@ -301,12 +328,12 @@ static void feed(struct run_cmd *cmd)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n < 0) { /* EPIPE: the child does not want the rest */
-			close_fd(&cmd->fd_in);
+			run_close_fd(&cmd->fd_in);
 			return;
 		}
 		cmd->in_off += (size_t)n;
 	}
-	close_fd(&cmd->fd_in);
+	run_close_fd(&cmd->fd_in);
 }
 
 static int reap(struct run_cmd *cmd, struct slot *s)
@@ -380,14 +407,12 @@ static int start(struct run_cmd *cmd, struct slot *s)
 {
 	memset(s, 0, sizeof(*s));
 	if (interrupt_flag) { /* start nothing new */
-		cmd->interrupted = 1;
-		cmd->spawn_errno = EINTR;
-		finish(cmd, s);
+		run_not_started(cmd, EINTR, 1);
 		return -1;
 	}
 	cmd->start_ms = run_now_ms();
 	if (spawn(cmd) < 0) {
-		finish(cmd, s);
+		run_not_started(cmd, cmd->spawn_errno, 0);
 		return -1;
 	}
 	s->active = 1;
@@ -422,10 +447,10 @@ static void pump(struct run_cmd *cmds, struct slot *slots, size_t n, struct poll
 				continue;
 			if (p->fd == cmd->fd_in)
 				feed(cmd);
-			else if (p->fd == cmd->fd_out && !drain(cmd->fd_out, &slots[i].out))
-				close_fd(&cmd->fd_out);
-			else if (p->fd == cmd->fd_err && !drain(cmd->fd_err, &slots[i].err))
-				close_fd(&cmd->fd_err);
+			else if (p->fd == cmd->fd_out && !run_drain(cmd->fd_out, &slots[i].out))
+				run_close_fd(&cmd->fd_out);
+			else if (p->fd == cmd->fd_err && !run_drain(cmd->fd_err, &slots[i].err))
+				run_close_fd(&cmd->fd_err);
 		}
 	}
 }
@@ -443,7 +468,7 @@ int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 	if (max_parallel > MAX_RUNNING)
 		max_parallel = MAX_RUNNING;
 	for (i = 0; i < n; i++) {
-		prepare(&cmds[i]);
+		run_prepare(&cmds[i]);
 		feeding |= cmds[i].stdin_data != NULL;
 	}
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) == 0)
@@ -499,8 +524,8 @@ int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 	if (feeding)
 		sigaction(SIGPIPE, &old_pipe, NULL);
 	wake_fd = -1;
-	close_fd(&wake[0]);
-	close_fd(&wake[1]);
+	run_close_fd(&wake[0]);
+	run_close_fd(&wake[1]);
 	free(pfd);
 	free(slots);
 	return failed;

@@ -1,9 +1,10 @@
-/* Private to core/worker*.c. */
+/* Private to core/worker*.c, which plug into the runner through run-int.h. */
 #ifndef AWSPHASE_WORKER_INT_H
 #define AWSPHASE_WORKER_INT_H
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "run-int.h"
 #include "worker.h"
 
 struct worker_cli {

@@ -3,7 +3,6 @@
  * apart from the frame functions worker.h exports for tests. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,8 +11,6 @@
 #include <unistd.h>
 
 #include "worker-int.h"
-
-extern char **environ;
 
 static void put_u32(struct strbuf *sb, uint32_t v)
 {
@@ -78,25 +75,15 @@ int worker_decode_reply(const char *frame, size_t len, int *exit_code, const cha
 	return 0;
 }
 
-static void close_pipe(int p[2])
-{
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
-	p[0] = p[1] = -1;
-}
-
 int worker_spawn(const struct worker_cli *cli, const char *helper, pid_t *pid, int *to, int *from)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	const char *argv[6];
+	const char *argv[6], *env[2] = { NULL, NULL }, *old_path = getenv("PATH");
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t mask, deflt;
 	struct strbuf path = STRBUF_INIT;
 	char **envp;
-	size_t n = 0, i, k = 0;
+	size_t n = 0;
 	int rc;
 
 	argv[n++] = cli->interp;
@@ -107,53 +94,34 @@ int worker_spawn(const struct worker_cli *cli, const char *helper, pid_t *pid, i
 	argv[n] = NULL;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		rc = errno;
-		close_pipe(in);
-		close_pipe(out);
+		run_close_pipe(in);
+		run_close_pipe(out);
 		return rc;
 	}
-	while (environ[k])
-		k++;
-	envp = xcalloc(k + 1, sizeof(*envp));
-	for (i = k = 0; environ[i]; i++) {
-		if (cli->path_prefix && strncmp(environ[i], "PATH=", 5) == 0) {
-			strbuf_addf(&path, "PATH=%s:%s", cli->path_prefix, environ[i] + 5);
-			envp[k++] = path.buf;
-		} else {
-			envp[k++] = environ[i];
-		}
+	if (cli->path_prefix && old_path) {
+		strbuf_addf(&path, "PATH=%s:%s", cli->path_prefix, old_path);
+		env[0] = strbuf_str(&path);
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	/* the helper reports through frames; tracebacks of a crash go nowhere */
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-	posix_spawnattr_init(&attr);
-	sigemptyset(&mask);
-	sigfillset(&deflt);
-	posix_spawnattr_setsigmask(&attr, &mask);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	posix_spawnattr_setpgroup(&attr, 0); /* its own group: killed as one */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
+	envp = run_environ(env);
+	/* its own group, killed as one; the helper reports through frames, so
+	 * the tracebacks of a crash go nowhere */
+	run_spawn_setup(&fa, &attr, in[0], out[1], -1);
 	rc = posix_spawn(pid, argv[0], &fa, &attr, (char *const *)argv, envp);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	free(envp);
 	strbuf_release(&path);
-	close(in[0]);
-	close(out[1]);
+	run_close_fd(&in[0]);
+	run_close_fd(&out[1]);
 	if (rc) {
-		close(in[1]);
-		close(out[0]);
+		run_close_fd(&in[1]);
+		run_close_fd(&out[0]);
 		return rc;
 	}
 	*to = in[1];
 	*from = out[0];
-	fcntl(*to, F_SETFL, fcntl(*to, F_GETFL) | O_NONBLOCK);
-	fcntl(*from, F_SETFL, fcntl(*from, F_GETFL) | O_NONBLOCK);
+	run_set_nonblock(*to);
+	run_set_nonblock(*from);
 	return 0;
 }
 

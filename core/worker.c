@@ -82,17 +82,10 @@ void worker_configure(enum worker_mode mode, const char *aws_path, size_t pool_s
 	pool.pool_size = pool_size < 1 ? 1 : pool_size > MAX_WORKERS ? MAX_WORKERS : pool_size;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 static void reset_slot(struct worker *w)
 {
-	close_fd(&w->to);
-	close_fd(&w->from);
+	run_close_fd(&w->to);
+	run_close_fd(&w->from);
 	strbuf_release(&w->in);
 	strbuf_release(&w->req);
 	w->req_off = 0;
@@ -120,7 +113,7 @@ static void stop_worker(struct worker *w, int gentle)
 	if (w->state == W_FREE)
 		return;
 	note_usage(w->pid, &cpu);
-	close_fd(&w->to); /* EOF: it exits */
+	run_close_fd(&w->to); /* EOF: it exits */
 	if (!gentle)
 		kill(-w->pid, SIGKILL);
 	for (;;) {
@@ -150,7 +143,7 @@ void worker_shutdown(void)
 
 	for (i = 0; i < MAX_WORKERS; i++)
 		if (pool.w[i].state != W_FREE)
-			close_fd(&pool.w[i].to); /* all of them start exiting at once */
+			run_close_fd(&pool.w[i].to); /* all of them start exiting at once */
 	for (i = 0; i < MAX_WORKERS; i++)
 		stop_worker(&pool.w[i], 1);
 }
@@ -205,33 +198,6 @@ static int start_worker(struct worker *w)
 	log_msg(AWSPHASE_LOG_DEBUG, _("aws worker %d: started: %s %s %s"), (int)w->pid,
 		pool.cli.interp, pool.helper, pool.cli.script);
 	return 0;
-}
-
-static void prepare(struct run_cmd *cmd)
-{
-	cmd->out = cmd->err = NULL;
-	cmd->out_len = cmd->err_len = 0;
-	cmd->exit_code = -1;
-	cmd->signal = cmd->timed_out = cmd->interrupted = cmd->spawn_errno = 0;
-	cmd->ms = 0;
-	cmd->pid = 0;
-	cmd->fd_in = cmd->fd_out = cmd->fd_err = -1;
-	cmd->in_off = 0;
-	cmd->start_ms = 0;
-	cmd->killed_stage = 0;
-}
-
-/* A call that never ran: spawn_errno says why, as run_cmds() would. */
-static void not_run(struct run_cmd *cmd, int err, int interrupted)
-{
-	cmd->spawn_errno = err;
-	cmd->interrupted = interrupted;
-	cmd->exit_code = interrupted ? 130 : err == ENOENT ? 127 : 126;
-	cmd->pid = -1;
-	cmd->out = xstrdup("");
-	cmd->err = xstrdup("");
-	if (cmd->done)
-		cmd->done(cmd, cmd->done_arg);
 }
 
 static void send_call(struct worker *w, struct run_cmd *cmd)
@@ -294,30 +260,19 @@ static int on_frame(struct worker *w, const char *f, size_t len)
 	w->cmd->err = xstrndup(err, err_len);
 	w->cmd->err_len = err_len;
 	w->cmd->ms = run_now_ms() - w->cmd->start_ms;
-	if (w->cmd->done)
-		w->cmd->done(w->cmd, w->cmd->done_arg);
+	run_complete(w->cmd);
 	w->cmd = NULL;
 	w->state = W_IDLE;
 	pool.stats.calls++;
 	return 0;
 }
 
-/* Reads what is there; -1 on EOF, an error or a bad frame. */
-static int drain(struct worker *w)
+/* Reads what is there and handles the whole frames; -1 on EOF, an error or
+ * a bad frame. */
+static int read_frames(struct worker *w)
 {
-	for (;;) {
-		ssize_t n;
-
-		strbuf_grow(&w->in, 65536);
-		n = read(w->from, w->in.buf + w->in.len, 65536);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0)
-			return -1;
-		w->in.len += (size_t)n;
-	}
+	if (!run_drain(w->from, &w->in))
+		return -1;
 	while (w->in.len >= 4) {
 		uint32_t len = worker_get_u32(w->in.buf);
 
@@ -386,7 +341,7 @@ static void give_up(struct batch *b)
 			      pool.aws_path, pool.why ? pool.why : _("unknown"));
 		pool.reported = 1;
 		for (; b->next < b->n; b->next++)
-			not_run(&b->cmds[b->next], ENOEXEC, 0);
+			run_not_started(&b->cmds[b->next], ENOEXEC, 0);
 	} else {
 		log_msg(AWSPHASE_LOG_VERBOSE, _("aws calls run as aws processes: %s"),
 			pool.why ? pool.why : _("no worker"));
@@ -407,13 +362,9 @@ static void interrupt_all(struct batch *b)
 			struct run_cmd *cmd = w->cmd;
 
 			cmd->interrupted = 1;
-			cmd->signal = SIGTERM;
-			cmd->exit_code = 128 + SIGTERM;
+			run_killed_by(cmd, SIGTERM);
 			cmd->ms = run_now_ms() - cmd->start_ms;
-			cmd->out = xstrdup("");
-			cmd->err = xstrdup("");
-			if (cmd->done)
-				cmd->done(cmd, cmd->done_arg);
+			run_complete(cmd);
 			w->cmd = NULL;
 			w->state = W_IDLE;
 		}
@@ -421,7 +372,7 @@ static void interrupt_all(struct batch *b)
 			stop_worker(w, 0);
 	}
 	for (; b->next < b->n; b->next++)
-		not_run(&b->cmds[b->next], EINTR, 1);
+		run_not_started(&b->cmds[b->next], EINTR, 1);
 }
 
 /* Starts workers up to what the calls left can use. */
@@ -498,7 +449,7 @@ static void poll_once(struct batch *b)
 		if (pfd[i].fd == w->to) {
 			if (flush_request(w) < 0)
 				lose(b, w, _("went away"));
-		} else if (drain(w) < 0) {
+		} else if (read_frames(w) < 0) {
 			lose(b, w, w->state == W_STARTING ? _("exited before it was ready") : _("died"));
 		}
 	}
@@ -543,8 +494,10 @@ int worker_run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 		return run_cmds(cmds, n, max_parallel);
 	if (max_parallel == 0 || max_parallel > pool.pool_size)
 		max_parallel = pool.pool_size;
-	for (i = 0; i < n; i++)
-		prepare(&cmds[i]);
+	for (i = 0; i < n; i++) {
+		run_prepare(&cmds[i]);
+		cmds[i].pid = 0; /* a worker answers it */
+	}
 	b.rerun = xcalloc(n, sizeof(*b.rerun));
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
