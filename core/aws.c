@@ -304,6 +304,9 @@ static void spawn_error(struct awsphase_call *c, const struct run_cmd *cmd)
 
 	if (cmd->spawn_errno == EINTR)
 		set_error(c, AWS_ERR_INTERRUPTED, NULL, "%s", _("interrupted"));
+	else if (cmd->spawn_errno == ENOENT && strchr(name, '/') && access(name, F_OK) == 0)
+		set_error(c, AWS_ERR_CLI, _("install the aws CLI or pass --aws PATH"),
+			  _("cannot run '%s': its interpreter (the #! line) was not found"), name);
 	else if (cmd->spawn_errno == ENOENT)
 		set_error(c, AWS_ERR_CLI, _("install the aws CLI or pass --aws PATH"),
 			  _("cannot run '%s': %s"), name,

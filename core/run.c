@@ -9,8 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "i18n.h"
-#include "log.h"
 #include "run-int.h"
 #include "strbuf.h"
 
@@ -533,24 +531,7 @@ int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 
 int run_cmd(struct run_cmd *cmd)
 {
-	const char *name = cmd->argv[0];
-
-	if (run_cmds(cmd, 1, 1) == 0)
-		return 0;
-	switch (cmd->spawn_errno) {
-	case ENOENT:
-		if (strchr(name, '/') && access(name, F_OK) == 0)
-			return error(_("cannot run '%s': its interpreter (the #! line) was not found"), name);
-		return error(_("cannot run '%s': %s; install it or pass --aws PATH"), name,
-			     strchr(name, '/') ? _("no such file") : _("not found on PATH"));
-	case EACCES:
-		return error(_("cannot run '%s': not executable (permission denied); "
-			     "chmod +x it or pass --aws PATH"), name);
-	case EINTR:
-		return error(_("cannot run '%s': interrupted"), name);
-	default:
-		return error(_("cannot run '%s': %s"), name, strerror(cmd->spawn_errno));
-	}
+	return run_cmds(cmd, 1, 1) == 0 ? 0 : -1;
 }
 
 void run_cmd_release(struct run_cmd *cmd)

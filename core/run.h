@@ -41,8 +41,9 @@ struct run_cmd {
 };
 
 /* Runs one command to completion.  Returns 0 when the child ran (whatever
- * its exit code), -1 when it could not be started (spawn_errno says why; an
- * error is reported). */
+ * its exit code), -1 when it could not be started: spawn_errno says why,
+ * and nothing is reported, since what to tell the user is the caller's to
+ * say. */
 int run_cmd(struct run_cmd *cmd);
 
 /* Runs n commands, at most max_parallel at a time (0: all at once).

@@ -584,6 +584,22 @@ static void test_missing_cli(void)
 	ok(strstr(err, "not executable") != NULL, "says not executable");
 	free(err);
 	aws_call_free(c);
+
+	fd = open(noexec_path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	if (fd >= 0) {
+		if (write(fd, "#!/nonexistent/interpreter\n", 27) != 27)
+			diag("cannot write %s", noexec_path);
+		close(fd);
+	}
+	chmod(noexec_path, 0755);
+	c = aws_call_new("ecs", "describe-services");
+	capture_begin(2);
+	is_int(aws_call_run(c), AWSPHASE_EXIT_NOAWS, "an aws whose #! interpreter is missing: exit class 5");
+	err = capture_end(2);
+	ok(strstr(err, "': its interpreter (the #! line) was not found; install the aws CLI") != NULL,
+	   "says the interpreter is missing, not the file: %.*s", (int)strcspn(err, "\n"), err);
+	free(err);
+	aws_call_free(c);
 }
 
 static void test_accept(void)
@@ -822,7 +838,7 @@ int main(int argc, char **argv)
 	trace = tmpfile();
 	trace_file = tmpfile();
 
-	plan(102);
+	plan(104);
 	test_classify();
 	test_retryable();
 	test_mutating();
