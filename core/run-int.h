@@ -8,6 +8,8 @@
 #include "run.h"
 #include "strbuf.h"
 
+#define RUN_CHUNK 65536  /* one read from or write to a pipe */
+
 /* Clears cmd's out and private fields before a run: no output, exit code
  * -1, pid -1, no descriptors, nothing sent. */
 void run_prepare(struct run_cmd *cmd);
