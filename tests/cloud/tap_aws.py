@@ -85,11 +85,32 @@ class Result:
         return f"rc={self.rc} out={self.out[:800]!r} err={self.err[:800]!r}"
 
 
+TOLERANT_BOOL_PAIRS = r"""
+import awscli.customizations.toplevelbool as _toplevelbool
+_validate = _toplevelbool.validate_boolean_mutex_groups
+def _tolerant(boolean_pairs, parsed_args, **kwargs):
+    pairs = [(p, n) for p, n in boolean_pairs
+             if hasattr(parsed_args, p.py_name) and hasattr(parsed_args, n.py_name)]
+    return _validate(pairs, parsed_args, **kwargs)
+_toplevelbool.validate_boolean_mutex_groups = _tolerant
+"""
+
+
+def tolerate_reused_driver():
+    """An ec2 command with `--flag/--no-flag` booleans (modify-vpc-attribute --enable-dns-support,
+    create-subnet ...) registers, in both CLIs, a check on 'operation-args-parsed.ec2.*' that
+    stays in the reused driver and fails every later ec2 command ('Namespace' object has no
+    attribute 'enable_dns_hostnames'). A real `aws` process builds one command and exits, so
+    the check is made to skip the arguments the current command does not have."""
+    exec(TOLERANT_BOOL_PAIRS, {})
+
+
 class CLIv2:
     """aws CLI v2 (awscli 2.x under /usr/bin/python3), in process."""
 
     def __init__(self, endpoint):
         from awscli.clidriver import create_clidriver
+        tolerate_reused_driver()
         self.driver = create_clidriver()
         self.endpoint = endpoint
 
@@ -118,7 +139,7 @@ class CLIv2:
         return res.json()
 
 
-V1_RUNNER = r"""
+V1_RUNNER = TOLERANT_BOOL_PAIRS + r"""
 import contextlib, io, json, sys
 from awscli.clidriver import create_clidriver
 driver = create_clidriver()

@@ -88,6 +88,7 @@ class LocalAWSApp:
         if path.startswith("/moto-api/reset"):
             with self.world.lock:
                 self.world.sim.tasks_by_ip.clear()
+                self.world.sim.timers.pending.clear()
         return result
 
     def call_moto(self, environ, start_response):

@@ -3,6 +3,7 @@ ECR and CloudWatch Logs, does its image exist, may it assume its execution role,
 ALB reach it. All functions read moto's state; callers hold the world lock.
 """
 
+import fnmatch
 import ipaddress
 import json
 import re
@@ -11,6 +12,7 @@ from moto.ec2.exceptions import InvalidSubnetIdError
 
 from . import ACCOUNT, REGION
 from .backends import backend, ec2, iam, logs
+from .network import nat_gives_egress, short_service, subnet_default_route
 
 ECR_IMAGE_RE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
@@ -26,6 +28,17 @@ LOGS_TIMEOUT = ("ResourceInitializationError: failed to validate logger args: cr
                 "has been retried 1 times: failed to create Cloudwatch log stream: RequestError: "
                 f'send request failed caused by: Post "https://logs.{REGION}.amazonaws.com/": '
                 "dial tcp 52.95.17.42:443: i/o timeout : exit status 1")
+SECRETS_PREFIX = ("ResourceInitializationError: unable to pull secrets or registry auth: "
+                  "execution resource retrieval failed: ")
+SECRETS_TIMEOUT = {
+    "secretsmanager": (SECRETS_PREFIX + "unable to retrieve secret from asm: service call has "
+                       "been retried 5 time(s): RequestError: send request failed caused by: "
+                       f'Post "https://secretsmanager.{REGION}.amazonaws.com/": dial tcp '
+                       "52.94.233.104:443: i/o timeout"),
+    "ssm": (SECRETS_PREFIX + "unable to retrieve secrets from ssm: service call has been "
+            f'retried 5 time(s): RequestError: send request failed caused by: Post "https://ssm.'
+            f'{REGION}.amazonaws.com/": dial tcp 52.95.19.240:443: i/o timeout'),
+}
 LOG_GROUP_MISSING = ("ResourceInitializationError: failed to validate logger args: create stream "
                      "has been retried 1 times: failed to create Cloudwatch log stream: "
                      "ResourceNotFoundException: The specified log group does not exist. "
@@ -44,31 +57,6 @@ def route_table_for(subnet_id, vpc_id):
         if rt.main_association_id is not None:
             main = rt
     return main
-
-
-def default_route_kind(subnet):
-    """'igw', 'nat' or None for the subnet's 0.0.0.0/0 route."""
-    rt = route_table_for(subnet.id, subnet.vpc_id)
-    if rt is None:
-        return None
-    for route in rt.routes:
-        if route.destination_cidr_block != "0.0.0.0/0":
-            continue
-        gateway = getattr(route, "gateway", None)
-        if gateway is not None and str(getattr(gateway, "id", "")).startswith("igw-"):
-            return "igw"
-        if getattr(route, "nat_gateway", None) is not None or getattr(route, "instance", None) \
-                is not None or getattr(route, "transit_gateway", None) is not None:
-            return "nat"
-    return None
-
-
-def vpc_endpoint_services(vpc_id):
-    """Short names ("ecr.dkr", "s3", "logs", ...) of the VPC's available endpoints."""
-    prefix = f"com.amazonaws.{REGION}."
-    return {ep.service_name[len(prefix):] if ep.service_name.startswith(prefix) else ep.service_name
-            for ep in ec2().vpc_end_points.values()
-            if ep.vpc_id == vpc_id and ep.state == "available"}
 
 
 def rule_ports_cover(rule, port):
@@ -106,27 +94,72 @@ def egress_allows(sgs, port, dest_ip=None, dest_sg_ids=()):
     return False
 
 
-def network_failure(subnet_id, assign_public_ip, sg_ids, uses_awslogs):
-    """The ResourceInitializationError a task in this subnet would stop with, or None."""
+def reachable_endpoints(subnet, sg_ids):
+    """Short names ("ecr.dkr", "s3", "logs", ...) of the VPC endpoints a task in this subnet with
+    these security groups can use: `available`; interface endpoints with private DNS (in a VPC
+    resolving DNS) whose security groups admit tcp/443 from the task's groups or from a CIDR
+    holding the subnet, reached through the task's egress; gateway endpoints on the subnet's
+    route table."""
+    vpc = ec2().get_vpc(subnet.vpc_id)
+    dns = str(vpc.enable_dns_support).lower() == "true"
+    rt = route_table_for(subnet.id, subnet.vpc_id)
+    task_sgs = sg_objects(sg_ids)
+    subnet_net = ipaddress.ip_network(subnet.cidr_block)
+    found = set()
+    for ep in ec2().vpc_end_points.values():
+        if ep.vpc_id != subnet.vpc_id or ep.state != "available":
+            continue
+        if ep.vpc_endpoint_type == "Gateway":
+            if rt is not None and rt.id in (ep.route_table_ids or []):
+                found.add(short_service(ep.service_name))
+            continue
+        if not (dns and ep.private_dns_enabled):
+            continue
+        ips = [ec2().enis[i].private_ip_address for i in ep.network_interface_ids
+               if i in ec2().enis]
+        admitted = False
+        for sg in sg_objects(ep.security_group_ids):
+            for rule in sg.ingress_rules:
+                if not rule_ports_cover(rule, 443):
+                    continue
+                if (rule.source_group or {}).get("GroupId") in sg_ids:
+                    admitted = True
+                net = rule_cidr(rule)
+                if net is not None and net.version == 4 and subnet_net.subnet_of(net):
+                    admitted = True
+        if admitted and ips and any(egress_allows(task_sgs, 443, ip, ep.security_group_ids)
+                                    for ip in ips):
+            found.add(short_service(ep.service_name))
+    return found
+
+
+def network_failure(subnet_id, assign_public_ip, sg_ids, uses_awslogs, secret_services=()):
+    """The ResourceInitializationError a task in this subnet would stop with, or None.
+
+    The task reaches the internet through the subnet's 0.0.0.0/0 route: an attached internet
+    gateway with a public IP, or an `available` NAT gateway that itself sits in such a subnet
+    (or an instance / transit gateway). Without that, VPC endpoints must cover ecr.api,
+    ecr.dkr and s3 (and logs for awslogs, secretsmanager / ssm for the task's secrets)."""
     try:
         subnet = ec2().get_subnet(subnet_id)
     except InvalidSubnetIdError:
         return NETWORK_TIMEOUT
-    kind = default_route_kind(subnet)
+    kind, route = subnet_default_route(subnet)
+    sgs = sg_objects(sg_ids)
     if kind == "igw":
-        ok = (assign_public_ip or "DISABLED") == "ENABLED"
-        logs_ok = ok
+        internet = (assign_public_ip or "DISABLED") == "ENABLED"
     elif kind == "nat":
-        ok = logs_ok = True
+        internet = nat_gives_egress(route.nat_gateway)
     else:
-        endpoints = vpc_endpoint_services(subnet.vpc_id)
-        ok = {"ecr.api", "ecr.dkr", "s3"} <= endpoints
-        logs_ok = "logs" in endpoints
-    if ok and not egress_allows(sg_objects(sg_ids), 443, "3.33.161.94" if kind else None):
-        ok = False
-    if not ok:
+        internet = kind == "other"
+    internet = internet and egress_allows(sgs, 443, "3.33.161.94")
+    endpoints = set() if internet else reachable_endpoints(subnet, sg_ids)
+    if not internet and not {"ecr.api", "ecr.dkr", "s3"} <= endpoints:
         return NETWORK_TIMEOUT
-    if uses_awslogs and not logs_ok:
+    for service in secret_services:
+        if not internet and service not in endpoints:
+            return SECRETS_TIMEOUT[service]
+    if uses_awslogs and not internet and "logs" not in endpoints:
         return LOGS_TIMEOUT
     return None
 
@@ -169,6 +202,86 @@ def role_can_pull(role):
         if version is not None and _doc_allows_ecr_auth(version.document):
             return True
     return any(_doc_allows_ecr_auth(doc) for doc in role.policies.values())
+
+
+def role_documents(role):
+    for policy in role.managed_policies.values():
+        version = next((v for v in getattr(policy, "versions", []) if v.is_default), None)
+        if version is not None:
+            yield version.document
+    yield from role.policies.values()
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def role_allows(role, action, resource):
+    """IAM's answer for identity policies only: an Allow matching action and resource and no
+    Deny (wildcards * and ?, actions case-insensitive)."""
+    allowed = False
+    for doc in role_documents(role):
+        for st in _statements(doc):
+            actions = [a.lower() for a in _listed(st.get("Action", []))]
+            resources = _listed(st.get("Resource", "*"))
+            if not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
+                continue
+            if not any(fnmatch.fnmatchcase(resource, r) for r in resources):
+                continue
+            if st.get("Effect") == "Deny":
+                return False
+            if st.get("Effect") == "Allow":
+                allowed = True
+    return allowed
+
+
+# ---- secrets of the task definition ------------------------------------------------------
+
+def container_secrets(task_def):
+    """valueFrom of every secret the containers ask for (secrets and log secretOptions)."""
+    out = []
+    for c in task_def.container_definitions:
+        for secret in (c.get("secrets") or []) + \
+                ((c.get("logConfiguration") or {}).get("secretOptions") or []):
+            if secret.get("valueFrom"):
+                out.append(secret["valueFrom"])
+    return out
+
+
+def secret_service(value_from):
+    return "secretsmanager" if value_from.startswith("arn:") and ":secretsmanager:" in value_from \
+        else "ssm"
+
+
+def secret_failure(value_from, role, task_id, check_role_policy):
+    """Why ECS could not fetch this secret for the task (missing, or the execution role may not
+    read it), or None."""
+    who = f"arn:aws:sts::{ACCOUNT}:assumed-role/{role.name}/{task_id}"
+    if secret_service(value_from) == "secretsmanager":
+        arn = ":".join(value_from.split(":")[:7])  # drop :json-key:version-stage:version-id
+        secret = backend("secretsmanager").secrets.get(arn)
+        asm = (SECRETS_PREFIX + "unable to retrieve secret from asm: service call has been "
+               f"retried 1 time(s): failed to fetch secret {arn} from secrets manager: ")
+        if check_role_policy and not role_allows(role, "secretsmanager:GetSecretValue",
+                                                 secret.arn if secret else arn):
+            return (asm + f"AccessDeniedException: User: {who} is not authorized to perform: "
+                    f"secretsmanager:GetSecretValue on resource: {arn} because no "
+                    "identity-based policy allows the secretsmanager:GetSecretValue action")
+        if secret is None or secret.is_deleted():
+            return asm + "ResourceNotFoundException: Secrets Manager can't find the specified secret."
+        return None
+    name = value_from.split(":parameter", 1)[1] if value_from.startswith("arn:") else value_from
+    name = name if name.startswith("/") else "/" + name
+    arn = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}"
+    ssm = SECRETS_PREFIX + "unable to retrieve secrets from ssm: service call has been retried " \
+        "1 time(s): "
+    if check_role_policy and not role_allows(role, "ssm:GetParameters", arn):
+        return (ssm + f"AccessDeniedException: User: {who} is not authorized to perform: "
+                f"ssm:GetParameters on resource: {arn} because no identity-based policy allows "
+                "the ssm:GetParameters action")
+    if backend("ssm").get_parameter(value_from) is None:
+        return ssm + f"invalid parameters: {value_from}"
+    return None
 
 
 # ---- images and log groups -------------------------------------------------------------
@@ -220,8 +333,10 @@ def task_start_failure(task_def, subnet_id, net_conf, task_id, check_role_policy
                     "IAM user has permissions to pass this role.")
     containers = task_def.container_definitions
     uses_awslogs = any(awslogs_options(c) is not None for c in containers)
+    secrets = container_secrets(task_def)
     failure = network_failure(subnet_id, net_conf.get("assignPublicIp"),
-                              net_conf.get("securityGroups") or [], uses_awslogs)
+                              net_conf.get("securityGroups") or [], uses_awslogs,
+                              sorted({secret_service(v) for v in secrets}))
     if failure:
         return failure
     private = [c["image"] for c in containers if is_private_ecr(c.get("image"))]
@@ -234,6 +349,10 @@ def task_start_failure(task_def, subnet_id, net_conf, task_id, check_role_policy
                 f"{role.name}/{task_id} is not authorized to perform: ecr:GetAuthorizationToken on "
                 "resource: * because no identity-based policy allows the "
                 "ecr:GetAuthorizationToken action")
+    for value_from in secrets if role is not None else []:
+        failure = secret_failure(value_from, role, task_id, check_role_policy)
+        if failure:
+            return failure
     for c in containers:
         failure = image_failure(c.get("image"))
         if failure:

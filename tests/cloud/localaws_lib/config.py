@@ -33,6 +33,18 @@ DEFAULTS = {
     "client_ip": "203.0.113.10",  # where the ALB proxy's clients appear to come from
     "client_timeout_s": 0.5,    # real seconds the proxy holds a blocked client before 504
     "metrics_interval_s": 5.0,
+    # phases 1 and 3: what AWS takes minutes for (see README "Phases 1, 3 and 4A")
+    "nat_pending_s": 2.0,       # NAT gateway pending -> available (or failed)
+    "nat_deleting_s": 2.0,      # NAT gateway deleting -> deleted (its address is freed)
+    "vpce_pending_s": 1.0,      # interface VPC endpoint pending -> available
+    "vpce_deleting_s": 1.0,     # VPC endpoint deleting -> gone
+    "rds_creating_s": 3.0,      # DB instance creating -> backing-up
+    "rds_backing_up_s": 1.0,    # backing-up -> available (with backups kept; else skipped)
+    "rds_modifying_s": 1.0,     # modifying -> available
+    "rds_deleting_s": 2.0,      # deleting -> gone (final snapshot then available)
+    "cache_creating_s": 2.0,    # cache cluster / replication group creating -> available
+    "cache_deleting_s": 2.0,    # deleting -> gone
+    "sqs_deleted_recently_s": 1.0,  # a deleted queue's name cannot be reused this long (AWS: 60)
 }
 
 INTEGER_KEYS = {"healthy_threshold", "unhealthy_threshold", "max_tasks",

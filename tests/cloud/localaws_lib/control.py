@@ -3,7 +3,8 @@
 import json
 from collections import Counter
 
-from .backends import ec2, ecs, elbv2, iam, logs
+from .backends import backend, ec2, ecs, elbv2, iam, logs
+from .network import GONE_NAT, GONE_VPCE, short_service
 
 
 def _reply(start_response, status, obj):
@@ -124,6 +125,66 @@ def snapshot_resources():
         "network_interfaces": len(ec2().enis),
         "task_network_interfaces": sum(1 for e in ec2().enis.values()
                                        if str(e.description).startswith("arn:aws:ecs:")),
+        **phase_resources(),
+    }
+
+
+def _name(resource):
+    tags = {t["key"]: t["value"] for t in resource.get_tags()}
+    return tags.get("Name", resource.id)
+
+
+def phase_resources():
+    """What phases 1, 3 and 4A make, outside moto's default VPC: counts, names (the Name tag, else
+    the id) and states, for "exactly one of each" and "none left" checks."""
+    e = ec2()
+    default_vpcs = {v.id for v in e.vpcs.values() if v.is_default}
+    vpcs = [v for v in e.vpcs.values() if not v.is_default]
+    subnets = [s for az in e.subnets.values() for s in az.values()
+               if s.vpc_id not in default_vpcs]
+    route_tables = [rt for rt in e.route_tables.values()
+                    if rt.vpc_id not in default_vpcs and rt.main_association_id is None]
+    igws = [g for g in e.internet_gateways.values()
+            if g.vpc is None or g.vpc.id not in default_vpcs]
+    nats = list(e.nat_gateways.values())
+    endpoints = list(e.vpc_end_points.values())
+    live_endpoints = [ep for ep in endpoints if ep.state not in GONE_VPCE]
+    rds = backend("rds")
+    cache = backend("elasticache")
+    s3 = backend("s3", region="aws")
+    sqs = backend("sqs")
+    secrets = list(dict.values(backend("secretsmanager").secrets))
+    ssm = backend("ssm")
+    ecr = backend("ecr")
+    return {
+        "vpcs": len(vpcs), "vpc_names": sorted(_name(v) for v in vpcs),
+        "subnets": len(subnets), "subnet_names": sorted(_name(s) for s in subnets),
+        "route_tables": len(route_tables),  # not counting each VPC's main route table
+        "route_table_names": sorted(_name(rt) for rt in route_tables),
+        "internet_gateways": len(igws), "internet_gateway_names": sorted(_name(g) for g in igws),
+        "nat_gateways": sum(1 for n in nats if n.state not in GONE_NAT),  # pending/available/deleting
+        "nat_gateway_states": dict(Counter(n.state for n in nats)),
+        "elastic_ips": len(e.addresses),
+        "vpc_endpoints": len(live_endpoints),  # pending, available or deleting
+        "vpc_endpoint_services": sorted(short_service(ep.service_name) for ep in live_endpoints),
+        "vpc_endpoint_states": dict(Counter(ep.state for ep in endpoints)),
+        "db_instances": len(rds.databases),
+        "db_instance_states": {i: db.status for i, db in rds.databases.items()},
+        "db_subnet_groups": sorted(rds.subnet_groups),
+        "db_snapshots": sorted(i for i, snap in rds.database_snapshots.items()
+                               if getattr(snap, "snapshot_type", "manual") == "manual"),
+        "cache_clusters": len(cache.cache_clusters),
+        "cache_cluster_states": {i: c.cache_cluster_status for i, c in cache.cache_clusters.items()},
+        "cache_subnet_groups": sorted(cache.cache_subnet_groups),
+        "replication_groups": {i: g.status for i, g in cache.replication_groups.items()},
+        "buckets": len(s3.buckets), "bucket_names": sorted(s3.buckets),
+        "queues": len(sqs.queues), "queue_names": sorted(sqs.queues),
+        "secrets": sum(1 for x in secrets if not x.is_deleted()),
+        "secret_names": sorted(x.name for x in secrets if not x.is_deleted()),
+        "secrets_scheduled_for_deletion": sorted(x.name for x in secrets if x.is_deleted()),
+        "ssm_parameters": sorted(ssm._parameters),
+        "repositories": len(ecr.repositories), "repository_names": sorted(ecr.repositories),
+        "images": {name: len(repo.images) for name, repo in ecr.repositories.items()},
     }
 
 

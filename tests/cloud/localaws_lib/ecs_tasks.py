@@ -3,7 +3,6 @@ DEACTIVATING -> STOPPING -> DEPROVISIONING -> STOPPED, with ENIs, target registr
 log lines. Times are simulated seconds (sim.now); timestamps shown to clients are wall clock.
 """
 
-import ipaddress
 import time
 import uuid
 
@@ -14,6 +13,7 @@ from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from . import ACCOUNT, REGION
 from .backends import ec2, ecs, elbv2, logs
 from .checks import awslogs_options, task_start_failure
+from .network import free_ip
 
 # moto's Task() asks this for the ENI's address; we hand it one from the subnet's CIDR.
 _ip_hint = []
@@ -51,16 +51,7 @@ class Tasks:
     # ---- creation ---------------------------------------------------------------------
 
     def free_ip(self, subnet):
-        """A free address of the subnet; AWS reserves the first four and the last."""
-        net = ipaddress.ip_network(subnet.cidr_block)
-        used = {e.private_ip_address for e in ec2().enis.values() if e.subnet.id == subnet.id}
-        first, last = 4, net.num_addresses - 2
-        for _ in range(64):
-            ip = str(net.network_address + self.sim.rng.randint(first, last))
-            if ip not in used:
-                return ip
-        return next((str(net.network_address + i) for i in range(first, last + 1)
-                     if str(net.network_address + i) not in used), None)
+        return free_ip(subnet, self.sim.rng)
 
     def start(self, service, deployment, subnet_id):
         """Create one task of the deployment in the subnet; raises if it cannot be placed."""

@@ -20,12 +20,47 @@ SERVICE_ALIASES = {"elbv2": "elasticloadbalancing", "cloudwatch": "monitoring"}
 JSON_THROTTLING = {"monitoring": "Throttling"}  # query-compatible JSON keeps the query code
 
 
+# S3 (REST): the action from the method, whether a key is named, and the sub-resource.
+S3_SUBRESOURCES = {
+    "publicAccessBlock": "PublicAccessBlock", "encryption": "BucketEncryption",
+    "versioning": "BucketVersioning", "ownershipControls": "BucketOwnershipControls",
+    "policy": "BucketPolicy", "tagging": "BucketTagging", "lifecycle": "BucketLifecycleConfiguration",
+    "location": "BucketLocation", "acl": "BucketAcl", "cors": "BucketCors",
+}
+S3_VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}
+
+
+def s3_action(environ):
+    method = environ.get("REQUEST_METHOD", "GET")
+    parts = [p for p in environ.get("PATH_INFO", "").split("/") if p]
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if not parts:
+        return "ListBuckets"
+    if len(parts) == 1:
+        for key, name in S3_SUBRESOURCES.items():
+            if key in query:
+                if key == "location":
+                    return "GetBucketLocation"
+                return S3_VERBS.get(method, method.title()) + name
+        if "versions" in query:
+            return "ListObjectVersions"
+        if "delete" in query and method == "POST":
+            return "DeleteObjects"
+        return {"PUT": "CreateBucket", "DELETE": "DeleteBucket", "HEAD": "HeadBucket",
+                "GET": "ListObjectsV2" if query.get("list-type") == ["2"] else "ListObjects"
+                }.get(method, method + " bucket")
+    return {"PUT": "PutObject", "GET": "GetObject", "DELETE": "DeleteObject",
+            "HEAD": "HeadObject"}.get(method, method + " object")
+
+
 def classify(environ, body):
-    """Return (service, action, protocol); protocol is json, ec2 or query."""
+    """Return (service, action, protocol); protocol is json, ec2, query or rest-xml (s3)."""
     service = "unknown"
     m = SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if m:
         service = m.group(1)
+    if service == "s3":
+        return service, s3_action(environ), "rest-xml"
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return service, target.rsplit(".", 1)[-1], "json"
@@ -137,11 +172,13 @@ def _status_and_code(error, service, protocol):
         if status == 503:
             return 503, "Unavailable" if protocol == "ec2" else "ServiceUnavailable"
         if status >= 500:
-            if protocol == "ec2":
+            if protocol in ("ec2", "rest-xml"):
                 return status, "InternalError"
             return status, "ServerException" if service == "ecs" else "InternalFailure"
         return status, "ValidationError"
     if error == "Throttling":
+        if protocol == "rest-xml":
+            return 503, "SlowDown"
         if protocol == "ec2":
             return 503, "RequestLimitExceeded"
         if protocol == "json":
@@ -160,6 +197,7 @@ MESSAGES = {
     "RequestLimitExceeded": "Request limit exceeded.",
     "Throttling": "Rate exceeded",
     "ThrottlingException": "Rate exceeded",
+    "SlowDown": "Please reduce your request rate.",
 }
 
 
@@ -180,6 +218,13 @@ def error_response(rule, service, protocol, environ):
         ctype = environ.get("CONTENT_TYPE") or "application/x-amz-json-1.1"
         body = json.dumps({"__type": code, "message": message}).encode()
         headers += [("Content-Type", ctype), ("x-amzn-query-error", f"{code};{fault_type}")]
+    elif protocol == "rest-xml":
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
+                f"<Code>{code}</Code><Message>{message}</Message>"
+                f"<RequestId>{request_id}</RequestId></Error>").encode()
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            body = b""  # S3 answers HEAD errors with the status alone
+        headers.append(("Content-Type", "application/xml"))
     elif protocol == "ec2":
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
                 f"<Code>{code}</Code><Message>{message}</Message></Error></Errors>"
@@ -191,5 +236,6 @@ def error_response(rule, service, protocol, environ):
                 f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>").encode()
         headers.append(("Content-Type", "text/xml"))
     headers.append(("Content-Length", str(len(body))))
-    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+    reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+              500: "Internal Server Error", 503: "Service Unavailable"}
     return f"{status} {reason.get(status, 'Error')}", headers, body

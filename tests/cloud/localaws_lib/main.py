@@ -96,7 +96,10 @@ def serve(args):
     seed = SCENARIOS[args.scenario]
     env_file = None
     if seed is not None:
-        values = seed(endpoint)
+        def settle():
+            with lock:
+                sim.timers.settle()
+        values = seed(endpoint, settle)
         if args.env_out:
             env_file = os.path.abspath(args.env_out)
             write_env(env_file, values)

@@ -8,10 +8,14 @@ describe-tasks does not age tasks and reports MISSING ones; port mappings get AW
 services out; a cluster with services or tasks cannot be deleted. ELBv2: load balancers provision
 and take time to delete, creates are idempotent on identical settings (Duplicate* otherwise),
 target health comes from the simulator. EC2: a security group still used by an ENI, a load
-balancer or another group's rule cannot be deleted (DependencyViolation).
+balancer or another group's rule cannot be deleted (DependencyViolation). describe-task-definition
+of a family is its latest ACTIVE revision; secrets need an execution role.
+install() also installs network (phase 1), datastores (RDS, ElastiCache) and services (S3, SQS,
+Secrets Manager, SSM).
 """
 
-from moto.ecs.exceptions import ECSException, InvalidParameterException
+from moto.ecs.exceptions import (ECSException, InvalidParameterException,
+                                 TaskDefinitionNotFoundException)
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.exceptions import (DuplicateListenerError, DuplicateLoadBalancerName,
@@ -22,7 +26,7 @@ from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.moto_api import state_manager
 
-from . import ACCOUNT, REGION
+from . import ACCOUNT, REGION, datastores, network, services
 from .backends import ecs, elbv2
 
 SIM = None  # the Simulator, set by install()
@@ -41,6 +45,9 @@ def install(sim):
     _patch_ecs()
     _patch_elbv2()
     _patch_ec2()
+    network.install(sim)
+    datastores.install(sim)
+    services.install(sim)
 
 
 # ---- ECS ---------------------------------------------------------------------------------
@@ -80,6 +87,18 @@ def _patch_ecs():
     orig_delete_cluster = EC2ContainerServiceBackend.delete_cluster
     orig_list_services = EC2ContainerServiceBackend.list_services
     orig_register = EC2ContainerServiceBackend.register_task_definition
+    orig_describe_td = EC2ContainerServiceBackend.describe_task_definition
+
+    def describe_task_definition(self, task_definition_str):
+        """A family without a revision means its latest ACTIVE revision (moto: the latest)."""
+        name = task_definition_str.split("/")[-1]
+        if ":" not in name:
+            revisions = self.task_definitions.get(name, {})
+            active = [rev for rev, td in revisions.items() if td.status == "ACTIVE"]
+            if not active:
+                raise TaskDefinitionNotFoundException()
+            return revisions[max(active)]
+        return orig_describe_td(self, task_definition_str)
 
     def create_service(self):
         backend = self.ecs_backend
@@ -185,6 +204,13 @@ def _patch_ecs():
                                                   launch_type) if arn not in inactive]
 
     def register_task_definition(self, *args, **kwargs):
+        cdefs = kwargs.get("container_definitions") or (args[1] if len(args) > 1 else [])
+        if not kwargs.get("execution_role_arn") and any(
+                c.get("secrets") or (c.get("logConfiguration") or {}).get("secretOptions")
+                for c in cdefs or []):
+            raise ECSException("ClientException",
+                               "When you are specifying container secrets, you must also "
+                               "specify a value for 'executionRoleArn'.")
         task_def = orig_register(self, *args, **kwargs)
         for cdef in task_def.container_definitions:
             for mapping in cdef.get("portMappings") or []:
@@ -194,6 +220,7 @@ def _patch_ecs():
         return task_def
 
     EC2ContainerServiceResponse.create_service = create_service
+    EC2ContainerServiceBackend.describe_task_definition = describe_task_definition
     EC2ContainerServiceBackend.register_task_definition = register_task_definition
     EC2ContainerServiceBackend.list_services = list_services
     EC2ContainerServiceBackend.delete_cluster = delete_cluster

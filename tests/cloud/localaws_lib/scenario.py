@@ -57,7 +57,7 @@ def _name(resource_type, name):
     return [{"ResourceType": resource_type, "Tags": [{"Key": "Name", "Value": name}]}]
 
 
-def seed_prereqs(endpoint):
+def seed_prereqs(endpoint, settle):
     """Create the resources and return the env file's values."""
     client = _clients(endpoint)
     ec2 = client("ec2")
@@ -102,25 +102,20 @@ def seed_prereqs(endpoint):
     rds.create_db_subnet_group(DBSubnetGroupName="kaviar-db-subnets",
                                DBSubnetGroupDescription="Kaviar private subnets",
                                SubnetIds=[subnets["priv1"], subnets["priv2"]])
-    db = rds.create_db_instance(
+    rds.create_db_instance(
         DBInstanceIdentifier="kaviar-db", DBInstanceClass="db.t3.micro", Engine="postgres",
         MasterUsername="kaviar", MasterUserPassword=DB_PASSWORD, AllocatedStorage=20,
         DBSubnetGroupName="kaviar-db-subnets", VpcSecurityGroupIds=[rds_sg],
-        PubliclyAccessible=False)["DBInstance"]
-    rds_endpoint = (db.get("Endpoint") or {}).get("Address") or \
-        f"kaviar-db.c1x2y3z4.{REGION}.rds.amazonaws.com"
+        PubliclyAccessible=False)
 
     cache = client("elasticache")
     cache.create_cache_subnet_group(CacheSubnetGroupName="kaviar-redis-subnets",
                                     CacheSubnetGroupDescription="Kaviar private subnets",
                                     SubnetIds=[subnets["priv1"], subnets["priv2"]])
-    cluster = cache.create_cache_cluster(
+    cache.create_cache_cluster(
         CacheClusterId="kaviar-redis", Engine="redis", CacheNodeType="cache.t3.micro",
         NumCacheNodes=1, CacheSubnetGroupName="kaviar-redis-subnets",
-        SecurityGroupIds=[redis_sg])["CacheCluster"]
-    nodes = cluster.get("CacheNodes") or []
-    redis_endpoint = (nodes[0].get("Endpoint") or {}).get("Address") if nodes else None
-    redis_endpoint = redis_endpoint or f"kaviar-redis.abc123.0001.use2.cache.amazonaws.com"
+        SecurityGroupIds=[redis_sg])
 
     bucket = f"kaviar-uploads-{ACCOUNT}"
     client("s3").create_bucket(Bucket=bucket,
@@ -132,6 +127,12 @@ def seed_prereqs(endpoint):
     ecr.create_repository(repositoryName=REPO)
     ecr.put_image(repositoryName=REPO, imageManifest=json.dumps(IMAGE_MANIFEST),
                   imageManifestMediaType=IMAGE_MANIFEST["mediaType"], imageTag="latest")
+    settle()  # what phases 1, 3 and 4A leave behind is there, not still being created
+    db = rds.describe_db_instances(DBInstanceIdentifier="kaviar-db")["DBInstances"][0]
+    rds_endpoint = db["Endpoint"]["Address"]
+    cluster = cache.describe_cache_clusters(CacheClusterId="kaviar-redis",
+                                            ShowCacheNodeInfo=True)["CacheClusters"][0]
+    redis_endpoint = cluster["CacheNodes"][0]["Endpoint"]["Address"]
     return {
         "endpoint": endpoint, "region": REGION, "vpc": vpc, **subnets,
         "rds": rds_endpoint, "rds_sg": rds_sg, "redis": redis_endpoint, "redis_sg": redis_sg,

@@ -1,7 +1,8 @@
 """The simulator: a clock in simulated seconds and a thread that advances the world.
 
 Every step runs under the world lock (the same lock every API request holds), in this order:
-load balancers, tasks, services, target health, CloudWatch datapoints.
+timed resource changes (NAT gateways, endpoints, RDS, ElastiCache, ...), load balancers,
+tasks, services, target health, CloudWatch datapoints.
 """
 
 import random
@@ -16,6 +17,7 @@ from .backends import cloudwatch, ecs, elbv2
 from .ecs_services import Services
 from .ecs_tasks import Tasks
 from .elb_health import Health, records
+from .timers import Timers
 
 MAX_STEP_S = 0.25
 
@@ -38,6 +40,7 @@ class Simulator:
         self.tasks = Tasks(self)
         self.services = Services(self)
         self.health = Health(self)
+        self.timers = Timers(self)
         self.last_metrics_at = -1e9
         self.errors = 0
         self._stopping = threading.Event()
@@ -79,6 +82,7 @@ class Simulator:
                 break
 
     def step(self):
+        self.timers.step()
         self.health.step_balancers()
         self.tasks.step()
         self.services.step()
