@@ -40,6 +40,7 @@ struct awsphase_call {
 static struct {
 	char *aws_path, *region, *profile, *endpoint_url;
 	int dry_run;
+	int (*planned)(const char *arg);
 	FILE *trace, *trace_file, *dry_run_out;
 	double budget_s;
 	int timeout_ms, jobs;
@@ -94,6 +95,7 @@ void aws_configure(const struct aws_options *opts)
 	set_str(&cfg.profile, opts->profile);
 	set_str(&cfg.endpoint_url, opts->endpoint_url);
 	cfg.dry_run = opts->dry_run;
+	cfg.planned = opts->planned;
 	cfg.trace = opts->trace;
 	cfg.trace_file = opts->trace_file;
 	cfg.dry_run_out = opts->dry_run_out ? opts->dry_run_out : stdout;
@@ -150,6 +152,32 @@ void aws_call_accept(struct awsphase_call *c, const char *error_code)
 {
 	c->accept = xrealloc(c->accept, (c->naccept + 1) * sizeof(*c->accept));
 	c->accept[c->naccept++] = xstrdup(error_code);
+}
+
+char *aws_call_key(const struct awsphase_call *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	strbuf_addf(&sb, "%s\037%s", c->service, c->operation);
+	for (i = 0; i < c->nargs; i++)
+		strbuf_addf(&sb, "\037%s", c->args[i]);
+	strbuf_addch(&sb, '\036');
+	for (i = 0; i < c->naccept; i++)
+		strbuf_addf(&sb, "\037%s", c->accept[i]);
+	return strbuf_detach(&sb);
+}
+
+struct awsphase_call *aws_call_copy(const struct awsphase_call *c)
+{
+	struct awsphase_call *copy = aws_call_new(c->service, c->operation);
+	size_t i;
+
+	for (i = 0; i < c->nargs; i++)
+		aws_call_arg(copy, c->args[i]);
+	for (i = 0; i < c->naccept; i++)
+		aws_call_accept(copy, c->accept[i]);
+	return copy;
 }
 
 enum awsphase_call_state aws_call_state(const struct awsphase_call *c)
@@ -392,7 +420,7 @@ static void judge_attempt(struct awsphase_call *c, long budget_end)
 	}
 }
 
-static int exit_class(const struct awsphase_call *c)
+int aws_call_exit_class(const struct awsphase_call *c)
 {
 	if (c->state != AWSPHASE_CALL_FAILED)
 		return 0;
@@ -497,6 +525,15 @@ static int attempt_due_calls(struct awsphase_call *const *calls, const char ***a
 	return k ? (int)k : earliest == LONG_MAX ? -1 : 0;
 }
 
+/* A read that names what an earlier phase has only planned (awsphase plan). */
+static int uses_planned(const char **argv)
+{
+	for (; cfg.planned && *argv; argv++)
+		if (cfg.planned(*argv))
+			return 1;
+	return 0;
+}
+
 int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 {
 	const char ***argvs = xcalloc(n ? n : 1, sizeof(*argvs));
@@ -514,17 +551,22 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 		stats.calls++;
 		if (c->mutating && cfg.dry_run) {
 			c->state = AWSPHASE_CALL_DRY_RUN;
+			stats.dry_runs++;
 			/* TRANSLATORS: before a command line a dry run did not run */
 			aws_trace_cmdline(cfg.dry_run_out, _("would run: "), argvs[i]);
 			aws_trace_record(cfg.trace_file, argvs[i], 1, 1, -1, 0, 0, &c->err);
 		} else if (c->mutating) {
 			stats.mutating++;
+		} else if (uses_planned(argvs[i])) {
+			c->state = AWSPHASE_CALL_DRY_RUN;
+			log_msg(AWSPHASE_LOG_VERBOSE, _("not read yet: aws %s %s uses what an earlier phase would create"),
+				c->service, c->operation);
 		}
 	}
 	while (attempt_due_calls(calls, argvs, n, budget_end) >= 0)
 		;
 	for (i = 0; i < n; i++) {
-		int class = exit_class(calls[i]);
+		int class = aws_call_exit_class(calls[i]);
 
 		if (class) {
 			stats.failures++;

@@ -25,6 +25,9 @@ struct aws_options {
 	int call_timeout_ms;      /* one process; 0: AWS_CALL_LIMIT_MS */
 	int jobs;                 /* concurrent calls; 0: aws_default_jobs() */
 	int mode;                 /* enum worker_mode: auto (0), exec, worker */
+	/* awsphase plan: 1 when an argument holds a value only planned
+	 * ("<VPC_ID>"); a read with one is not made (it ends as a dry run). */
+	int (*planned)(const char *arg);
 };
 
 /* Copies the strings it needs. */
@@ -80,10 +83,20 @@ const char *aws_call_message(const struct awsphase_call *c);
 const struct aws_error *aws_call_error_info(const struct awsphase_call *c);
 int aws_call_attempts(const struct awsphase_call *c);
 void aws_call_free(struct awsphase_call *c);
+/* 0 unless the call failed; then the exit code its failure means (3, 4,
+ * 5 or 130), as call_run returns it. */
+int aws_call_exit_class(const struct awsphase_call *c);
+/* What makes two calls the same: service, operation, arguments and the
+ * codes they accept, as one string (free()).  The engine reads once what
+ * several resources read alike. */
+char *aws_call_key(const struct awsphase_call *c);
+/* A new, unrun call with c's service, operation, arguments and codes. */
+struct awsphase_call *aws_call_copy(const struct awsphase_call *c);
 int aws_vsimple(cJSON **out, const char *service, const char *operation, va_list ap);
 
 /* Counters for the closing summary and benchmarks. */
-struct aws_stats { unsigned calls, processes, mutating, retries, failures; };
+/* dry_runs: mutating calls --dry-run listed instead of running. */
+struct aws_stats { unsigned calls, processes, mutating, retries, failures, dry_runs; };
 void aws_get_stats(struct aws_stats *out);
 
 #endif

@@ -26,7 +26,21 @@ static void add_value_shown(struct strbuf *sb, const char *key, const char *valu
 		strbuf_addstr(sb, "...");
 }
 
+static int planned_key(const char *const *planned, const char *key)
+{
+	for (; planned && *planned; planned++)
+		if (strcmp(*planned, key) == 0)
+			return 1;
+	return 0;
+}
+
 int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *vars)
+{
+	return envfile_validate_planned(ef, vars, NULL);
+}
+
+int envfile_validate_planned(const struct envfile *ef, const struct awsphase_envvar *vars,
+			     const char *const *planned)
 {
 	const struct awsphase_envvar *v;
 	struct strbuf sb = STRBUF_INIT;
@@ -37,6 +51,8 @@ int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *var
 		int rc = 0;
 
 		strbuf_reset(&sb);
+		if ((!e || !*e->value) && planned_key(planned, v->key))
+			continue; /* awsphase plan: an earlier phase would write it */
 		if (!e || !*e->value) {
 			if (!(v->flags & AWSPHASE_ENV_REQUIRED))
 				continue;

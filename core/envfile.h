@@ -42,6 +42,10 @@ const char *envfile_key_at(const struct envfile *ef, size_t i);
  * (pattern P); fix the value" or "PATH: KEY is missing; add KEY=… (HELP)"
  * (secret values shown as ***) and returns the number of problems. */
 int envfile_validate(const struct envfile *ef, const struct awsphase_envvar *vars);
+/* The same, but keys in planned (NULL-terminated), which an earlier phase
+ * would write (awsphase plan), may be missing. */
+int envfile_validate_planned(const struct envfile *ef, const struct awsphase_envvar *vars,
+			     const char *const *planned);
 
 /* Sets key to value in memory: replaces the value in place on its line,
  * keeping the line's `export` and trailing comment, and the rest of the file

@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "help.h"
+#include "strbuf.h"
 #include "i18n.h"
 #include "module.h"
 #include "options.h"
+#include "pipeline.h"
 
 static const char *const exit_codes_help = N_(
 	"Exit codes:\n"
@@ -16,11 +18,12 @@ static const char *const exit_codes_help = N_(
 	"  3  AWS refused (API error, permissions, credentials)\n"
 	"  4  timed out (wait deadline or retry budget)\n"
 	"  5  aws CLI missing or unusable\n"
+	"  6  awsphase plan: something would change\n"
 	"  130/143  interrupted by SIGINT/SIGTERM\n");
 
 /* popt's option help without its own usage line (the first; "Usage:" may be
  * translated), which we write. */
-static void print_options(poptContext pc)
+void help_print_options(poptContext pc)
 {
 	char *text = NULL, *body;
 	size_t len = 0;
@@ -41,11 +44,12 @@ void help_global(void)
 	size_t i;
 
 	fputs(_("Usage: awsphase [OPTION...] PHASE ACTION [ACTION OPTION...]\n"
+		"       awsphase [OPTION...] up | plan | down | status [COMMAND OPTION...]\n"
 		"       awsphase list [--output json] | help [PHASE [ACTION]] | --version\n\n"), stdout);
 	fputs(_("Deploys and operates the phases of a stack on AWS through the installed aws CLI,\n"
 		"as the phase runbooks do, idempotently: a second run changes nothing.\n"
 		"Run it in the folder holding aws-resources.env.\n\n"), stdout);
-	print_options(pc);
+	help_print_options(pc);
 	poptFreeContext(pc);
 	printf("\n%s\n", _("Phases:"));
 	for (i = 0; i < module_count(); i++) {
@@ -58,7 +62,11 @@ void help_global(void)
 	}
 	if (!module_count())
 		printf(_("  (none found in %s; set AWSPHASE_MODULE_PATH)\n"), module_search_path());
+	printf("\n%s\n", _("Every phase at once, in the order their env keys give:"));
+	pipeline_help_list();
 	fputs(_("\nExamples:\n"
+		"  awsphase up                      deploy every phase, from an empty account\n"
+		"  awsphase plan                    what up would change (exit 6: something)\n"
 		"  awsphase 4b deploy               deploy phase 4B (aws-phase4b-ecs-alb.sh)\n"
 		"  awsphase --dry-run 4b deploy     show what deploy would change\n"
 		"  awsphase 4b validate             the runbook's checks\n"
@@ -92,13 +100,72 @@ void help_phase(const struct loaded_module *lm)
 	printf(_("\nawsphase %s ACTION --help shows an action's options.\n"), lm->m.name);
 }
 
+char *help_usage(const struct awsphase_action *a)
+{
+	const struct poptOption *o;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (a->usage)
+		return xstrdup(i18n_words(a->usage));
+	for (o = a->options; o && (o->longName || o->shortName || o->arg); o++) {
+		unsigned type = o->argInfo & POPT_ARG_MASK;
+
+		if (!o->longName || (o->argInfo & POPT_ARGFLAG_DOC_HIDDEN))
+			continue;
+		strbuf_addf(&sb, "%s[--%s", sb.len ? " " : "", o->longName);
+		if (type != POPT_ARG_NONE && type != POPT_ARG_VAL)
+			strbuf_addf(&sb, " %s", o->argDescrip ? o->argDescrip : "ARG");
+		strbuf_addch(&sb, ']');
+	}
+	if (a->args)
+		strbuf_addf(&sb, "%s%s", sb.len ? " " : "", a->args);
+	return strbuf_detach(&sb);
+}
+
+void help_arg_counts(const char *args, int *min, int *max)
+{
+	const char *p = args;
+
+	*min = *max = 0;
+	while (p && *p) {
+		size_t n = strcspn(p, " ");
+		int optional = p[0] == '[';
+		size_t end = optional && n > 1 && p[n - 1] == ']' ? n - 1 : n;
+
+		if (end >= 3 && strncmp(p + end - 3, "...", 3) == 0)
+			*max = -1;
+		else if (*max >= 0)
+			(*max)++;
+		*min += !optional;
+		p += n;
+		p += strspn(p, " ");
+	}
+}
+
+void help_command(const struct awsphase_action *a, poptContext pc)
+{
+	char *usage = help_usage(a);
+
+	printf("%s: %s\n\n", a->name, _(a->summary));
+	printf(_("Usage: awsphase [OPTION...] %s %s\n"), a->name, usage);
+	free(usage);
+	if (a->help)
+		printf("\n%s\n", _(a->help));
+	printf("\n");
+	help_print_options(pc);
+	printf("\n%s", _(exit_codes_help));
+}
+
 void help_action(const struct loaded_module *lm, const struct awsphase_action *a, poptContext pc)
 {
+	char *usage = help_usage(a);
+
 	printf("%s %s: %s\n\n", lm->m.name, a->name, i18n_words(a->summary));
-	printf(_("Usage: awsphase [OPTION...] %s %s %s\n"), lm->m.name, a->name, i18n_words(a->usage));
+	printf(_("Usage: awsphase [OPTION...] %s %s %s\n"), lm->m.name, a->name, usage);
+	free(usage);
 	if (a->help)
 		printf("\n%s\n", i18n_words(a->help));
 	printf("\n");
-	print_options(pc);
+	help_print_options(pc);
 	printf("\n%s", _(exit_codes_help));
 }

@@ -1,8 +1,11 @@
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aws.h"
+#include "engine.h"
 #include "host.h"
 #include "http.h"
 #include "i18n.h"
@@ -13,12 +16,35 @@
 #include "run.h"
 #include "strbuf.h"
 #include "wait.h"
+#include "when.h"
 
 static struct {
 	const struct awsphase_settings *settings;
 	struct envfile *ef;
 	const struct awsphase_envvar *vars;
+	const char *module, *action;
+	unsigned api;                 /* the module's API version */
+	char *command;                /* "4b deploy" */
+	const char **written;         /* the module's AWSPHASE_ENV_WRITTEN keys */
+	const char **keys;            /* env_keys() */
+	const char *profile;
 } ctx;
+
+/* API 2 modules' messages say where they come from: "4b deploy: …". */
+static void module_vlog(int level, const char *fmt, va_list ap) AWSPHASE_PRINTF(2, 0);
+static void module_vlog(int level, const char *fmt, va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (ctx.api < 2 || !ctx.command) {
+		log_vmsg(level, fmt, ap);
+		return;
+	}
+	strbuf_addf(&sb, "%s: ", ctx.command);
+	strbuf_vaddf(&sb, fmt, ap);
+	log_msg(level, "%s", strbuf_str(&sb));
+	strbuf_release(&sb);
+}
 
 /* Modules link no gettext: the host looks what they say up in the awsphase
  * catalogue (their format strings are extracted with keywords, see
@@ -28,7 +54,7 @@ static void host_log(int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(level, i18n_lookup(fmt), ap);
+	module_vlog(level, i18n_lookup(fmt), ap);
 	va_end(ap);
 }
 
@@ -110,6 +136,72 @@ void host_release(void)
 		free(kept[--nkept]);
 	free(kept);
 	kept = NULL;
+	free(ctx.written);
+	free(ctx.keys);
+	free(ctx.command);
+	ctx.written = NULL;
+	ctx.keys = NULL;
+	ctx.command = NULL;
+}
+
+/* awsphase plan: what earlier phases would write, as "<KEY>" placeholders:
+ * pairs of key and value, NULL-terminated; the keys alone. */
+static char **overlay;
+static size_t noverlay;
+static const char **overlay_keys;
+
+void host_overlay_set(const char *key, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < noverlay; i += 2)
+		if (strcmp(overlay[i], key) == 0)
+			return;
+	overlay = xrealloc(overlay, (noverlay + 3) * sizeof(*overlay));
+	overlay[noverlay++] = xstrdup(key);
+	overlay[noverlay++] = xstrdup(value);
+	overlay[noverlay] = NULL;
+	overlay_keys = xrealloc(overlay_keys, (noverlay / 2 + 1) * sizeof(*overlay_keys));
+	for (i = 0; i < noverlay; i += 2)
+		overlay_keys[i / 2] = overlay[i];
+	overlay_keys[noverlay / 2] = NULL;
+}
+
+const char *host_overlay_get(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < noverlay; i += 2)
+		if (strcmp(overlay[i], key) == 0)
+			return overlay[i + 1];
+	return NULL;
+}
+
+const char *const *host_overlay_keys(void)
+{
+	static const char *const none[] = { NULL };
+
+	return overlay_keys ? overlay_keys : none;
+}
+
+int host_planned(const char *text)
+{
+	size_t i;
+
+	for (i = 1; text && i < noverlay; i += 2)
+		if (strstr(text, overlay[i]))
+			return 1;
+	return 0;
+}
+
+void host_overlay_clear(void)
+{
+	while (noverlay)
+		free(overlay[--noverlay]);
+	free(overlay);
+	free(overlay_keys);
+	overlay = NULL;
+	overlay_keys = NULL;
 }
 
 static const char *host_env_get(const char *key)
@@ -117,10 +209,33 @@ static const char *host_env_get(const char *key)
 	const char *value = ctx.ef ? envfile_get(ctx.ef, key) : NULL;
 	const struct awsphase_envvar *v;
 
+	if ((!value || !*value) && host_overlay_get(key))
+		return host_overlay_get(key);
 	if (value && *value)
 		return keep(value);
 	v = declared(key);
 	return v ? v->def : NULL;
+}
+
+int host_env_set_many(const char *const *kv)
+{
+	size_t i;
+
+	if (!kv || !kv[0])
+		return 0;
+	if (!ctx.ef)
+		return error(_("cannot record %s: this command has no env file"), kv[0]);
+	if (ctx.settings->dry_run) {
+		for (i = 0; kv[i]; i += 2)
+			if (kv[i + 1])
+				log_msg(AWSPHASE_LOG_VERBOSE, _("would write %s=%s to %s"), kv[i], kv[i + 1],
+					envfile_path(ctx.ef));
+			else
+				log_msg(AWSPHASE_LOG_VERBOSE, _("would remove %s from %s"), kv[i],
+					envfile_path(ctx.ef));
+		return 0;
+	}
+	return envfile_set_many(ctx.ef, kv);
 }
 
 static int host_env_set(const char *key, const char *value)
@@ -159,6 +274,81 @@ static int host_interrupted(void)
 	return run_interrupted();
 }
 
+/* ---- API 2 ---- */
+
+static int host_confirm(const char *text, const char *question)
+{
+	char answer[32];
+
+	if (!isatty(STDIN_FILENO))
+		return -1;
+	/* on stderr, where the prompt is: stdout may be --output json */
+	fprintf(stderr, "%s%s", text ? text : "", question ? question : "");
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return 0;
+	answer[strcspn(answer, "\r\n")] = '\0';
+	return strcmp(answer, "yes") == 0 || strcmp(answer, "y") == 0;
+}
+
+int host_ask(const char *text)
+{
+	int rc = host_confirm(text, _("Type yes to delete them: "));
+
+	return rc > 0;
+}
+
+static const char *const *host_env_keys(void)
+{
+	size_t i, n = ctx.ef ? envfile_count(ctx.ef) : 0;
+
+	free(ctx.keys);
+	ctx.keys = xcalloc(n + 1, sizeof(*ctx.keys));
+	for (i = 0; i < n; i++)
+		ctx.keys[i] = keep(envfile_key_at(ctx.ef, i));
+	return ctx.keys;
+}
+
+static const char *host_textc(const char *context, const char *msgid)
+{
+	return engine_text_for(context, msgid);
+}
+
+static const char *host_textn(const char *msgid, const char *plural, unsigned long n)
+{
+#ifdef ENABLE_NLS
+	return ngettext(msgid, plural, n);
+#else
+	return n == 1 ? msgid : plural;
+#endif
+}
+
+static int host_cmdline(char *buf, size_t size, const char *service, const char *operation,
+			const char *const *args)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int len;
+
+	strbuf_addf(&sb, "aws %s %s", service, operation);
+	for (; args && *args; args++) {
+		strbuf_addch(&sb, ' ');
+		strbuf_add_shell_quoted(&sb, *args);
+	}
+	if (ctx.settings && ctx.settings->region) {
+		strbuf_addstr(&sb, " --region ");
+		strbuf_add_shell_quoted(&sb, ctx.settings->region);
+	}
+	if (ctx.profile) {
+		strbuf_addstr(&sb, " --profile ");
+		strbuf_add_shell_quoted(&sb, ctx.profile);
+	}
+	len = (int)sb.len;
+	if (size)
+		snprintf(buf, size, "%s", strbuf_str(&sb));
+	strbuf_release(&sb);
+	return (size_t)len < size ? len : -1;
+}
+
 static struct awsphase_host host = {
 	.struct_size = sizeof(struct awsphase_host),
 	.api_version = AWSPHASE_API_VERSION,
@@ -192,14 +382,71 @@ static struct awsphase_host host = {
 	.match = pattern_match,
 	.print = host_print,
 	.text = host_text,
+	.settings_size = sizeof(struct awsphase_settings),
+	.confirm = host_confirm,
+	.env_keys = host_env_keys,
+	.textc = host_textc,
+	.textn = host_textn,
+	.cmdline = host_cmdline,
+	.json_time = when_json,
+	.now = when_now,
+	.duration = when_duration,
+	.format_time = when_format,
+	.planned = host_planned,
+	.excerpt = when_excerpt,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,
 				      struct envfile *ef, const struct awsphase_envvar *vars)
 {
+	const struct awsphase_envvar *v;
+	size_t n = 0;
+
 	ctx.settings = settings;
 	ctx.ef = ef;
 	ctx.vars = vars;
+	free(ctx.written);
+	for (v = vars; v && v->key; v++)
+		n++;
+	ctx.written = xcalloc(n + 1, sizeof(*ctx.written));
+	n = 0;
+	for (v = vars; v && v->key; v++)
+		if (v->flags & AWSPHASE_ENV_WRITTEN)
+			ctx.written[n++] = v->key;
 	host.settings = settings;
+	host.engine = engine_services();
 	return &host;
+}
+
+void host_bind(const char *module, const char *action, unsigned api_version, const char *profile)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	ctx.module = module;
+	ctx.action = action;
+	ctx.api = api_version;
+	ctx.profile = profile;
+	free(ctx.command);
+	strbuf_addf(&sb, "%s %s", module ? module : "", action ? action : "");
+	ctx.command = strbuf_detach(&sb);
+}
+
+const struct awsphase_host *host_get(void)
+{
+	return &host;
+}
+
+const char *host_module_name(void)
+{
+	return ctx.module ? ctx.module : "awsphase";
+}
+
+const char *host_command(void)
+{
+	return ctx.command ? ctx.command : host_module_name();
+}
+
+const char *const *host_written_keys(void)
+{
+	return ctx.written;
 }

@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "help.h"
 #include "list.h"
 #include "log.h"
 #include "module.h"
 #include "options.h"
+#include "pipeline.h"
 
 /* A popt table as JSON: [{"long", "short", "arg" (null: takes none), "help"}],
  * included tables flattened. */
@@ -37,8 +39,29 @@ static void add_options(cJSON *arr, const struct poptOption *t)
 	}
 }
 
+static void add_keys(cJSON *m, const char *name, const char *const *keys)
+{
+	cJSON *arr = cJSON_AddArrayToObject(m, name);
+
+	for (; keys && *keys; keys++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(*keys));
+}
+
+/* Where lm is in awsphase up's order (1-based), 0 when not in it. */
+static size_t up_position(struct loaded_module **order, ssize_t n, const struct loaded_module *lm)
+{
+	ssize_t i;
+
+	for (i = 0; i < n; i++)
+		if (order[i] == lm)
+			return (size_t)i + 1;
+	return 0;
+}
+
 int list_modules(int json)
 {
+	struct loaded_module **order = NULL;
+	ssize_t norder = pipeline_order("deploy", &order);
 	size_t i;
 
 	if (json) {
@@ -46,6 +69,16 @@ int list_modules(int json)
 		char *text;
 
 		add_options(cJSON_AddArrayToObject(doc, "options"), options_table);
+		arr = cJSON_AddArrayToObject(doc, "commands");
+		for (i = 0; pipeline_command_at(i); i++) {
+			const struct awsphase_action *a = pipeline_command_at(i);
+			cJSON *c = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(c, "name", a->name);
+			cJSON_AddStringToObject(c, "summary", _(a->summary));
+			add_options(cJSON_AddArrayToObject(c, "options"), a->options);
+			cJSON_AddItemToArray(arr, c);
+		}
 		arr = cJSON_AddArrayToObject(doc, "modules");
 
 		for (i = 0; i < module_count(); i++) {
@@ -57,13 +90,22 @@ int list_modules(int json)
 			cJSON_AddStringToObject(m, "aliases", lm->m.aliases ? lm->m.aliases : "");
 			cJSON_AddStringToObject(m, "title", lm->m.title ? lm->m.title : "");
 			cJSON_AddStringToObject(m, "path", lm->path);
+			add_keys(m, "provides", lm->m.provides);
+			add_keys(m, "needs", lm->m.needs);
+			if (up_position(order, norder, lm))
+				cJSON_AddNumberToObject(m, "up_order", (double)up_position(order, norder, lm));
+			else
+				cJSON_AddNullToObject(m, "up_order");
 			acts = cJSON_AddArrayToObject(m, "actions");
 			for (a = lm->m.actions; a->name; a++) {
 				cJSON *ac = cJSON_CreateObject();
+				char *usage;
 
 				cJSON_AddStringToObject(ac, "name", a->name);
 				cJSON_AddStringToObject(ac, "summary", a->summary ? a->summary : "");
-				cJSON_AddStringToObject(ac, "usage", a->usage ? a->usage : "");
+				usage = help_usage(a);
+				cJSON_AddStringToObject(ac, "usage", usage);
+				free(usage);
 				add_options(cJSON_AddArrayToObject(ac, "options"), a->options);
 				cJSON_AddItemToArray(acts, ac);
 			}
@@ -73,7 +115,8 @@ int list_modules(int json)
 		puts(text);
 		free(text);
 		cJSON_Delete(doc);
-		return 0;
+		free(order);
+		return norder < 0 ? AWSPHASE_EXIT_USAGE : 0;
 	}
 	if (!module_count()) {
 		printf(_("No phase modules found in %s; set AWSPHASE_MODULE_PATH to a folder of modules.\n"),
@@ -92,5 +135,12 @@ int list_modules(int json)
 		for (a = lm->m.actions; a->name; a++)
 			printf("  %-10s %s\n", a->name, i18n_words(a->summary));
 	}
-	return 0;
+	if (norder > 0) {
+		printf("\n%s", _("awsphase up runs:"));
+		for (i = 0; i < (size_t)norder; i++)
+			printf("%s%s", i ? " → " : " ", order[i]->m.name);
+		printf("\n");
+	}
+	free(order);
+	return norder < 0 ? AWSPHASE_EXIT_USAGE : 0;
 }

@@ -31,6 +31,86 @@ static int safe_mode(int is_dir, const char *path, const struct stat *st)
 		       "run chmod go-w %s"), path, path);
 }
 
+/* The tables of API 1 modules, which do not say their element sizes. */
+struct action_v1 {
+	const char *name, *summary, *usage;
+	const struct poptOption *options;
+	int (*exec)(const struct awsphase_host *, int argc, const char **argv);
+	const char *help;
+};
+struct envvar_v1 {
+	const char *key, *pattern, *def;
+	unsigned flags;
+	const char *help;
+};
+
+#define MAX_ENTRIES 4096
+
+/* A copy of the module's array of entries of `size` bytes each (ended by
+ * one whose first pointer is NULL) as an array of ours of `ours` bytes
+ * each, zero-filled past what the module has.  NULL when it is not ended
+ * within MAX_ENTRIES. */
+static void *copy_array(const void *theirs, size_t size, size_t ours)
+{
+	const char *p = theirs;
+	size_t n = 0, i;
+	char *out;
+
+	while (n < MAX_ENTRIES && *(const char *const *)(const void *)(p + n * size))
+		n++;
+	if (n == MAX_ENTRIES)
+		return NULL;
+	out = xcalloc(n + 1, ours);
+	for (i = 0; i < n; i++)
+		memcpy(out + i * ours, p + i * size, size < ours ? size : ours);
+	return out;
+}
+
+static void free_tables(struct loaded_module *lm)
+{
+	free(lm->actions);
+	free(lm->env);
+	lm->actions = NULL;
+	lm->env = NULL;
+}
+
+/* Walks the module's actions and env keys with the sizes it was built with
+ * (API 1: the sizes of then) and keeps host-sized copies, so that the rest
+ * of the core may walk them with its own sizeof. */
+static int copy_tables(struct loaded_module *lm, const char *path)
+{
+	size_t asize = lm->m.action_size, esize = lm->m.envvar_size;
+
+	if (!lm->m.name || !*lm->m.name || !lm->m.actions) {
+		error(_("module %s: it has no name or no actions; fill in .name and .actions"), path);
+		return 0;
+	}
+	if (lm->m.api_version == 1) {
+		asize = sizeof(struct action_v1);
+		esize = sizeof(struct envvar_v1);
+	}
+	if (asize < sizeof(struct action_v1) || (lm->m.env && esize < sizeof(struct envvar_v1))) {
+		error(_("module %s: its action or env key tables have no size; define the module "
+			"with AWSPHASE_MODULE()"), path);
+		return 0;
+	}
+	lm->actions = copy_array(lm->m.actions, asize, sizeof(struct awsphase_action));
+	lm->env = lm->m.env ? copy_array(lm->m.env, esize, sizeof(struct awsphase_envvar)) : NULL;
+	if (!lm->actions || (lm->m.env && !lm->env)) {
+		error(_("module %s: its action or env key table has no end; end it with { NULL }"), path);
+		return 0;
+	}
+	if (!lm->actions[0].name) {
+		error(_("module %s: it has no name or no actions; fill in .name and .actions"), path);
+		return 0;
+	}
+	lm->m.actions = lm->actions;
+	lm->m.env = lm->env;
+	lm->m.action_size = sizeof(struct awsphase_action);
+	lm->m.envvar_size = sizeof(struct awsphase_envvar);
+	return 1;
+}
+
 struct loaded_module *module_load(const char *path)
 {
 	typedef const struct awsphase_module *(*entry_fn)(void);
@@ -74,19 +154,20 @@ struct loaded_module *module_load(const char *path)
 		dlclose(handle);
 		return NULL;
 	}
-	if (m->api_version != AWSPHASE_API_VERSION) {
-		error(_("module %s: built for module API %u, this awsphase speaks %u; "
+	if (m->api_version < AWSPHASE_API_VERSION_MIN || m->api_version > AWSPHASE_API_VERSION) {
+		error(_("module %s: built for module API %u, this awsphase speaks %u to %u; "
 			"rebuild the module against this awsphase's module.h"),
-		      path, (unsigned)m->api_version, (unsigned)AWSPHASE_API_VERSION);
+		      path, (unsigned)m->api_version, (unsigned)AWSPHASE_API_VERSION_MIN,
+		      (unsigned)AWSPHASE_API_VERSION);
 		dlclose(handle);
 		return NULL;
 	}
 	lm = xcalloc(1, sizeof(*lm));
 	n = m->struct_size < sizeof(lm->m) ? m->struct_size : sizeof(lm->m);
 	memcpy(&lm->m, m, n);
-	if (!lm->m.name || !*lm->m.name || !lm->m.actions || !lm->m.actions[0].name) {
-		error(_("module %s: it has no name or no actions; fill in .name and .actions"), path);
+	if (!copy_tables(lm, path)) {
 		dlclose(handle);
+		free_tables(lm);
 		free(lm);
 		return NULL;
 	}
@@ -94,12 +175,23 @@ struct loaded_module *module_load(const char *path)
 		if (!lm->m.actions[n].exec) {
 			error(_("module %s: action '%s' has no exec function"), path, lm->m.actions[n].name);
 			dlclose(handle);
+			free_tables(lm);
 			free(lm);
 			return NULL;
 		}
 	lm->path = xstrdup(path);
 	lm->handle = handle;
 	return lm;
+}
+
+void module_free(struct loaded_module *lm)
+{
+	if (!lm)
+		return;
+	dlclose(lm->handle);
+	free_tables(lm);
+	free(lm->path);
+	free(lm);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -141,9 +233,7 @@ static void load_dir(const char *dir)
 		if (lm && module_find(lm->m.name)) {
 			log_msg(AWSPHASE_LOG_VERBOSE, _("module %s: '%s' already loaded from an earlier directory; skipped"),
 				lm->path, lm->m.name);
-			dlclose(lm->handle);
-			free(lm->path);
-			free(lm);
+			module_free(lm);
 		} else if (lm) {
 			modules = xrealloc(modules, (nmodules + 1) * sizeof(*modules));
 			modules[nmodules++] = lm;
@@ -243,11 +333,7 @@ const struct awsphase_action *module_find_action(const struct loaded_module *lm,
 void module_unload_all(void)
 {
 	while (nmodules) {
-		struct loaded_module *lm = modules[--nmodules];
-
-		dlclose(lm->handle);
-		free(lm->path);
-		free(lm);
+		module_free(modules[--nmodules]);
 	}
 	free(modules);
 	modules = NULL;

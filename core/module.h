@@ -6,7 +6,10 @@
 #include "awsphase/module.h"
 
 struct loaded_module {
-	struct awsphase_module m;  /* our copy, zero-filled past the module's struct_size */
+	struct awsphase_module m;  /* our copy, zero-filled past the module's struct_size;
+				    * m.actions and m.env point at the copies below */
+	struct awsphase_action *actions;  /* host-sized copies of the module's tables */
+	struct awsphase_envvar *env;
 	char *path;
 	void *handle;
 };
@@ -15,6 +18,8 @@ struct loaded_module {
  * regular file, group- or world-writable, dlopen failure, no entry symbol,
  * an API version we do not speak, a struct too small, or no name/actions. */
 struct loaded_module *module_load(const char *path);
+/* Unloads one module_load gave (NULL: nothing). */
+void module_free(struct loaded_module *lm);
 
 /* Loads every *.so in the search path: each directory of
  * $AWSPHASE_MODULE_PATH (colon-separated), then AWSPHASE_MODULE_DIR.

@@ -235,6 +235,40 @@ void report_add(const char *key, cJSON *value)
 		cJSON_AddItemToObject(current.extra, key, value);
 }
 
+/* report_collect's documents, when on. */
+static cJSON *collected;
+
+void report_collect(int on)
+{
+	if (on && !collected)
+		collected = cJSON_CreateArray();
+	else if (!on) {
+		cJSON_Delete(collected);
+		collected = NULL;
+	}
+}
+
+int report_print_collected(const char *command, int exit_code, const char *key)
+{
+	cJSON *doc = cJSON_CreateObject();
+	char *text;
+	int rc = 0;
+
+	cJSON_AddStringToObject(doc, "command", command);
+	cJSON_AddBoolToObject(doc, "ok", exit_code == 0);
+	cJSON_AddNumberToObject(doc, "exit_code", exit_code);
+	cJSON_AddItemToObject(doc, key, collected ? collected : cJSON_CreateArray());
+	collected = NULL;
+	text = cJSON_Print(doc);
+	emit(stdout, text);
+	fputc('\n', stdout);
+	free(text);
+	cJSON_Delete(doc);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = error(_("cannot write to standard output"));
+	return rc;
+}
+
 int report_finish(int exit_code)
 {
 	int rc = 0;
@@ -253,11 +287,15 @@ int report_finish(int exit_code)
 			item = cJSON_DetachItemViaPointer(current.extra, current.extra->child);
 			cJSON_AddItemToObject(doc, item->string, item);
 		}
-		text = cJSON_Print(doc);
-		emit(stdout, text);
-		fputc('\n', stdout);
-		free(text);
-		cJSON_Delete(doc);
+		if (collected) {
+			cJSON_AddItemToArray(collected, doc);
+		} else {
+			text = cJSON_Print(doc);
+			emit(stdout, text);
+			fputc('\n', stdout);
+			free(text);
+			cJSON_Delete(doc);
+		}
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = error(_("cannot write to standard output"));

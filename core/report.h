@@ -22,6 +22,11 @@ void report_vprint(const char *fmt, va_list ap) AWSPHASE_PRINTF(1, 0);
 /* cells: rows × ncols strings (NULL shows as "-"); headers NULL-terminated. */
 void report_table(const char *title, const char *const *headers, const char *const *cells, size_t rows);
 void report_add(const char *key, cJSON *value);
+/* Several commands, one document (awsphase up): while on, report_finish
+ * keeps each command's JSON document instead of printing it;
+ * report_print_collected prints them as one, under key, and turns it off. */
+void report_collect(int on);
+int report_print_collected(const char *command, int exit_code, const char *key);
 /* Prints the JSON document under --output json; frees everything.
  * Returns 0, or -1 when stdout could not be written. */
 int report_finish(int exit_code);

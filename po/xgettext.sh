@@ -9,14 +9,15 @@
 # so xgettext finds them by the host services' names: h->log(LEVEL, FMT),
 # h->say(FMT), h->check(NAME, STATUS, FMT), h->table(TITLE, ...), and the
 # words a module builds text from, h->text(MSGID) (a format string where
-# the module formats with it, hence c-format).  Check
-# names and table titles or headers that are not a literal argument are
-# marked N_() where they are written.  problem, fine (preflight.c) and bad
-# (spec.c) are phase4b's macros around log and check; p4b_resource
-# (deploy.c) says what became of a resource, its kind being the context;
-# diag_problem, diag_evidence and diag_fix (diagnose.c) look their formats
-# up through text(); td_add (teardown) takes a kind and its verb, which
-# text output looks up as msgctxt and msgid.
+# the module formats with it, hence c-format); and by the engine's:
+# e->differs(R, WHAT, FMT), e->note/conflict/keep/state(R, FMT),
+# e->remove_step(R, SERVICE, OP, GONE, BUSY, NAME, VERB).  Check names and
+# table titles or headers that are not a literal argument are marked N_()
+# where they are written, and words looked up with a resource's kind as
+# their context (so a translation agrees with the kind) NC_(KIND, MSGID).
+# problem, fine (preflight.c) and bad (spec.c) are phase4b's macros around
+# log and check; diag_problem, diag_evidence and diag_fix (diagnose.c) look
+# their formats up through text(); why_add (spec-taskdef.c) is differs.
 set -e
 case $1 in /*) out=$1 ;; *) out=$PWD/$1 ;; esac
 shift
@@ -34,12 +35,16 @@ exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
 	--keyword=problem:3 --flag=problem:3:c-format \
 	--keyword=fine:3 --flag=fine:3:c-format \
 	--keyword=bad:2 --flag=bad:2:c-format \
-	--keyword=p4b_resource:2c,5 --flag=p4b_resource:5:c-format \
-	--keyword=p4b_resource_why:2c,5 --flag=p4b_resource_why:5:c-format \
-	--keyword=p4b_why_add:3 --flag=p4b_why_add:3:c-format \
+	--keyword=NC_:1c,2 \
+	--keyword=differs:3 --flag=differs:3:c-format \
+	--keyword=why_add:2 --flag=why_add:2:c-format \
+	--keyword=note:2 --flag=note:2:c-format \
+	--keyword=conflict:2 --flag=conflict:2:c-format \
+	--keyword=keep:2 --flag=keep:2:c-format \
+	--keyword=state:2 --flag=state:2:c-format \
+	--keyword=remove_step:7 --flag=remove_step:7:c-format \
 	--keyword=diag_problem:3 --flag=diag_problem:3:c-format \
 	--keyword=diag_evidence:2 --flag=diag_evidence:2:c-format \
 	--keyword=diag_fix:2 --flag=diag_fix:2:c-format \
-	--keyword=td_add:5c,8 \
 	--add-comments=TRANSLATORS: --no-wrap --sort-by-file --add-location=file \
 	"$@" -o "$out" $files

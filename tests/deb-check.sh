@@ -87,6 +87,7 @@ comp=$root/usr/share/bash-completion/completions/awsphase
 out=$(PATH=$root/usr/bin:$PATH bash --norc -c '. "$1"; COMP_WORDS=(awsphase 4b de); COMP_CWORD=2
 	_awsphase; echo "${COMPREPLY[*]}"' _ "$comp" 2>&1)
 is "$out" "deploy" "the bash completion is where bash-completion looks, and completes"
-[ -f "$root/usr/include/awsphase/module.h" ] && [ -f "$root/usr/lib/$multiarch/pkgconfig/awsphase.pc" ]
-ok $? "awsphase-dev: module.h and awsphase.pc"
+[ -f "$root/usr/include/awsphase/module.h" ] && [ -f "$root/usr/include/awsphase/engine.h" ] &&
+	[ -f "$root/usr/lib/$multiarch/pkgconfig/awsphase.pc" ]
+ok $? "awsphase-dev: module.h, engine.h and awsphase.pc"
 finish

@@ -116,7 +116,7 @@ localaws_start
 LANG=pt_BR.UTF-8 ap --dry-run 4b deploy
 like "$AP_OUT" '^• grupo de segurança kaviar-alb-sg \(seria criado\)$' "deploy --dry-run: the plan in Portuguese"
 like "$AP_OUT" '^• role IAM KaviarEcsTaskRole \(seria criada\)$' "... agreeing with each kind (msgctxt)"
-like "$AP_OUT" '^• log group /ecs/kaviar-backend \(seria criado, retenção de 30 dias\)$' "... with its details"
+like "$AP_OUT" '^• log group /ecs/kaviar-backend \(seria criado: retenção de 30 dias\)$' "... with its details"
 like "$AP_OUT" '^executaria: [^ ]*aws ecs create-cluster --cluster-name kaviar-cluster ' "... and the calls it would run"
 LANG=C ap --dry-run 4b deploy
 like "$AP_OUT" '^• security group kaviar-alb-sg \(would create\)$' "... in English under LANG=C"
@@ -150,7 +150,7 @@ ok $? "drift by hand: health-check path /wrong, desired count 2"
 LANG=pt_BR.UTF-8 ap --dry-run 4b deploy
 like "$AP_OUT" '^• target group kaviar-backend-tg arn:[^ ]+ \(seria atualizado: caminho do health check /wrong → /api/health\)$' \
 	"deploy --dry-run: what differs, in Portuguese"
-like "$AP_OUT" '^• serviço kaviar-backend-service \(seria atualizado: contagem desejada 2 → 1\)$' \
+like "$AP_OUT" '^• serviço kaviar-backend-service arn:[^ ]+ \(seria atualizado: contagem desejada 2 → 1\)$' \
 	"... for the service too"
 LANG=C ap --dry-run 4b deploy
 like "$AP_OUT" '^• target group kaviar-backend-tg arn:[^ ]+ \(would update: health check path /wrong → /api/health\)$' \
@@ -160,6 +160,6 @@ is "$(jget "$AP_OUT" '[r["result"] for r in d["resources"] if r["kind"] == "serv
 	"would update: desired count 2 → 1" "--output json: what differs stays English"
 LANG=pt_BR.UTF-8 ap --dry-run 4b teardown --all
 like "$AP_OUT" '^• serviço kaviar-backend-service \(iria reduzir a 0 tarefas\)$' "teardown --dry-run: its lines in Portuguese"
-like "$AP_OUT" '^• role KaviarEcsTaskExecutionRole \(iria desanexar AmazonECSTaskExecutionRolePolicy\)$' \
+like "$AP_OUT" '^• role IAM KaviarEcsTaskExecutionRole \(iria desanexar AmazonECSTaskExecutionRolePolicy\)$' \
 	"... verbs built with snprintf too"
 finish

@@ -11,7 +11,7 @@ man7=$top_builddir/man/awsphase-module.7
 render() { groff -man -Tascii -P-cbou -rLL=200n "$1" 2>/dev/null; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; cleanup' EXIT
-plan 12
+plan 13
 
 for page in "$man1" "$man7"; do
 	warnings=$(groff -ww -man -z "$page" 2>&1)
@@ -70,6 +70,15 @@ for s in settings $services; do
 	printf '%s\n' "$text7" | grep -Eq "(^ {7}|[ *])$s(\(| *$)" || gone="$gone $s"
 done
 is "$gone" "" "awsphase-module(7) describes every host service"
+services=$(sed -n '/^struct awsphase_engine {/,/^};/p' "$top_srcdir/include/awsphase/engine.h" |
+	grep -o '(\*[a-z_]*)' | tr -d '(*)')
+members=$(sed -n '/^struct awsphase_resource {/,/^};/p' "$top_srcdir/include/awsphase/engine.h" |
+	grep -oE '(\(\*[a-z_]+\)|[a-z_]+;|[a-z_]+, \*?[a-z_]+;)' | tr -d '(*);,' | tr ' ' '\n' | grep -v '^$')
+gone=
+for s in $services $members; do
+	printf '%s\n' "$text7" | grep -Eq "(^ {7}|[ *(])$s(\(| |,|$)" || gone="$gone $s"
+done
+is "$gone" "" "... every service of the resource engine and member of a resource"
 
 # the EXAMPLE section is a complete module
 printf '%s\n' "$text7" | sed -n '/^EXAMPLE/,$p' |

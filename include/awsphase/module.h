@@ -8,8 +8,20 @@
  *
  * Compatibility: members of the structs below are only ever appended.  The
  * loader copies min(sizeof ours, struct_size) bytes and zeroes the rest, so a
- * module built against an older header keeps working.  api_version changes
- * only when that promise has to be broken.
+ * module built against an older header keeps working; the arrays of actions
+ * and env keys are walked with the sizes the module was built with
+ * (action_size, envvar_size), never the host's.  A host loads modules of
+ * every API version from AWSPHASE_API_VERSION_MIN to AWSPHASE_API_VERSION;
+ * what a module hands the host (struct awsphase_wait) is read as the
+ * module's version defines it.
+ *
+ * API 2 added: action_size and envvar_size, the action's positional
+ * arguments (args, checked by the host, which also writes the usage line),
+ * the host's prefix of a module's messages with "PHASE ACTION: ",
+ * settings_size, provides and needs (the order of awsphase up), the
+ * resource engine (engine, see <awsphase/engine.h>),
+ * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
+ * format_time and excerpt.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -23,7 +35,8 @@
 extern "C" {
 #endif
 
-#define AWSPHASE_API_VERSION 1
+#define AWSPHASE_API_VERSION 2
+#define AWSPHASE_API_VERSION_MIN 1  /* the oldest this host loads */
 
 #if defined(__GNUC__)
 #define AWSPHASE_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -53,6 +66,7 @@ enum awsphase_exit {
 	AWSPHASE_EXIT_AWS = 3,     /* AWS refused: API error, permissions, credentials */
 	AWSPHASE_EXIT_TIMEOUT = 4, /* wait deadline or retry budget exhausted */
 	AWSPHASE_EXIT_NOAWS = 5,   /* aws CLI missing or unusable */
+	AWSPHASE_EXIT_CHANGES = 6, /* awsphase plan: changes would be made (drift) */
 	AWSPHASE_EXIT_INTERRUPTED = 130,
 };
 
@@ -79,6 +93,7 @@ enum awsphase_level { AWSPHASE_LOG_ERROR = 0, AWSPHASE_LOG_WARN, AWSPHASE_LOG_IN
  * call_run (one) or call_run_all (several at once), read with call_json and
  * call_error, freed with call_free. */
 struct awsphase_call;
+struct awsphase_engine;
 
 /* What became of a call. */
 enum awsphase_call_state {
@@ -104,7 +119,8 @@ struct awsphase_wait {
 	void *ctx;
 };
 
-/* Global settings, read-only for modules. */
+/* Global settings, read-only for modules.  Members past those of API 1
+ * are there when h->settings_size says so. */
 struct awsphase_settings {
 	const char *region;
 	const char *env_file;
@@ -216,6 +232,49 @@ struct awsphase_host {
 	 * long as the process.  Hosts older than this member have a smaller
 	 * struct_size: check it before use. */
 	const char *(*text)(const char *msgid) AWSPHASE_FORMAT_ARG(1);
+
+	/* ---- API 2 ---- */
+	uint32_t settings_size;                 /* sizeof *settings as the host has it */
+	/* The resource engine: <awsphase/engine.h>. */
+	const struct awsphase_engine *engine;
+	/* Shows text (what will be done, a line each) and question ("Type
+	 * yes to delete them: ") on stderr and reads the answer from stdin;
+	 * 1 when it is yes, 0 when it is not, -1 when stdin is not a terminal
+	 * to ask on (nothing was shown). */
+	int (*confirm)(const char *text, const char *question);
+	/* The keys of the env file, in file order, NULL-terminated; valid
+	 * until the next env_set/env_unset.  Values: env_get. */
+	const char *const *(*env_keys)(void);
+	/* text() with a context (gettext's msgctxt: "kind" for words that
+	 * agree with a kind's gender), else without it, else msgid. */
+	const char *(*textc)(const char *context, const char *msgid) AWSPHASE_FORMAT_ARG(2);
+	/* The singular or plural of msgid for n, in the user's language
+	 * ("%d task", "%d tasks"). */
+	const char *(*textn)(const char *msgid, const char *plural, unsigned long n)
+		AWSPHASE_FORMAT_ARG(1) AWSPHASE_FORMAT_ARG(2);
+	/* The aws command line a user would type for service operation args
+	 * (with this run's --region and --profile), shell-quoted where needed,
+	 * for "fix:" hints: "aws ecs update-service --cluster c … --region R".
+	 * Returns its length, or -1 when it did not fit in size. */
+	int (*cmdline)(char *buf, size_t size, const char *service, const char *operation,
+		       const char *const *args);
+	/* Epoch seconds of a timestamp as either aws CLI prints it (v1: a
+	 * number; v2: ISO 8601 with an offset), or -1; and of now. */
+	double (*json_time)(const cJSON *v);
+	double (*now)(void);
+	/* "30s", "5m", "2h", "1d", "1w" (or bare seconds) in seconds; -1
+	 * when unreadable. */
+	double (*duration)(const char *text);
+	/* t as "2024-05-01T12:03:04Z" (UTC), with ms "…04.123Z"; "-" for t < 0. */
+	void (*format_time)(double t, int ms, char *buf, size_t size);
+	/* The first len bytes of s on one line in buf: runs of blanks and
+	 * control characters as one space, "…" when cut. */
+	void (*excerpt)(const char *s, size_t len, char *buf, size_t size);
+	/* 1 when text holds a value an earlier phase would give
+	 * ("<VPC_ID>" under awsphase plan, where that phase is only
+	 * planned): a check on it waits for the real value.  The aws runner
+	 * makes no read with such a value (the call ends as a dry run). */
+	int (*planned)(const char *text);
 	/* append only */
 };
 
@@ -233,6 +292,15 @@ struct awsphase_action {
 	const struct poptOption *options;
 	int (*exec)(const struct awsphase_host *, int argc, const char **argv);
 	const char *help;                      /* longer text for --help; may be NULL */
+	/* ---- API 2 ---- */
+	/* The positional arguments as the usage line shows them: NULL none,
+	 * "NAME" one, "[NAME]" at most one, "NAME..." one or more, "[NAME...]"
+	 * any.  When usage is NULL the host writes the usage line from the
+	 * options and args; when args is set or usage is NULL it refuses
+	 * other arguments before exec (exit 2).  An action with its own usage
+	 * line and no args counts its arguments itself (as under API 1). */
+	const char *args;
+	/* append only */
 };
 
 struct awsphase_module {
@@ -245,6 +313,16 @@ struct awsphase_module {
 	const struct awsphase_action *actions; /* terminated by { NULL } */
 	int (*init)(const struct awsphase_host *); /* optional */
 	void (*fini)(void);                    /* optional */
+	/* ---- API 2 ---- */
+	uint32_t action_size;                  /* filled by AWSPHASE_MODULE() */
+	uint32_t envvar_size;
+	/* awsphase up, plan, down and status run every phase's deploy,
+	 * teardown and status in the order these make: the env keys this
+	 * phase writes that later phases read, and those it reads that an
+	 * earlier phase writes (NULL-terminated; may be NULL).  A phase that
+	 * needs ECS_SG_ID runs after the one that provides it, in tree or not. */
+	const char *const *provides;
+	const char *const *needs;
 	/* append only */
 };
 
@@ -256,6 +334,8 @@ struct awsphase_module {
 	{                                                                      \
 		(m).struct_size = sizeof(m);                                   \
 		(m).api_version = AWSPHASE_API_VERSION;                        \
+		(m).action_size = sizeof(struct awsphase_action);              \
+		(m).envvar_size = sizeof(struct awsphase_envvar);              \
 		return &(m);                                                   \
 	}
 

@@ -78,29 +78,6 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 	}
 }
 
-/* A timestamp as either CLI prints it: v2 ISO 8601 (UTC offset), v1 epoch
- * seconds.  0 when unreadable. */
-static time_t when(const cJSON *v)
-{
-	struct tm tm;
-	const char *s, *rest;
-	int off = 0;
-
-	if (cJSON_IsNumber(v))
-		return (time_t)v->valuedouble;
-	if (!cJSON_IsString(v) || !(s = v->valuestring))
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
-		return 0;
-	while (*rest == '.' || (*rest >= '0' && *rest <= '9'))
-		rest++;
-	if ((rest[0] == '+' || rest[0] == '-') && strlen(rest) >= 6)
-		off = (atoi(rest + 1) * 60 + atoi(rest + 4)) * 60 * (rest[0] == '-' ? -1 : 1);
-	return timegm(&tm) - off;
-}
-
 static const char *task_detail(const cJSON *task, const char *name)
 {
 	const cJSON *d;
@@ -168,8 +145,8 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 			continue;
 		if (!reason || strncmp(reason, "Scaling activity", 16) == 0)
 			continue; /* a scale-in, not a failure */
-		if (w->since && when(cJSON_GetObjectItemCaseSensitive(task, "stoppedAt")) &&
-		    when(cJSON_GetObjectItemCaseSensitive(task, "stoppedAt")) < w->since)
+		if (w->since && h->json_time(cJSON_GetObjectItemCaseSensitive(task, "stoppedAt")) > 0 &&
+		    h->json_time(cJSON_GetObjectItemCaseSensitive(task, "stoppedAt")) < w->since)
 			continue;
 		if (detail && !strstr(reason, detail) && p4b_reason_is_fatal(detail))
 			why = detail;
@@ -208,7 +185,7 @@ static const cJSON *deployment(const cJSON *service, const char *id)
 	return NULL;
 }
 
-static int poll(void *ctx, char *state, size_t size, int *exit_code)
+static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 {
 	struct watch *w = ctx;
 	const struct awsphase_host *h = w->h;
@@ -338,7 +315,7 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	snprintf(what, sizeof(what), h->text("service %s to become stable"), c->service);
 	wait.what = what;
 	wait.interval_s = 5;
-	wait.poll = poll;
+	wait.poll = watch_poll;
 	wait.ctx = &w;
 	if (*w.dep_id)
 		h->say("… waiting for %s: deployment %s", what, w.dep_id);
@@ -359,4 +336,28 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	for (i = 0; i < w.nstopped; i++)
 		free(w.stopped[i]);
 	return rc;
+}
+
+int p4b_service_settled(const struct awsphase_host *h, const cJSON *service)
+{
+	const cJSON *primary = p4b_primary(service);
+	const char *rollout = jstr(primary, "rolloutState");
+
+	return service && jstr(service, "status") && strcmp(jstr(service, "status"), "ACTIVE") == 0 &&
+	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(service, "deployments")) == 1 &&
+	       (!rollout || strcmp(rollout, "COMPLETED") == 0) &&
+	       h->json_num(service, "runningCount", -1) == h->json_num(service, "desiredCount", -2) &&
+	       h->json_num(service, "pendingCount", 0) == 0;
+}
+
+int p4b_started(struct awsphase_stack *s, char *dep, size_t size)
+{
+	const struct awsphase_engine *e = p4b_h->engine;
+	const char *now = jstr(p4b_primary(e->now(s, "service")), "id");
+	const char *before = jstr(p4b_primary(e->have(s, "service")), "id");
+	enum awsphase_result res = e->result_of(s, "service");
+
+	snprintf(dep, size, "%s", now ? now : "");
+	return now && (res == AWSPHASE_RESULT_CREATED || res == AWSPHASE_RESULT_UPDATED) &&
+	       (!before || strcmp(before, now) != 0);
 }

@@ -78,7 +78,7 @@ void diag_sg(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *ecs = p4b_sg_named(&d->o.v, c->ecs_sg_name), *alb = p4b_sg_named(&d->o.v, c->alb_sg_name);
+	const cJSON *ecs = obs_json(&d->o, "ecs-sg"), *alb = obs_json(&d->o, "alb-sg");
 	int healthy, timeouts, total;
 	char cmd[1024], port[16];
 	struct problem *p;
@@ -106,7 +106,7 @@ void diag_sg(struct diag *d)
 		if (!total)
 			diag_evidence(p, "no target registered in %s", c->tg_name);
 		describe_ingress(d, p, ecs);
-		obs_cmdline(&d->o, cmd, sizeof(cmd), "ec2", "authorize-security-group-ingress", args);
+		d->h->cmdline(cmd, sizeof(cmd), "ec2", "authorize-security-group-ingress", args);
 		diag_fix(p, "awsphase 4b fix-sg   (the runbook's ./fix-ecs-sg.sh)");
 		diag_fix(p, "%s", cmd);
 		p->auto_fix = FIX_SG_RULE;
@@ -141,7 +141,7 @@ static void probe_task(struct diag *d, struct problem *p)
 {
 	const struct awsphase_host *h = d->h;
 	const cJSON *task = obs_task(&d->o, 0, 0);
-	const char *ip = obs_task_detail(task, "privateIPv4Address");
+	const char *ip = p4b_task_detail(task, "privateIPv4Address");
 	char url[256], err[256], excerpt[160];
 	char *body = NULL;
 	long status;
@@ -155,7 +155,7 @@ static void probe_task(struct diag *d, struct problem *p)
 		diag_evidence(p, "direct probe %s: %s (task IPs are reachable only from inside the VPC)", url, err);
 		return;
 	}
-	obs_excerpt(body, 100, excerpt, sizeof(excerpt));
+	p4b_h->excerpt(body, 100, excerpt, sizeof(excerpt));
 	diag_evidence(p, "direct probe %s: HTTP %ld %s%s", url, status, excerpt,
 		 getenv("http_proxy") || getenv("HTTP_PROXY") ? h->text(" (through http_proxy)") : "");
 	free(body);
@@ -192,7 +192,7 @@ void diag_alb(struct diag *d)
 		diag_fix(p, "check that %s admits you on port 80 and that the ALB is active", c->alb_sg_name);
 		return;
 	}
-	obs_excerpt(d->body, 120, excerpt, sizeof(excerpt));
+	p4b_h->excerpt(d->body, 120, excerpt, sizeof(excerpt));
 	if (d->status != 503) {
 		p = diag_problem(d, C_ALB, "%s answers HTTP %ld, not 200 with {\"success\": true}", d->url, d->status);
 		diag_evidence(p, "body: %s", excerpt);
@@ -227,7 +227,7 @@ void diag_alb(struct diag *d)
 		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
 			 d->h->text(": its health check asks for %s, but the backend answers on %s%s"), path, c->health_path,
 			 mismatch ? " (Target.ResponseCodeMismatch)" : "");
-		obs_cmdline(&d->o, cmd, sizeof(cmd), "elbv2", "modify-target-group", args);
+		d->h->cmdline(cmd, sizeof(cmd), "elbv2", "modify-target-group", args);
 		diag_fix(p, "%s", cmd);
 		diag_fix(p, "or: awsphase 4b deploy   (puts the target group's health check back to %s)", c->health_path);
 	} else if (mismatch) {

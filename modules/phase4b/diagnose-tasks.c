@@ -21,13 +21,13 @@ static const struct {
 
 static void add_log_tail(struct diag *d, struct problem *p, int max)
 {
-	const cJSON *events = d->h->json_get(obs_json(&d->o, OBS_LOGS), "events"), *ev;
+	const cJSON *events = d->h->json_get(obs_json(&d->o, "logs"), "events"), *ev;
 	int n = cJSON_GetArraySize(events), i = 0;
-	char when[40], err[512];
+	char when[40];
 
 	if (!events) {
 		diag_evidence(p, "logs of %s: %s", d->o.c.log_group,
-			 obs_error(&d->o, OBS_LOGS, err, sizeof(err)) ? err : d->h->text("not read"));
+			 obs_error(&d->o, "logs") ? obs_error(&d->o, "logs") : d->h->text("not read"));
 		return;
 	}
 	if (!n)
@@ -35,7 +35,7 @@ static void add_log_tail(struct diag *d, struct problem *p, int max)
 	cJSON_ArrayForEach(ev, events) {
 		if (i++ < n - max)
 			continue;
-		obs_fmt_time(d->h->json_num(ev, "timestamp", 0) / 1000.0, 0, when, sizeof(when));
+		p4b_h->format_time(d->h->json_num(ev, "timestamp", 0) / 1000.0, 0, when, sizeof(when));
 		diag_evidence(p, "log %s %s %s", when, d->h->json_str(ev, "logStreamName") ?
 			 d->h->json_str(ev, "logStreamName") : "?",
 			 d->h->json_str(ev, "message") ? d->h->json_str(ev, "message") : "");
@@ -44,12 +44,12 @@ static void add_log_tail(struct diag *d, struct problem *p, int max)
 
 static double task_when(const struct awsphase_host *h, const cJSON *t)
 {
-	double w = obs_time(h->json_get(t, "stoppedAt"));
+	double w = p4b_h->json_time(h->json_get(t, "stoppedAt"));
 
 	if (w < 0)
-		w = obs_time(h->json_get(t, "stoppingAt"));
+		w = p4b_h->json_time(h->json_get(t, "stoppingAt"));
 	if (w < 0)
-		w = obs_time(h->json_get(t, "createdAt"));
+		w = p4b_h->json_time(h->json_get(t, "createdAt"));
 	return w;
 }
 
@@ -64,7 +64,7 @@ static size_t recent_stopped(struct diag *d, const cJSON **out, size_t max)
 	int pass;
 
 	for (pass = 0; pass < 2 && !n; pass++) {
-		const cJSON *tasks = h->json_get(obs_json(&d->o, OBS_TASKS), "tasks");
+		const cJSON *tasks = obs_json(&d->o, "stopped-tasks");
 
 		cJSON_ArrayForEach(t, tasks) {
 			const char *desired = h->json_str(t, "desiredStatus");
@@ -122,7 +122,7 @@ static void add_stopped(struct diag *d, struct problem *p, const cJSON *const *t
 		const char *reason = h->json_str(tasks[i], "stoppedReason");
 		const char *creason = container_reason(h, tasks[i]);
 
-		obs_fmt_time(task_when(h, tasks[i]), 0, when, sizeof(when));
+		p4b_h->format_time(task_when(h, tasks[i]), 0, when, sizeof(when));
 		diag_evidence(p, "task %s stopped %s: %s%s%s", obs_short_id(h->json_str(tasks[i], "taskArn")), when,
 			 h->json_str(tasks[i], "stopCode") ? h->json_str(tasks[i], "stopCode") : "",
 			 h->json_str(tasks[i], "stopCode") ? ": " : "", reason ? reason : h->text("(no reason yet)"));
@@ -144,10 +144,10 @@ void diag_service(struct diag *d)
 	const char *args[] = { "--cluster", c->cluster, "--service", c->service, "--force-new-deployment", NULL };
 	struct problem *p;
 
-	obs_cmdline(&d->o, cmd, sizeof(cmd), "ecs", "update-service", args);
+	d->h->cmdline(cmd, sizeof(cmd), "ecs", "update-service", args);
 	if (!svc) {
 		p = diag_problem(d, C_SERVICE, "service %s does not exist in cluster %s%s", c->service, c->cluster,
-			    d->o.v.cluster_missing ? h->text(" (nor does the cluster)") : "");
+			    obs_cluster_missing(&d->o) ? h->text(" (nor does the cluster)") : "");
 		diag_fix(p, "awsphase 4b deploy");
 		d->service_problem = p;
 		return;
@@ -197,7 +197,7 @@ static const char *taskdef_image(struct diag *d)
 	const struct awsphase_host *h = d->h;
 	const cJSON *cdef, *first = NULL;
 
-	cJSON_ArrayForEach(cdef, h->json_get(obs_json(&d->o, OBS_TASKDEF), "taskDefinition.containerDefinitions")) {
+	cJSON_ArrayForEach(cdef, h->json_get(obs_json(&d->o, "service-td"), "containerDefinitions")) {
 		const char *name = h->json_str(cdef, "name");
 
 		if (!first)
@@ -210,7 +210,7 @@ static const char *taskdef_image(struct diag *d)
 
 static const char *role_name(struct diag *d, const char *key, const char *def)
 {
-	const char *arn = d->h->json_str(obs_json(&d->o, OBS_TASKDEF), key);
+	const char *arn = d->h->json_str(obs_json(&d->o, "service-td"), key);
 
 	return arn ? obs_short_id(arn) : def;
 }
@@ -294,15 +294,19 @@ static void cause_image(struct diag *d, struct problem *p)
 static void cause_iam(struct diag *d, struct problem *p)
 {
 	const struct p4b *c = &d->o.c;
-	const char *names[2] = { role_name(d, "taskDefinition.executionRoleArn", c->exec_role),
-				 role_name(d, "taskDefinition.taskRoleArn", c->task_role) };
+	const char *names[2] = { role_name(d, "executionRoleArn", c->exec_role),
+				 role_name(d, "taskRoleArn", c->task_role) };
 	size_t i;
 	int bad = 0;
 
 	for (i = 0; i < 2; i++) {
-		const cJSON *role = p4b_role(&d->roles, names[i]);
+		const cJSON *roles = d->h->json_get(d->h->engine->answer_of(d->o.s, "exec-role", 0),
+						    "RoleDetailList"), *role = NULL, *it;
 
-		if (!d->roles.roles) {
+		cJSON_ArrayForEach(it, roles)
+			if (d->h->json_str(it, "RoleName") && strcmp(d->h->json_str(it, "RoleName"), names[i]) == 0)
+				role = it;
+		if (!roles) {
 			diag_evidence(p, "the IAM roles could not be read");
 			break;
 		}
@@ -436,7 +440,7 @@ void diag_tasks(struct diag *d)
 		if (!reason || classify(d, reason) != d->why)
 			reason = container_reason(h, d->why_task);
 		rfix = p4b_reason_fix(c, reason, h->json_str(task_awsvpc(d), "assignPublicIp"),
-				      obs_task_detail(d->why_task, "subnetId"));
+				      p4b_task_detail(d->why_task, "subnetId"));
 		if (rfix)
 			diag_fix(p, "%s", rfix);
 		diag_fix(p, "then: awsphase 4b deploy   (a new deployment with the cause gone)");

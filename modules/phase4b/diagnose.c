@@ -82,7 +82,7 @@ void diag_events(struct diag *d, struct problem *p, int max)
 	cJSON_ArrayForEach(ev, d->h->json_get(obs_service(&d->o), "events")) {
 		if (n++ >= max)
 			break;
-		obs_fmt_time(obs_time(d->h->json_get(ev, "createdAt")), 0, when, sizeof(when));
+		p4b_h->format_time(p4b_h->json_time(d->h->json_get(ev, "createdAt")), 0, when, sizeof(when));
 		diag_evidence(p, "event %s %s", when, d->h->json_str(ev, "message") ? d->h->json_str(ev, "message") : "");
 	}
 	if (!n)
@@ -171,10 +171,10 @@ static int apply(struct diag *d, enum fix_kind kind)
 		const char *args[] = { "--group-id", d->ecs_sg, "--protocol", "tcp", "--port", port,
 				       "--source-group", d->alb_sg, NULL };
 
-		name = "fix-sg-rule";
-		obs_cmdline(&d->o, cmd, sizeof(cmd), "ec2", "authorize-security-group-ingress", args);
 		size_t i;
 
+		name = "fix-sg-rule";
+		d->h->cmdline(cmd, sizeof(cmd), "ec2", "authorize-security-group-ingress", args);
 		call = h->call_new("ec2", "authorize-security-group-ingress");
 		h->call_accept(call, "InvalidPermission.Duplicate");
 		for (i = 0; args[i]; i++)
@@ -184,7 +184,7 @@ static int apply(struct diag *d, enum fix_kind kind)
 		size_t i;
 
 		name = "fix-force-deployment";
-		obs_cmdline(&d->o, cmd, sizeof(cmd), "ecs", "update-service", args);
+		d->h->cmdline(cmd, sizeof(cmd), "ecs", "update-service", args);
 		call = h->call_new("ecs", "update-service");
 		for (i = 0; args[i]; i++)
 			h->call_arg(call, args[i]);
@@ -217,7 +217,6 @@ static void free_diag(struct diag *d)
 	}
 	for (i = 0; i < d->nextra; i++)
 		d->h->call_free(d->extra[i]);
-	p4b_view_free(&d->roles);
 	free(d->body);
 	obs_free(&d->o);
 }
@@ -238,42 +237,34 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	struct diag d;
 	char ok_text[C_N][1200];
 	const char *ok_detail[C_N];
+	static const char *const round1[] = { "service", "tg", "alb", "targets", "alb-sg", "ecs-sg",
+		NULL };
+	static const char *const trouble[] = { "tasks", "stopped-tasks", "logs", "service-td", NULL };
+	static const char *const running[] = { "tasks", NULL };
+	static const char *const roles[] = { "exec-role", NULL };
 	const cJSON *svc, *dep;
-	unsigned round2;
 	size_t i;
 	int rc, unfixed = 0, sg_fixed = 0, force_fixed = 0;
 
-	if (argc > 1) {
-		h->log(AWSPHASE_LOG_ERROR, "4b diagnose: unexpected argument '%s'; see awsphase 4b diagnose --help",
-		       argv[1]);
-		return AWSPHASE_EXIT_USAGE;
-	}
 	memset(&d, 0, sizeof(d));
 	rc = obs_init(&d.o, h);
 	if (rc)
 		return rc;
 	d.h = h;
 
-	/* round 1: the service, the load balancer and its target group, the
+	/* the service, the load balancer and its target group and targets, the
 	 * security groups; then the ALB itself */
-	obs_read(&d.o, P4B_SERVICE | P4B_TG | P4B_ALB | P4B_TARGETS | P4B_SGS);
+	obs_read(&d.o, round1);
 	if (d.o.rc == AWSPHASE_EXIT_INTERRUPTED)
 		goto out;
 	probe_alb(&d);
-	/* round 2: target health; the evidence of tasks that do not start (the
-	 * runbook's events and `logs tail --since 5m`); tasks to probe on 503 */
-	round2 = 0;
+	/* the evidence of tasks that do not start (the runbook's events and
+	 * `logs tail --since 5m`); tasks to probe on 503 */
+	d.o.run.logs_start_ms = (long long)((p4b_h->now() - 300) * 1000.0);
 	if (diag_tasks_in_trouble(&d))
-		round2 |= OBS_BIT(OBS_STOPPED_ARNS) | OBS_BIT(OBS_TASK_ARNS) | OBS_BIT(OBS_LOGS) |
-			  OBS_BIT(OBS_TASKDEF);
-	if (d.probed && d.status == 503)
-		round2 |= OBS_BIT(OBS_TASK_ARNS);
-	d.o.logs_start_ms = (long long)((obs_now() - 300) * 1000.0);
-	obs_fetch(&d.o, round2);
-	if (d.o.rc == AWSPHASE_EXIT_INTERRUPTED)
-		goto out;
-	/* round 3: the tasks, running and stopped */
-	obs_fetch(&d.o, OBS_BIT(OBS_TASKS));
+		obs_read(&d.o, trouble);
+	else if (d.probed && d.status == 503)
+		obs_read(&d.o, running);
 	if (d.o.rc == AWSPHASE_EXIT_INTERRUPTED)
 		goto out;
 
@@ -286,7 +277,7 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 			d.o.rc = AWSPHASE_EXIT_INTERRUPTED;
 			goto out;
 		}
-		if (d.why == WHY_IAM && p4b_read(&d.o.c, P4B_ROLES, &d.roles) == AWSPHASE_EXIT_INTERRUPTED) {
+		if (d.why == WHY_IAM && obs_read(&d.o, roles) == AWSPHASE_EXIT_INTERRUPTED) {
 			d.o.rc = AWSPHASE_EXIT_INTERRUPTED;
 			goto out;
 		}

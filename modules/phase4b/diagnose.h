@@ -49,7 +49,6 @@ struct diag {
 	int rule_ok;
 	struct problem *sg_problem, *service_problem, *tasks_problem;
 	/* cause-specific lookups */
-	struct p4b_view roles;
 	struct awsphase_call *extra[4];
 	size_t nextra;
 	const char *image;

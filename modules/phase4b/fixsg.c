@@ -17,15 +17,16 @@ const struct poptOption p4b_fix_sg_options[] = {
 	POPT_TABLEEND
 };
 
-static int precondition(struct deploy *d)
+/* fix-sg repairs a running service; the ALB's group and the target group
+ * come with the deploy. */
+static int precondition(const struct awsphase_host *h, struct awsphase_stack *s, const struct p4b *c)
 {
-	const struct p4b *c = d->c;
-	const struct awsphase_host *h = d->h;
-	const cJSON *svc = d->v.service;
-	const char *status = h->json_str(svc, "status");
+	const struct awsphase_engine *e = h->engine;
+	const char *why = e->error_of(s, "service");
+	const char *status = h->json_str(e->have(s, "service"), "status");
 
 	if (!status || strcmp(status, "ACTIVE") != 0) {
-		if (d->v.cluster_missing)
+		if (why && strncmp(why, "ClusterNotFoundException", 24) == 0)
 			h->log(AWSPHASE_LOG_ERROR, "service %s in cluster %s: no such cluster; fix-sg "
 			       "repairs a running service: deploy it first with aws-phase4b-ecs-alb.sh "
 			       "(awsphase 4b deploy)", c->service, c->cluster);
@@ -39,13 +40,13 @@ static int precondition(struct deploy *d)
 			       c->service, c->cluster, status);
 		return AWSPHASE_EXIT_FAILED;
 	}
-	if (!*d->alb_sg) {
+	if (!e->have(s, "alb-sg")) {
 		h->log(AWSPHASE_LOG_ERROR, "security group %s: not found in %s; the ALB's group comes "
 		       "with the deploy: run aws-phase4b-ecs-alb.sh (awsphase 4b deploy)",
 		       c->alb_sg_name, c->vpc);
 		return AWSPHASE_EXIT_FAILED;
 	}
-	if (!d->v.tg) {
+	if (!e->have(s, "tg")) {
 		h->log(AWSPHASE_LOG_ERROR, "target group %s: not found; run aws-phase4b-ecs-alb.sh "
 		       "(awsphase 4b deploy)", c->tg_name);
 		return AWSPHASE_EXIT_FAILED;
@@ -55,51 +56,43 @@ static int precondition(struct deploy *d)
 
 int p4b_fix_sg(const struct awsphase_host *h, int argc, const char **argv)
 {
+	static const char *const reads[] = { "alb-sg", "tg", "service", NULL };
+	/* the group, its rule from the ALB, the service's groups (and a new
+	 * deployment when the rule was added: the tasks that failed their
+	 * health checks get replaced) */
+	static const char *const fixes[] = { "ecs-sg", "ecs-from-alb", "service", NULL };
+	const struct awsphase_engine *e = h->engine;
 	struct p4b c;
-	struct deploy d;
-	int rc, n;
+	struct p4b_run run = { .c = &c, .only_sg = 1 };
+	struct awsphase_stack *s;
+	char dep[P4B_ID_SIZE];
+	int rc, calls = 0, started;
 
-	if (argc > 1) {
-		h->log(AWSPHASE_LOG_ERROR, "4b fix-sg: unexpected argument '%s'; see awsphase 4b "
-		       "fix-sg --help", argv[1]);
-		return AWSPHASE_EXIT_USAGE;
-	}
 	rc = p4b_config(h, &c);
 	if (rc)
 		return rc;
-	p4b_deploy_init(&d, &c, h);
-	rc = p4b_read(&c, P4B_SERVICE | P4B_SGS | P4B_TG, &d.v);
+	s = p4b_open(h, &run);
+	if (!s)
+		return AWSPHASE_EXIT_FAILED;
+	rc = e->read(s, reads);
 	if (!rc)
-		rc = p4b_known(&d);
+		rc = precondition(h, s, &c);
 	if (!rc)
-		rc = precondition(&d);
-	if (rc)
+		rc = e->plan(s, fixes, NULL);
+	if (!rc)
+		rc = e->apply(s, &calls);
+	if (rc || h->settings->dry_run)
 		goto out;
-	d.only_ecs_sg = 1;
-	for (n = 1; n <= 2 && !rc; n++) {
-		p4b_security_groups(&d, n);
-		rc = p4b_stage_run(&d);
-	}
-	/* the tasks that failed their health checks get replaced */
-	d.force = d.rule_added;
-	if (!rc)
-		rc = p4b_service_stage(&d, 1);
-	if (!rc)
-		rc = p4b_stage_run(&d);
-	if (rc || d.dry_run)
-		goto out;
-	if (!d.changes)
+	if (!calls)
 		h->say("✓ %s already lets %s in on tcp %d and the service uses it", c.ecs_sg_name,
 		       c.alb_sg_name, c.port);
 	/* a repair is only done when the targets say so: wait even when settled */
+	started = p4b_started(s, dep, sizeof(dep));
 	if (!no_wait)
-		rc = p4b_wait_service(&c, d.tg_arn, d.dep_id, d.service_after ? d.service_after :
-				      d.v.service, d.started);
+		rc = p4b_wait_service(&c, e->id_of(s, "tg"), dep, e->now(s, "service"), started);
 	if (!rc && !no_wait)
 		h->say("fix-sg: service %s: stable, targets healthy", c.service);
 out:
-	if (!rc && d.record_failed)
-		rc = AWSPHASE_EXIT_FAILED;
-	p4b_deploy_release(&d);
+	e->close(s);
 	return rc;
 }

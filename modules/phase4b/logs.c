@@ -92,7 +92,7 @@ static void seen_free(struct seen *s)
 
 static long long now_ms(void)
 {
-	return (long long)(obs_now() * 1000.0);
+	return (long long)(p4b_h->now() * 1000.0);
 }
 
 /* aws logs tail's timestamp: ISO 8601 in UTC with microseconds. */
@@ -190,13 +190,9 @@ int p4b_logs(const struct awsphase_host *h, int argc, const char **argv)
 	long long start, window, newest = -1;
 	int rc;
 
-	if (argc > 1) {
-		h->log(AWSPHASE_LOG_ERROR, "4b logs: unexpected argument '%s'; see awsphase 4b logs --help", argv[1]);
-		return AWSPHASE_EXIT_USAGE;
-	}
-	since = obs_duration(opt_since);
+	since = p4b_h->duration(opt_since);
 	if (since < 0) {
-		h->log(AWSPHASE_LOG_ERROR, "4b logs: --since %s: give a duration such as 30s, 5m, 2h or 1d",
+		h->log(AWSPHASE_LOG_ERROR, "--since %s: give a duration such as 30s, 5m, 2h or 1d",
 		       opt_since);
 		return AWSPHASE_EXIT_USAGE;
 	}
@@ -221,7 +217,7 @@ int p4b_logs(const struct awsphase_host *h, int argc, const char **argv)
 		}
 		rc = h->call_run(call);
 		if (rc == 0 && h->call_state(call) == AWSPHASE_CALL_ACCEPTED) {
-			h->log(AWSPHASE_LOG_ERROR, "4b logs: log group %s does not exist; awsphase 4b deploy "
+			h->log(AWSPHASE_LOG_ERROR, "log group %s does not exist; awsphase 4b deploy "
 			       "creates it", c.log_group);
 			rc = AWSPHASE_EXIT_FAILED;
 		} else if (rc == 0) {

@@ -65,7 +65,7 @@ static struct awsphase_call *query(const struct awsphase_host *h, const struct m
  * align them here to line the three metrics up. */
 static double slot(const struct awsphase_host *h, const cJSON *point)
 {
-	double t = obs_time(h->json_get(point, "Timestamp"));
+	double t = p4b_h->json_time(h->json_get(point, "Timestamp"));
 
 	return t < 0 ? -1 : (double)((long long)t / opt_period * opt_period);
 }
@@ -134,7 +134,7 @@ static void show_table(const struct awsphase_host *h, const struct metric *ms, c
 	for (j = 0; j < NMETRICS; j++)
 		headers[j + 1] = ms[j].label;
 	for (i = 0; i < n; i++) {
-		obs_fmt_time(t[i], 0, cells[i * (NMETRICS + 1)], sizeof(cells[0]));
+		p4b_h->format_time(t[i], 0, cells[i * (NMETRICS + 1)], sizeof(cells[0]));
 		ptr[i * (NMETRICS + 1)] = cells[i * (NMETRICS + 1)];
 		for (j = 0; j < NMETRICS; j++) {
 			size_t k = i * (NMETRICS + 1) + j + 1;
@@ -188,8 +188,8 @@ static const struct awsphase_host *sort_host;
 
 static int by_timestamp(const void *a, const void *b)
 {
-	double x = obs_time(sort_host->json_get(*(const cJSON *const *)a, "Timestamp"));
-	double y = obs_time(sort_host->json_get(*(const cJSON *const *)b, "Timestamp"));
+	double x = p4b_h->json_time(sort_host->json_get(*(const cJSON *const *)a, "Timestamp"));
+	double y = p4b_h->json_time(sort_host->json_get(*(const cJSON *const *)b, "Timestamp"));
 
 	return x < y ? -1 : x > y;
 }
@@ -215,7 +215,7 @@ static cJSON *as_json(const struct awsphase_host *h, const struct metric *m, con
 		cJSON *d = cJSON_CreateObject();
 		char when[40];
 
-		obs_fmt_time(obs_time(h->json_get(v[i], "Timestamp")), 0, when, sizeof(when));
+		p4b_h->format_time(p4b_h->json_time(h->json_get(v[i], "Timestamp")), 0, when, sizeof(when));
 		cJSON_AddStringToObject(d, "timestamp", when);
 		cJSON_AddNumberToObject(d, "value", h->json_num(v[i], m->statistic, 0));
 		if (h->json_str(v[i], "Unit"))
@@ -255,17 +255,12 @@ int p4b_metrics(const struct awsphase_host *h, int argc, const char **argv)
 	size_t n, i;
 	int rc;
 
-	if (argc > 1) {
-		h->log(AWSPHASE_LOG_ERROR, "4b metrics: unexpected argument '%s'; see awsphase 4b metrics --help",
-		       argv[1]);
-		return AWSPHASE_EXIT_USAGE;
-	}
 	if (opt_minutes < 1 || opt_minutes > 60 * 24 * 15) {
-		h->log(AWSPHASE_LOG_ERROR, "4b metrics: --minutes %d: give 1 to 21600", opt_minutes);
+		h->log(AWSPHASE_LOG_ERROR, "--minutes %d: give 1 to 21600", opt_minutes);
 		return AWSPHASE_EXIT_USAGE;
 	}
 	if (opt_period < 60 || opt_period % 60) {
-		h->log(AWSPHASE_LOG_ERROR, "4b metrics: --period %d: give a multiple of 60 seconds", opt_period);
+		h->log(AWSPHASE_LOG_ERROR, "--period %d: give a multiple of 60 seconds", opt_period);
 		return AWSPHASE_EXIT_USAGE;
 	}
 	rc = p4b_config(h, &c);
@@ -323,9 +318,9 @@ int p4b_metrics(const struct awsphase_host *h, int argc, const char **argv)
 				cJSON_AddItemToArray(arr, as_json(h, &ms[i], dims[i]));
 			cJSON_Delete(dims[i]);
 		}
-		obs_fmt_time((double)start, 0, when, sizeof(when));
+		p4b_h->format_time((double)start, 0, when, sizeof(when));
 		cJSON_AddStringToObject(win, "start", when);
-		obs_fmt_time((double)end, 0, when, sizeof(when));
+		p4b_h->format_time((double)end, 0, when, sizeof(when));
 		cJSON_AddStringToObject(win, "end", when);
 		cJSON_AddNumberToObject(win, "period", opt_period);
 		h->report_add("window", win);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "phase4b.h"
+#include "stack.h"
 
 #define ID(prefix) prefix "-[0-9a-f]{8,17}"
 #define ARN(svc, rest) "arn:aws[a-z-]*:" svc ":[a-z0-9-]+:[0-9]{12}:" rest
@@ -69,10 +70,9 @@ const struct awsphase_envvar p4b_env[] = {
 };
 
 static const struct awsphase_action actions[] = {
-	{ "deploy", N_("Deploy the ECS service behind the ALB (aws-phase4b-ecs-alb.sh)"),
-	  "[--no-wait] [--force-new-deployment] [--log-retention-days DAYS] [--timeout SECONDS]",
-	  p4b_deploy_options, p4b_deploy,
-	  N_("Creates what is missing and fixes what differs, nothing else: IAM roles, the ALB and "
+	{ .name = "deploy", .summary = N_("Deploy the ECS service behind the ALB (aws-phase4b-ecs-alb.sh)"),
+	  .options = p4b_deploy_options, .exec = p4b_deploy,
+	  .help = N_("Creates what is missing and fixes what differs, nothing else: IAM roles, the ALB and "
 	  "ECS security groups and their rules (and 5432/6379 on RDS_SG_ID/REDIS_SG_ID), the "
 	  "cluster, the log group, the task definition (a new revision only when it differs), the "
 	  "target group, the ALB and its HTTP:80 listener, the service.  Then waits (--timeout, "
@@ -81,40 +81,40 @@ static const struct awsphase_action actions[] = {
 	  "and ARNs back to the env file.  A second run against a converged account changes "
 	  "nothing.  Exit 0 ok, 1 not converged, 2 bad input, 3 AWS refused, 4 deadline, 5 no aws "
 	  "CLI.") },
-	{ "fix-sg", N_("Give the service kaviar-ecs-sg with ALB → 3001 (fix-ecs-sg.sh)"),
-	  "[--no-wait] [--timeout SECONDS]", p4b_fix_sg_options, p4b_fix_sg,
-	  N_("Creates kaviar-ecs-sg or its rule (tcp CONTAINER_PORT from kaviar-alb-sg) when missing, "
+	{ .name = "fix-sg", .summary = N_("Give the service kaviar-ecs-sg with ALB → 3001 (fix-ecs-sg.sh)"),
+	  .options = p4b_fix_sg_options, .exec = p4b_fix_sg,
+	  .help = N_("Creates kaviar-ecs-sg or its rule (tcp CONTAINER_PORT from kaviar-alb-sg) when missing, "
 	  "points the service at it when it uses another group, forces a new deployment only when "
 	  "something changed, and waits as deploy does until a target is healthy.") },
-	{ "preflight", N_("Check the aws CLI, credentials, env file, VPC, subnets and image"),
-	  NULL, p4b_preflight_options, p4b_preflight,
-	  N_("Offline: every key present and valid, SUBNET_TIER=private with its subnets, a Fargate "
+	{ .name = "preflight", .summary = N_("Check the aws CLI, credentials, env file, VPC, subnets and image"),
+	  .exec = p4b_preflight,
+	  .help = N_("Offline: every key present and valid, SUBNET_TIER=private with its subnets, a Fargate "
 	  "CPU/memory pair, secrets kept out of the task.  On AWS: sts get-caller-identity, the "
 	  "subnets in VPC_ID and two AZs, the ECR_URI image, and for the private tier a NAT route "
 	  "or the VPC endpoints (ECR api/dkr, CloudWatch Logs, S3).  Exit 2 on bad input, 3 when "
 	  "AWS refuses.  deploy runs the AWS checks itself before its first change.") },
-	{ "validate", N_("Run the runbook's validation and acceptance checks"),
-	  "[--since DURATION] [--log-pattern REGEX]", p4b_validate_options, p4b_validate, NULL },
-	{ "diagnose", N_("Find the runbook's troubleshooting cases and name the fix"),
-	  "[--fix]", p4b_diagnose_options, p4b_diagnose, NULL },
-	{ "status", N_("Service, deployments, tasks, targets and events on one screen"),
-	  NULL, p4b_status_options, p4b_status, NULL },
-	{ "logs", N_("Show the service's logs (aws logs tail, on CLI v1 too)"),
-	  "[--since 5m] [--follow] [--filter PATTERN]", p4b_logs_options, p4b_logs, NULL },
-	{ "metrics", N_("ALB request count and ECS CPU/memory from CloudWatch"),
-	  "[--minutes N] [--period SECONDS]", p4b_metrics_options, p4b_metrics, NULL },
-	{ "rollback", N_("Move the service to an earlier task definition revision and validate it"),
-	  "[--to REVISION | --previous]", p4b_rollback_options, p4b_rollback,
-	  N_("Lists the family's revisions (ecs list-task-definitions), moves the service to the one\n"
+	{ .name = "validate", .summary = N_("Run the runbook's validation and acceptance checks"),
+	  .options = p4b_validate_options, .exec = p4b_validate },
+	{ .name = "diagnose", .summary = N_("Find the runbook's troubleshooting cases and name the fix"),
+	  .options = p4b_diagnose_options, .exec = p4b_diagnose },
+	{ .name = "status", .summary = N_("Service, deployments, tasks, targets and events on one screen"),
+	  .options = p4b_status_options, .exec = p4b_status },
+	{ .name = "logs", .summary = N_("Show the service's logs (aws logs tail, on CLI v1 too)"),
+	  .options = p4b_logs_options, .exec = p4b_logs },
+	{ .name = "metrics", .summary = N_("ALB request count and ECS CPU/memory from CloudWatch"),
+	  .options = p4b_metrics_options, .exec = p4b_metrics },
+	{ .name = "rollback", .summary = N_("Move the service to an earlier task definition revision and validate it"),
+	  .options = p4b_rollback_options, .exec = p4b_rollback,
+	  .help = N_("Lists the family's revisions (ecs list-task-definitions), moves the service to the one\n"
 	  "chosen (ecs update-service --task-definition FAMILY:N), waits as deploy does, then runs\n"
 	  "validate's checks.  --previous, the default, is the last revision that deployed\n"
 	  "successfully other than the one in service, as deploy and rollback record it in the env\n"
 	  "file (LAST_GOOD_TASK_DEF_ARN, PREVIOUS_GOOD_TASK_DEF_ARN).  A revision that does not\n"
 	  "exist or is INACTIVE: exit 2 with the valid ones.  A failed deploy rolls back by itself\n"
 	  "unless given --no-rollback.") },
-	{ "teardown", N_("Delete the service, ALB and target group in order (--all: every 4B resource)"),
-	  "[--yes] [--all]", p4b_teardown_options, p4b_teardown,
-	  N_("In order, each step skipped when already done: desired count 0, delete the service, wait\n"
+	{ .name = "teardown", .summary = N_("Delete the service, ALB and target group in order (--all: every 4B resource)"),
+	  .options = p4b_teardown_options, .exec = p4b_teardown,
+	  .help = N_("In order, each step skipped when already done: desired count 0, delete the service, wait\n"
 	  "until it is INACTIVE, delete the listener and the load balancer, wait until it is gone,\n"
 	  "delete the target group.  --all also revokes the rules other groups hold on the 4B\n"
 	  "security groups and deletes them, the log group, the cluster, the roles (policies\n"
@@ -128,13 +128,22 @@ static const struct awsphase_action actions[] = {
  * check for the last member this module uses. */
 static int p4b_init(const struct awsphase_host *h)
 {
-	if (h->struct_size < offsetof(struct awsphase_host, text) + sizeof(h->text)) {
-		h->log(AWSPHASE_LOG_ERROR, "4b: this awsphase is older than the module; install both "
+	p4b_h = h;
+	if (h->struct_size < offsetof(struct awsphase_host, planned) + sizeof(h->planned)) {
+		h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both "
 		       "from one release");
 		return AWSPHASE_EXIT_USAGE;
 	}
 	return 0;
 }
+
+/* awsphase up's order: after the VPC (phase 1), the data (phase 3) and the
+ * image (phase 4A) */
+static const char *const provides[] = { "ALB_SG_ID", "ECS_SG_ID", "TG_ARN", "ALB_ARN", "ALB_DNS",
+	"LISTENER_ARN", "TASK_DEF_ARN", "SERVICE_ARN", NULL };
+static const char *const needs[] = { "VPC_ID", "PUBLIC_SUBNET_1", "PUBLIC_SUBNET_2",
+	"PRIVATE_SUBNET_1", "PRIVATE_SUBNET_2", "RDS_ENDPOINT", "RDS_SG_ID", "REDIS_ENDPOINT",
+	"REDIS_SG_ID", "S3_BUCKET", "SQS_QUEUE_URL", "ECR_URI", NULL };
 
 static struct awsphase_module phase4b = {
 	.name = "4b",
@@ -143,6 +152,8 @@ static struct awsphase_module phase4b = {
 	.env = p4b_env,
 	.actions = actions,
 	.init = p4b_init,
+	.provides = provides,
+	.needs = needs,
 };
 
 AWSPHASE_MODULE(phase4b)

@@ -10,6 +10,9 @@
 #ifndef N_
 #define N_(s) (s)
 #endif
+/* The same, for a word the engine looks up with a kind as its context
+ * (po/xgettext.sh extracts it as msgctxt). */
+#define NC_(kind, s) (s)
 
 /* The settings of one run, read from the env file (with the runbook's
  * defaults).  Strings belong to the host's env file. */
@@ -44,7 +47,7 @@ extern const struct awsphase_envvar p4b_env[];
 
 P4B_ACTION(p4b_deploy);
 P4B_ACTION(p4b_fix_sg);
-P4B_ACTION(p4b_preflight);
+int p4b_preflight(const struct awsphase_host *h, int argc, const char **argv);
 P4B_ACTION(p4b_validate);
 P4B_ACTION(p4b_diagnose);
 P4B_ACTION(p4b_status);

@@ -2,7 +2,8 @@
  * Offline: every key present and valid, the cross-key rules (p4b_config),
  * secrets kept out of the task.  On AWS, in one concurrent batch: the
  * caller's identity, the subnets (and through them the VPC), the ECR image,
- * and for the private tier the routes and VPC endpoints tasks need.  deploy
+ * and for the private tier the routes and VPC endpoints tasks need (the
+ * stack's data resources, stack-data.c).  deploy
  * runs the AWS part itself, without the identity (its reads have proved
  * the credentials), and only when it is about to change something. */
 #include <stdarg.h>
@@ -12,10 +13,6 @@
 #include <strings.h>
 
 #include "deploy.h"
-
-const struct poptOption p4b_preflight_options[] = {
-	POPT_TABLEEND
-};
 
 struct pf {
 	struct p4b *c;
@@ -52,49 +49,13 @@ static const char *jstr(const cJSON *o, const char *key)
 	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
 }
 
-/* ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPO[:TAG|@DIGEST] */
-struct image {
-	char account[16], region[32], repo[256], tag[160], digest[96];
-};
-
-static int parse_image(const char *uri, struct image *im)
-{
-	const char *p = uri, *dot, *slash, *at, *colon;
-
-	memset(im, 0, sizeof(*im));
-	dot = strchr(p, '.');
-	if (!dot || dot - p != 12 || strncmp(dot, ".dkr.ecr.", 9) != 0)
-		return -1;
-	memcpy(im->account, p, 12);
-	p = dot + 9;
-	dot = strstr(p, ".amazonaws.com");
-	slash = strchr(p, '/');
-	if (!dot || !slash || dot > slash || (size_t)(dot - p) >= sizeof(im->region))
-		return -1;
-	memcpy(im->region, p, (size_t)(dot - p));
-	p = slash + 1;
-	at = strchr(p, '@');
-	colon = strrchr(p, ':');
-	if (at) {
-		snprintf(im->digest, sizeof(im->digest), "%s", at + 1);
-		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(at - p), p);
-	} else if (colon) {
-		snprintf(im->tag, sizeof(im->tag), "%s", colon + 1);
-		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(colon - p), p);
-	} else {
-		snprintf(im->tag, sizeof(im->tag), "latest");
-		snprintf(im->repo, sizeof(im->repo), "%s", p);
-	}
-	return im->repo[0] ? 0 : -1;
-}
-
 struct subnet_key {
 	const char *key, *id;
 	const cJSON *found;
 };
 
-static void check_subnets(struct pf *p, struct awsphase_call *call, struct subnet_key *keys,
-			  size_t n)
+static void check_subnets(struct pf *p, const cJSON *answer, const char *error,
+			  struct subnet_key *keys, size_t n)
 {
 	const struct awsphase_host *h = p->h;
 	const struct p4b *c = p->c;
@@ -103,7 +64,7 @@ static void check_subnets(struct pf *p, struct awsphase_call *call, struct subne
 	size_t i;
 	int bad = 0;
 
-	cJSON_ArrayForEach(s, h->json_get(h->call_json(call), "Subnets"))
+	cJSON_ArrayForEach(s, h->json_get(answer, "Subnets"))
 		for (i = 0; i < n; i++)
 			if (jstr(s, "SubnetId") && strcmp(jstr(s, "SubnetId"), keys[i].id) == 0)
 				keys[i].found = s;
@@ -112,8 +73,8 @@ static void check_subnets(struct pf *p, struct awsphase_call *call, struct subne
 
 		if (!keys[i].found) {
 			problem(p, N_("subnets"), "%s=%s: no such subnet in %s (%s); fix %s in %s (phase 1)",
-				keys[i].key, keys[i].id, c->region, h->call_message(call)[0] ?
-				h->call_message(call) : "not found", keys[i].key, h->settings->env_file);
+				keys[i].key, keys[i].id, c->region, error ? error : "not found", keys[i].key,
+				h->settings->env_file);
 			bad++;
 		} else if (!vpc || strcmp(vpc, c->vpc) != 0) {
 			problem(p, N_("subnets"), "%s=%s is in %s, not in VPC_ID=%s; fix VPC_ID or %s in %s "
@@ -135,22 +96,20 @@ static void check_subnets(struct pf *p, struct awsphase_call *call, struct subne
 	     az[1] ? az[1] : "?");
 }
 
-static void check_image(struct pf *p, struct awsphase_call *call, const struct image *im)
+static void check_image(struct pf *p, const cJSON *image, const char *error)
 {
 	const struct awsphase_host *h = p->h;
-	const char *code = h->call_error(call);
 
-	if (h->call_state(call) == AWSPHASE_CALL_OK) {
+	if (image) {
 		fine(p, N_("ECR image"), "%s (pushed %s)", p->c->ecr_uri,
-		     h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") ?
-		     h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") : "");
+		     h->json_str(image, "imagePushedAt") ? h->json_str(image, "imagePushedAt") : "");
 		return;
 	}
-	problem(p, N_("ECR image"), "ECR_URI=%s: %s (%s: %s); push it (phase 4A: docker push %s) or "
-		"fix ECR_URI in %s — else tasks stop with CannotPullContainerError", p->c->ecr_uri,
-		strcmp(code, "RepositoryNotFoundException") == 0 ? h->text("no such repository") :
-		h->text("no such image"), code, h->call_message(call), p->c->ecr_uri, h->settings->env_file);
-	(void)im;
+	problem(p, N_("ECR image"), "ECR_URI=%s: %s (%s); push it (phase 4A: docker push %s) or fix "
+		"ECR_URI in %s — else tasks stop with CannotPullContainerError", p->c->ecr_uri,
+		error && strncmp(error, "RepositoryNotFoundException", 27) == 0 ?
+		h->text("no such repository") : h->text("no such image"), error ? error : "",
+		p->c->ecr_uri, h->settings->env_file);
 }
 
 /* The route table of a subnet: its own association, else the VPC's main one. */
@@ -187,13 +146,13 @@ static int nat_route(const cJSON *table)
 	return 0;
 }
 
-static void check_private(struct pf *p, struct awsphase_call *rt, struct awsphase_call *ep,
+static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 			  const struct subnet_key *keys, size_t n)
 {
 	static const char *const need[] = { "ecr.api", "ecr.dkr", "logs", "s3" };
 	const struct awsphase_host *h = p->h;
 	const struct p4b *c = p->c;
-	const cJSON *tables = h->json_get(h->call_json(rt), "RouteTables"), *e;
+	const cJSON *tables = h->json_get(rt, "RouteTables"), *e;
 	char missing[200] = "", name[128];
 	size_t i, k;
 	int bad = 0;
@@ -202,7 +161,7 @@ static void check_private(struct pf *p, struct awsphase_call *rt, struct awsphas
 		int found = 0;
 
 		snprintf(name, sizeof(name), "com.amazonaws.%s.%s", c->region, need[k]);
-		cJSON_ArrayForEach(e, h->json_get(h->call_json(ep), "VpcEndpoints"))
+		cJSON_ArrayForEach(e, h->json_get(ep, "VpcEndpoints"))
 			if (jstr(e, "ServiceName") && strcmp(jstr(e, "ServiceName"), name) == 0 &&
 			    (!jstr(e, "State") || strcasecmp(jstr(e, "State"), "available") == 0))
 				found = 1;
@@ -228,19 +187,17 @@ static void check_private(struct pf *p, struct awsphase_call *rt, struct awsphas
 		fine(p, N_("private tier egress"), "VPC endpoints for ECR api/dkr, CloudWatch Logs and S3");
 }
 
-int p4b_preflight_aws(struct p4b *c, int with_identity, int as_checks)
+int p4b_preflight_aws(struct awsphase_stack *s, struct p4b *c, int with_identity, int as_checks)
 {
 	const struct awsphase_host *h = c->h;
+	const struct awsphase_engine *e = h->engine;
 	struct pf p = { c, h, as_checks, 0 };
-	struct awsphase_call *batch[5], *sts = NULL, *subnets, *ecr = NULL, *rt = NULL, *ep = NULL;
 	struct subnet_key keys[4];
-	struct image im;
-	size_t n = 0, nkeys = 0, i;
-	int priv = strcmp(c->tier, "private") == 0, rc;
-	char filter[256];
+	struct p4b_image im;
+	const char *reads[6];
+	size_t n = 0, nkeys = 0, k;
+	int priv = strcmp(c->tier, "private") == 0, rc, subnets_planned = 0, image_planned;
 
-	if (with_identity)
-		batch[n++] = sts = h->call_new("sts", "get-caller-identity");
 	keys[nkeys++] = (struct subnet_key){ "PUBLIC_SUBNET_1", c->public_subnet[0], NULL };
 	keys[nkeys++] = (struct subnet_key){ "PUBLIC_SUBNET_2", c->public_subnet[1], NULL };
 	/* the private subnets only when tasks go there (p4b_config made sure
@@ -249,57 +206,50 @@ int p4b_preflight_aws(struct p4b *c, int with_identity, int as_checks)
 		keys[nkeys++] = (struct subnet_key){ "PRIVATE_SUBNET_1", c->private_subnet[0], NULL };
 		keys[nkeys++] = (struct subnet_key){ "PRIVATE_SUBNET_2", c->private_subnet[1], NULL };
 	}
-	batch[n++] = subnets = h->call_new("ec2", "describe-subnets");
-	h->call_arg(subnets, "--subnet-ids");
-	for (i = 0; i < nkeys; i++)
-		h->call_arg(subnets, keys[i].id);
-	h->call_accept(subnets, "InvalidSubnetID.NotFound");
-	h->call_accept(subnets, "InvalidSubnetID.Malformed");
-	if (parse_image(c->ecr_uri, &im) < 0) {
+	/* awsphase plan: what phase 1 or 4A would make is checked once it is there */
+	for (k = 0; k < nkeys; k++)
+		subnets_planned |= h->planned(keys[k].id);
+	image_planned = h->planned(c->ecr_uri);
+	if (with_identity)
+		reads[n++] = "identity";
+	if (!subnets_planned)
+		reads[n++] = "subnets";
+	if (!image_planned)
+		reads[n++] = "image";
+	if (priv && !subnets_planned) {
+		reads[n++] = "route-tables";
+		reads[n++] = "endpoints";
+	}
+	reads[n] = NULL;
+	if (subnets_planned)
+		fine(&p, N_("subnets"), "the subnets come from an earlier phase: checked when it has made them");
+	if (image_planned)
+		fine(&p, N_("ECR image"), "ECR_URI comes from an earlier phase: its image is checked when it "
+		     "is there");
+	else if (p4b_parse_image(c->ecr_uri, &im) < 0)
 		problem(&p, N_("ECR image"), "ECR_URI=%s: not an ECR image reference; give "
 			"ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG in %s", c->ecr_uri,
 			h->settings->env_file);
-	} else if (strcmp(im.region, c->region) != 0) {
+	else if (strcmp(im.region, c->region) != 0)
 		/* the host puts --region on every call: another region cannot be asked */
 		h->log(AWSPHASE_LOG_WARN, "ECR_URI is in %s, not %s: its image was not checked; "
 		       "tasks pull it across regions", im.region, c->region);
-	} else {
-		batch[n++] = ecr = h->call_new("ecr", "describe-images");
-		h->call_arg(ecr, "--registry-id");
-		h->call_arg(ecr, im.account);
-		h->call_arg(ecr, "--repository-name");
-		h->call_arg(ecr, im.repo);
-		h->call_arg(ecr, "--image-ids");
-		h->call_argf(ecr, im.digest[0] ? "imageDigest=%s" : "imageTag=%s",
-			     im.digest[0] ? im.digest : im.tag);
-		h->call_accept(ecr, "RepositoryNotFoundException");
-		h->call_accept(ecr, "ImageNotFoundException");
-	}
-	if (priv) {
-		snprintf(filter, sizeof(filter), "Name=vpc-id,Values=%s", c->vpc);
-		batch[n++] = rt = h->call_new("ec2", "describe-route-tables");
-		h->call_arg(rt, "--filters");
-		h->call_arg(rt, filter);
-		batch[n++] = ep = h->call_new("ec2", "describe-vpc-endpoints");
-		h->call_arg(ep, "--filters");
-		h->call_arg(ep, filter);
-	}
-	rc = h->call_run_all(batch, n);
-	if (sts && h->call_state(sts) == AWSPHASE_CALL_OK)
+	rc = e->read(s, reads);
+	if (with_identity && e->have(s, "identity"))
 		fine(&p, N_("aws CLI and credentials"), "account %s as %s, region %s",
-		     h->json_str(h->call_json(sts), "Account"), h->json_str(h->call_json(sts), "Arn"),
-		     c->region);
-	else if (sts && as_checks)
-		h->check(N_("aws CLI and credentials"), AWSPHASE_FAIL, "%s", h->call_message(sts));
-	if (h->call_state(subnets) != AWSPHASE_CALL_FAILED)
-		check_subnets(&p, subnets, keys, nkeys);
-	if (ecr && h->call_state(ecr) != AWSPHASE_CALL_FAILED)
-		check_image(&p, ecr, &im);
-	if (priv && h->call_state(rt) == AWSPHASE_CALL_OK && h->call_state(ep) == AWSPHASE_CALL_OK &&
-	    nkeys == 4)
-		check_private(&p, rt, ep, keys, nkeys);
-	for (i = 0; i < n; i++)
-		h->call_free(batch[i]);
+		     h->json_str(e->have(s, "identity"), "Account"),
+		     h->json_str(e->have(s, "identity"), "Arn"), c->region);
+	else if (with_identity && as_checks)
+		h->check(N_("aws CLI and credentials"), AWSPHASE_FAIL, "%s",
+			 e->error_of(s, "identity") ? e->error_of(s, "identity") : "");
+	if (!subnets_planned && e->result_of(s, "subnets") != AWSPHASE_RESULT_FAILED)
+		check_subnets(&p, e->have(s, "subnets"), e->error_of(s, "subnets"), keys, nkeys);
+	if (!image_planned && e->result_of(s, "image") != AWSPHASE_RESULT_FAILED &&
+	    p4b_parse_image(c->ecr_uri, &im) == 0 &&
+	    strcmp(im.region, c->region) == 0)
+		check_image(&p, e->have(s, "image"), e->error_of(s, "image"));
+	if (priv && e->have(s, "route-tables") && e->have(s, "endpoints") && nkeys == 4)
+		check_private(&p, e->have(s, "route-tables"), e->have(s, "endpoints"), keys, nkeys);
 	if (rc)
 		return rc;
 	return p.problems ? AWSPHASE_EXIT_USAGE : 0;
@@ -308,13 +258,10 @@ int p4b_preflight_aws(struct p4b *c, int with_identity, int as_checks)
 int p4b_preflight(const struct awsphase_host *h, int argc, const char **argv)
 {
 	struct p4b c;
+	struct p4b_run run = { .c = &c };
+	struct awsphase_stack *s;
 	int rc, secrets;
 
-	if (argc > 1) {
-		h->log(AWSPHASE_LOG_ERROR, "4b preflight: unexpected argument '%s'; see awsphase 4b "
-		       "preflight --help", argv[1]);
-		return AWSPHASE_EXIT_USAGE;
-	}
 	rc = p4b_config(h, &c);
 	if (rc) {
 		h->check(N_("env file"), AWSPHASE_FAIL, "%s: fix the keys named above", h->settings->env_file);
@@ -330,5 +277,10 @@ int p4b_preflight(const struct awsphase_host *h, int argc, const char **argv)
 	else if (secrets)
 		h->check(N_("secrets"), AWSPHASE_WARN, "%d secret keys in the env file stay out of the "
 			 "task's plain environment (see above)", secrets);
-	return p4b_preflight_aws(&c, 1, 1);
+	s = p4b_open(h, &run);
+	if (!s)
+		return AWSPHASE_EXIT_FAILED;
+	rc = p4b_preflight_aws(s, &c, 1, 1);
+	h->engine->close(s);
+	return rc;
 }

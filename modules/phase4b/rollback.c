@@ -273,7 +273,7 @@ static const char *absent_why(const struct p4b *c, long n)
 
 static int usage(const struct awsphase_host *h, const char *msg)
 {
-	h->log(AWSPHASE_LOG_ERROR, "4b rollback: %s; see awsphase 4b rollback --help", msg);
+	h->log(AWSPHASE_LOG_ERROR, "%s; see awsphase 4b rollback --help", msg);
 	return AWSPHASE_EXIT_USAGE;
 }
 
@@ -290,8 +290,6 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 	long want = -1, ncur, nlast;
 	int rc;
 
-	if (argc > 1)
-		return usage(h, h->text("unexpected argument"));
 	if (opt_to && opt_previous)
 		return usage(h, h->text("give --to REVISION or --previous, not both"));
 	rc = p4b_config(h, &c);
@@ -342,11 +340,11 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 	list_valid(&c, revs, ncur, nlast, valid, sizeof(valid));
 	if (!status || strcmp(status, "ACTIVE") != 0) {
 		if (status)
-			h->log(AWSPHASE_LOG_ERROR, "4b rollback: service %s in cluster %s is %s: there is "
+			h->log(AWSPHASE_LOG_ERROR, "service %s in cluster %s is %s: there is "
 			       "nothing to roll back; deploy it with awsphase 4b deploy", c.service,
 			       c.cluster, status);
 		else
-			h->log(AWSPHASE_LOG_ERROR, "4b rollback: service %s in cluster %s is not there: "
+			h->log(AWSPHASE_LOG_ERROR, "service %s in cluster %s is not there: "
 			       "there is nothing to roll back; deploy it with awsphase 4b deploy",
 			       c.service, c.cluster);
 		rc = AWSPHASE_EXIT_FAILED;
@@ -358,7 +356,7 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 				   *prev && strcmp(prev, cur) != 0 ? prev : NULL;
 
 		if (!pick) {
-			h->log(AWSPHASE_LOG_ERROR, "4b rollback --previous: awsphase has recorded no "
+			h->log(AWSPHASE_LOG_ERROR, "--previous: awsphase has recorded no "
 			       "revision that deployed successfully other than the one in service (%s); "
 			       "give one with --to N; valid revisions: %s", short_td(cur), valid);
 			rc = AWSPHASE_EXIT_USAGE;
@@ -366,7 +364,7 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 		}
 		want = revision_of(pick, c.family);
 		if (want < 0) {
-			h->log(AWSPHASE_LOG_ERROR, "4b rollback --previous: %s names %s, not a revision of "
+			h->log(AWSPHASE_LOG_ERROR, "--previous: %s names %s, not a revision of "
 			       "%s (TASK_FAMILY changed?); give one with --to N; valid revisions: %s",
 			       pick == last ? P4B_LAST_GOOD_KEY : P4B_PREVIOUS_GOOD_KEY, pick, c.family,
 			       valid);
@@ -375,7 +373,7 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 		}
 	}
 	if (!has(revs, want)) {
-		h->log(AWSPHASE_LOG_ERROR, "4b rollback: %s:%ld %s; valid revisions: %s", c.family, want,
+		h->log(AWSPHASE_LOG_ERROR, "%s:%ld %s; valid revisions: %s", c.family, want,
 		       absent_why(&c, want), valid);
 		rc = AWSPHASE_EXIT_USAGE;
 		goto out;

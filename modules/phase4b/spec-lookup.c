@@ -1,5 +1,5 @@
-/* The shared lookups: what the JSON of a struct p4b_view says about each
- * resource of the runbook (spec.h). */
+/* The shared lookups: what AWS's JSON says about each resource of the
+ * runbook (spec.h). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,26 +50,6 @@ int p4b_json_same_set(const cJSON *a, const char *const *b, size_t nb)
 	return 1;
 }
 
-const cJSON *p4b_sg_named(const struct p4b_view *v, const char *name)
-{
-	const cJSON *sg;
-
-	cJSON_ArrayForEach(sg, v->sgs)
-		if (str_is(sg, "GroupName", name))
-			return sg;
-	return NULL;
-}
-
-const cJSON *p4b_sg_by_id(const struct p4b_view *v, const char *id)
-{
-	const cJSON *sg;
-
-	cJSON_ArrayForEach(sg, v->sgs)
-		if (str_is(sg, "GroupId", id))
-			return sg;
-	return NULL;
-}
-
 const char *p4b_sg_id(const cJSON *sg)
 {
 	return str(sg, "GroupId");
@@ -108,16 +88,6 @@ int p4b_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cid
 					return 1;
 	}
 	return 0;
-}
-
-const cJSON *p4b_role(const struct p4b_view *v, const char *name)
-{
-	const cJSON *role;
-
-	cJSON_ArrayForEach(role, v->roles)
-		if (str_is(role, "RoleName", name))
-			return role;
-	return NULL;
 }
 
 static int hexval(int ch)
@@ -227,19 +197,6 @@ const char *p4b_trust_policy(void)
 	       "\"Action\":\"sts:AssumeRole\"}]}";
 }
 
-const cJSON *p4b_listener_on(const struct p4b_view *v, int port)
-{
-	const cJSON *l;
-
-	cJSON_ArrayForEach(l, v->listeners) {
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(l, "Port");
-
-		if (cJSON_IsNumber(p) && p->valueint == port)
-			return l;
-	}
-	return NULL;
-}
-
 int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn)
 {
 	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(listener, "DefaultActions");
@@ -308,4 +265,53 @@ void p4b_task_subnets(const struct p4b *c, const char *out[2])
 const char *p4b_assign_public_ip(const struct p4b *c)
 {
 	return c->tier && strcmp(c->tier, "private") == 0 ? "DISABLED" : "ENABLED";
+}
+
+const char *p4b_task_detail(const cJSON *task, const char *key)
+{
+	const cJSON *att, *d;
+
+	cJSON_ArrayForEach(att, cJSON_GetObjectItemCaseSensitive(task, "attachments"))
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(att, "details"))
+			if (str_is(d, "name", key) && str(d, "value"))
+				return str(d, "value");
+	return NULL;
+}
+
+const char *p4b_arn_tail(const char *arn)
+{
+	const char *slash = arn ? strrchr(arn, '/') : NULL;
+
+	return slash ? slash + 1 : arn ? arn : "(none)";
+}
+
+int p4b_parse_image(const char *uri, struct p4b_image *im)
+{
+	const char *p = uri, *dot, *slash, *at, *colon;
+
+	memset(im, 0, sizeof(*im));
+	dot = p ? strchr(p, '.') : NULL;
+	if (!dot || dot - p != 12 || strncmp(dot, ".dkr.ecr.", 9) != 0)
+		return -1;
+	memcpy(im->account, p, 12);
+	p = dot + 9;
+	dot = strstr(p, ".amazonaws.com");
+	slash = strchr(p, '/');
+	if (!dot || !slash || dot > slash || (size_t)(dot - p) >= sizeof(im->region))
+		return -1;
+	memcpy(im->region, p, (size_t)(dot - p));
+	p = slash + 1;
+	at = strchr(p, '@');
+	colon = strrchr(p, ':');
+	if (at) {
+		snprintf(im->digest, sizeof(im->digest), "%s", at + 1);
+		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(at - p), p);
+	} else if (colon) {
+		snprintf(im->tag, sizeof(im->tag), "%s", colon + 1);
+		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(colon - p), p);
+	} else {
+		snprintf(im->tag, sizeof(im->tag), "latest");
+		snprintf(im->repo, sizeof(im->repo), "%s", p);
+	}
+	return im->repo[0] ? 0 : -1;
 }

@@ -1,12 +1,11 @@
 /* What the runbook's task definition holds and how a revision compares to
  * it; secrets kept out of it; the runbook's fix for a task that stopped. */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "stack.h"
 
 static const char *str(const cJSON *o, const char *key)
 {
@@ -162,60 +161,59 @@ static int container_port(const cJSON *mapping)
 	return cJSON_IsNumber(port) ? port->valueint : -1;
 }
 
-int p4b_taskdef_differs(const struct awsphase_host *h, const cJSON *want, const cJSON *have,
-			struct p4b_why *why)
+/* Each difference as e->differs() says it, for the line and the JSON. */
+#define why_add(r, ...) (h->engine->differs((r), 1, __VA_ARGS__))
+
+void p4b_taskdef_differs(struct awsphase_res *r, const cJSON *want, const cJSON *have)
 {
+	const struct awsphase_host *h = p4b_h;
 	const cJSON *wc, *hc, *wp, *hp, *ess, *hl, *wl;
 	const char *w, *o;
 
-	p4b_why_reset(why);
-	if (!have) {
-		p4b_why_add(h, why, "no ACTIVE revision");
-		return 1;
-	}
+	if (!have)
+		return;
 	if (changed(want, have, "networkMode", &w, &o))
-		p4b_why_add(h, why, "network mode %s → %s", o, w);
+		why_add(r, "network mode %s → %s", o, w);
 	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(have, "requiresCompatibilities"), "FARGATE"))
-		p4b_why_add(h, why, "not FARGATE-compatible");
+		why_add(r, "not FARGATE-compatible");
 	if (changed(want, have, "cpu", &w, &o))
-		p4b_why_add(h, why, "cpu %s → %s", o, w);
+		why_add(r, "cpu %s → %s", o, w);
 	if (changed(want, have, "memory", &w, &o))
-		p4b_why_add(h, why, "memory %s → %s", o, w);
+		why_add(r, "memory %s → %s", o, w);
 	if (changed(want, have, "executionRoleArn", &w, &o))
-		p4b_why_add(h, why, "execution role %s → %s", o, w);
+		why_add(r, "execution role %s → %s", o, w);
 	if (changed(want, have, "taskRoleArn", &w, &o))
-		p4b_why_add(h, why, "task role %s → %s", o, w);
+		why_add(r, "task role %s → %s", o, w);
 	wc = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(want, "containerDefinitions"), 0);
 	hc = cJSON_GetObjectItemCaseSensitive(have, "containerDefinitions");
 	if (cJSON_GetArraySize(hc) != 1) {
-		p4b_why_add(h, why, "%d containers → 1", cJSON_GetArraySize(hc));
-		return 1;
+		why_add(r, "%d containers → 1", cJSON_GetArraySize(hc));
+		return;
 	}
 	hc = cJSON_GetArrayItem(hc, 0);
 	if (changed(wc, hc, "name", &w, &o))
-		p4b_why_add(h, why, "container %s → %s", o, w);
+		why_add(r, "container %s → %s", o, w);
 	if (changed(wc, hc, "image", &w, &o))
-		p4b_why_add(h, why, "image %s → %s", o, w);
+		why_add(r, "image %s → %s", o, w);
 	ess = cJSON_GetObjectItemCaseSensitive(hc, "essential");
 	if (cJSON_IsFalse(ess))
-		p4b_why_add(h, why, "container not essential");
+		why_add(r, "container not essential");
 	wp = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(wc, "portMappings"), 0);
 	hp = cJSON_GetObjectItemCaseSensitive(hc, "portMappings");
 	if (cJSON_GetArraySize(hp) != 1 ||
 	    container_port(cJSON_GetArrayItem(hp, 0)) != container_port(wp) ||
 	    (str(cJSON_GetArrayItem(hp, 0), "protocol") &&
 	     !str_is(cJSON_GetArrayItem(hp, 0), "protocol", "tcp")))
-		p4b_why_add(h, why, "port mappings");
+		why_add(r, "port mappings");
 	if (!same_pairs(cJSON_GetObjectItemCaseSensitive(wc, "environment"),
 			cJSON_GetObjectItemCaseSensitive(hc, "environment")))
-		p4b_why_add(h, why, "environment");
+		why_add(r, "environment");
 	wl = cJSON_GetObjectItemCaseSensitive(wc, "logConfiguration");
 	hl = cJSON_GetObjectItemCaseSensitive(hc, "logConfiguration");
 	if (!str_is(hl, "logDriver", "awslogs") ||
 	    !same_pairs(cJSON_GetObjectItemCaseSensitive(wl, "options"),
 			cJSON_GetObjectItemCaseSensitive(hl, "options")))
-		p4b_why_add(h, why, "log configuration");
-	return why->en[0] != '\0';
+		why_add(r, "log configuration");
 }
 
 /* ---- secrets ------------------------------------------------------------------- */
@@ -230,40 +228,21 @@ static int declared(const char *key)
 	return 0;
 }
 
-/* The host lists no keys, so the names come from the file itself; the
- * values are skipped unread. */
 int p4b_warn_secrets(const struct p4b *c)
 {
 	const struct awsphase_host *h = c->h;
-	const char *path = h->settings->env_file;
-	char line[4096], key[256];
-	FILE *f = path ? fopen(path, "r") : NULL;
+	const char *const *key;
 	int n = 0;
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		const char *p = line;
-		size_t k = 0;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
-			for (p += 6; *p == ' ' || *p == '\t'; p++)
-				;
-		while ((isalnum((unsigned char)*p) || *p == '_') && k + 1 < sizeof(key))
-			key[k++] = *p++;
-		key[k] = '\0';
-		if (!k || *p != '=' || declared(key) ||
-		    h->match("(?i)PASSWORD|SECRET|TOKEN|PRIVATE", key) != 1)
+	for (key = h->env_keys(); key && *key; key++) {
+		if (declared(*key) || h->match("(?i)PASSWORD|SECRET|TOKEN|PRIVATE", *key) != 1)
 			continue;
 		n++;
 		h->log(AWSPHASE_LOG_WARN, "%s: %s is a secret and is not passed to the task in plain "
 		       "environment; store it in Secrets Manager or SSM Parameter Store and reference "
 		       "it under the container's `secrets` (valueFrom) in task definition %s",
-		       path, key, c->family);
+		       h->settings->env_file, *key, c->family);
 	}
-	fclose(f);
 	return n;
 }
 

@@ -1,5 +1,5 @@
-/* The settings of a run and the reads every action shares; the lookups are
- * in spec-lookup.c, the task definition and stop reasons in spec-taskdef.c. */
+/* The settings of a run, read from the env file; the lookups are in
+ * spec-lookup.c, the task definition and stop reasons in spec-taskdef.c. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,29 +29,10 @@ static int fargate_size_ok(int cpu, int mem)
 	return 0;
 }
 
-/* The host's env_get strings live only until its next env_set (the file
- * is parsed again), and deploy writes keys back while it runs: the settings
- * are copied here.  One run per process; no allocation to free. */
-static char arena[32768];
-static size_t arena_used;
-
-static const char *keep(const char *v)
-{
-	size_t n;
-
-	if (!v)
-		return NULL;
-	n = strlen(v) + 1;
-	if (arena_used + n > sizeof(arena))
-		return NULL;
-	memcpy(arena + arena_used, v, n);
-	arena_used += n;
-	return arena + arena_used - n;
-}
-
+/* The host keeps what env_get hands out for the whole run (module.h). */
 static const char *get(const struct awsphase_host *h, const char *key)
 {
-	return keep(h->env_get(key));
+	return h->env_get(key);
 }
 
 static const char *need(const struct awsphase_host *h, const char *key, int *problems,
@@ -75,10 +56,8 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 	long n;
 
 	memset(c, 0, sizeof(*c));
-	arena_used = 0;
 	c->h = h;
-	/* settings->region may point into the env file too */
-	c->region = keep(h->settings->region ? h->settings->region : h->env_get("AWS_REGION"));
+	c->region = h->settings->region ? h->settings->region : h->env_get("AWS_REGION");
 	c->vpc = need(h, "VPC_ID", &problems, "add the VPC of phase 1 (vpc-…)");
 	c->public_subnet[0] = need(h, "PUBLIC_SUBNET_1", &problems, "add a public subnet of phase 1");
 	c->public_subnet[1] = need(h, "PUBLIC_SUBNET_2", &problems,
@@ -154,236 +133,4 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 	if (problems)
 		return AWSPHASE_EXIT_USAGE;
 	return 0;
-}
-
-/* ---- reads ---------------------------------------------------------------- */
-
-static struct awsphase_call *own(struct p4b_view *v, const struct awsphase_host *h,
-				 const char *service, const char *op)
-{
-	struct awsphase_call *call = h->call_new(service, op);
-
-	if (v->nowned < sizeof(v->owned) / sizeof(v->owned[0]))
-		v->owned[v->nowned++] = call;
-	return call;
-}
-
-static void args(const struct awsphase_host *h, struct awsphase_call *call, ...)
-{
-	const char *a;
-	va_list ap;
-
-	va_start(ap, call);
-	while ((a = va_arg(ap, const char *)))
-		h->call_arg(call, a);
-	va_end(ap);
-}
-
-static const cJSON *ok_json(const struct awsphase_host *h, struct awsphase_call *call)
-{
-	return call && h->call_state(call) == AWSPHASE_CALL_OK ? h->call_json(call) : NULL;
-}
-
-static const cJSON *first(const struct awsphase_host *h, const cJSON *doc, const char *key)
-{
-	const cJSON *a = h->json_get(doc, key);
-
-	return cJSON_IsArray(a) ? cJSON_GetArrayItem(a, 0) : NULL;
-}
-
-static struct awsphase_call *listeners_call(struct p4b *c, struct p4b_view *v, const char *alb)
-{
-	struct awsphase_call *call = own(v, c->h, "elbv2", "describe-listeners");
-
-	args(c->h, call, "--load-balancer-arn", alb, NULL);
-	c->h->call_accept(call, "LoadBalancerNotFound");
-	c->h->call_accept(call, "ListenerNotFound");
-	return call;
-}
-
-static struct awsphase_call *targets_call(struct p4b *c, struct p4b_view *v, const char *tg)
-{
-	struct awsphase_call *call = own(v, c->h, "elbv2", "describe-target-health");
-
-	args(c->h, call, "--target-group-arn", tg, NULL);
-	c->h->call_accept(call, "TargetGroupNotFound");
-	return call;
-}
-
-int p4b_read(struct p4b *c, unsigned what, struct p4b_view *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->h = c->h;
-	return p4b_read_more(c, what, v);
-}
-
-int p4b_read_more(struct p4b *c, unsigned what, struct p4b_view *v)
-{
-	const struct awsphase_host *h = c->h;
-	struct awsphase_call *batch[16], *svc = NULL, *td = NULL, *sgs = NULL, *tg = NULL,
-		*alb = NULL, *lis = NULL, *lg = NULL, *iam = NULL, *th = NULL, *lt = NULL;
-	const char *env_alb = h->env_get("ALB_ARN"), *env_tg = h->env_get("TG_ARN");
-	const char *alb_arn, *tg_arn;
-	const cJSON *doc, *item;
-	size_t n = 0;
-	int rc;
-
-	what &= ~v->read;
-	v->read |= what;
-	if (what & P4B_SERVICE) {
-		svc = batch[n++] = own(v, h, "ecs", "describe-services");
-		args(h, svc, "--cluster", c->cluster, "--services", c->service, NULL);
-		h->call_accept(svc, "ClusterNotFoundException");
-	}
-	if (what & P4B_TASKDEF) {
-		td = batch[n++] = own(v, h, "ecs", "describe-task-definition");
-		args(h, td, "--task-definition", c->family, NULL);
-		h->call_accept(td, "ClientException"); /* "Unable to describe task definition." */
-	}
-	if (what & P4B_SGS) {
-		sgs = batch[n++] = own(v, h, "ec2", "describe-security-groups");
-		h->call_arg(sgs, "--filters");
-		h->call_argf(sgs, "Name=vpc-id,Values=%s", c->vpc);
-	}
-	if (what & P4B_TG) {
-		tg = batch[n++] = own(v, h, "elbv2", "describe-target-groups");
-		args(h, tg, "--names", c->tg_name, NULL);
-		h->call_accept(tg, "TargetGroupNotFound");
-	}
-	if (what & P4B_ALB) {
-		alb = batch[n++] = own(v, h, "elbv2", "describe-load-balancers");
-		args(h, alb, "--names", c->alb_name, NULL);
-		h->call_accept(alb, "LoadBalancerNotFound");
-	}
-	if ((what & P4B_LISTENERS) && env_alb && *env_alb)
-		lis = batch[n++] = listeners_call(c, v, env_alb);
-	if (what & P4B_LOGGROUP) {
-		lg = batch[n++] = own(v, h, "logs", "describe-log-groups");
-		args(h, lg, "--log-group-name-prefix", c->log_group, NULL);
-	}
-	/* IAM in one call, not three: get-role for each role plus
-	 * list-attached-role-policies would make a converged deploy read 10
-	 * times instead of 8.  get-account-authorization-details --filter Role
-	 * gives every role with its trust policy and attached managed policies;
-	 * the price is a larger answer in an account with many roles (the CLI
-	 * pages through it) and the iam:GetAccountAuthorizationDetails
-	 * permission, which ReadOnlyAccess and SecurityAudit include. */
-	if (what & P4B_ROLES) {
-		iam = batch[n++] = own(v, h, "iam", "get-account-authorization-details");
-		args(h, iam, "--filter", "Role", NULL);
-	}
-	if ((what & P4B_TARGETS) && env_tg && *env_tg)
-		th = batch[n++] = targets_call(c, v, env_tg);
-	if (what & P4B_TASKS) {
-		lt = batch[n++] = own(v, h, "ecs", "list-tasks");
-		args(h, lt, "--cluster", c->cluster, "--service-name", c->service, NULL);
-		h->call_accept(lt, "ClusterNotFoundException");
-		h->call_accept(lt, "ServiceNotFoundException");
-	}
-	v->calls += (int)n;
-	rc = n ? h->call_run_all(batch, n) : 0;
-	if (rc)
-		return rc;
-
-	if (svc) {
-		v->cluster_missing = h->call_state(svc) == AWSPHASE_CALL_ACCEPTED;
-		v->service = first(h, ok_json(h, svc), "services");
-	}
-	if (td) {
-		v->taskdef = h->json_get(ok_json(h, td), "taskDefinition");
-		/* a deregistered revision is none: a service cannot run it */
-		if (h->json_str(v->taskdef, "status") &&
-		    strcmp(h->json_str(v->taskdef, "status"), "ACTIVE") != 0)
-			v->taskdef = NULL;
-	}
-	if (sgs)
-		v->sgs = h->json_get(ok_json(h, sgs), "SecurityGroups");
-	if (tg)
-		v->tg = first(h, ok_json(h, tg), "TargetGroups");
-	if (alb)
-		v->alb = first(h, ok_json(h, alb), "LoadBalancers");
-	if (lg) {
-		cJSON_ArrayForEach(item, h->json_get(ok_json(h, lg), "logGroups")) {
-			const char *name = h->json_str(item, "logGroupName");
-
-			if (name && strcmp(name, c->log_group) == 0)
-				v->log_group = item;
-		}
-	}
-	if (iam)
-		v->roles = h->json_get(ok_json(h, iam), "RoleDetailList");
-
-	/* second round: what needs an ARN the first one found */
-	n = 0;
-	alb_arn = h->json_str(v->alb, "LoadBalancerArn");
-	tg_arn = h->json_str(v->tg, "TargetGroupArn");
-	if ((what & P4B_LISTENERS) && alb_arn && (!lis || strcmp(alb_arn, env_alb) != 0))
-		lis = batch[n++] = listeners_call(c, v, alb_arn);
-	if ((what & P4B_TARGETS) && (what & P4B_TG) && tg_arn && (!th || strcmp(tg_arn, env_tg) != 0))
-		th = batch[n++] = targets_call(c, v, tg_arn);
-	doc = ok_json(h, lt);
-	if (cJSON_GetArraySize(h->json_get(doc, "taskArns")) > 0) {
-		struct awsphase_call *dt = batch[n++] = own(v, h, "ecs", "describe-tasks");
-
-		args(h, dt, "--cluster", c->cluster, "--tasks", NULL);
-		cJSON_ArrayForEach(item, h->json_get(doc, "taskArns"))
-			if (cJSON_IsString(item))
-				h->call_arg(dt, item->valuestring);
-		lt = dt;
-	} else {
-		lt = NULL;
-	}
-	v->calls += (int)n;
-	rc = n ? h->call_run_all(batch, n) : 0;
-	if (rc)
-		return rc;
-	if (lis && (!(what & P4B_ALB) || alb_arn))
-		v->listeners = h->json_get(ok_json(h, lis), "Listeners");
-	if (th && (!(what & P4B_TG) || tg_arn))
-		v->targets = h->json_get(ok_json(h, th), "TargetHealthDescriptions");
-	if (lt)
-		v->tasks = h->json_get(ok_json(h, lt), "tasks");
-	return 0;
-}
-
-void p4b_view_free(struct p4b_view *v)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < v->nowned; i++)
-		v->h->call_free(v->owned[i]);
-	v->nowned = 0;
-}
-
-/* ---- resource kinds ---------------------------------------------------------------- */
-
-/* The kinds deploy's and teardown's lines name, marked for the catalogue
- * (their results and verbs take the kind as context). */
-static const char *const kinds[] = {
-	N_("IAM role"), N_("role"), N_("security group"), N_("cluster"), N_("log group"),
-	N_("task definition"), N_("target group"), N_("load balancer"), N_("listener"),
-	N_("service"),
-};
-
-const char *p4b_kind_text(const struct awsphase_host *h, const char *kind)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i], kind) == 0)
-			return h->text(kinds[i]);
-	return kind;
-}
-
-const char *p4b_text_for(const struct awsphase_host *h, const char *kind, const char *msgid)
-{
-	char key[700];
-	const char *t;
-
-	if ((size_t)snprintf(key, sizeof(key), "%s\004%s", kind, msgid) >= sizeof(key))
-		return h->text(msgid);
-	t = h->text(key);
-	return t == key ? h->text(msgid) : t;
 }

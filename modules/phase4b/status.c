@@ -93,7 +93,7 @@ static void show_service(const struct obs *o)
 		put(&g, 0, 5, "%.0f", h->json_num(svc, "pendingCount", 0));
 		put(&g, 0, 6, "%s", obs_short_id(h->json_str(svc, "taskDefinition")));
 	} else {
-		put(&g, 0, 2, "%s", words(h, o->v.cluster_missing ? N_("no cluster") : N_("not found")));
+		put(&g, 0, 2, "%s", words(h, obs_cluster_missing(o) ? N_("no cluster") : N_("not found")));
 	}
 	show(h, N_("service"), headers, &g);
 }
@@ -117,7 +117,7 @@ static void show_deployments(const struct obs *o)
 		put(&g, r, 5, "%.0f", h->json_num(d, "pendingCount", 0));
 		put(&g, r, 6, "%.0f", h->json_num(d, "failedTasks", 0));
 		put(&g, r, 7, "%s", obs_short_id(h->json_str(d, "taskDefinition")));
-		obs_fmt_time(obs_time(h->json_get(d, "updatedAt")), 0, when, sizeof(when));
+		p4b_h->format_time(p4b_h->json_time(h->json_get(d, "updatedAt")), 0, when, sizeof(when));
 		put(&g, r, 8, "%s", when);
 		r++;
 	}
@@ -135,8 +135,8 @@ static void show_tasks(const struct obs *o)
 	char when[40];
 
 	for (i = 0; (t = obs_task(o, 0, i)); i++) {
-		const char *ip = obs_task_detail(t, "privateIPv4Address");
-		const cJSON *eni = obs_eni(o, obs_task_detail(t, "networkInterfaceId"));
+		const char *ip = p4b_task_detail(t, "privateIPv4Address");
+		const cJSON *eni = obs_eni(o, p4b_task_detail(t, "networkInterfaceId"));
 		const cJSON *target = obs_target(o, ip);
 		char *sgs = cell(&g, r, 4);
 
@@ -155,7 +155,7 @@ static void show_tasks(const struct obs *o)
 			    h->json_str(target, "TargetHealth.Reason") ? " (" : "",
 			    h->json_str(target, "TargetHealth.Reason") ? h->json_str(target, "TargetHealth.Reason") : "",
 			    h->json_str(target, "TargetHealth.Reason") ? ")" : "");
-		obs_fmt_time(obs_time(h->json_get(t, "startedAt")), 0, when, sizeof(when));
+		p4b_h->format_time(p4b_h->json_time(h->json_get(t, "startedAt")), 0, when, sizeof(when));
 		put(&g, r, 6, "%s", when);
 		r++;
 	}
@@ -206,7 +206,7 @@ static void show_events(const struct obs *o)
 	cJSON_ArrayForEach(ev, h->json_get(obs_service(o), "events")) {
 		if (r >= EVENTS)
 			break;
-		obs_fmt_time(obs_time(h->json_get(ev, "createdAt")), 0, cell(&g, r, 0), CELL);
+		p4b_h->format_time(p4b_h->json_time(h->json_get(ev, "createdAt")), 0, cell(&g, r, 0), CELL);
 		put(&g, r, 1, "%s", or_dash(h->json_str(ev, "message")));
 		r++;
 	}
@@ -215,21 +215,15 @@ static void show_events(const struct obs *o)
 
 int p4b_status(const struct awsphase_host *h, int argc, const char **argv)
 {
+	static const char *const reads[] = { "service", "tg", "alb", "targets", "tasks", "enis", NULL };
 	struct obs o;
 	int rc;
 
-	if (argc > 1) {
-		h->log(AWSPHASE_LOG_ERROR, "4b status: unexpected argument '%s'; see awsphase 4b status --help",
-		       argv[1]);
-		return AWSPHASE_EXIT_USAGE;
-	}
 	rc = obs_init(&o, h);
 	if (rc)
 		return rc;
-	/* two rounds of p4b_read, then the tasks' ENIs for their security groups */
-	obs_read(&o, P4B_SERVICE | P4B_TG | P4B_ALB | P4B_TARGETS | P4B_TASKS);
-	if (o.rc != AWSPHASE_EXIT_INTERRUPTED)
-		obs_fetch(&o, OBS_BIT(OBS_ENIS));
+	/* the service and its tasks, their ENIs for their security groups */
+	obs_read(&o, reads);
 	if (o.rc == AWSPHASE_EXIT_INTERRUPTED || h->interrupted()) {
 		obs_free(&o);
 		return AWSPHASE_EXIT_INTERRUPTED;

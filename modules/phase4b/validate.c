@@ -51,10 +51,10 @@ static int check_service(const struct obs *o)
 	int ok;
 
 	if (!svc) {
-		if (o->v.cluster_missing)
+		if (obs_cluster_missing(o))
 			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: the cluster does "
 				 "not exist", o->c.service);
-		else if (o->v.read & P4B_SERVICE)
+		else if (obs_service_read(o))
 			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: describe-services "
 				 "says MISSING", o->c.service);
 		else
@@ -146,7 +146,7 @@ static int check_alb(const struct obs *o)
 	}
 	doc = cJSON_Parse(body);
 	ok = status == 200 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "success"));
-	obs_excerpt(body, 120, excerpt, sizeof(excerpt));
+	p4b_h->excerpt(body, 120, excerpt, sizeof(excerpt));
 	if (status == 200 && !ok)
 		h->check(N_("alb-health"), AWSPHASE_FAIL, "HTTP %ld from %s: %s (not JSON with success: "
 			 "true)", status, url, excerpt);
@@ -164,13 +164,12 @@ static int check_task_sgs(const struct obs *o)
 	const struct awsphase_host *h = o->h;
 	const cJSON *task;
 	struct buf b = { "" };
-	char err[512];
 	size_t i;
 	int n = 0, bad = 0;
 
 	for (i = 0; (task = obs_task(o, 0, i)); i++) {
 		const char *st = h->json_str(task, "lastStatus");
-		const char *eni_id = obs_task_detail(task, "networkInterfaceId");
+		const char *eni_id = p4b_task_detail(task, "networkInterfaceId");
 		const cJSON *eni = obs_eni(o, eni_id), *g;
 		int has = 0, k = 0;
 
@@ -179,7 +178,7 @@ static int check_task_sgs(const struct obs *o)
 		add(&b, h->text("%stask %s:"), n++ ? "; " : "", obs_short_id(h->json_str(task, "taskArn")));
 		if (!eni) {
 			add(&b, h->text(" ENI %s not found (%s)"), eni_id ? eni_id : "?",
-			    obs_error(o, OBS_ENIS, err, sizeof(err)) ? err : h->text("not in the answer"));
+			    obs_error(o, "enis") ? obs_error(o, "enis") : h->text("not in the answer"));
 			bad++;
 			continue;
 		}
@@ -209,14 +208,14 @@ static int check_task_sgs(const struct obs *o)
 static int check_logs(const struct obs *o, const char *pattern, const char *since)
 {
 	const struct awsphase_host *h = o->h;
-	const cJSON *ev, *best = NULL, *events = h->json_get(obs_json(o, OBS_LOGS), "events");
+	const cJSON *ev, *best = NULL, *events = h->json_get(obs_json(o, "logs"), "events");
 	double best_ts = -1;
-	char err[512], when[40], excerpt[200];
+	char when[40], excerpt[200];
 	int matches = 0, lines = 0;
 
 	if (!events) {
 		h->check(N_("logs"), AWSPHASE_FAIL, "log group %s: %s", o->c.log_group,
-			 obs_error(o, OBS_LOGS, err, sizeof(err)) ? err : h->text("no answer"));
+			 obs_error(o, "logs") ? obs_error(o, "logs") : h->text("no answer"));
 		return 0;
 	}
 	cJSON_ArrayForEach(ev, events) {
@@ -237,8 +236,8 @@ static int check_logs(const struct obs *o, const char *pattern, const char *sinc
 			 pattern, o->c.log_group, since, lines, lines == 1 ? "" : "s");
 		return 0;
 	}
-	obs_fmt_time(best_ts / 1000.0, 0, when, sizeof(when));
-	obs_excerpt(h->json_str(best, "message"), 160, excerpt, sizeof(excerpt));
+	p4b_h->format_time(best_ts / 1000.0, 0, when, sizeof(when));
+	p4b_h->excerpt(h->json_str(best, "message"), 160, excerpt, sizeof(excerpt));
 	h->check(N_("logs"), AWSPHASE_OK, "\"%s\" at %s in %s (%d match%s in the last %s)", excerpt, when,
 		 h->json_str(best, "logStreamName") ? h->json_str(best, "logStreamName") : "?",
 		 matches, matches == 1 ? "" : "es", since);
@@ -254,20 +253,17 @@ static int is_literal(const char *p)
 
 int p4b_validate(const struct awsphase_host *h, int argc, const char **argv)
 {
+	static const char *const reads[] = { "service", "tg", "alb", "targets", "tasks", "enis",
+		"logs", NULL };
 	struct obs o;
 	char pattern_buf[64], filter[1100];
 	const char *pattern;
 	double since;
 	int rc, failed;
 
-	if (argc > 1) {
-		h->log(AWSPHASE_LOG_ERROR, "4b validate: unexpected argument '%s'; see awsphase 4b validate --help",
-		       argv[1]);
-		return AWSPHASE_EXIT_USAGE;
-	}
-	since = obs_duration(opt_since);
+	since = p4b_h->duration(opt_since);
 	if (since <= 0) {
-		h->log(AWSPHASE_LOG_ERROR, "4b validate: --since %s: give a duration such as 30s, 5m, 2h or 1d",
+		h->log(AWSPHASE_LOG_ERROR, "--since %s: give a duration such as 30s, 5m, 2h or 1d",
 		       opt_since);
 		return AWSPHASE_EXIT_USAGE;
 	}
@@ -277,20 +273,18 @@ int p4b_validate(const struct awsphase_host *h, int argc, const char **argv)
 	snprintf(pattern_buf, sizeof(pattern_buf), "Backend running on port %d", o.c.port);
 	pattern = opt_log_pattern ? opt_log_pattern : pattern_buf;
 	if (h->match(pattern, "") < 0) {
-		h->log(AWSPHASE_LOG_ERROR, "4b validate: --log-pattern: fix the regular expression");
+		h->log(AWSPHASE_LOG_ERROR, "--log-pattern: fix the regular expression");
 		return AWSPHASE_EXIT_USAGE;
 	}
-	o.logs_start_ms = (long long)((obs_now() - since) * 1000.0);
+	o.run.logs_start_ms = (long long)((p4b_h->now() - since) * 1000.0);
 	if (is_literal(pattern) && strlen(pattern) < sizeof(filter) - 3) {
 		snprintf(filter, sizeof(filter), "\"%s\"", pattern);
-		o.logs_filter = filter;
+		o.run.logs_filter = filter;
 	}
 
-	/* rounds 1 and 2 (p4b_read): what the runbook looks up by name, then what
-	 * needs an ARN from it; round 3: the tasks' ENIs and the log lines */
-	obs_read(&o, P4B_SERVICE | P4B_TG | P4B_ALB | P4B_TARGETS | P4B_TASKS);
-	if (o.rc != AWSPHASE_EXIT_INTERRUPTED)
-		obs_fetch(&o, OBS_BIT(OBS_ENIS) | OBS_BIT(OBS_LOGS));
+	/* what the runbook looks up by name and the log lines, then what needs
+	 * an ARN or a task from them */
+	obs_read(&o, reads);
 	if (o.rc == AWSPHASE_EXIT_INTERRUPTED || h->interrupted()) {
 		obs_free(&o);
 		return AWSPHASE_EXIT_INTERRUPTED;

@@ -29,7 +29,7 @@ sources() {
 		core/envfile-check.c core/envfile-write.c "${core[@]}" ;;
 	classify) echo tests/fuzz/fuzz-classify.c core/aws-classify.c core/aws-trace.c "${core[@]}" ;;
 	json) echo tests/fuzz/fuzz-json.c core/json.c modules/phase4b/spec-lookup.c \
-		modules/phase4b/spec-taskdef.c modules/phase4b/spec-why.c ;;
+		modules/phase4b/spec-taskdef.c ;;
 	*) return 1 ;;
 	esac
 }

@@ -59,7 +59,7 @@ interrupted() {
 	AP_ERR=$(cat "$WORK/err")
 	want=$((128 + $(kill -l "$sig")))
 	is "$AP_RC" "$want" "$label: SIG$sig: exit $want"
-	like "$AP_ERR" "interrupted while waiting for service kaviar-backend-service to become stable|interrupted while waiting for service kaviar-backend-service to become INACTIVE" \
+	like "$AP_ERR" "interrupted while waiting for service kaviar-backend-service to become stable|interrupted while waiting for service kaviar-backend-service to be gone" \
 		"$label: it says what it was waiting for"
 	[ "$AP_RC" = "$want" ] || diag "$(grep -v '^+ ' "$WORK/err" | tail -n 5)"
 	alive=$(for p in $kids; do kill -0 "$p" 2>/dev/null && ps -o pid=,args= -p "$p"; done)

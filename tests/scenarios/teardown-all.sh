@@ -50,7 +50,7 @@ is "$AP_RC:$(trace_count mutating):$(trace_count dry_run)" 0:16:16 \
 for what in 'service kaviar-backend-service' 'listener kaviar-alb HTTP:80' 'load balancer kaviar-alb' \
 	'target group kaviar-backend-tg' 'security group kaviar-ecs-sg sg-[0-9a-f]+' \
 	'security group kaviar-alb-sg sg-[0-9a-f]+' 'log group /ecs/kaviar-backend' 'cluster kaviar-cluster' \
-	'role KaviarEcsTaskExecutionRole' 'role KaviarEcsTaskRole'; do
+	'IAM role KaviarEcsTaskExecutionRole' 'IAM role KaviarEcsTaskRole'; do
 	grep -Eq "^• $what \(would delete\)" "$WORK/out" || { diag "not listed: $what"; false; } || break
 done
 ok $? "it names the service, listener, ALB, target group, both groups, log group, cluster and roles"
@@ -86,9 +86,38 @@ is "$AP_RC:$(trace_count mutating)" 0:0 "a second teardown: exit 0, zero mutatin
 ap --timeout 120 4b teardown --yes --all
 is "$AP_RC" 0 "teardown --yes --all exits 0"
 [ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
-like "$(operations mutating | tr '\n' ,)" \
-	'^(ec2 revoke-security-group-ingress,|iam detach-role-policy,|ecs deregister-task-definition,|logs delete-log-group,)+(ec2 delete-security-group,|iam delete-role,|ecs delete-cluster,)+$' \
-	"the rules others hold on the groups and the role policies first, then groups, roles and cluster"
+# what must go first, each where AWS would refuse otherwise: the rules naming
+# a group before the group, a role's policies and the revisions using it
+# before the role, the revisions before the log group they write to, and the
+# cluster last
+order=$(python3 - "$AP_TRACE_FILE" <<'PY'
+import json, sys
+ops = []
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t["mutating"]:
+        a = t["argv"]
+        arg = lambda k: a[a.index(k) + 1] if k in a else ""
+        ops.append((a[1], arg("--role-name") or arg("--group-id")))
+first = lambda op: min([i for i, (o, _) in enumerate(ops) if o == op], default=None)
+last = lambda op: max([i for i, (o, _) in enumerate(ops) if o == op], default=-1)
+bad = []
+if last("revoke-security-group-ingress") > (first("delete-security-group") or 0):
+    bad.append("a rule revoked after a group went")
+for i, (o, role) in enumerate(ops):
+    if o == "delete-role" and any(p == "detach-role-policy" and r == role for p, r in ops[i:]):
+        bad.append("role %s deleted before its policy was detached" % role)
+if last("deregister-task-definition") > (first("delete-role") or 0):
+    bad.append("a revision deregistered after a role went")
+if last("deregister-task-definition") > (first("delete-log-group") or 0):
+    bad.append("a revision deregistered after its log group went")
+if ops and ops[-1][0] != "delete-cluster":
+    bad.append("the cluster is not last")
+print("; ".join(bad) or "ok", len(ops))
+PY
+)
+is "$order" "ok 11" \
+	"the rules others hold on the groups, the roles' policies and the revisions go first, the cluster last"
 is "$(res 'sorted(k for k in d["security_groups"] if k.startswith("kaviar-")), d["ingress_rules"].get("kaviar-rds-sg"), d["ingress_rules"].get("kaviar-redis-sg")')" \
 	"(['kaviar-rds-sg', 'kaviar-redis-sg'], 1, 1)" \
 	"both 4B groups gone; RDS and Redis keep only their own rule (/resources)"

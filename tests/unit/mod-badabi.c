@@ -7,7 +7,7 @@ static int noop(const struct awsphase_host *h, int argc, const char **argv)
 }
 
 static const struct awsphase_action actions[] = {
-	{ "noop", "Nothing", NULL, NULL, noop, NULL },
+	{ .name = "noop", .summary = "Nothing", .exec = noop },
 	{ NULL },
 };
 
@@ -17,6 +17,6 @@ const struct awsphase_module *awsphase_module_entry(void);
 const struct awsphase_module *awsphase_module_entry(void)
 {
 	badabi.struct_size = sizeof(badabi);
-	badabi.api_version = AWSPHASE_API_VERSION + 41;
+	badabi.api_version = 42; /* one no awsphase speaks */
 	return &badabi;
 }

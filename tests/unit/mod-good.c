@@ -27,9 +27,9 @@ static int calls(const struct awsphase_host *h, int argc, const char **argv)
 }
 
 static const struct awsphase_action actions[] = {
-	{ "hello", "Say hello", NULL, NULL, hello, NULL },
-	{ "help-me", "Another action sharing a prefix", NULL, NULL, hello, NULL },
-	{ "calls", "Make N read-only aws calls", "N", NULL, calls, NULL },
+	{ .name = "hello", .summary = "Say hello", .exec = hello, .args = "[WORD...]" },
+	{ .name = "help-me", .summary = "Another action sharing a prefix", .exec = hello },
+	{ .name = "calls", .summary = "Make N read-only aws calls", .exec = calls, .args = "[N]" },
 	{ NULL },
 };
 

@@ -75,11 +75,7 @@ int main(void)
 	err = capture_end();
 	ok(strstr(err, "ambiguous") != NULL, "ambiguity is explained: %s", err);
 	free(err);
-	if (lm) {
-		dlclose(lm->handle);
-		free(lm->path);
-		free(lm);
-	}
+	module_free(lm);
 
 	capture_begin();
 	lm = module_load(badabi);

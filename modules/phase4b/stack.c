@@ -1,0 +1,409 @@
+/* Phase 4B's stack: the table of its resources, the IAM roles, the
+ * security groups and their rules (stack.h lists them all). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack.h"
+
+const struct awsphase_host *p4b_h;
+
+const struct awsphase_stack_spec p4b_stack = {
+	AWSPHASE_STACK,
+	.resources = (const struct awsphase_resource *const[]){
+		&p4b_exec_role, &p4b_task_role, &p4b_alb_sg, &p4b_ecs_sg, &p4b_alb_http,
+		&p4b_ecs_from_alb, &p4b_rds_sg, &p4b_redis_sg, &p4b_rds_from_ecs, &p4b_redis_from_ecs,
+		&p4b_cluster, &p4b_log_group, &p4b_td, &p4b_tg, &p4b_alb, &p4b_listener, &p4b_service,
+		&p4b_targets, &p4b_tasks, &p4b_stopped_tasks, &p4b_logs_res, &p4b_service_td, &p4b_enis,
+		&p4b_identity, &p4b_subnets, &p4b_image, &p4b_route_tables, &p4b_endpoints, NULL },
+	/* no cluster and none of the keys deploy writes: a first deploy */
+	.anchor = "cluster",
+};
+
+const char *const p4b_teardown_keys[] = { "service", "listener", "alb", "tg", NULL };
+/* the runbook's "Rollback completo" ends with the target group */
+const char *const p4b_after_runbook[] = { "tg", NULL };
+const char *const p4b_teardown_all_keys[] = {
+	"service", "listener", "alb", "tg", "exec-role", "task-role", "alb-sg", "ecs-sg", "alb-http",
+	"ecs-from-alb", "rds-from-ecs", "redis-from-ecs", "rds-sg", "redis-sg", "cluster", "log-group",
+	"td", NULL
+};
+
+/* What the engine says of two of 4B's kinds, with the kind as context, for
+ * the catalogue: in Portuguese a role and a task definition are feminine
+ * (the engine's words alone are masculine). */
+static const char *const feminine[] __attribute__((unused)) = {
+	NC_("IAM role", "created"), NC_("IAM role", "would create"), NC_("IAM role", "already there"),
+	NC_("IAM role", "unchanged"), NC_("IAM role", "updated: %s"), NC_("IAM role", "would update: %s"),
+	NC_("IAM role", "delete|deleted"),
+	NC_("task definition", "registered"), NC_("task definition", "would register"),
+	NC_("task definition", "registered: %s"), NC_("task definition", "would register: %s"),
+	NC_("task definition", "unchanged"), NC_("task definition", "deregister|deregistered"),
+};
+
+struct awsphase_stack *p4b_open(const struct awsphase_host *h, struct p4b_run *run)
+{
+	return h->engine->open(&p4b_stack, run);
+}
+
+/* ---- IAM roles ------------------------------------------------------------------- */
+
+enum { ROLE_TRUST = 1, ROLE_POLICY = 2 };
+
+static const char *const role_find[] = { "--filter", "Role", NULL };
+static const char *const role_name[] = { "--role-name", "{name}", NULL };
+static const char *const role_exists[] = { "EntityAlreadyExists", NULL };
+static const char *const role_gone[] = { "NoSuchEntity", NULL };
+static const char *const role_busy[] = { "DeleteConflict", NULL };
+
+static int is_exec_role(struct awsphase_res *r)
+{
+	return strcmp(P4B_E->name(r), p4b_run_of(r)->c->exec_role) == 0;
+}
+
+static int role_trust(struct awsphase_res *r, struct awsphase_call *call)
+{
+	p4b_h->call_arg(call, "--assume-role-policy-document");
+	p4b_h->call_arg(call, p4b_trust_policy());
+	return 0;
+}
+
+/* have NULL: just created, trusting ecs-tasks, with no policy attached. */
+static void role_differs(struct awsphase_res *r, const cJSON *have)
+{
+	struct p4b_run *run = p4b_run_of(r);
+
+	if (have && !p4b_role_trusts_ecs_tasks(have))
+		P4B_E->differs(r, ROLE_TRUST, "trust policy → %s", P4B_TRUSTED_SERVICE);
+	if (is_exec_role(r) && !p4b_role_has_policy(have, p4b_exec_policy_arn(run->c)))
+		P4B_E->differs(r, ROLE_POLICY, "AmazonECSTaskExecutionRolePolicy attached");
+}
+
+static void role_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
+{
+	struct awsphase_call *call;
+
+	if (what & ROLE_TRUST) {
+		call = P4B_E->call(r, "iam", "update-assume-role-policy");
+		P4B_E->args(r, call, "--role-name", "{name}", NULL);
+		p4b_h->call_arg(call, "--policy-document");
+		p4b_h->call_arg(call, p4b_trust_policy());
+	}
+	if (what & ROLE_POLICY) {
+		call = P4B_E->call(r, "iam", "attach-role-policy");
+		P4B_E->args(r, call, "--role-name", "{name}", NULL);
+		p4b_h->call_arg(call, "--policy-arn");
+		p4b_h->call_arg(call, p4b_exec_policy_arn(p4b_run_of(r)->c));
+	}
+}
+
+/* Before delete-role: what IAM refuses to delete a role with. */
+static void role_remove(struct awsphase_res *r)
+{
+	const cJSON *have = P4B_E->item(r, NULL), *p;
+	struct awsphase_call *call;
+	const char *n;
+
+	cJSON_ArrayForEach(p, p4b_h->json_get(have, "AttachedManagedPolicies")) {
+		n = p4b_h->json_str(p, "PolicyName");
+		call = P4B_E->remove_step(r, "iam", "detach-role-policy", role_gone, NULL, NULL,
+					  "detach %s|%s detached", n, n);
+		P4B_E->args(r, call, "--role-name", "{name}", NULL);
+		p4b_h->call_arg(call, "--policy-arn");
+		p4b_h->call_arg(call, p4b_h->json_str(p, "PolicyArn"));
+	}
+	cJSON_ArrayForEach(p, p4b_h->json_get(have, "RolePolicyList")) {
+		n = p4b_h->json_str(p, "PolicyName");
+		call = P4B_E->remove_step(r, "iam", "delete-role-policy", role_gone, NULL, NULL,
+					  "delete inline policy %s|inline policy %s deleted", n, n);
+		P4B_E->args(r, call, "--role-name", "{name}", NULL);
+		p4b_h->call_arg(call, "--policy-name");
+		p4b_h->call_arg(call, n);
+	}
+	cJSON_ArrayForEach(p, p4b_h->json_get(have, "InstanceProfileList")) {
+		n = p4b_h->json_str(p, "InstanceProfileName");
+		call = P4B_E->remove_step(r, "iam", "remove-role-from-instance-profile", role_gone, NULL,
+					  NULL, "remove from instance profile %s|removed from instance "
+					  "profile %s", n, n);
+		P4B_E->args(r, call, "--role-name", "{name}", NULL);
+		p4b_h->call_arg(call, "--instance-profile-name");
+		p4b_h->call_arg(call, n);
+	}
+}
+
+/* IAM in one call, not two: get-account-authorization-details --filter Role
+ * gives every role with its trust policy and attached policies, so a
+ * converged deploy reads 8 times, not 10; the price is a larger answer in an
+ * account with many roles and iam:GetAccountAuthorizationDetails, which
+ * ReadOnlyAccess and SecurityAudit include. */
+#define ROLE(var, key_, name_)                                                                   \
+	const struct awsphase_resource var = {                                                   \
+		AWSPHASE_RESOURCE, .key = key_, .kind = N_("IAM role"), .name = name_,           \
+		.flags = AWSPHASE_RES_LAZY,                                                      \
+		.find = { "iam", "get-account-authorization-details", role_find },               \
+		.list = "RoleDetailList", .match = "RoleName", .id = "Arn",                      \
+		.create = { "iam", "create-role", role_name, role_exists },                      \
+		.create_args = role_trust, .created = "Role",                                    \
+		.differs = role_differs, .fix = role_fix,                                        \
+		.remove = { "iam", "delete-role", role_name, role_gone, role_busy },             \
+		.remove_fn = role_remove, .remove_after = p4b_after_runbook,                     \
+	}
+ROLE(p4b_exec_role, "exec-role", "{EXEC_ROLE_NAME}");
+ROLE(p4b_task_role, "task-role", "{TASK_ROLE_NAME}");
+
+/* ---- security groups --------------------------------------------------------------- */
+
+static const char *const sg_find[] = { "--filters", "Name=vpc-id,Values={VPC_ID}", NULL };
+static const char *const sg_exists[] = { "InvalidGroup.Duplicate", NULL };
+static const char *const sg_gone[] = { "InvalidGroup.NotFound", NULL };
+static const char *const sg_busy[] = { "DependencyViolation", NULL };
+static const char *const sg_by_id[] = { "--group-id", "{id}", NULL };
+static const char *const alb_sg_create[] = { "--group-name", "{name}", "--description",
+	"Kaviar ALB - HTTP 80 from the internet", "--vpc-id", "{VPC_ID}", NULL };
+static const char *const ecs_sg_create[] = { "--group-name", "{name}", "--description",
+	"Kaviar ECS tasks - port {CONTAINER_PORT} from the ALB", "--vpc-id", "{VPC_ID}", NULL };
+static const struct awsphase_output alb_sg_out[] = { { "ALB_SG_ID", "GroupId" }, { NULL } };
+static const struct awsphase_output ecs_sg_out[] = { { "ECS_SG_ID", "GroupId" }, { NULL } };
+
+/* The permissions of list that name the group id (not on group itself),
+ * cut down to those pairs; NULL when none. */
+static cJSON *naming(const cJSON *list, const char *group, const char *id)
+{
+	static const char *const keep[] = { "IpProtocol", "FromPort", "ToPort" };
+	cJSON *out = NULL, *perm, *pairs, *one;
+	const cJSON *p, *pair;
+	size_t i;
+
+	cJSON_ArrayForEach(p, list) {
+		pairs = NULL;
+		cJSON_ArrayForEach(pair, cJSON_GetObjectItemCaseSensitive(p, "UserIdGroupPairs")) {
+			const char *gid = p4b_h->json_str(pair, "GroupId");
+
+			if (!gid || strcmp(gid, group) == 0 || strcmp(gid, id) != 0)
+				continue;
+			if (!pairs)
+				pairs = cJSON_CreateArray();
+			one = cJSON_CreateObject();
+			cJSON_AddStringToObject(one, "GroupId", gid);
+			cJSON_AddItemToArray(pairs, one);
+		}
+		if (!pairs)
+			continue;
+		perm = cJSON_CreateObject();
+		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (cJSON_GetObjectItemCaseSensitive(p, keep[i]))
+				cJSON_AddItemToObject(perm, keep[i], cJSON_Duplicate(
+					cJSON_GetObjectItemCaseSensitive(p, keep[i]), 1));
+		cJSON_AddItemToObject(perm, "UserIdGroupPairs", pairs);
+		if (!out)
+			out = cJSON_CreateArray();
+		cJSON_AddItemToArray(out, perm);
+	}
+	return out;
+}
+
+static void revoke_naming(struct awsphase_res *r, const cJSON *sg, const char *id)
+{
+	static const struct { const char *key, *op, *verb; } dirs[] = {
+		{ "IpPermissions", "revoke-security-group-ingress",
+		  N_("revoke its ingress rules naming the 4B groups|"
+		     "ingress rules naming the 4B groups revoked") },
+		{ "IpPermissionsEgress", "revoke-security-group-egress",
+		  N_("revoke its egress rules naming the 4B groups|"
+		     "egress rules naming the 4B groups revoked") },
+	};
+	static const char *const gone[] = { "InvalidPermission.NotFound", "InvalidGroup.NotFound", NULL };
+	const char *gid = p4b_h->json_str(sg, "GroupId");
+	size_t k;
+
+	for (k = 0; gid && k < 2; k++) {
+		cJSON *perms = naming(p4b_h->json_get(sg, dirs[k].key), gid, id);
+		struct awsphase_call *call;
+		char *json;
+
+		if (!perms)
+			continue;
+		json = cJSON_PrintUnformatted(perms);
+		call = P4B_E->remove_step(r, "ec2", dirs[k].op, gone, NULL,
+					  p4b_h->json_str(sg, "GroupName"), "%s", dirs[k].verb);
+		p4b_h->call_arg(call, "--group-id");
+		p4b_h->call_arg(call, gid);
+		p4b_h->call_arg(call, "--ip-permissions");
+		p4b_h->call_arg(call, json);
+		free(json);
+		cJSON_Delete(perms);
+	}
+}
+
+/* Before a 4B group goes: the rules other groups hold on it (the VPC's,
+ * and RDS_SG_ID / REDIS_SG_ID outside it). */
+static void sg_remove(struct awsphase_res *r)
+{
+	const char *id = P4B_E->id(r, NULL);
+	const cJSON *sg, *outside[2] = { P4B_E->item(r, "rds-sg"), P4B_E->item(r, "redis-sg") };
+	size_t i;
+
+	cJSON_ArrayForEach(sg, p4b_h->json_get(P4B_E->answer(r, 0), "SecurityGroups"))
+		revoke_naming(r, sg, id);
+	for (i = 0; i < 2; i++) {
+		const char *oid = p4b_h->json_str(outside[i], "GroupId");
+		int listed = 0;
+
+		cJSON_ArrayForEach(sg, p4b_h->json_get(P4B_E->answer(r, 0), "SecurityGroups"))
+			listed |= oid && p4b_h->json_str(sg, "GroupId") &&
+				  strcmp(oid, p4b_h->json_str(sg, "GroupId")) == 0;
+		if (oid && !listed)
+			revoke_naming(r, outside[i], id);
+	}
+}
+
+/* kaviar-ecs-sg: the runbook lets only the ALB in. */
+static int ecs_sg_pick(struct awsphase_res *r, const cJSON *answer, int step, const cJSON **item)
+{
+	const struct p4b *c = p4b_run_of(r)->c;
+
+	*item = P4B_E->select(r, answer);
+	if (*item && P4B_E->mode(r) == AWSPHASE_MODE_DEPLOY &&
+	    p4b_sg_allows(*item, c->port, NULL, "0.0.0.0/0"))
+		p4b_h->log(AWSPHASE_LOG_WARN, "%s also lets tcp %d in from 0.0.0.0/0; the runbook lets "
+			   "only %s in: aws ec2 revoke-security-group-ingress --group-id %s --protocol "
+			   "tcp --port %d --cidr 0.0.0.0/0", c->ecs_sg_name, c->port, c->alb_sg_name,
+			   p4b_sg_id(*item), c->port);
+	return *item ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
+}
+
+#define SECURITY_GROUP(var, key_, name_, create_, out_, pick_)                                   \
+	const struct awsphase_resource var = {                                                   \
+		AWSPHASE_RESOURCE, .key = key_, .kind = N_("security group"), .name = name_,     \
+		.find = { "ec2", "describe-security-groups", sg_find },                          \
+		.list = "SecurityGroups", .match = "GroupName", .pick = pick_, .id = "GroupId",  \
+		.show = "{.GroupId}", .outputs = out_,                                           \
+		.create = { "ec2", "create-security-group", create_, sg_exists }, .created = "", \
+		.remove = { "ec2", "delete-security-group", sg_by_id, sg_gone, sg_busy },        \
+		.remove_fn = sg_remove, .remove_after = p4b_after_runbook,                       \
+	}
+SECURITY_GROUP(p4b_alb_sg, "alb-sg", "{ALB_SG_NAME}", alb_sg_create, alb_sg_out, NULL);
+SECURITY_GROUP(p4b_ecs_sg, "ecs-sg", "{ECS_SG_NAME}", ecs_sg_create, ecs_sg_out, ecs_sg_pick);
+
+/* RDS_SG_ID and REDIS_SG_ID (phase 3): in the VPC's listing, else read by
+ * id — a group elsewhere is reachable only through peering; none is bad
+ * input. */
+static int data_sg_pick(struct awsphase_res *r, const cJSON *answer, int step, const cJSON **item)
+{
+	const struct p4b *c = p4b_run_of(r)->c;
+	const char *key = strcmp(P4B_E->name(r), c->rds_sg ? c->rds_sg : "") == 0 ? "RDS_SG_ID" :
+			  "REDIS_SG_ID";
+	static const char *const none[] = { "InvalidGroup.NotFound", "InvalidGroupId.Malformed", NULL };
+	struct awsphase_call *call;
+
+	*item = P4B_E->select(r, answer);
+	if (*item && step == 1)
+		p4b_h->log(AWSPHASE_LOG_WARN, "%s=%s is in %s, not in VPC_ID=%s: a rule from %s "
+			   "reaches it only through VPC peering", key, P4B_E->name(r),
+			   p4b_h->json_str(*item, "VpcId") ? p4b_h->json_str(*item, "VpcId") :
+			   "another VPC", c->vpc, c->ecs_sg_name);
+	if (*item)
+		return AWSPHASE_FOUND;
+	if (step == 0) {
+		call = P4B_E->again(r, "ec2", "describe-security-groups", none);
+		P4B_E->args(r, call, "--group-ids", "{name}", NULL);
+		return AWSPHASE_AGAIN;
+	}
+	p4b_h->log(AWSPHASE_LOG_ERROR, "%s=%s: no such security group in %s; fix %s in %s (phase 3) "
+		   "or remove the key", key, P4B_E->name(r), c->region, key, p4b_h->settings->env_file);
+	return -AWSPHASE_EXIT_USAGE;
+}
+
+#define DATA_SG(var, key_, envkey)                                                               \
+	const struct awsphase_resource var = {                                                   \
+		AWSPHASE_RESOURCE, .key = key_, .kind = N_("security group"),                    \
+		.name = "{" envkey "}", .label = "{.GroupName}", .show = "{.GroupId}",           \
+		.flags = AWSPHASE_RES_DATA, .only_if = envkey,                                   \
+		.find = { "ec2", "describe-security-groups", sg_find },                          \
+		.list = "SecurityGroups", .match = "GroupId", .pick = data_sg_pick,              \
+		.id = "GroupId",                                                                 \
+	}
+DATA_SG(p4b_rds_sg, "rds-sg", "RDS_SG_ID");
+DATA_SG(p4b_redis_sg, "redis-sg", "REDIS_SG_ID");
+
+/* ---- ingress rules: parts of their groups ------------------------------------------ */
+
+static const char *const rule_exists[] = { "InvalidPermission.Duplicate", NULL };
+
+/* The rule's port and source: from a group (key) or 0.0.0.0/0. */
+struct rule {
+	int port;               /* 0: CONTAINER_PORT */
+	const char *from_key;   /* NULL: from 0.0.0.0/0 */
+};
+
+static const struct rule *rule_of(struct awsphase_res *r);
+
+static int rule_port(struct awsphase_res *r)
+{
+	const struct rule *ru = rule_of(r);
+
+	return ru->port ? ru->port : p4b_run_of(r)->c->port;
+}
+
+static int rule_pick(struct awsphase_res *r, const cJSON *sg, int step, const cJSON **item)
+{
+	const struct rule *ru = rule_of(r);
+	const char *from = ru->from_key ? P4B_E->id(r, ru->from_key) : NULL;
+
+	*item = sg;
+	if (ru->from_key && (!from || !*from || from[0] == '<'))
+		return AWSPHASE_ABSENT;
+	return p4b_sg_allows(sg, rule_port(r), from, from ? NULL : "0.0.0.0/0") ? AWSPHASE_FOUND :
+									  AWSPHASE_ABSENT;
+}
+
+static void rule_note(struct awsphase_res *r, const cJSON *have)
+{
+	const struct rule *ru = rule_of(r);
+	struct p4b *c = p4b_run_of(r)->c;
+
+	P4B_E->note(r, "tcp %d from %s", rule_port(r), !ru->from_key ? "0.0.0.0/0" :
+		    strcmp(ru->from_key, "alb-sg") == 0 ? c->alb_sg_name : c->ecs_sg_name);
+}
+
+static const char *const alb_http_create[] = { "--group-id", "{@alb-sg}", "--protocol", "tcp",
+	"--port", "80", "--cidr", "0.0.0.0/0", NULL };
+static const char *const ecs_rule_create[] = { "--group-id", "{@ecs-sg}", "--protocol", "tcp",
+	"--port", "{CONTAINER_PORT}", "--source-group", "{@alb-sg}", NULL };
+static const char *const rds_rule_create[] = { "--group-id", "{RDS_SG_ID}", "--protocol", "tcp",
+	"--port", "5432", "--source-group", "{@ecs-sg}", NULL };
+static const char *const redis_rule_create[] = { "--group-id", "{REDIS_SG_ID}", "--protocol", "tcp",
+	"--port", "6379", "--source-group", "{@ecs-sg}", NULL };
+static const char *const needs_alb_sg[] = { "alb-sg", NULL };
+static const char *const needs_both_sgs[] = { "alb-sg", "ecs-sg", NULL };
+static const char *const needs_ecs_sg[] = { "ecs-sg", NULL };
+
+#define RULE(var, key_, parent, only, needs_, create_)                                           \
+	const struct awsphase_resource var = {                                                   \
+		AWSPHASE_RESOURCE, .key = key_, .kind = N_("security group"), .name = key_,      \
+		.only_if = only, .needs = needs_, .part_of = parent, .from = parent,             \
+		.read_after = needs_, .pick = rule_pick,                                         \
+		.create = { "ec2", "authorize-security-group-ingress", create_, rule_exists },  \
+		.differs = rule_note,                                                            \
+	}
+RULE(p4b_alb_http, "alb-http", "alb-sg", NULL, needs_alb_sg, alb_http_create);
+RULE(p4b_ecs_from_alb, "ecs-from-alb", "ecs-sg", NULL, needs_both_sgs, ecs_rule_create);
+RULE(p4b_rds_from_ecs, "rds-from-ecs", "rds-sg", "RDS_SG_ID", needs_ecs_sg, rds_rule_create);
+RULE(p4b_redis_from_ecs, "redis-from-ecs", "redis-sg", "REDIS_SG_ID", needs_ecs_sg,
+     redis_rule_create);
+
+static const struct rule *rule_of(struct awsphase_res *r)
+{
+	static const struct { const char *name; struct rule rule; } rules[] = {
+		{ "alb-http", { 80, NULL } },
+		{ "ecs-from-alb", { 0, "alb-sg" } },
+		{ "rds-from-ecs", { 5432, "ecs-sg" } },
+		{ "redis-from-ecs", { 6379, "ecs-sg" } },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]) - 1; i++)
+		if (strcmp(P4B_E->name(r), rules[i].name) == 0)
+			break;
+	return &rules[i].rule;
+}

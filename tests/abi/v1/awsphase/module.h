@@ -1,0 +1,265 @@
+/* awsphase module ABI.
+ *
+ * A phase module is a shared object that exports exactly one symbol,
+ * awsphase_module_entry, returning a pointer to a static struct awsphase_module
+ * (use AWSPHASE_MODULE() to define it).  The module reaches AWS, the env file,
+ * the terminal and the network only through the struct awsphase_host it is
+ * handed, so it has no undefined references into the awsphase binary.
+ *
+ * Compatibility: members of the structs below are only ever appended.  The
+ * loader copies min(sizeof ours, struct_size) bytes and zeroes the rest, so a
+ * module built against an older header keeps working.  api_version changes
+ * only when that promise has to be broken.
+ */
+#ifndef AWSPHASE_MODULE_H
+#define AWSPHASE_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <popt.h>
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AWSPHASE_API_VERSION 1
+
+#if defined(__GNUC__)
+#define AWSPHASE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define AWSPHASE_PRINTF(f, a)
+#endif
+/* GCC checks the NULL that ends h->aws()'s arguments; clang takes the
+ * attribute on functions only, not on the host's function pointers. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define AWSPHASE_SENTINEL __attribute__((sentinel))
+#else
+#define AWSPHASE_SENTINEL
+#endif
+/* What text() returns is a format string with the same conversions as its
+ * argument: the compiler checks the arguments against the English one. */
+#if defined(__GNUC__)
+#define AWSPHASE_FORMAT_ARG(a) __attribute__((format_arg(a)))
+#else
+#define AWSPHASE_FORMAT_ARG(a)
+#endif
+
+/* Exit codes; an action returns one of these. */
+enum awsphase_exit {
+	AWSPHASE_EXIT_OK = 0,      /* success */
+	AWSPHASE_EXIT_FAILED = 1,  /* checks failed or the deployment did not converge */
+	AWSPHASE_EXIT_USAGE = 2,   /* usage or bad input (arguments, env file) */
+	AWSPHASE_EXIT_AWS = 3,     /* AWS refused: API error, permissions, credentials */
+	AWSPHASE_EXIT_TIMEOUT = 4, /* wait deadline or retry budget exhausted */
+	AWSPHASE_EXIT_NOAWS = 5,   /* aws CLI missing or unusable */
+	AWSPHASE_EXIT_INTERRUPTED = 130,
+};
+
+/* An env key the module reads or writes. */
+enum {
+	AWSPHASE_ENV_REQUIRED = 1 << 0, /* must be present before the module acts */
+	AWSPHASE_ENV_WRITTEN = 1 << 1,  /* the module writes it back */
+};
+
+struct awsphase_envvar {
+	const char *key;
+	const char *pattern;     /* PCRE2, anchored by the host; NULL: anything */
+	const char *def;         /* default when absent; NULL: none */
+	unsigned flags;
+	const char *help;        /* one line for --help and the docs; looked up in
+	                          * the awsphase catalogue, like the action's texts */
+};
+
+/* Check and log levels. */
+enum awsphase_status { AWSPHASE_OK = 0, AWSPHASE_FAIL = 1, AWSPHASE_WARN = 2, AWSPHASE_INFO = 3 };
+enum awsphase_level { AWSPHASE_LOG_ERROR = 0, AWSPHASE_LOG_WARN, AWSPHASE_LOG_INFO, AWSPHASE_LOG_VERBOSE, AWSPHASE_LOG_DEBUG };
+
+/* One aws CLI call.  Opaque: built with call_new/call_arg, run with
+ * call_run (one) or call_run_all (several at once), read with call_json and
+ * call_error, freed with call_free. */
+struct awsphase_call;
+
+/* What became of a call. */
+enum awsphase_call_state {
+	AWSPHASE_CALL_PENDING = 0,
+	AWSPHASE_CALL_OK,          /* exit 0, JSON parsed (json may be NULL on empty output) */
+	AWSPHASE_CALL_ACCEPTED,    /* failed with an error code the caller declared acceptable */
+	AWSPHASE_CALL_DRY_RUN,     /* mutating call not run under --dry-run */
+	AWSPHASE_CALL_FAILED,      /* see call_error and call_exit_code */
+};
+
+/* A wait: awsphase's own poll loop.  poll() is called every interval; it
+ * returns 1 when done, 0 to go on, or -1 to fail fast (it has reported why and
+ * set *exit_code).  It writes a short current-state text into state; a state
+ * that stays the same for no_progress_s seconds ends the wait as timed out. */
+struct awsphase_wait {
+	const char *what;             /* "service kaviar-backend-service to become stable" */
+	double interval_s;            /* between polls (jittered by the host); 0: 2 s.
+	                               * The first pauses are shorter: 1 s, 2 s, 4 s…
+	                               * up to interval_s */
+	double timeout_s;             /* deadline; 0: the global --timeout */
+	double no_progress_s;         /* 0: none */
+	int (*poll)(void *ctx, char *state, size_t state_size, int *exit_code);
+	void *ctx;
+};
+
+/* Global settings, read-only for modules. */
+struct awsphase_settings {
+	const char *region;
+	const char *env_file;
+	int dry_run;
+	int verbosity;          /* -1 quiet, 0 normal, 1+ verbose */
+	int json_output;        /* --output json */
+	int color;
+	int tty;                /* stdout is a terminal */
+	double timeout_s;       /* --timeout */
+	int jobs;               /* concurrent aws calls */
+};
+
+/* Services the core offers a module.  Every function that can fail returns
+ * -1 after reporting the error (or 0 on success) unless it says otherwise. */
+struct awsphase_host {
+	uint32_t struct_size;
+	uint32_t api_version;
+	const struct awsphase_settings *settings;
+
+	/* Messages: "awsphase: ..." on stderr, by level and verbosity.
+	 * Language: the format strings of log, say and check, check names,
+	 * table titles and headers are looked up in the awsphase catalogue
+	 * (gettext) before use, so a module needs no gettext code of its own;
+	 * out-of-tree modules' strings pass through untranslated unless the
+	 * catalogue has them.  Arguments are not looked up.  Under --output
+	 * json check names, table titles and headers are keys of the document
+	 * and stay as given (English). */
+	void (*log)(int level, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
+	/* Human progress and results on stdout (silenced by --output json and -q). */
+	void (*say)(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
+
+	/* aws calls.  service and operation as the aws CLI spells them
+	 * ("ecs", "describe-services"); --region, --output json, --profile and
+	 * --endpoint-url are added by the host. */
+	struct awsphase_call *(*call_new)(const char *service, const char *operation);
+	void (*call_arg)(struct awsphase_call *, const char *arg);          /* copied */
+	void (*call_argf)(struct awsphase_call *, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
+	void (*call_accept)(struct awsphase_call *, const char *error_code); /* counts as success */
+	/* Run, with retries; returns the exit code class: 0 when the state is
+	 * OK, ACCEPTED or DRY_RUN, else an AWSPHASE_EXIT_* (3, 4, 5 or 130). */
+	int (*call_run)(struct awsphase_call *);
+	/* Run several at once (bounded by settings->jobs); returns the first
+	 * non-zero class in array order, or 0. */
+	int (*call_run_all)(struct awsphase_call *const *calls, size_t n);
+	enum awsphase_call_state (*call_state)(const struct awsphase_call *);
+	const cJSON *(*call_json)(const struct awsphase_call *);       /* NULL unless OK */
+	const char *(*call_error)(const struct awsphase_call *);        /* AWS code, "" if none */
+	const char *(*call_message)(const struct awsphase_call *);      /* one line, "" if none */
+	void (*call_free)(struct awsphase_call *);
+	/* Convenience: new + args (NULL-terminated) + run.  On success *out
+	 * owns the parsed JSON (free with cJSON_Delete; may be NULL).  Returns
+	 * as call_run; errors are reported with the operation's name. */
+	int (*aws)(cJSON **out, const char *service, const char *operation, ...) AWSPHASE_SENTINEL;
+
+	/* JSON walkers.  path is dot-separated, array indexes as numbers:
+	 * "services.0.deployments.0.rolloutState".  NULL/def when absent or of
+	 * another type. */
+	const cJSON *(*json_get)(const cJSON *, const char *path);
+	const char *(*json_str)(const cJSON *, const char *path);
+	double (*json_num)(const cJSON *, const char *path, double def);
+
+	/* The env file.  env_get returns the value, else the module's declared
+	 * default, else NULL; the string stays valid for the whole run, even
+	 * across env_set.  env_set replaces the key in place (or appends it)
+	 * and rewrites the file atomically at once; under --dry-run it changes
+	 * nothing.  env_unset removes the key. */
+	const char *(*env_get)(const char *key);
+	int (*env_set)(const char *key, const char *value);
+	int (*env_unset)(const char *key);
+
+	/* Report: checks (✅/❌/⚠ on a TTY, text otherwise, or entries of the
+	 * --output json document), tables and extra JSON members.  Names,
+	 * titles and headers are translated in text output only (see log). */
+	void (*check)(const char *name, enum awsphase_status status, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
+	void (*table)(const char *title, const char *const *headers, const char *const *cells, size_t rows);
+	void (*report_add)(const char *key, cJSON *value); /* takes ownership */
+
+	/* Wait until done, with a deadline, progress on a TTY and fail fast.
+	 * Returns 0, the exit code the poll set, AWSPHASE_EXIT_TIMEOUT, or
+	 * AWSPHASE_EXIT_INTERRUPTED. */
+	int (*wait)(const struct awsphase_wait *);
+	/* Sleep that ends early on SIGINT/SIGTERM; returns -1 when interrupted. */
+	int (*sleep)(double seconds);
+	int (*interrupted)(void);
+
+	/* HTTP GET (libcurl; honours http_proxy/no_proxy).  Returns 0 when a
+	 * response arrived (*status set, *body malloc'd and NUL-terminated,
+	 * free()), -1 otherwise with a reason in err. */
+	int (*http_get)(const char *url, double timeout_s, long *status, char **body,
+			char *err, size_t err_size);
+
+	/* PCRE2 match of subject against pattern (compiled once and cached).
+	 * Returns 1 on match, 0 on none, -1 on a bad pattern (reported). */
+	int (*match)(const char *pattern, const char *subject);
+
+	/* The data the user asked for (log lines, a metric's sparkline) on
+	 * stdout: unlike say, printed under -q too; on stderr under --output
+	 * json, whose document owns stdout.  Data: fmt is not translated.
+	 * Hosts older than this member
+	 * have a smaller struct_size: check it before use. */
+	void (*print)(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
+
+	/* msgid in the user's language: its translation in the awsphase
+	 * catalogue, else msgid itself (NULL and "" as given).  For the words
+	 * a module puts together before handing them over (a sentence built
+	 * with snprintf, a table cell, a wait's what), which the host's lookup
+	 * of the final string cannot match; prefer whole sentences.  A format
+	 * string comes back with the same conversions.  The string lives as
+	 * long as the process.  Hosts older than this member have a smaller
+	 * struct_size: check it before use. */
+	const char *(*text)(const char *msgid) AWSPHASE_FORMAT_ARG(1);
+	/* append only */
+};
+
+/* An action: "awsphase 4b deploy".  The core looks summary, usage, help,
+ * the module's title and the descriptions of the action's options up in the
+ * awsphase catalogue where it prints them (text output; list --output json
+ * keeps them as written). */
+struct awsphase_action {
+	const char *name;
+	const char *summary;                   /* one line for `awsphase list` */
+	const char *usage;                     /* "[--timeout SECONDS]"; may be NULL */
+	/* The action's own options, may be NULL.  String values popt
+	 * allocates are freed by the core after exec and the variables reset
+	 * to what they held before: don't free them. */
+	const struct poptOption *options;
+	int (*exec)(const struct awsphase_host *, int argc, const char **argv);
+	const char *help;                      /* longer text for --help; may be NULL */
+};
+
+struct awsphase_module {
+	uint32_t struct_size;                  /* filled by AWSPHASE_MODULE() */
+	uint32_t api_version;
+	const char *name;                      /* "4b" */
+	const char *aliases;                   /* space-separated: "ecs-alb" */
+	const char *title;                     /* "ECS Fargate + ALB" */
+	const struct awsphase_envvar *env;     /* terminated by { NULL } */
+	const struct awsphase_action *actions; /* terminated by { NULL } */
+	int (*init)(const struct awsphase_host *); /* optional */
+	void (*fini)(void);                    /* optional */
+	/* append only */
+};
+
+#define AWSPHASE_MODULE_SYMBOL "awsphase_module_entry"
+
+#define AWSPHASE_MODULE(m)                                                     \
+	const struct awsphase_module *awsphase_module_entry(void);             \
+	const struct awsphase_module *awsphase_module_entry(void)              \
+	{                                                                      \
+		(m).struct_size = sizeof(m);                                   \
+		(m).api_version = AWSPHASE_API_VERSION;                        \
+		return &(m);                                                   \
+	}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# awsphase up / plan / down / status over phase 4B and a phase built out of
+# tree (fixtures/after4b.c: "0audit", which needs ECS_SG_ID): the order comes
+# from what the modules declare, not from their names; plan changes nothing
+# and exits 6 while something would change, 0 once nothing would; a phase
+# that fails stops the run and says how to go on; down runs in reverse.
+# The whole way from an empty account, with phases 1, 3 and 4A: phases.sh.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
+plan 33
+
+localaws_start
+mkdir -p mods
+cc -shared -fPIC -Wall -Werror -I"$top_srcdir/include" -o mods/after4b.so \
+	"$top_srcdir/tests/scenarios/fixtures/after4b.c" 2>cc.log
+ok $? "the out-of-tree phase builds"
+export AWSPHASE_MODULE_PATH=$WORK/mods:$AWSPHASE_MODULE_PATH
+cp aws-resources.env before.env
+headers() { printf '%s\n' "$AP_OUT" | sed -n 's/^== \([^ ]*\) \([a-z]*\):.*/\1 \2/p' | paste -sd' '; }
+
+# --- the order, offline
+ap list --output json
+is "$(jget "$AP_OUT" '[(m["name"], m["up_order"], m["needs"][:1]) for m in d["modules"]]')" \
+	"[('0audit', 2, ['ECS_SG_ID']), ('4b', 1, ['VPC_ID'])]" \
+	"list: 0audit needs ECS_SG_ID, so up runs it second though its name sorts first"
+ap list
+like "$AP_OUT" '^awsphase up runs: 4b → 0audit$' "list says the order"
+ap up --from nosuch
+is "$AP_RC" 2 "up --from an unknown phase: exit 2"
+like "$AP_ERR" "^awsphase: --from nosuch: not a phase of the pipeline; give one of 4b, 0audit$" \
+	"... naming the phases there are"
+ap up --from 0audit --to 4b
+is "$AP_RC:$(trace_count)" 2:0 "--from after --to: exit 2, no aws call"
+like "$AP_ERR" "up: --from 0audit comes after --to 4b" "... saying so"
+ap up extra
+is "$AP_RC" 2 "up takes no arguments: exit 2"
+
+# --- plan on an account without phase 4B
+ap plan
+listed=$(trace_count dry_run)
+is "$AP_RC:$(trace_count mutating)" "6:$listed" "plan: exit 6 (changes); every mutating call only listed ($listed)"
+is "$(headers)" "4b deploy 0audit deploy" "4b is planned before 0audit"
+like "$AP_OUT" '^audit: ECS_SG_ID=<ECS_SG_ID>$' "0audit plans on the placeholder of what 4b would write"
+like "$AP_OUT" 'plan: changes in 1 of 2 phases \(4b\); awsphase up makes them' "the summary names the phase"
+cmp -s aws-resources.env before.env
+ok $? "plan writes nothing to the env file"
+ap --output json plan
+is "$(jget "$AP_OUT" '(d["command"], d["exit_code"], [p["command"] for p in d["phases"]])')" \
+	"('plan', 6, ['4b deploy', '0audit deploy'])" "--output json: one document, every phase in it"
+
+# --- a phase that fails stops up
+sed 's/^SUBNET_TIER=.*//' before.env >bad.env
+echo SUBNET_TIER=sideways >>bad.env
+ap -e bad.env up
+is "$AP_RC:$(trace_count)" 2:0 "4b refuses its input: up exits with its code 2, no aws call"
+is "$(headers)" "4b deploy" "0audit did not run"
+like "$AP_ERR" "awsphase: up: phase 4b stopped it \(exit 2\); fix what it said, then go on with: awsphase up --from 4b" \
+	"up says which phase stopped it and how to go on"
+
+# --- up
+ap up
+is "$AP_RC" 0 "up: exit 0"
+is "$(headers)" "4b deploy 0audit deploy" "4b deployed, then 0audit"
+. ./aws-resources.env
+like "$ECS_SG_ID" '^sg-' "4b wrote ECS_SG_ID"
+is "$AUDITED_SG" "$ECS_SG_ID" "0audit saw the ECS_SG_ID 4b had just written"
+like "$AP_OUT" 'up: 2 phases deployed \(4b, 0audit\)' "the summary"
+ap up
+is "$AP_RC:$(trace_count mutating)" 0:0 "a second up: exit 0, no mutating call"
+ap plan
+is "$AP_RC:$(trace_count mutating)" 0:0 "plan after up: exit 0 (nothing would change)"
+like "$AP_OUT" 'plan: no changes in 2 phases \(4b, 0audit\)' "... and says so"
+
+# --- a later phase fails: up --from resumes there
+echo AUDIT_FAIL=1 >>aws-resources.env
+ap up
+is "$AP_RC" 3 "0audit fails: up exits with its code, 3"
+like "$AP_ERR" "awsphase: up: phase 0audit failed \(exit 3\)" "... naming it"
+sed -i '/^AUDIT_FAIL=/d' aws-resources.env
+ap up --from 0audit
+is "$AP_RC:$(headers):$(trace_count)" "0:0audit deploy:0" "up --from 0audit runs only 0audit"
+
+# --- status, then down in reverse
+ap status
+is "$(headers)" "4b status 0audit status" "status: every phase"
+ap down --yes
+is "$AP_RC" 0 "down --yes: exit 0"
+is "$(headers)" "0audit teardown 4b teardown" "down runs the last phase first"
+is "$(awscli ecs describe-clusters --clusters kaviar-cluster --query 'clusters[?status==`ACTIVE`] | length(@)')" 0 \
+	"down took all of 4b (its teardown --all): no cluster"
+unlike "$(cat aws-resources.env)" '^(AUDITED_SG|ECS_SG_ID|ALB_ARN)=' "their keys are gone from the env file"
+finish
