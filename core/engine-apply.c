@@ -132,76 +132,6 @@ int engine_plan(struct awsphase_stack *s, const char *const *keys, int *changes)
 	return conflicts ? AWSPHASE_EXIT_FAILED : 0;
 }
 
-/* ---- lines ----------------------------------------------------------------------- */
-
-static struct awsphase_res *parent(struct awsphase_res *r)
-{
-	struct awsphase_res *p = r->d.part_of ? engine_find(r->s, r->d.part_of) : NULL;
-
-	return p && p->present ? p : NULL;
-}
-
-/* "created" or "created: NOTE"; with the module's verb ("register|registered")
- * when it has one; would: the dry run's "would create". */
-static void say_made(struct awsphase_res *r, int would, int exists)
-{
-	struct strbuf en = STRBUF_INIT, fmt = STRBUF_INIT, shown = STRBUF_INIT;
-	const char *note_en = r->note_en.len ? strbuf_str(&r->note_en) : NULL;
-	const char *note_shown = r->note_shown.len ? strbuf_str(&r->note_shown) : NULL;
-	char half[128];
-
-	if (parent(r)) {
-		struct awsphase_res *p = parent(r);
-
-		if (p->created || (p->would && !p->found)) {
-			log_msg(AWSPHASE_LOG_VERBOSE, "%s %s: %s", p->d.kind, p->name, note_en ? note_en : "");
-			return;
-		}
-		strbuf_addstr(&fmt, exists ? "updated: %s (already there)" : would ? "would update: %s added" :
-			      "updated: %s added");
-	} else if (exists) {
-		strbuf_addstr(&fmt, note_en ? "already there: %s" : "already there");
-	} else {
-		engine_verb_half(r->d.create_verb ? r->d.create_verb : "create|created", would ? 0 : 1,
-				 half, sizeof(half));
-		strbuf_addf(&fmt, "%s%s%s", would ? "would " : "", half, note_en ? ": %s" : "");
-	}
-	engine_fill(&en, strbuf_str(&fmt), note_en);
-	engine_fill(&shown, engine_text_for(r->d.kind, strbuf_str(&fmt)), note_shown);
-	engine_line(r, would ? "•" : "✓", strbuf_str(&en), strbuf_str(&shown));
-	strbuf_release(&en);
-	strbuf_release(&fmt);
-	strbuf_release(&shown);
-}
-
-static void say_updated(struct awsphase_res *r, int would)
-{
-	struct strbuf en = STRBUF_INIT, shown = STRBUF_INIT;
-	const char *fmt = would ? "would update: %s" : "updated: %s";
-
-	if (r->post_create) {
-		log_msg(AWSPHASE_LOG_VERBOSE, "%s %s: %s", r->d.kind, r->name, strbuf_str(&r->diff_en));
-		return;
-	}
-	engine_fill(&en, fmt, strbuf_str(&r->diff_en));
-	engine_fill(&shown, engine_text_for(r->d.kind, fmt), strbuf_str(&r->diff_shown));
-	engine_line(r, would ? "•" : "✓", strbuf_str(&en), strbuf_str(&shown));
-	strbuf_release(&en);
-	strbuf_release(&shown);
-}
-
-static void say_unchanged(struct awsphase_res *r)
-{
-	struct strbuf en = STRBUF_INIT, shown = STRBUF_INIT;
-	const char *fmt = r->note_en.len ? "unchanged: %s" : "unchanged";
-
-	engine_fill(&en, fmt, strbuf_str(&r->note_en));
-	engine_fill(&shown, engine_text_for(r->d.kind, fmt), strbuf_str(&r->note_shown));
-	engine_line(r, "✓", strbuf_str(&en), strbuf_str(&shown));
-	strbuf_release(&en);
-	strbuf_release(&shown);
-}
-
 /* ---- a round -------------------------------------------------------------------------- */
 
 static int check_ready(struct awsphase_res *r);
@@ -294,7 +224,7 @@ static int take_turn(struct awsphase_res *r)
 		/* fall through */
 	case ACT_UNCHANGED:
 		if (!r->post_create && !r->exists)
-			say_unchanged(r);
+			engine_say_unchanged(r);
 		r->settled = 1;
 		return check_ready(r) ? -1 : 0;
 	case ACT_NONE:
@@ -345,7 +275,7 @@ static void after_create(struct awsphase_res *r, int would)
 	}
 	strbuf_release(&why_en);
 	strbuf_release(&why_shown);
-	say_made(r, would, 0);
+	engine_say_made(r, would, 0);
 	if (r->what || r->diff_en.len) {
 		r->post_create = 1;
 		r->act = r->d.fix ? ACT_FIX : ACT_NONE;
@@ -416,28 +346,14 @@ static int ready_poll(void *ctx, char *state, size_t size, int *exit_code)
 }
 
 /* Waits for what was made (or found) not ready; 0 when there was none. */
+static int is_awaiting(const struct awsphase_res *r)
+{
+	return r->awaiting;
+}
+
 static int wait_ready(struct awsphase_stack *s)
 {
-	struct awsphase_wait w = { 0 };
-	struct strbuf what = STRBUF_INIT;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < s->n; i++)
-		if (s->res[i].awaiting)
-			strbuf_addf(&what, "%s%s %s", what.len ? ", " : "",
-				    engine_kind_text(s->res[i].d.kind), s->res[i].name);
-	if (!what.len)
-		return 0;
-	strbuf_addstr(&what, _(" to be ready"));
-	report_say(_("… waiting for %s"), strbuf_str(&what));
-	w.what = strbuf_str(&what);
-	w.interval_s = 5;
-	w.poll = ready_poll;
-	w.ctx = s;
-	rc = wait_run(&w, s->h->settings->timeout_s);
-	strbuf_release(&what);
-	return rc;
+	return engine_wait(s, is_awaiting, _(" to be ready"), 5, ready_poll);
 }
 
 /* Handles a create's answer; 0, or an exit code. */
@@ -458,7 +374,7 @@ static int created(struct awsphase_res *r, struct step *st, int *collided)
 			reset_decision(r);
 			if (r->d.differs)
 				r->d.differs(r, NULL);
-			say_made(r, 0, 1);
+			engine_say_made(r, 0, 1);
 			r->settled = 1;
 			return 0;
 		}
@@ -474,7 +390,7 @@ static int created(struct awsphase_res *r, struct step *st, int *collided)
 			return error(_("%s %s: AWS says it exists, yet it cannot be found; run again"),
 				     r->d.kind, r->name);
 		reset_decision(r);
-		say_made(r, 0, 1);
+		engine_say_made(r, 0, 1);
 		engine_record_outputs(r, r->item);
 		return 0;
 	case AWSPHASE_CALL_OK:
@@ -537,7 +453,7 @@ static int fixed(struct awsphase_res *r)
 		r->would = 1;
 	else
 		r->updated = !r->post_create;
-	say_updated(r, would);
+	engine_say_updated(r, would);
 	r->settled = 1;
 	return check_ready(r) ? AWSPHASE_EXIT_FAILED : 0;
 }

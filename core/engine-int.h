@@ -123,10 +123,17 @@ struct awsphase_stack {
 	struct awsphase_res *current;
 };
 
-/* engine.c */
+/* engine.c: h->engine's open and close */
+struct awsphase_stack *engine_open(const struct awsphase_stack_spec *spec, void *ctx);
+void engine_close(struct awsphase_stack *s);
 struct awsphase_res *engine_find(struct awsphase_stack *s, const char *key);
 char *engine_keep(struct awsphase_stack *s, char *str);      /* freed with the stack */
 void engine_own(struct awsphase_stack *s, cJSON *json);
+/* engine-template.c: ids, templates, outputs.  The item of r now: the last
+ * create or fix answer's, else as read. */
+const cJSON *engine_item(const struct awsphase_res *r);
+/* A string, number or bool as text (malloc'ed); NULL for anything else. */
+char *engine_json_text(const cJSON *v);
 /* Expands tmpl for r (prev: the answer {.Path} reads in `then`).  NULL when
  * a field is missing; *wait (if not NULL) set when it names a resource not
  * read yet whose value the env file does not hold either. */
@@ -144,6 +151,12 @@ void engine_forget_outputs(struct awsphase_res *r);
 int engine_flush_outputs(struct awsphase_stack *s);
 void engine_set_error(struct awsphase_res *r, struct awsphase_call *call);
 int engine_in(const char *const *codes, const char *code);
+/* Waits, with a progress line naming them, until poll says the resources
+ * which() picks are done ("… waiting for KIND NAME, … to be ready"); 0 at
+ * once when there are none, else what wait_run returns. */
+int engine_wait(struct awsphase_stack *s, int (*which)(const struct awsphase_res *r),
+		const char *to_be, double interval_s,
+		int (*poll)(void *ctx, char *state, size_t size, int *exit_code));
 /* Marks keys (NULL: all but DATA) and what their reads need as wanted;
  * plan: keys (but DATA) are also what the action acts on. */
 void engine_select(struct awsphase_stack *s, const char *const *keys, int plan);
@@ -167,6 +180,11 @@ int engine_teardown(struct awsphase_stack *s, const char *const *keys, unsigned 
 void engine_line(struct awsphase_res *r, const char *mark, const char *result_en,
 		 const char *result_shown);
 void engine_teardown_entry(struct awsphase_res *r, const struct step *st, const char *result);
+/* Deploy's line of r: made (would: the dry run's "would create"; exists:
+ * "already there"), updated, unchanged. */
+void engine_say_made(struct awsphase_res *r, int would, int exists);
+void engine_say_updated(struct awsphase_res *r, int would);
+void engine_say_unchanged(struct awsphase_res *r);
 const char *engine_kind_text(const char *kind);
 const char *engine_text_for(const char *kind, const char *msgid);
 /* fmt (a msgid of the engine's with at most one %s, or its translation)

@@ -243,28 +243,14 @@ static int gone_poll(void *ctx, char *state, size_t size, int *exit_code)
 	return left == 0;
 }
 
+static int is_going(const struct awsphase_res *r)
+{
+	return r->rm_phase == RM_WAIT;
+}
+
 static int wait_gone(struct awsphase_stack *s)
 {
-	struct awsphase_wait w = { 0 };
-	struct strbuf what = STRBUF_INIT;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < s->n; i++)
-		if (s->res[i].rm_phase == RM_WAIT)
-			strbuf_addf(&what, "%s%s %s", what.len ? ", " : "",
-				    engine_kind_text(s->res[i].d.kind), s->res[i].name);
-	if (!what.len)
-		return 0;
-	strbuf_addstr(&what, _(" to be gone"));
-	report_say(_("… waiting for %s"), strbuf_str(&what));
-	w.what = strbuf_str(&what);
-	w.interval_s = 2;
-	w.poll = gone_poll;
-	w.ctx = s;
-	rc = wait_run(&w, s->h->settings->timeout_s);
-	strbuf_release(&what);
-	return rc;
+	return engine_wait(s, is_going, _(" to be gone"), 2, gone_poll);
 }
 
 /* One round: the steps of every resource whose turn came. */

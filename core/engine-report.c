@@ -9,12 +9,14 @@
 #include "engine-int.h"
 #include "i18n.h"
 #include "json.h"
+#include "log.h"
 #include "report.h"
 
-/* The words of the engine's lines, for the catalogue: the msgids say_made,
- * say_updated, say_unchanged (engine-apply.c) and the teardown's lines
- * (engine-remove.c) put together.  Looked up with the resource's kind as
- * context first (a module marks those NC_(KIND, MSGID)), then alone. */
+/* The words of the engine's lines, for the catalogue: the msgids
+ * engine_say_made, engine_say_updated, engine_say_unchanged (below) and the
+ * teardown's lines (engine-remove.c) put together.  Looked up with the
+ * resource's kind as context first (a module marks those NC_(KIND, MSGID)),
+ * then alone. */
 static const char *const words[] __attribute__((unused)) = {
 	N_("created"), N_("created: %s"), N_("would create"), N_("would create: %s"),
 	N_("already there"), N_("already there: %s"), N_("unchanged"), N_("unchanged: %s"),
@@ -145,4 +147,74 @@ void engine_teardown_entry(struct awsphase_res *r, const struct step *st, const 
 	cJSON_AddStringToObject(o, "action", half);
 	cJSON_AddStringToObject(o, "result", result);
 	cJSON_AddItemToArray(report_array(r->s, "teardown"), o);
+}
+
+/* ---- deploy's lines ----------------------------------------------------------------------- */
+
+static struct awsphase_res *parent(struct awsphase_res *r)
+{
+	struct awsphase_res *p = r->d.part_of ? engine_find(r->s, r->d.part_of) : NULL;
+
+	return p && p->present ? p : NULL;
+}
+
+/* "created" or "created: NOTE"; with the module's verb ("register|registered")
+ * when it has one; would: the dry run's "would create". */
+void engine_say_made(struct awsphase_res *r, int would, int exists)
+{
+	struct strbuf en = STRBUF_INIT, fmt = STRBUF_INIT, shown = STRBUF_INIT;
+	const char *note_en = r->note_en.len ? strbuf_str(&r->note_en) : NULL;
+	const char *note_shown = r->note_shown.len ? strbuf_str(&r->note_shown) : NULL;
+	char half[128];
+
+	if (parent(r)) {
+		struct awsphase_res *p = parent(r);
+
+		if (p->created || (p->would && !p->found)) {
+			log_msg(AWSPHASE_LOG_VERBOSE, "%s %s: %s", p->d.kind, p->name, note_en ? note_en : "");
+			return;
+		}
+		strbuf_addstr(&fmt, exists ? "updated: %s (already there)" : would ? "would update: %s added" :
+			      "updated: %s added");
+	} else if (exists) {
+		strbuf_addstr(&fmt, note_en ? "already there: %s" : "already there");
+	} else {
+		engine_verb_half(r->d.create_verb ? r->d.create_verb : "create|created", would ? 0 : 1,
+				 half, sizeof(half));
+		strbuf_addf(&fmt, "%s%s%s", would ? "would " : "", half, note_en ? ": %s" : "");
+	}
+	engine_fill(&en, strbuf_str(&fmt), note_en);
+	engine_fill(&shown, engine_text_for(r->d.kind, strbuf_str(&fmt)), note_shown);
+	engine_line(r, would ? "•" : "✓", strbuf_str(&en), strbuf_str(&shown));
+	strbuf_release(&en);
+	strbuf_release(&fmt);
+	strbuf_release(&shown);
+}
+
+void engine_say_updated(struct awsphase_res *r, int would)
+{
+	struct strbuf en = STRBUF_INIT, shown = STRBUF_INIT;
+	const char *fmt = would ? "would update: %s" : "updated: %s";
+
+	if (r->post_create) {
+		log_msg(AWSPHASE_LOG_VERBOSE, "%s %s: %s", r->d.kind, r->name, strbuf_str(&r->diff_en));
+		return;
+	}
+	engine_fill(&en, fmt, strbuf_str(&r->diff_en));
+	engine_fill(&shown, engine_text_for(r->d.kind, fmt), strbuf_str(&r->diff_shown));
+	engine_line(r, would ? "•" : "✓", strbuf_str(&en), strbuf_str(&shown));
+	strbuf_release(&en);
+	strbuf_release(&shown);
+}
+
+void engine_say_unchanged(struct awsphase_res *r)
+{
+	struct strbuf en = STRBUF_INIT, shown = STRBUF_INIT;
+	const char *fmt = r->note_en.len ? "unchanged: %s" : "unchanged";
+
+	engine_fill(&en, fmt, strbuf_str(&r->note_en));
+	engine_fill(&shown, engine_text_for(r->d.kind, fmt), strbuf_str(&r->note_shown));
+	engine_line(r, "✓", strbuf_str(&en), strbuf_str(&shown));
+	strbuf_release(&en);
+	strbuf_release(&shown);
 }
