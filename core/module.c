@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -244,22 +245,61 @@ static void load_dir(const char *dir)
 	free(names);
 }
 
+/* Run from its build tree (config.status beside the binary, as a
+ * configured tree has) without AWSPHASE_MODULE_PATH, awsphase uses the
+ * modules built beside it before the installed ones, as git's and nbdkit's
+ * uninstalled binaries do: what `./awsphase` runs is what was just built. */
+static void add_build_tree(struct strbuf *sp)
+{
+	char self[PATH_MAX];
+	struct strbuf probe = STRBUF_INIT;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	strbuf_addf(&probe, "%s/config.status", self);
+	if (access(strbuf_str(&probe), F_OK) == 0)
+		strbuf_addf(sp, "%s/modules/.libs:", self);
+	strbuf_release(&probe);
+}
+
 int module_load_all(void)
 {
 	const char *env = getenv("AWSPHASE_MODULE_PATH");
-	struct strbuf sp = STRBUF_INIT;
+	struct strbuf sp = STRBUF_INIT, seen = STRBUF_INIT;
 	char *copy, *dir, *save = NULL;
 
 	if (env && *env) {
 		strbuf_addstr(&sp, env);
 		strbuf_addch(&sp, ':');
+	} else {
+		add_build_tree(&sp);
 	}
 	strbuf_addstr(&sp, AWSPHASE_MODULE_DIR);
+	strbuf_addch(&seen, '\n');
 	free(search_path);
 	search_path = strbuf_detach(&sp);
 	copy = xstrdup(search_path);
-	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
-		load_dir(dir);
+	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *real = realpath(dir, NULL);
+		struct strbuf line = STRBUF_INIT;
+
+		/* a folder named twice (the build tree's, also in the path) is read once */
+		strbuf_addf(&line, "\n%s\n", real ? real : "");
+		if (real && !strstr(strbuf_str(&seen), strbuf_str(&line))) {
+			strbuf_addf(&seen, "%s\n", real);
+			load_dir(dir);
+		}
+		strbuf_release(&line);
+		free(real);
+	}
+	strbuf_release(&seen);
 	free(copy);
 	return (int)nmodules;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A module built out of tree against the installed SDK (header + awsphase.pc)
 # loads through AWSPHASE_MODULE_PATH, shows in `awsphase list` and runs.
+# The binary run from its build tree finds the modules built beside it; an
+# installed copy does not look there.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 7
+plan 9
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/awsphase-oot.XXXXXX")
 root=$WORK/root
@@ -41,6 +43,12 @@ flags=$(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_PATH=$(dirname "$pc") pkg-config
 ok $? "pkg-config awsphase gives the flags ($flags)"
 cc -shared -fPIC -Wall -Werror -o "$WORK/mods/hello.so" "$WORK/hello.c" $flags 2>"$WORK/cc.log"
 ok $? "the module builds against the installed header only"
+
+out=$(cd "$WORK" && env -u AWSPHASE_MODULE_PATH "$top_builddir/awsphase" list 2>&1)
+like "$out" '^4b \(ecs-alb\)  ' "./awsphase in its build tree finds the modules built there, no AWSPHASE_MODULE_PATH"
+bin=$(find "$root" -path '*/bin/awsphase' | head -n 1)
+out=$(cd "$WORK" && env -u AWSPHASE_MODULE_PATH "$bin" --help 2>&1)
+unlike "$out" "$top_builddir/modules" "an installed copy does not look in the build tree"
 
 export AWSPHASE_MODULE_PATH=$WORK/mods:$AWSPHASE_MODULE_PATH
 out=$("$AWSPHASE" list)
