@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "json.h"
 #include "log.h"
+#include "logs.h"
 #include "pattern.h"
 #include "report.h"
 #include "run.h"
@@ -394,6 +395,7 @@ static struct awsphase_host host = {
 	.format_time = when_format,
 	.planned = host_planned,
 	.excerpt = when_excerpt,
+	.logs_tail = logs_tail,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

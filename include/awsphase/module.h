@@ -21,7 +21,7 @@
  * settings_size, provides and needs (the order of awsphase up), the
  * resource engine (engine, see <awsphase/engine.h>),
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
- * format_time and excerpt.
+ * format_time, excerpt and logs_tail.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -275,6 +275,19 @@ struct awsphase_host {
 	 * planned): a check on it waits for the real value.  The aws runner
 	 * makes no read with such a value (the call ends as a dry run). */
 	int (*planned)(const char *text);
+	/* `aws logs tail GROUP`, on aws CLI v1 too (logs filter-log-events):
+	 * the events from since ago ("30s", "5m", "2h", "1d"; NULL: "5m")
+	 * that match filter (a CloudWatch Logs filter pattern; NULL: all),
+	 * oldest first, a line each "TIMESTAMP STREAM MESSAGE" as print()
+	 * shows data, or under --output json the report's "events" array
+	 * (timestamp, stream, message, eventId).  follow polls every 2 s and
+	 * prints no event twice until interrupted, which then returns 0.
+	 * An unreadable since: exit 2, reported as "--since SINCE: …".  A
+	 * group that does not exist: exit 1, reported with missing after it
+	 * (a hint such as "awsphase 4b deploy creates it", looked up as log's
+	 * format is; may be NULL).  Returns 0 or an AWSPHASE_EXIT_* code. */
+	int (*logs_tail)(const char *group, const char *since, const char *filter, int follow,
+			 const char *missing);
 	/* append only */
 };
 
