@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "pattern.h"
 #include "report.h"
 #include "run.h"
@@ -349,6 +350,12 @@ static int host_cmdline(char *buf, size_t size, const char *service, const char 
 	return (size_t)len < size ? len : -1;
 }
 
+static int host_metrics(const struct awsphase_metric *const *metrics, int minutes, int period,
+			const char *heading)
+{
+	return metrics_show(ctx.settings, metrics, minutes, period, heading);
+}
+
 static struct awsphase_host host = {
 	.struct_size = sizeof(struct awsphase_host),
 	.api_version = AWSPHASE_API_VERSION,
@@ -394,6 +401,7 @@ static struct awsphase_host host = {
 	.format_time = when_format,
 	.planned = host_planned,
 	.excerpt = when_excerpt,
+	.metrics = host_metrics,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -133,6 +133,25 @@ struct awsphase_settings {
 	int jobs;               /* concurrent aws calls */
 };
 
+/* One CloudWatch metric for the host's metrics(): the module says which,
+ * the host queries and shows it.  Starts with struct_size (set it with
+ * AWSPHASE_METRIC) and is only ever appended to. */
+struct awsphase_metric {
+	uint32_t struct_size;           /* AWSPHASE_METRIC sets it */
+	const char *namespace_;         /* "AWS/ECS" */
+	const char *name;               /* "CPUUtilization" */
+	const char *statistic;          /* "Sum", "Average", "Maximum"… */
+	const char *label;              /* its column and sparkline: "CPU % (Average)" */
+	int decimals;                   /* of its values in the table */
+	/* "Name=ClusterName,Value=web", NULL-terminated.  NULL: not queried
+	 * (a dimension the module could not learn): an empty column, a
+	 * sparkline of no datapoints, absent from JSON. */
+	const char *const *dimensions;
+	/* append only */
+};
+
+#define AWSPHASE_METRIC .struct_size = sizeof(struct awsphase_metric)
+
 /* Services the core offers a module.  Every function that can fail returns
  * -1 after reporting the error (or 0 on success) unless it says otherwise. */
 struct awsphase_host {
@@ -275,6 +294,17 @@ struct awsphase_host {
 	 * planned): a check on it waits for the real value.  The aws runner
 	 * makes no read with such a value (the call ends as a dry run). */
 	int (*planned)(const char *text);
+	/* cloudwatch get-metric-statistics of each of metrics (NULL-terminated)
+	 * over the last minutes, one datapoint per period seconds, queried at
+	 * once.  Text: heading (said; NULL: none), a table "metrics" of the
+	 * periods (aligned to multiples of period) by the metrics' labels, and
+	 * on a terminal a sparkline each (print); --output json: the members
+	 * "window" (start, end, period) and "metrics" (namespace, metric,
+	 * statistic, dimensions, datapoints in time order).  Returns as
+	 * call_run_all, or AWSPHASE_EXIT_USAGE on a bad metric, minutes or
+	 * period < 1.  Hosts older than this member have a smaller struct_size. */
+	int (*metrics)(const struct awsphase_metric *const *metrics, int minutes, int period,
+		       const char *heading);
 	/* append only */
 };
 
