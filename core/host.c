@@ -12,6 +12,7 @@
 #include "json.h"
 #include "log.h"
 #include "logs.h"
+#include "metrics.h"
 #include "pattern.h"
 #include "report.h"
 #include "run.h"
@@ -350,6 +351,12 @@ static int host_cmdline(char *buf, size_t size, const char *service, const char 
 	return (size_t)len < size ? len : -1;
 }
 
+static int host_metrics(const struct awsphase_metric *const *metrics, int minutes, int period,
+			const char *heading)
+{
+	return metrics_show(ctx.settings, metrics, minutes, period, heading);
+}
+
 static struct awsphase_host host = {
 	.struct_size = sizeof(struct awsphase_host),
 	.api_version = AWSPHASE_API_VERSION,
@@ -396,6 +403,7 @@ static struct awsphase_host host = {
 	.planned = host_planned,
 	.excerpt = when_excerpt,
 	.logs_tail = logs_tail,
+	.metrics = host_metrics,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

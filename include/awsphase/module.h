@@ -21,7 +21,8 @@
  * settings_size, provides and needs (the order of awsphase up), the
  * resource engine (engine, see <awsphase/engine.h>),
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
- * format_time, excerpt and logs_tail.
+ * format_time, excerpt, planned, logs_tail and metrics (struct
+ * awsphase_metric).
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -132,6 +133,25 @@ struct awsphase_settings {
 	double timeout_s;       /* --timeout */
 	int jobs;               /* concurrent aws calls */
 };
+
+/* One CloudWatch metric for the host's metrics(): the module says which,
+ * the host queries and shows it.  Starts with struct_size (set it with
+ * AWSPHASE_METRIC) and is only ever appended to. */
+struct awsphase_metric {
+	uint32_t struct_size;           /* AWSPHASE_METRIC sets it */
+	const char *namespace_;         /* "AWS/ECS" */
+	const char *name;               /* "CPUUtilization" */
+	const char *statistic;          /* "Sum", "Average", "Maximum"… */
+	const char *label;              /* its column and sparkline: "CPU % (Average)" */
+	int decimals;                   /* of its values in the table */
+	/* "Name=ClusterName,Value=web", NULL-terminated.  NULL: not queried
+	 * (a dimension the module could not learn): an empty column, a
+	 * sparkline of no datapoints, absent from JSON. */
+	const char *const *dimensions;
+	/* append only */
+};
+
+#define AWSPHASE_METRIC .struct_size = sizeof(struct awsphase_metric)
 
 /* Services the core offers a module.  Every function that can fail returns
  * -1 after reporting the error (or 0 on success) unless it says otherwise. */
@@ -288,6 +308,17 @@ struct awsphase_host {
 	 * format is; may be NULL).  Returns 0 or an AWSPHASE_EXIT_* code. */
 	int (*logs_tail)(const char *group, const char *since, const char *filter, int follow,
 			 const char *missing);
+	/* cloudwatch get-metric-statistics of each of metrics (NULL-terminated)
+	 * over the last minutes, one datapoint per period seconds, queried at
+	 * once.  Text: heading (said; NULL: none), a table "metrics" of the
+	 * periods (aligned to multiples of period) by the metrics' labels, and
+	 * on a terminal a sparkline each (print); --output json: the members
+	 * "window" (start, end, period) and "metrics" (namespace, metric,
+	 * statistic, dimensions, datapoints in time order).  Returns as
+	 * call_run_all, or AWSPHASE_EXIT_USAGE on a bad metric, minutes or
+	 * period < 1.  Hosts older than this member have a smaller struct_size. */
+	int (*metrics)(const struct awsphase_metric *const *metrics, int minutes, int period,
+		       const char *heading);
 	/* append only */
 };
 

@@ -129,7 +129,7 @@ static const struct awsphase_action actions[] = {
 static int p4b_init(const struct awsphase_host *h)
 {
 	p4b_h = h;
-	if (h->struct_size < offsetof(struct awsphase_host, logs_tail) + sizeof(h->logs_tail)) {
+	if (h->struct_size < offsetof(struct awsphase_host, metrics) + sizeof(h->metrics)) {
 		h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both "
 		       "from one release");
 		return AWSPHASE_EXIT_USAGE;
