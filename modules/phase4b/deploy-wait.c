@@ -33,13 +33,6 @@ static const char *or_default(const char *s)
 	return s ? s : "(none)";
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
 static int in(char *const *list, size_t n, const char *s)
 {
 	size_t i;
@@ -63,7 +56,7 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 	int i, n = cJSON_GetArraySize(events), last = -1;
 
 	for (i = 0; i < n; i++) {
-		const char *id = jstr(cJSON_GetArrayItem(events, i), "id");
+		const char *id = p4b_str(cJSON_GetArrayItem(events, i), "id");
 
 		if (id && in(w->seen, w->nseen, id))
 			break;
@@ -72,28 +65,10 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 	for (i = last; i >= 0; i--) {
 		const cJSON *e = cJSON_GetArrayItem(events, i);
 
-		if (!quiet && jstr(e, "message"))
-			w->h->say("  %s", jstr(e, "message"));
-		remember(w->seen, &w->nseen, jstr(e, "id"));
+		if (!quiet && p4b_str(e, "message"))
+			w->h->say("  %s", p4b_str(e, "message"));
+		remember(w->seen, &w->nseen, p4b_str(e, "id"));
 	}
-}
-
-static const char *task_detail(const cJSON *task, const char *name)
-{
-	const cJSON *d;
-
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
-		cJSON_GetObjectItemCaseSensitive(task, "attachments"), 0), "details"))
-		if (jstr(d, "name") && strcmp(jstr(d, "name"), name) == 0)
-			return jstr(d, "value");
-	return NULL;
-}
-
-static const char *short_id(const char *arn)
-{
-	const char *slash = arn ? strrchr(arn, '/') : NULL;
-
-	return slash ? slash + 1 : arn ? arn : "?";
 }
 
 /* The stopped tasks of the deployment not looked at yet: -1 (reported)
@@ -102,8 +77,8 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 {
 	const struct awsphase_host *h = w->h;
 	const struct p4b *c = w->c;
-	const char *assign = jstr(p4b_awsvpc(dep), "assignPublicIp");
-	const char *dep_id = jstr(dep, "id");
+	const char *assign = p4b_str(p4b_awsvpc(dep), "assignPublicIp");
+	const char *dep_id = p4b_str(dep, "id");
 	struct awsphase_call *call;
 	const cJSON *arn, *task;
 	cJSON *list = NULL;
@@ -136,12 +111,12 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 		return -1;
 	}
 	cJSON_ArrayForEach(task, h->json_get(h->call_json(call), "tasks")) {
-		const char *reason = jstr(task, "stoppedReason");
+		const char *reason = p4b_str(task, "stoppedReason");
 		const char *detail = h->json_str(task, "containers.0.reason");
-		const char *why = reason, *fix;
+		const char *why = reason, *fix, *tid;
 
-		remember(w->stopped, &w->nstopped, jstr(task, "taskArn"));
-		if (dep_id && jstr(task, "startedBy") && strcmp(jstr(task, "startedBy"), dep_id) != 0)
+		remember(w->stopped, &w->nstopped, p4b_str(task, "taskArn"));
+		if (dep_id && p4b_str(task, "startedBy") && strcmp(p4b_str(task, "startedBy"), dep_id) != 0)
 			continue;
 		if (!reason || strncmp(reason, "Scaling activity", 16) == 0)
 			continue; /* a scale-in, not a failure */
@@ -150,18 +125,19 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 			continue;
 		if (detail && !strstr(reason, detail) && p4b_reason_is_fatal(detail))
 			why = detail;
-		fix = p4b_reason_fix(c, why, assign, task_detail(task, "subnetId"));
+		fix = p4b_reason_fix(c, why, assign, p4b_task_detail(task, "subnetId"));
+		tid = p4b_arn_tail(p4b_str(task, "taskArn"));
 		if (p4b_reason_is_fatal(why) && !fatal) {
 			if (fix)
 				h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; %s",
-				       short_id(jstr(task, "taskArn")), c->service, why, fix);
+				       tid, c->service, why, fix);
 			else
 				h->log(AWSPHASE_LOG_ERROR, "task %s of service %s stopped: %s; see "
-				       "awsphase 4b diagnose", short_id(jstr(task, "taskArn")),
+				       "awsphase 4b diagnose", tid,
 				       c->service, why);
 			fatal = 1;
 		} else if (!fatal && (!strstr(why, "ELB health checks") || !w->warned_health++)) {
-			h->log(AWSPHASE_LOG_WARN, "task %s stopped: %s%s%s", short_id(jstr(task, "taskArn")),
+			h->log(AWSPHASE_LOG_WARN, "task %s stopped: %s%s%s", tid,
 			       why, fix ? "; " : "", fix ? fix : "");
 		}
 	}
@@ -180,7 +156,7 @@ static const cJSON *deployment(const cJSON *service, const char *id)
 	if (!*id)
 		return p4b_primary(service);
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(service, "deployments"))
-		if (jstr(d, "id") && strcmp(jstr(d, "id"), id) == 0)
+		if (p4b_str(d, "id") && strcmp(p4b_str(d, "id"), id) == 0)
 			return d;
 	return NULL;
 }
@@ -202,7 +178,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		return -1;
 	}
 	svc = h->json_get(doc, "services.0");
-	status = jstr(svc, "status");
+	status = p4b_str(svc, "status");
 	if (!status || strcmp(status, "ACTIVE") != 0) {
 		if (status)
 			h->log(AWSPHASE_LOG_ERROR, "service %s: %s while waiting for it; someone deleted "
@@ -219,13 +195,13 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 	if (!dep) {
 		h->log(AWSPHASE_LOG_ERROR, "service %s: deployment %s is gone, replaced by %s (%s); "
 		       "another deploy or a rollback took over: see awsphase 4b status", c->service,
-		       w->dep_id, or_default(jstr(p4b_primary(svc), "id")),
-		       or_default(jstr(p4b_primary(svc), "rolloutStateReason")));
+		       w->dep_id, or_default(p4b_str(p4b_primary(svc), "id")),
+		       or_default(p4b_str(p4b_primary(svc), "rolloutStateReason")));
 		cJSON_Delete(doc);
 		*exit_code = AWSPHASE_EXIT_FAILED;
 		return -1;
 	}
-	rollout = jstr(dep, "rolloutState");
+	rollout = p4b_str(dep, "rolloutState");
 	failed = (int)h->json_num(dep, "failedTasks", 0);
 	if (failed > w->failed_seen || (rollout && strcmp(rollout, "FAILED") == 0)) {
 		w->failed_seen = failed;
@@ -236,8 +212,8 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 	}
 	if (rollout && strcmp(rollout, "FAILED") == 0) {
 		h->log(AWSPHASE_LOG_ERROR, "deployment %s of service %s FAILED: %s; see awsphase 4b "
-		       "diagnose", jstr(dep, "id"), c->service,
-		       or_default(jstr(dep, "rolloutStateReason")));
+		       "diagnose", p4b_str(dep, "id"), c->service,
+		       or_default(p4b_str(dep, "rolloutStateReason")));
 		cJSON_Delete(doc);
 		*exit_code = AWSPHASE_EXIT_FAILED;
 		return -1;
@@ -341,9 +317,9 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 int p4b_service_settled(const struct awsphase_host *h, const cJSON *service)
 {
 	const cJSON *primary = p4b_primary(service);
-	const char *rollout = jstr(primary, "rolloutState");
+	const char *rollout = p4b_str(primary, "rolloutState");
 
-	return service && jstr(service, "status") && strcmp(jstr(service, "status"), "ACTIVE") == 0 &&
+	return service && p4b_str(service, "status") && strcmp(p4b_str(service, "status"), "ACTIVE") == 0 &&
 	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(service, "deployments")) == 1 &&
 	       (!rollout || strcmp(rollout, "COMPLETED") == 0) &&
 	       h->json_num(service, "runningCount", -1) == h->json_num(service, "desiredCount", -2) &&
@@ -353,8 +329,8 @@ int p4b_service_settled(const struct awsphase_host *h, const cJSON *service)
 int p4b_started(struct awsphase_stack *s, char *dep, size_t size)
 {
 	const struct awsphase_engine *e = p4b_h->engine;
-	const char *now = jstr(p4b_primary(e->now(s, "service")), "id");
-	const char *before = jstr(p4b_primary(e->have(s, "service")), "id");
+	const char *now = p4b_str(p4b_primary(e->now(s, "service")), "id");
+	const char *before = p4b_str(p4b_primary(e->have(s, "service")), "id");
 	enum awsphase_result res = e->result_of(s, "service");
 
 	snprintf(dep, size, "%s", now ? now : "");

@@ -42,13 +42,6 @@ struct pf {
 			(p)->h->log(AWSPHASE_LOG_VERBOSE, __VA_ARGS__);        \
 	} while (0)
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
 struct subnet_key {
 	const char *key, *id;
 	const cJSON *found;
@@ -66,10 +59,10 @@ static void check_subnets(struct pf *p, const cJSON *answer, const char *error,
 
 	cJSON_ArrayForEach(s, h->json_get(answer, "Subnets"))
 		for (i = 0; i < n; i++)
-			if (jstr(s, "SubnetId") && strcmp(jstr(s, "SubnetId"), keys[i].id) == 0)
+			if (p4b_str(s, "SubnetId") && strcmp(p4b_str(s, "SubnetId"), keys[i].id) == 0)
 				keys[i].found = s;
 	for (i = 0; i < n; i++) {
-		const char *vpc = jstr(keys[i].found, "VpcId");
+		const char *vpc = p4b_str(keys[i].found, "VpcId");
 
 		if (!keys[i].found) {
 			problem(p, N_("subnets"), "%s=%s: no such subnet in %s (%s); fix %s in %s (phase 1)",
@@ -85,8 +78,8 @@ static void check_subnets(struct pf *p, const cJSON *answer, const char *error,
 	}
 	if (bad)
 		return;
-	az[0] = jstr(keys[0].found, "AvailabilityZone");
-	az[1] = jstr(keys[1].found, "AvailabilityZone");
+	az[0] = p4b_str(keys[0].found, "AvailabilityZone");
+	az[1] = p4b_str(keys[1].found, "AvailabilityZone");
 	if (az[0] && az[1] && strcmp(az[0], az[1]) == 0) {
 		problem(p, N_("subnets"), "PUBLIC_SUBNET_1 and PUBLIC_SUBNET_2 are both in %s; an ALB "
 			"needs subnets in two AZs: fix one of them in %s", az[0], h->settings->env_file);
@@ -120,7 +113,7 @@ static const cJSON *route_table(const struct awsphase_host *h, const cJSON *tabl
 
 	cJSON_ArrayForEach(t, tables)
 		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(t, "Associations")) {
-			if (jstr(a, "SubnetId") && strcmp(jstr(a, "SubnetId"), subnet) == 0)
+			if (p4b_str(a, "SubnetId") && strcmp(p4b_str(a, "SubnetId"), subnet) == 0)
 				return t;
 			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "Main")))
 				main = t;
@@ -134,13 +127,13 @@ static int nat_route(const cJSON *table)
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(table, "Routes")) {
-		const char *dst = jstr(r, "DestinationCidrBlock");
+		const char *dst = p4b_str(r, "DestinationCidrBlock");
 
 		if (!dst || strcmp(dst, "0.0.0.0/0") != 0 ||
-		    (jstr(r, "State") && strcmp(jstr(r, "State"), "blackhole") == 0))
+		    (p4b_str(r, "State") && strcmp(p4b_str(r, "State"), "blackhole") == 0))
 			continue;
-		if (jstr(r, "NatGatewayId") || jstr(r, "InstanceId") || jstr(r, "TransitGatewayId") ||
-		    (jstr(r, "NetworkInterfaceId") && !jstr(r, "GatewayId")))
+		if (p4b_str(r, "NatGatewayId") || p4b_str(r, "InstanceId") || p4b_str(r, "TransitGatewayId") ||
+		    (p4b_str(r, "NetworkInterfaceId") && !p4b_str(r, "GatewayId")))
 			return 1;
 	}
 	return 0;
@@ -162,8 +155,8 @@ static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 
 		snprintf(name, sizeof(name), "com.amazonaws.%s.%s", c->region, need[k]);
 		cJSON_ArrayForEach(e, h->json_get(ep, "VpcEndpoints"))
-			if (jstr(e, "ServiceName") && strcmp(jstr(e, "ServiceName"), name) == 0 &&
-			    (!jstr(e, "State") || strcasecmp(jstr(e, "State"), "available") == 0))
+			if (p4b_str(e, "ServiceName") && strcmp(p4b_str(e, "ServiceName"), name) == 0 &&
+			    (!p4b_str(e, "State") || strcasecmp(p4b_str(e, "State"), "available") == 0))
 				found = 1;
 		if (!found)
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",

@@ -23,19 +23,11 @@ const struct poptOption p4b_rollback_options[] = {
 	POPT_TABLEEND
 };
 
-/* "kaviar-backend:3" of an ARN (or of itself). */
-static const char *short_td(const char *arn)
-{
-	const char *slash = arn ? strrchr(arn, '/') : NULL;
-
-	return slash ? slash + 1 : arn ? arn : "(none)";
-}
-
 /* The revision number REF names in family: "N", "FAMILY:N" or
  * "arn:…:task-definition/FAMILY:N".  -1 unreadable, -2 another family. */
 static long revision_of(const char *ref, const char *family)
 {
-	const char *name = short_td(ref), *colon = strrchr(name, ':');
+	const char *name = p4b_arn_tail(ref), *colon = strrchr(name, ':');
 	char *end;
 	long n;
 
@@ -71,7 +63,7 @@ int p4b_record_good(const struct awsphase_host *h, const char *td_arn)
 	if (h->env_set(P4B_LAST_GOOD_KEY, td_arn) < 0)
 		return -1;
 	h->log(AWSPHASE_LOG_VERBOSE, "recorded %s as the last revision that deployed successfully "
-	       "(%s in %s)", short_td(td_arn), P4B_LAST_GOOD_KEY, h->settings->env_file);
+	       "(%s in %s)", p4b_arn_tail(td_arn), P4B_LAST_GOOD_KEY, h->settings->env_file);
 	return 0;
 }
 
@@ -97,12 +89,12 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 		const char *rollout = h->json_str(primary, "rolloutState");
 
 		if (p4b_service_settled(h, svc)) {
-			h->say("✓ service %s already runs %s and is stable", c->service, short_td(target));
+			h->say("✓ service %s already runs %s and is stable", c->service, p4b_arn_tail(target));
 			return 0;
 		}
 		if (ptd && strcmp(ptd, target) == 0 && (!rollout || strcmp(rollout, "FAILED") != 0)) {
 			h->say("… service %s is already moving to %s (deployment %s%s%s)", c->service,
-			       short_td(target), h->json_str(primary, "id") ? h->json_str(primary, "id") : "?",
+			       p4b_arn_tail(target), h->json_str(primary, "id") ? h->json_str(primary, "id") : "?",
 			       h->json_str(primary, "rolloutStateReason") ? ": " : "",
 			       h->json_str(primary, "rolloutStateReason") ? h->json_str(primary, "rolloutStateReason") : "");
 			if (h->settings->dry_run)
@@ -112,7 +104,7 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 		}
 	}
 	/* the runbook's form: --task-definition kaviar-backend:1 */
-	copy(ref, sizeof(ref), short_td(target));
+	copy(ref, sizeof(ref), p4b_arn_tail(target));
 	call = h->call_new("ecs", "update-service");
 	h->call_arg(call, "--cluster");
 	h->call_arg(call, c->cluster);
@@ -125,7 +117,7 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 	rc = h->call_run(call);
 	if (rc || h->call_state(call) == AWSPHASE_CALL_DRY_RUN) {
 		if (!rc)
-			h->say("• service %s: would move %s → %s", c->service, short_td(cur), ref);
+			h->say("• service %s: would move %s → %s", c->service, p4b_arn_tail(cur), ref);
 		h->call_free(call);
 		return rc;
 	}
@@ -133,7 +125,7 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 	copy(dep, sizeof(dep), h->json_str(p4b_primary(after), "id"));
 	copy_after = cJSON_Duplicate(after, 1);
 	h->call_free(call);
-	h->say("✓ service %s: task definition %s → %s (deployment %s)", c->service, short_td(cur), ref,
+	h->say("✓ service %s: task definition %s → %s (deployment %s)", c->service, p4b_arn_tail(cur), ref,
 	       *dep ? dep : "?");
 	rc = p4b_wait_service(c, tg, dep, copy_after, *dep != 0);
 	cJSON_Delete(copy_after);
@@ -176,12 +168,12 @@ int p4b_rollback_to_last_good(struct p4b *c, const char *failed_td, const char *
 		h->log(AWSPHASE_LOG_ERROR, "no automatic rollback: the deployment that failed runs %s, "
 		       "the last revision that deployed successfully (the same content, so perhaps a new "
 		       "image under the same tag): fix the image or move the service with awsphase 4b "
-		       "rollback --to N", short_td(last));
+		       "rollback --to N", p4b_arn_tail(last));
 		report(h, from, last, why, AWSPHASE_EXIT_FAILED);
 		return AWSPHASE_EXIT_FAILED;
 	}
 	h->say("↩ deploy failed (%s): rolling back service %s to %s, the last revision that "
-	       "deployed successfully", h->text(why), c->service, short_td(last));
+	       "deployed successfully", h->text(why), c->service, p4b_arn_tail(last));
 	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
 		    c->service, NULL);
 	if (!rc) {
@@ -201,10 +193,10 @@ int p4b_rollback_to_last_good(struct p4b *c, const char *failed_td, const char *
 	cJSON_Delete(doc);
 	if (!rc && !h->settings->dry_run)
 		h->say("↩ rolled back: service %s runs %s again, stable with healthy targets",
-		       c->service, short_td(last));
+		       c->service, p4b_arn_tail(last));
 	else if (rc)
 		h->log(AWSPHASE_LOG_ERROR, "the rollback to %s did not finish (exit %d): see awsphase "
-		       "4b status and awsphase 4b diagnose", short_td(last), rc);
+		       "4b status and awsphase 4b diagnose", p4b_arn_tail(last), rc);
 	report(h, from, last, why, rc);
 	return rc;
 }
@@ -358,7 +350,7 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 		if (!pick) {
 			h->log(AWSPHASE_LOG_ERROR, "--previous: awsphase has recorded no "
 			       "revision that deployed successfully other than the one in service (%s); "
-			       "give one with --to N; valid revisions: %s", short_td(cur), valid);
+			       "give one with --to N; valid revisions: %s", p4b_arn_tail(cur), valid);
 			rc = AWSPHASE_EXIT_USAGE;
 			goto out;
 		}
@@ -384,10 +376,10 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 	else
 		snprintf(target, sizeof(target), "%s:%ld", c.family, want);
 	if (opt_to)
-		h->say("↩ rolling back service %s: %s → %s:%ld", c.service, short_td(cur), c.family, want);
+		h->say("↩ rolling back service %s: %s → %s:%ld", c.service, p4b_arn_tail(cur), c.family, want);
 	else
 		h->say("↩ rolling back service %s: %s → %s:%ld (the last revision that deployed "
-		       "successfully before it)", c.service, short_td(cur), c.family, want);
+		       "successfully before it)", c.service, p4b_arn_tail(cur), c.family, want);
 	rc = move_service(&c, svc, target);
 	report(h, cur, target, opt_to ? "--to" : "--previous", rc);
 	if (rc || h->settings->dry_run)

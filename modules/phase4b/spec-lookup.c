@@ -7,16 +7,16 @@
 
 #include "spec.h"
 
-static const char *str(const cJSON *o, const char *key)
+const char *p4b_str(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
 }
 
-static int str_is(const cJSON *o, const char *key, const char *want)
+int p4b_str_is(const cJSON *o, const char *key, const char *want)
 {
-	const char *s = str(o, key);
+	const char *s = p4b_str(o, key);
 
 	return s && want && strcmp(s, want) == 0;
 }
@@ -52,12 +52,12 @@ int p4b_json_same_set(const cJSON *a, const char *const *b, size_t nb)
 
 const char *p4b_sg_id(const cJSON *sg)
 {
-	return str(sg, "GroupId");
+	return p4b_str(sg, "GroupId");
 }
 
 static int rule_covers(const cJSON *perm, int port)
 {
-	const char *proto = str(perm, "IpProtocol");
+	const char *proto = p4b_str(perm, "IpProtocol");
 	const cJSON *from = cJSON_GetObjectItemCaseSensitive(perm, "FromPort");
 	const cJSON *to = cJSON_GetObjectItemCaseSensitive(perm, "ToPort");
 
@@ -80,11 +80,11 @@ int p4b_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cid
 			continue;
 		if (src_sg)
 			cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(perm, "UserIdGroupPairs"))
-				if (str_is(item, "GroupId", src_sg))
+				if (p4b_str_is(item, "GroupId", src_sg))
 					return 1;
 		if (cidr)
 			cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(perm, "IpRanges"))
-				if (str_is(item, "CidrIp", cidr))
+				if (p4b_str_is(item, "CidrIp", cidr))
 					return 1;
 	}
 	return 0;
@@ -143,7 +143,7 @@ int p4b_role_trusts_ecs_tasks(const cJSON *role)
 		return 0;
 	stmts = cJSON_GetObjectItemCaseSensitive(doc, "Statement");
 	if (cJSON_IsObject(stmts)) {
-		ok = str_is(stmts, "Effect", "Allow") &&
+		ok = p4b_str_is(stmts, "Effect", "Allow") &&
 		     one_or_many_has(cJSON_GetObjectItemCaseSensitive(stmts, "Action"), "sts:AssumeRole") &&
 		     one_or_many_has(cJSON_GetObjectItemCaseSensitive(
 			     cJSON_GetObjectItemCaseSensitive(stmts, "Principal"), "Service"),
@@ -152,7 +152,7 @@ int p4b_role_trusts_ecs_tasks(const cJSON *role)
 		cJSON_ArrayForEach(st, stmts) {
 			const cJSON *principal = cJSON_GetObjectItemCaseSensitive(st, "Principal");
 
-			if (str_is(st, "Effect", "Allow") &&
+			if (p4b_str_is(st, "Effect", "Allow") &&
 			    one_or_many_has(cJSON_GetObjectItemCaseSensitive(st, "Action"), "sts:AssumeRole") &&
 			    one_or_many_has(cJSON_GetObjectItemCaseSensitive(principal, "Service"),
 					    P4B_TRUSTED_SERVICE))
@@ -168,7 +168,7 @@ int p4b_role_has_policy(const cJSON *role, const char *policy_arn)
 	const cJSON *p;
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(role, "AttachedManagedPolicies"))
-		if (str_is(p, "PolicyArn", policy_arn))
+		if (p4b_str_is(p, "PolicyArn", policy_arn))
 			return 1;
 	return 0;
 }
@@ -202,16 +202,16 @@ int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn)
 	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(listener, "DefaultActions");
 	const cJSON *a = cJSON_GetArrayItem(actions, 0), *groups, *g;
 
-	if (cJSON_GetArraySize(actions) != 1 || !str_is(a, "Type", "forward"))
+	if (cJSON_GetArraySize(actions) != 1 || !p4b_str_is(a, "Type", "forward"))
 		return 0;
-	if (str(a, "TargetGroupArn"))
-		return str_is(a, "TargetGroupArn", tg_arn);
+	if (p4b_str(a, "TargetGroupArn"))
+		return p4b_str_is(a, "TargetGroupArn", tg_arn);
 	groups = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "ForwardConfig"),
 						  "TargetGroups");
 	if (cJSON_GetArraySize(groups) != 1)
 		return 0;
 	g = cJSON_GetArrayItem(groups, 0);
-	return str_is(g, "TargetGroupArn", tg_arn);
+	return p4b_str_is(g, "TargetGroupArn", tg_arn);
 }
 
 int p4b_targets_in(const cJSON *targets, const char *state)
@@ -220,7 +220,7 @@ int p4b_targets_in(const cJSON *targets, const char *state)
 	int n = 0;
 
 	cJSON_ArrayForEach(t, targets)
-		if (str_is(cJSON_GetObjectItemCaseSensitive(t, "TargetHealth"), "State", state))
+		if (p4b_str_is(cJSON_GetObjectItemCaseSensitive(t, "TargetHealth"), "State", state))
 			n++;
 	return n;
 }
@@ -232,8 +232,8 @@ const char *p4b_targets_reason(const cJSON *targets, const char *state)
 	cJSON_ArrayForEach(t, targets) {
 		const cJSON *th = cJSON_GetObjectItemCaseSensitive(t, "TargetHealth");
 
-		if (str_is(th, "State", state) && str(th, "Reason"))
-			return str(th, "Reason");
+		if (p4b_str_is(th, "State", state) && p4b_str(th, "Reason"))
+			return p4b_str(th, "Reason");
 	}
 	return NULL;
 }
@@ -243,7 +243,7 @@ const cJSON *p4b_primary(const cJSON *service)
 	const cJSON *d;
 
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(service, "deployments"))
-		if (str_is(d, "status", "PRIMARY"))
+		if (p4b_str_is(d, "status", "PRIMARY"))
 			return d;
 	return NULL;
 }
@@ -273,8 +273,8 @@ const char *p4b_task_detail(const cJSON *task, const char *key)
 
 	cJSON_ArrayForEach(att, cJSON_GetObjectItemCaseSensitive(task, "attachments"))
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(att, "details"))
-			if (str_is(d, "name", key) && str(d, "value"))
-				return str(d, "value");
+			if (p4b_str_is(d, "name", key) && p4b_str(d, "value"))
+				return p4b_str(d, "value");
 	return NULL;
 }
 

@@ -7,20 +7,6 @@
 
 #include "stack.h"
 
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
-static int str_is(const cJSON *o, const char *key, const char *want)
-{
-	const char *s = str(o, key);
-
-	return s && want && strcmp(s, want) == 0;
-}
-
 static void add_env(const struct p4b *c, cJSON *env, const char *name, const char *value)
 {
 	cJSON *kv;
@@ -89,8 +75,8 @@ cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 static int changed(const cJSON *want, const cJSON *have, const char *key, const char **w,
 		   const char **o)
 {
-	*w = str(want, key);
-	*o = str(have, key);
+	*w = p4b_str(want, key);
+	*o = p4b_str(have, key);
 	if (!*w || (*o && strcmp(*w, *o) == 0))
 		return 0;
 	if (!*o)
@@ -107,8 +93,8 @@ static char *pairs(const cJSON *o)
 	size_t n = 0, len = 1, i, j;
 
 	cJSON_ArrayForEach(item, o) {
-		const char *k = cJSON_IsObject(item) ? str(item, "name") : item->string;
-		const char *v = cJSON_IsObject(item) ? str(item, "value") :
+		const char *k = cJSON_IsObject(item) ? p4b_str(item, "name") : item->string;
+		const char *v = cJSON_IsObject(item) ? p4b_str(item, "value") :
 				cJSON_IsString(item) ? item->valuestring : NULL;
 		char **grown = realloc(lines, (n + 1) * sizeof(*lines));
 		size_t sz = strlen(k ? k : "") + strlen(v ? v : "") + 3;
@@ -202,15 +188,15 @@ void p4b_taskdef_differs(struct awsphase_res *r, const cJSON *want, const cJSON 
 	hp = cJSON_GetObjectItemCaseSensitive(hc, "portMappings");
 	if (cJSON_GetArraySize(hp) != 1 ||
 	    container_port(cJSON_GetArrayItem(hp, 0)) != container_port(wp) ||
-	    (str(cJSON_GetArrayItem(hp, 0), "protocol") &&
-	     !str_is(cJSON_GetArrayItem(hp, 0), "protocol", "tcp")))
+	    (p4b_str(cJSON_GetArrayItem(hp, 0), "protocol") &&
+	     !p4b_str_is(cJSON_GetArrayItem(hp, 0), "protocol", "tcp")))
 		why_add(r, "port mappings");
 	if (!same_pairs(cJSON_GetObjectItemCaseSensitive(wc, "environment"),
 			cJSON_GetObjectItemCaseSensitive(hc, "environment")))
 		why_add(r, "environment");
 	wl = cJSON_GetObjectItemCaseSensitive(wc, "logConfiguration");
 	hl = cJSON_GetObjectItemCaseSensitive(hc, "logConfiguration");
-	if (!str_is(hl, "logDriver", "awslogs") ||
+	if (!p4b_str_is(hl, "logDriver", "awslogs") ||
 	    !same_pairs(cJSON_GetObjectItemCaseSensitive(wl, "options"),
 			cJSON_GetObjectItemCaseSensitive(hl, "options")))
 		why_add(r, "log configuration");

@@ -88,10 +88,13 @@ const char *p4b_reason_fix(const struct p4b *c, const char *reason,
  * IAM, log group): waiting longer cannot help. */
 int p4b_reason_is_fatal(const char *reason);
 
-/* Small helpers: cJSON array of strings contains s; a string set of two
+/* Small helpers: the string at o's key (NULL if none or not a string), and
+ * whether it is want; cJSON array of strings contains s; a string set of two
  * arrays is equal (order and duplicates ignored); attachments[].details[name
  * == key].value of a task; the last part of an ARN ("…/abc" → "abc",
  * "kaviar-backend:3" of a task definition's). */
+const char *p4b_str(const cJSON *o, const char *key);
+int p4b_str_is(const cJSON *o, const char *key, const char *want);
 int p4b_json_has(const cJSON *array, const char *s);
 int p4b_json_same_set(const cJSON *a, const char *const *b, size_t nb);
 const char *p4b_task_detail(const cJSON *task, const char *key);
