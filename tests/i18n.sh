@@ -147,17 +147,18 @@ like "$AP_OUT" '\[(ok|FAIL)\] +service: Status ACTIVE, Running [0-9]+, Desired 1
 awscli elbv2 modify-target-group --target-group-arn "$TG_ARN" --health-check-path /wrong >/dev/null &&
 awscli ecs update-service --cluster kaviar-cluster --service kaviar-backend-service --desired-count 2 >/dev/null
 ok $? "drift by hand: health-check path /wrong, desired count 2"
+echo DESIRED_COUNT=1 >>"$WORK/aws-resources.env"
 LANG=pt_BR.UTF-8 ap --dry-run 4b deploy
 like "$AP_OUT" '^• target group kaviar-backend-tg arn:[^ ]+ \(seria atualizado: caminho do health check /wrong → /api/health\)$' \
 	"deploy --dry-run: what differs, in Portuguese"
-like "$AP_OUT" '^• serviço kaviar-backend-service arn:[^ ]+ \(seria atualizado: contagem desejada 2 → 1\)$' \
+like "$AP_OUT" '^• serviço kaviar-backend-service arn:[^ ]+ \(seria atualizado: contagem desejada 2 → 1 \(reduzindo\)\)$' \
 	"... for the service too"
 LANG=C ap --dry-run 4b deploy
 like "$AP_OUT" '^• target group kaviar-backend-tg arn:[^ ]+ \(would update: health check path /wrong → /api/health\)$' \
 	"... in English under LANG=C"
 LANG=pt_BR.UTF-8 ap --dry-run --output json 4b deploy
 is "$(jget "$AP_OUT" '[r["result"] for r in d["resources"] if r["kind"] == "service"][0]')" \
-	"would update: desired count 2 → 1" "--output json: what differs stays English"
+	"would update: desired count 2 → 1 (scaling in)" "--output json: what differs stays English"
 LANG=pt_BR.UTF-8 ap --dry-run 4b teardown --all
 like "$AP_OUT" '^• serviço kaviar-backend-service \(iria reduzir a 0 tarefas\)$' "teardown --dry-run: its lines in Portuguese"
 like "$AP_OUT" '^• role IAM KaviarEcsTaskExecutionRole \(iria desanexar AmazonECSTaskExecutionRolePolicy\)$' \

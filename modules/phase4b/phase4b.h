@@ -34,6 +34,7 @@ struct p4b {
 	const char *tier;       /* "public" or "private" */
 	int port;
 	int desired;
+	int desired_set;        /* DESIRED_COUNT is in the env file: it is kept */
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */

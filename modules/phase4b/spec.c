@@ -35,6 +35,17 @@ static const char *get(const struct awsphase_host *h, const char *key)
 	return h->env_get(key);
 }
 
+/* 1 when key is written in the env file, not only a default. */
+static int in_file(const struct awsphase_host *h, const char *key)
+{
+	const char *const *k;
+
+	for (k = h->env_keys(); k && *k; k++)
+		if (strcmp(*k, key) == 0)
+			return 1;
+	return 0;
+}
+
 static const char *need(const struct awsphase_host *h, const char *key, int *problems,
 			const char *why)
 {
@@ -100,6 +111,7 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 		problems += bad(h, "%s: DESIRED_COUNT=%s: not a task count; give 0-9999", env,
 				count ? count : "");
 	c->desired = (int)n;
+	c->desired_set = in_file(h, "DESIRED_COUNT");
 
 	if (c->public_subnet[0] && c->public_subnet[1] &&
 	    strcmp(c->public_subnet[0], c->public_subnet[1]) == 0)

@@ -396,9 +396,12 @@ static void service_differs(struct awsphase_res *r, const cJSON *have)
 	}
 	if (*want_td && !is(td, want_td))
 		P4B_E->differs(r, SVC_TD, "task definition %s → %s", revision(td), revision(want_td));
+	/* DESIRED_COUNT's default is for the create: a service scaled by hand
+	 * or by autoscaling keeps its count unless the env file names one */
 	count = (int)p4b_h->json_num(have, "desiredCount", -1);
-	if (count != c->desired)
-		P4B_E->differs(r, SVC_COUNT, "desired count %d → %d", count, c->desired);
+	if (count != c->desired && (c->desired_set || count < 0))
+		P4B_E->differs(r, SVC_COUNT, count > c->desired ? "desired count %d → %d (scaling in)" :
+			       "desired count %d → %d", count, c->desired);
 	if (!p4b_json_same_set(cJSON_GetObjectItemCaseSensitive(net, "subnets"), subnets, n))
 		P4B_E->differs(r, SVC_NET, "subnets → %s", strcmp(c->tier, "private") == 0 ?
 			       "PRIVATE_SUBNET_1/2" : "PUBLIC_SUBNET_1/2");

@@ -2,9 +2,11 @@
 # Drift made by hand after a deploy — the target group's health-check path,
 # the ALB → ECS rule revoked, the desired count set to 0 — is fixed by the
 # next deploy, and nothing else is touched.  --output json carries the
-# resources; --dry-run on the converged account lists nothing to run.
+# resources; --dry-run on the converged account lists nothing to run.  The
+# desired count is the env file's only where it names one: a service scaled
+# by hand (or by autoscaling) keeps its count on a routine deploy.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 15
+plan 19
 localaws_start
 
 ap --timeout 120 4b deploy
@@ -18,6 +20,7 @@ awscli ec2 revoke-security-group-ingress --group-id "$ECS_SG_ID" --protocol tcp 
 awscli ecs update-service --cluster kaviar-cluster --service kaviar-backend-service \
 	--desired-count 0 >/dev/null
 ok $? "drift by hand: health-check path /wrong, ECS rule revoked, desired count 0"
+echo DESIRED_COUNT=1 >>"$WORK/aws-resources.env"
 
 ap --timeout 120 --output json 4b deploy
 is "$AP_RC" 0 "the next deploy exits 0"
@@ -59,5 +62,19 @@ ap --dry-run 4b deploy
 is "$AP_RC" 0 "--dry-run on the converged account exits 0"
 is "$(trace_count mutating)" 0 "and has nothing to run"
 unlike "$AP_OUT" 'would run' "it prints no 'would run' line"
+
+# DESIRED_COUNT's default is for the create
+sed -i '/^DESIRED_COUNT=/d' "$WORK/aws-resources.env"
+awscli ecs update-service --cluster kaviar-cluster --service kaviar-backend-service \
+	--desired-count 2 >/dev/null
+ap --timeout 120 4b deploy
+is "$AP_RC:$(trace_count mutating)" 0:0 \
+	"scaled to 2 by hand, no DESIRED_COUNT in the env file: deploy exits 0 and changes nothing"
+is "$(awscli ecs describe-services --cluster kaviar-cluster --services kaviar-backend-service \
+	--query 'services[0].desiredCount' --output text)" 2 "the service still wants 2 tasks"
+echo DESIRED_COUNT=1 >>"$WORK/aws-resources.env"
+ap --dry-run 4b deploy
+is "$AP_RC:$(trace_count mutating)" 0:1 "DESIRED_COUNT=1 written in the env file: --dry-run lists one call"
+like "$AP_OUT" 'desired count 2 → 1 \(scaling in\)' "... and says it would scale the service in"
 
 finish
