@@ -6,6 +6,7 @@
 
 #include "aws.h"
 #include "engine.h"
+#include "findings.h"
 #include "host.h"
 #include "http.h"
 #include "i18n.h"
@@ -415,6 +416,7 @@ const struct awsphase_host *host_init(const struct awsphase_settings *settings,
 			ctx.written[n++] = v->key;
 	host.settings = settings;
 	host.engine = engine_services();
+	host.findings = findings_services();
 	return &host;
 }
 
