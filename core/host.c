@@ -7,6 +7,7 @@
 #include "aws.h"
 #include "engine.h"
 #include "findings.h"
+#include "grid.h"
 #include "host.h"
 #include "http.h"
 #include "i18n.h"
@@ -395,6 +396,9 @@ static struct awsphase_host host = {
 	.format_time = when_format,
 	.planned = host_planned,
 	.excerpt = when_excerpt,
+	.grid_new = grid_new,
+	.grid_put = grid_put,
+	.grid_show = grid_show,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

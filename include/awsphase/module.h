@@ -21,7 +21,7 @@
  * settings_size, provides and needs (the order of awsphase up), the
  * resource engine (engine, see <awsphase/engine.h>),
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
- * format_time and excerpt; then findings.
+ * format_time and excerpt; then findings and grid_new, grid_put, grid_show.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -94,6 +94,7 @@ enum awsphase_level { AWSPHASE_LOG_ERROR = 0, AWSPHASE_LOG_WARN, AWSPHASE_LOG_IN
  * call_error, freed with call_free. */
 struct awsphase_call;
 struct awsphase_engine;
+struct awsphase_grid; /* a table being filled: grid_new */
 
 /* What became of a call. */
 enum awsphase_call_state {
@@ -280,6 +281,15 @@ struct awsphase_host {
 	 * below).  Hosts older than this member have a smaller struct_size:
 	 * check it before use. */
 	const struct awsphase_findings *findings;
+	/* A table filled cell by cell for table(): grid_new(ncols);
+	 * grid_put adds to cell (row, col) (rows grow as needed; a cell
+	 * keeps 255 bytes, whole characters; fmt is data, not looked up);
+	 * grid_show shows it as table() does (an empty cell as "-") and
+	 * frees it.  Check struct_size before use. */
+	struct awsphase_grid *(*grid_new)(size_t ncols);
+	void (*grid_put)(struct awsphase_grid *, size_t row, size_t col, const char *fmt, ...)
+		AWSPHASE_PRINTF(4, 5);
+	void (*grid_show)(struct awsphase_grid *, const char *title, const char *const *headers);
 	/* append only */
 };
 
