@@ -6,6 +6,8 @@
 
 #include "aws.h"
 #include "engine.h"
+#include "findings.h"
+#include "grid.h"
 #include "host.h"
 #include "http.h"
 #include "i18n.h"
@@ -404,6 +406,9 @@ static struct awsphase_host host = {
 	.excerpt = when_excerpt,
 	.logs_tail = logs_tail,
 	.metrics = host_metrics,
+	.grid_new = grid_new,
+	.grid_put = grid_put,
+	.grid_show = grid_show,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,
@@ -425,6 +430,7 @@ const struct awsphase_host *host_init(const struct awsphase_settings *settings,
 			ctx.written[n++] = v->key;
 	host.settings = settings;
 	host.engine = engine_services();
+	host.findings = findings_services();
 	return &host;
 }
 

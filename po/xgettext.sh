@@ -16,8 +16,9 @@
 # where they are written, and words looked up with a resource's kind as
 # their context (so a translation agrees with the kind) NC_(KIND, MSGID).
 # problem, fine (preflight.c) and bad (spec.c) are phase4b's macros around
-# log and check; diag_problem, diag_evidence and diag_fix (diagnose.c) look
-# their formats up through text(); why_add (spec-taskdef.c) is differs.
+# log and check; why_add (spec-taskdef.c) is differs.  The findings'
+# f->finding(D, CLASS, FMT), f->cause(F, APPEND, FMT), f->evidence(F, FMT)
+# and f->fix(F, FMT) look their formats up too.
 set -e
 case $1 in /*) out=$1 ;; *) out=$PWD/$1 ;; esac
 shift
@@ -43,8 +44,9 @@ exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
 	--keyword=keep:2 --flag=keep:2:c-format \
 	--keyword=state:2 --flag=state:2:c-format \
 	--keyword=remove_step:7 --flag=remove_step:7:c-format \
-	--keyword=diag_problem:3 --flag=diag_problem:3:c-format \
-	--keyword=diag_evidence:2 --flag=diag_evidence:2:c-format \
-	--keyword=diag_fix:2 --flag=diag_fix:2:c-format \
+	--keyword=finding:3 --flag=finding:3:c-format \
+	--keyword=cause:3 --flag=cause:3:c-format \
+	--keyword=evidence:2 --flag=evidence:2:c-format \
+	--keyword=fix:2 --flag=fix:2:c-format \
 	--add-comments=TRANSLATORS: --no-wrap --sort-by-file --add-location=file \
 	"$@" -o "$out" $files

@@ -22,7 +22,7 @@
  * resource engine (engine, see <awsphase/engine.h>),
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
  * format_time, excerpt, planned, logs_tail and metrics (struct
- * awsphase_metric).
+ * awsphase_metric), findings, grid_new, grid_put and grid_show.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -95,6 +95,7 @@ enum awsphase_level { AWSPHASE_LOG_ERROR = 0, AWSPHASE_LOG_WARN, AWSPHASE_LOG_IN
  * call_error, freed with call_free. */
 struct awsphase_call;
 struct awsphase_engine;
+struct awsphase_grid; /* a table being filled: grid_new */
 
 /* What became of a call. */
 enum awsphase_call_state {
@@ -319,6 +320,20 @@ struct awsphase_host {
 	 * period < 1.  Hosts older than this member have a smaller struct_size. */
 	int (*metrics)(const struct awsphase_metric *const *metrics, int minutes, int period,
 		       const char *heading);
+	/* Findings: what a diagnose found wrong, class by class, shown as
+	 * checks with evidence and fix lines (struct awsphase_findings,
+	 * below).  Hosts older than this member have a smaller struct_size:
+	 * check it before use. */
+	const struct awsphase_findings *findings;
+	/* A table filled cell by cell for table(): grid_new(ncols);
+	 * grid_put adds to cell (row, col) (rows grow as needed; a cell
+	 * keeps 255 bytes, whole characters; fmt is data, not looked up);
+	 * grid_show shows it as table() does (an empty cell as "-") and
+	 * frees it.  Check struct_size before use. */
+	struct awsphase_grid *(*grid_new)(size_t ncols);
+	void (*grid_put)(struct awsphase_grid *, size_t row, size_t col, const char *fmt, ...)
+		AWSPHASE_PRINTF(4, 5);
+	void (*grid_show)(struct awsphase_grid *, const char *title, const char *const *headers);
 	/* append only */
 };
 
@@ -367,6 +382,54 @@ struct awsphase_module {
 	 * needs ECS_SG_ID runs after the one that provides it, in tree or not. */
 	const char *const *provides;
 	const char *const *needs;
+	/* append only */
+};
+
+/* Findings (h->findings): a diagnosis is a list of findings, each of one
+ * of the classes (check names) it was opened with: a cause, evidence and
+ * fix lines, the module's own automatic fix and the finding whose fix ends
+ * it too.  show prints every class in order: its findings as FAIL checks
+ * (WARN "… (fixing, see below)" when fixing and a fix ends it) each with
+ * "evidence:" and "fix:" lines, or one OK check; and a "problems" array
+ * for --output json.  Formats (cause, evidence, fix) are looked up in the
+ * catalogue like say's; the finished lines are the user's words, in text
+ * and JSON alike.  At most 16 evidence and 4 fix lines a finding. */
+struct awsphase_diagnosis;
+struct awsphase_finding;
+
+struct awsphase_findings_show {
+	uint32_t struct_size;  /* sizeof, for appending */
+	const char *const *ok; /* per class, the detail of its OK check (as given) */
+	int fixing;            /* --fix: a finding a fix ends is WARN, not FAIL */
+	const char *hint;      /* under a finding with a fix when not fixing,
+	                        * looked up: "(awsphase 4b diagnose --fix applies it)" */
+};
+
+struct awsphase_findings {
+	uint32_t struct_size;
+	/* classes: NULL-terminated check names, in the order shown. */
+	struct awsphase_diagnosis *(*open)(const char *const *classes);
+	/* A finding of classes[cls] with its cause. */
+	struct awsphase_finding *(*finding)(struct awsphase_diagnosis *, size_t cls, const char *fmt, ...)
+		AWSPHASE_PRINTF(3, 4);
+	/* Replaces its cause, or with append adds to it. */
+	void (*cause)(struct awsphase_finding *, int append, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
+	void (*evidence)(struct awsphase_finding *, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
+	void (*fix)(struct awsphase_finding *, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
+	/* from's fix ends it too ("fix: the fix of CLASS" when it has none). */
+	void (*follows)(struct awsphase_finding *, const struct awsphase_finding *from);
+	/* The module's automatic fix that ends it (its number, 0: none), and
+	 * which it has. */
+	void (*autofix)(struct awsphase_finding *, unsigned kind);
+	unsigned (*autofix_of)(const struct awsphase_finding *);
+	/* 1 when a finding has automatic fix kind. */
+	int (*wants)(const struct awsphase_diagnosis *, unsigned kind);
+	void (*show)(struct awsphase_diagnosis *, const struct awsphase_findings_show *how);
+	/* Fix kind was applied: the findings it ends are fixed, and so are
+	 * those that follow from them.  unfixed: how many are not. */
+	void (*fixed)(struct awsphase_diagnosis *, unsigned kind);
+	size_t (*unfixed)(const struct awsphase_diagnosis *);
+	void (*close)(struct awsphase_diagnosis *);
 	/* append only */
 };
 

@@ -11,7 +11,7 @@
 
 /* ---- target-timeout: the ECS SG must admit the ALB SG on the port ---- */
 
-static void describe_ingress(struct diag *d, struct problem *p, const cJSON *sg)
+static void describe_ingress(struct diag *d, struct awsphase_finding *p, const cJSON *sg)
 {
 	const struct awsphase_host *h = d->h;
 	const cJSON *perm, *x;
@@ -40,7 +40,7 @@ static void describe_ingress(struct diag *d, struct problem *p, const cJSON *sg)
 				 h->json_str(x, "CidrIp") ? h->json_str(x, "CidrIp") : "?");
 		}
 	}
-	diag_evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, h->json_str(sg, "GroupId"),
+	d->f->evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, h->json_str(sg, "GroupId"),
 		 *line ? line : h->text("none"));
 }
 
@@ -52,7 +52,7 @@ static const cJSON *service_sgs(struct diag *d)
 	return h->json_get(net ? net : p4b_awsvpc(obs_service(&d->o)), "securityGroups");
 }
 
-void diag_targets(struct diag *d, struct problem *p, int *healthy, int *timeouts, int *total)
+void diag_targets(struct diag *d, struct awsphase_finding *p, int *healthy, int *timeouts, int *total)
 {
 	const struct awsphase_host *h = d->h;
 	const cJSON *t;
@@ -68,7 +68,7 @@ void diag_targets(struct diag *d, struct problem *p, int *healthy, int *timeouts
 		if (reason && strcmp(reason, "Target.Timeout") == 0)
 			(*timeouts)++;
 		if (p)
-			diag_evidence(p, "target %s:%.0f %s%s%s%s", h->json_str(t, "Target.Id") ? h->json_str(t, "Target.Id") : "?",
+			d->f->evidence(p, "target %s:%.0f %s%s%s%s", h->json_str(t, "Target.Id") ? h->json_str(t, "Target.Id") : "?",
 				 h->json_num(t, "Target.Port", 0), state ? state : "?", reason ? " (" : "",
 				 reason ? reason : "", reason ? ")" : "");
 	}
@@ -81,15 +81,15 @@ void diag_sg(struct diag *d)
 	const cJSON *ecs = obs_json(&d->o, "ecs-sg"), *alb = obs_json(&d->o, "alb-sg");
 	int healthy, timeouts, total;
 	char cmd[1024], port[16];
-	struct problem *p;
+	struct awsphase_finding *p;
 
 	diag_targets(d, NULL, &healthy, &timeouts, &total);
 	d->ecs_sg = h->json_str(ecs, "GroupId");
 	d->alb_sg = h->json_str(alb, "GroupId");
 	if (!ecs || !alb) {
-		p = diag_problem(d, C_TIMEOUT, "security group %s does not exist in %s; targets cannot be reached",
+		p = d->f->finding(d->found, C_TIMEOUT, "security group %s does not exist in %s; targets cannot be reached",
 			    !ecs ? c->ecs_sg_name : c->alb_sg_name, c->vpc ? c->vpc : h->text("the VPC"));
-		diag_fix(p, "awsphase 4b deploy   (creates %s and %s with the ALB → %d rule)", c->alb_sg_name,
+		d->f->fix(p, "awsphase 4b deploy   (creates %s and %s with the ALB → %d rule)", c->alb_sg_name,
 		    c->ecs_sg_name, c->port);
 		d->sg_problem = p;
 		return;
@@ -100,32 +100,32 @@ void diag_sg(struct diag *d)
 				       "--source-group", d->alb_sg, NULL };
 
 		snprintf(port, sizeof(port), "%d", c->port);
-		p = diag_problem(d, C_TIMEOUT, "%s (%s) does not let %s (%s) in on tcp/%d, so the ALB's health "
+		p = d->f->finding(d->found, C_TIMEOUT, "%s (%s) does not let %s (%s) in on tcp/%d, so the ALB's health "
 			    "checks time out", c->ecs_sg_name, d->ecs_sg, c->alb_sg_name, d->alb_sg, c->port);
 		diag_targets(d, p, &healthy, &timeouts, &total);
 		if (!total)
-			diag_evidence(p, "no target registered in %s", c->tg_name);
+			d->f->evidence(p, "no target registered in %s", c->tg_name);
 		describe_ingress(d, p, ecs);
 		d->h->cmdline(cmd, sizeof(cmd), "ec2", "authorize-security-group-ingress", args);
-		diag_fix(p, "awsphase 4b fix-sg   (the runbook's ./fix-ecs-sg.sh)");
-		diag_fix(p, "%s", cmd);
-		p->auto_fix = FIX_SG_RULE;
+		d->f->fix(p, "awsphase 4b fix-sg   (the runbook's ./fix-ecs-sg.sh)");
+		d->f->fix(p, "%s", cmd);
+		d->f->autofix(p, FIX_SG_RULE);
 		d->sg_problem = p;
 	}
 	if (obs_service(&d->o) && service_sgs(d) && !p4b_json_has(service_sgs(d), d->ecs_sg)) {
 		char *list = cJSON_PrintUnformatted(service_sgs(d));
 
-		p = diag_problem(d, C_TIMEOUT, "the service's tasks do not carry %s (%s): they have %s", c->ecs_sg_name,
+		p = d->f->finding(d->found, C_TIMEOUT, "the service's tasks do not carry %s (%s): they have %s", c->ecs_sg_name,
 			    d->ecs_sg, list ? list : "?");
 		free(list);
 		diag_targets(d, p, &healthy, &timeouts, &total);
-		diag_fix(p, "awsphase 4b fix-sg   (the runbook's ./fix-ecs-sg.sh: gives the service %s)", c->ecs_sg_name);
+		d->f->fix(p, "awsphase 4b fix-sg   (the runbook's ./fix-ecs-sg.sh: gives the service %s)", c->ecs_sg_name);
 		if (!d->sg_problem)
 			d->sg_problem = p;
 		return;
 	}
 	if (timeouts && d->rule_ok) {
-		p = diag_problem(d, C_TIMEOUT, "%d target%s time out although %s admits %s on tcp/%d: look at the "
+		p = d->f->finding(d->found, C_TIMEOUT, "%d target%s time out although %s admits %s on tcp/%d: look at the "
 			    "ALB security group's egress, the subnets' network ACLs and whether the container "
 			    "listens on %d", timeouts, timeouts == 1 ? "" : "s", c->ecs_sg_name, c->alb_sg_name,
 			    c->port, c->port);
@@ -137,7 +137,7 @@ void diag_sg(struct diag *d)
 
 /* ---- alb-503: no healthy target, or the ALB does not answer ---- */
 
-static void probe_task(struct diag *d, struct problem *p)
+static void probe_task(struct diag *d, struct awsphase_finding *p)
 {
 	const struct awsphase_host *h = d->h;
 	const cJSON *task = obs_task(&d->o, 0, 0);
@@ -147,16 +147,16 @@ static void probe_task(struct diag *d, struct problem *p)
 	long status;
 
 	if (!ip) {
-		diag_evidence(p, "no running task to probe directly");
+		d->f->evidence(p, "no running task to probe directly");
 		return;
 	}
 	snprintf(url, sizeof(url), "http://%s:%d%s", ip, d->o.c.port, d->o.c.health_path);
 	if (h->http_get(url, TASK_PROBE_TIMEOUT_S, &status, &body, err, sizeof(err)) < 0) {
-		diag_evidence(p, "direct probe %s: %s (task IPs are reachable only from inside the VPC)", url, err);
+		d->f->evidence(p, "direct probe %s: %s (task IPs are reachable only from inside the VPC)", url, err);
 		return;
 	}
 	p4b_h->excerpt(body, 100, excerpt, sizeof(excerpt));
-	diag_evidence(p, "direct probe %s: HTTP %ld %s%s", url, status, excerpt,
+	d->f->evidence(p, "direct probe %s: HTTP %ld %s%s", url, status, excerpt,
 		 getenv("http_proxy") || getenv("HTTP_PROXY") ? h->text(" (through http_proxy)") : "");
 	free(body);
 }
@@ -169,38 +169,38 @@ void diag_alb(struct diag *d)
 	char excerpt[200];
 	int healthy, timeouts, total, mismatch = 0, unused = 0;
 	const char *path = h->json_str(tg, "HealthCheckPath");
-	struct problem *p;
+	struct awsphase_finding *p;
 
 	if (!obs_alb(&d->o)) {
-		p = diag_problem(d, C_ALB, "load balancer %s does not exist", c->alb_name);
-		diag_evidence(p, "describe-load-balancers --names %s: LoadBalancerNotFound", c->alb_name);
-		diag_fix(p, "awsphase 4b deploy");
+		p = d->f->finding(d->found, C_ALB, "load balancer %s does not exist", c->alb_name);
+		d->f->evidence(p, "describe-load-balancers --names %s: LoadBalancerNotFound", c->alb_name);
+		d->f->fix(p, "awsphase 4b deploy");
 		return;
 	}
 	if (!tg) {
-		p = diag_problem(d, C_ALB, "target group %s does not exist", c->tg_name);
-		diag_evidence(p, "describe-target-groups --names %s: TargetGroupNotFound", c->tg_name);
-		diag_fix(p, "awsphase 4b deploy");
+		p = d->f->finding(d->found, C_ALB, "target group %s does not exist", c->tg_name);
+		d->f->evidence(p, "describe-target-groups --names %s: TargetGroupNotFound", c->tg_name);
+		d->f->fix(p, "awsphase 4b deploy");
 		return;
 	}
 	if (d->probed && d->status == 200 && d->body && strstr(d->body, "\"success\""))
 		return;
 	if (!d->probed) {
-		p = diag_problem(d, C_ALB, "%s does not answer: %s", d->url, d->probe_err);
-		diag_evidence(p, "ALB %s state %s", h->json_str(obs_alb(&d->o), "DNSName"),
+		p = d->f->finding(d->found, C_ALB, "%s does not answer: %s", d->url, d->probe_err);
+		d->f->evidence(p, "ALB %s state %s", h->json_str(obs_alb(&d->o), "DNSName"),
 			 h->json_str(obs_alb(&d->o), "State.Code") ? h->json_str(obs_alb(&d->o), "State.Code") : "?");
-		diag_fix(p, "check that %s admits you on port 80 and that the ALB is active", c->alb_sg_name);
+		d->f->fix(p, "check that %s admits you on port 80 and that the ALB is active", c->alb_sg_name);
 		return;
 	}
 	p4b_h->excerpt(d->body, 120, excerpt, sizeof(excerpt));
 	if (d->status != 503) {
-		p = diag_problem(d, C_ALB, "%s answers HTTP %ld, not 200 with {\"success\": true}", d->url, d->status);
-		diag_evidence(p, "body: %s", excerpt);
+		p = d->f->finding(d->found, C_ALB, "%s answers HTTP %ld, not 200 with {\"success\": true}", d->url, d->status);
+		d->f->evidence(p, "body: %s", excerpt);
 		if (d->status == 504)
-			diag_fix(p, "check that %s admits tcp/80 from your address and that the listener exists",
+			d->f->fix(p, "check that %s admits tcp/80 from your address and that the listener exists",
 			    c->alb_sg_name);
 		else
-			diag_fix(p, "check HEALTH_PATH (%s) against the backend's routes", c->health_path);
+			d->f->fix(p, "check HEALTH_PATH (%s) against the backend's routes", c->health_path);
 		return;
 	}
 	diag_targets(d, NULL, &healthy, &timeouts, &total);
@@ -212,8 +212,8 @@ void diag_alb(struct diag *d)
 		if (reason && strcmp(reason, "Target.NotInUse") == 0)
 			unused++;
 	}
-	p = diag_problem(d, C_ALB, "%s answers 503: no healthy target in %s", d->url, c->tg_name);
-	diag_evidence(p, "health check of %s: path %s, interval %.0f s, timeout %.0f s, healthy/unhealthy "
+	p = d->f->finding(d->found, C_ALB, "%s answers 503: no healthy target in %s", d->url, c->tg_name);
+	d->f->evidence(p, "health check of %s: path %s, interval %.0f s, timeout %.0f s, healthy/unhealthy "
 		 "threshold %.0f/%.0f, matcher %s", c->tg_name, path ? path : "?",
 		 h->json_num(tg, "HealthCheckIntervalSeconds", 0), h->json_num(tg, "HealthCheckTimeoutSeconds", 0),
 		 h->json_num(tg, "HealthyThresholdCount", 0), h->json_num(tg, "UnhealthyThresholdCount", 0),
@@ -224,32 +224,26 @@ void diag_alb(struct diag *d)
 				       "--health-check-path", c->health_path, NULL };
 		char cmd[1024];
 
-		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 d->h->text(": its health check asks for %s, but the backend answers on %s%s"), path, c->health_path,
+		d->f->cause(p, 1, ": its health check asks for %s, but the backend answers on %s%s", path, c->health_path,
 			 mismatch ? " (Target.ResponseCodeMismatch)" : "");
 		d->h->cmdline(cmd, sizeof(cmd), "elbv2", "modify-target-group", args);
-		diag_fix(p, "%s", cmd);
-		diag_fix(p, "or: awsphase 4b deploy   (puts the target group's health check back to %s)", c->health_path);
+		d->f->fix(p, "%s", cmd);
+		d->f->fix(p, "or: awsphase 4b deploy   (puts the target group's health check back to %s)", c->health_path);
 	} else if (mismatch) {
-		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 d->h->text(": the targets answer the health check with an unexpected code (Target.ResponseCodeMismatch)"));
-		diag_fix(p, "check the health check matcher of %s and the backend's %s", c->tg_name, c->health_path);
+		d->f->cause(p, 1, ": the targets answer the health check with an unexpected code (Target.ResponseCodeMismatch)");
+		d->f->fix(p, "check the health check matcher of %s and the backend's %s", c->tg_name, c->health_path);
 	} else if (timeouts) {
-		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 d->h->text(": the targets time out (see target-timeout)"));
-		p->after = d->sg_problem;
+		d->f->cause(p, 1, ": the targets time out (see target-timeout)");
+		d->f->follows(p, d->sg_problem);
 	} else if (unused) {
-		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 d->h->text(": no listener of %s forwards to it (Target.NotInUse)"), c->alb_name);
-		diag_fix(p, "awsphase 4b deploy   (creates the HTTP:80 listener)");
+		d->f->cause(p, 1, ": no listener of %s forwards to it (Target.NotInUse)", c->alb_name);
+		d->f->fix(p, "awsphase 4b deploy   (creates the HTTP:80 listener)");
 	} else if (!total) {
-		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 d->h->text(": no target is registered, because no task runs (see %s)"),
+		d->f->cause(p, 1, ": no target is registered, because no task runs (see %s)",
 			 d->service_problem ? "service-state" : "tasks-starting");
-		p->after = d->service_problem ? d->service_problem : d->tasks_problem;
+		d->f->follows(p, d->service_problem ? d->service_problem : d->tasks_problem);
 	} else {
-		snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-			 d->h->text(": the targets are still being registered or checked; wait a health-check interval"));
+		d->f->cause(p, 1, ": the targets are still being registered or checked; wait a health-check interval");
 	}
 	probe_task(d, p);
 }

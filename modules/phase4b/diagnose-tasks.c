@@ -19,24 +19,24 @@ static const struct {
 	{ "Essential container in task exited", WHY_EXITED },
 };
 
-static void add_log_tail(struct diag *d, struct problem *p, int max)
+static void add_log_tail(struct diag *d, struct awsphase_finding *p, int max)
 {
 	const cJSON *events = d->h->json_get(obs_json(&d->o, "logs"), "events"), *ev;
 	int n = cJSON_GetArraySize(events), i = 0;
 	char when[40];
 
 	if (!events) {
-		diag_evidence(p, "logs of %s: %s", d->o.c.log_group,
+		d->f->evidence(p, "logs of %s: %s", d->o.c.log_group,
 			 obs_error(&d->o, "logs") ? obs_error(&d->o, "logs") : d->h->text("not read"));
 		return;
 	}
 	if (!n)
-		diag_evidence(p, "no log line in %s in the last 5 minutes", d->o.c.log_group);
+		d->f->evidence(p, "no log line in %s in the last 5 minutes", d->o.c.log_group);
 	cJSON_ArrayForEach(ev, events) {
 		if (i++ < n - max)
 			continue;
 		p4b_h->format_time(d->h->json_num(ev, "timestamp", 0) / 1000.0, 0, when, sizeof(when));
-		diag_evidence(p, "log %s %s %s", when, d->h->json_str(ev, "logStreamName") ?
+		d->f->evidence(p, "log %s %s %s", when, d->h->json_str(ev, "logStreamName") ?
 			 d->h->json_str(ev, "logStreamName") : "?",
 			 d->h->json_str(ev, "message") ? d->h->json_str(ev, "message") : "");
 	}
@@ -112,7 +112,7 @@ static const char *container_reason(const struct awsphase_host *h, const cJSON *
 	return NULL;
 }
 
-static void add_stopped(struct diag *d, struct problem *p, const cJSON *const *tasks, size_t n)
+static void add_stopped(struct diag *d, struct awsphase_finding *p, const cJSON *const *tasks, size_t n)
 {
 	const struct awsphase_host *h = d->h;
 	char when[40];
@@ -123,11 +123,11 @@ static void add_stopped(struct diag *d, struct problem *p, const cJSON *const *t
 		const char *creason = container_reason(h, tasks[i]);
 
 		p4b_h->format_time(task_when(h, tasks[i]), 0, when, sizeof(when));
-		diag_evidence(p, "task %s stopped %s: %s%s%s", obs_short_id(h->json_str(tasks[i], "taskArn")), when,
+		d->f->evidence(p, "task %s stopped %s: %s%s%s", obs_short_id(h->json_str(tasks[i], "taskArn")), when,
 			 h->json_str(tasks[i], "stopCode") ? h->json_str(tasks[i], "stopCode") : "",
 			 h->json_str(tasks[i], "stopCode") ? ": " : "", reason ? reason : h->text("(no reason yet)"));
 		if (creason && (!reason || strcmp(creason, reason) != 0))
-			diag_evidence(p, "container of task %s: %s", obs_short_id(h->json_str(tasks[i], "taskArn")),
+			d->f->evidence(p, "container of task %s: %s", obs_short_id(h->json_str(tasks[i], "taskArn")),
 				 creason);
 	}
 }
@@ -142,37 +142,37 @@ void diag_service(struct diag *d)
 	const char *status = h->json_str(svc, "status"), *rollout = h->json_str(dep, "rolloutState");
 	char cmd[1024];
 	const char *args[] = { "--cluster", c->cluster, "--service", c->service, "--force-new-deployment", NULL };
-	struct problem *p;
+	struct awsphase_finding *p;
 
 	d->h->cmdline(cmd, sizeof(cmd), "ecs", "update-service", args);
 	if (!svc) {
-		p = diag_problem(d, C_SERVICE, "service %s does not exist in cluster %s%s", c->service, c->cluster,
+		p = d->f->finding(d->found, C_SERVICE, "service %s does not exist in cluster %s%s", c->service, c->cluster,
 			    obs_cluster_missing(&d->o) ? h->text(" (nor does the cluster)") : "");
-		diag_fix(p, "awsphase 4b deploy");
+		d->f->fix(p, "awsphase 4b deploy");
 		d->service_problem = p;
 		return;
 	}
 	if (status && (strcmp(status, "INACTIVE") == 0 || strcmp(status, "DRAINING") == 0)) {
-		p = diag_problem(d, C_SERVICE, "service %s is %s: the previous deployment failed or is stuck, or "
+		p = d->f->finding(d->found, C_SERVICE, "service %s is %s: the previous deployment failed or is stuck, or "
 			    "the service was deleted", c->service, status);
-		diag_evidence(p, "status %s, running %.0f, desired %.0f", status, h->json_num(svc, "runningCount", 0),
+		d->f->evidence(p, "status %s, running %.0f, desired %.0f", status, h->json_num(svc, "runningCount", 0),
 			 h->json_num(svc, "desiredCount", 0));
 		diag_events(d, p, 5);
-		diag_fix(p, "awsphase 4b deploy   (creates the service again: an %s service cannot be updated, "
+		d->f->fix(p, "awsphase 4b deploy   (creates the service again: an %s service cannot be updated, "
 		    "so the runbook's forced deployment fails with ServiceNotActiveException)", status);
-		diag_fix(p, "once ACTIVE, the runbook's forced deployment: %s", cmd);
+		d->f->fix(p, "once ACTIVE, the runbook's forced deployment: %s", cmd);
 		d->service_problem = p;
 		return;
 	}
 	if (rollout && strcmp(rollout, "FAILED") == 0) {
-		p = diag_problem(d, C_SERVICE, "deployment %s FAILED: %s", obs_or_unknown(h->json_str(dep, "id")),
+		p = d->f->finding(d->found, C_SERVICE, "deployment %s FAILED: %s", obs_or_unknown(h->json_str(dep, "id")),
 			    h->json_str(dep, "rolloutStateReason") ? h->json_str(dep, "rolloutStateReason") : "?");
-		diag_evidence(p, "status %s, running %.0f, desired %.0f, failed tasks %.0f", status ? status : "?",
+		d->f->evidence(p, "status %s, running %.0f, desired %.0f, failed tasks %.0f", status ? status : "?",
 			 h->json_num(svc, "runningCount", 0), h->json_num(svc, "desiredCount", 0),
 			 h->json_num(dep, "failedTasks", 0));
 		diag_events(d, p, 5);
-		diag_fix(p, "the runbook's forced deployment, once the cause under tasks-starting is gone: %s", cmd);
-		p->auto_fix = FIX_FORCE_DEPLOY;
+		d->f->fix(p, "the runbook's forced deployment, once the cause under tasks-starting is gone: %s", cmd);
+		d->f->autofix(p, FIX_FORCE_DEPLOY);
 		d->service_problem = p;
 	}
 }
@@ -263,7 +263,7 @@ static int in_list(const char *s, const char *a, const char *b)
 	return s && ((a && strcmp(s, a) == 0) || (b && strcmp(s, b) == 0));
 }
 
-static void cause_image(struct diag *d, struct problem *p)
+static void cause_image(struct diag *d, struct awsphase_finding *p)
 {
 	const struct awsphase_host *h = d->h;
 	const char *ecr_uri = d->o.c.ecr_uri;
@@ -272,26 +272,26 @@ static void cause_image(struct diag *d, struct problem *p)
 	const char *image = d->image ? d->image : "?";
 
 	if (st == AWSPHASE_CALL_OK) {
-		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks could not pull %s, but ECR has it now: a forced "
-			 "deployment retries"), image);
-		diag_evidence(p, "ecr describe-images: %s is there (pushed %s)", image,
+		d->f->cause(p, 0, "tasks could not pull %s, but ECR has it now: a forced "
+			 "deployment retries", image);
+		d->f->evidence(p, "ecr describe-images: %s is there (pushed %s)", image,
 			 h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") ?
 			 h->json_str(h->call_json(call), "imageDetails.0.imagePushedAt") : "?");
-		p->auto_fix = FIX_FORCE_DEPLOY;
+		d->f->autofix(p, FIX_FORCE_DEPLOY);
 	} else {
-		snprintf(p->cause, sizeof(p->cause), d->h->text("the image %s is not in ECR (CannotPullContainerError)"), image);
+		d->f->cause(p, 0, "the image %s is not in ECR (CannotPullContainerError)", image);
 		if (call)
-			diag_evidence(p, "ecr describe-images: %s%s%s", h->call_error(call),
+			d->f->evidence(p, "ecr describe-images: %s%s%s", h->call_error(call),
 				 *h->call_message(call) ? ": " : "", h->call_message(call));
 	}
 	if (ecr_uri && d->image && strcmp(ecr_uri, d->image) != 0)
-		diag_evidence(p, "the task definition uses %s, but ECR_URI in %s is %s", d->image,
+		d->f->evidence(p, "the task definition uses %s, but ECR_URI in %s is %s", d->image,
 			 h->settings->env_file ? h->settings->env_file : "aws-resources.env", ecr_uri);
 	else if (ecr_uri)
-		diag_evidence(p, "ECR_URI is %s", ecr_uri);
+		d->f->evidence(p, "ECR_URI is %s", ecr_uri);
 }
 
-static void cause_iam(struct diag *d, struct problem *p)
+static void cause_iam(struct diag *d, struct awsphase_finding *p)
 {
 	const struct p4b *c = &d->o.c;
 	const char *names[2] = { role_name(d, "executionRoleArn", c->exec_role),
@@ -307,24 +307,24 @@ static void cause_iam(struct diag *d, struct problem *p)
 			if (d->h->json_str(it, "RoleName") && strcmp(d->h->json_str(it, "RoleName"), names[i]) == 0)
 				role = it;
 		if (!roles) {
-			diag_evidence(p, "the IAM roles could not be read");
+			d->f->evidence(p, "the IAM roles could not be read");
 			break;
 		}
 		if (!role) {
-			diag_evidence(p, "role %s does not exist", names[i]);
+			d->f->evidence(p, "role %s does not exist", names[i]);
 			bad++;
 		} else if (!p4b_role_trusts_ecs_tasks(role)) {
-			diag_evidence(p, "role %s does not trust %s", names[i], P4B_TRUSTED_SERVICE);
+			d->f->evidence(p, "role %s does not trust %s", names[i], P4B_TRUSTED_SERVICE);
 			bad++;
 		} else if (i == 0 && !p4b_role_has_policy(role, p4b_exec_policy_arn(c))) {
-			diag_evidence(p, "role %s has no AmazonECSTaskExecutionRolePolicy attached", names[i]);
+			d->f->evidence(p, "role %s has no AmazonECSTaskExecutionRolePolicy attached", names[i]);
 			bad++;
 		} else {
-			diag_evidence(p, "role %s exists and trusts %s", names[i], P4B_TRUSTED_SERVICE);
+			d->f->evidence(p, "role %s exists and trusts %s", names[i], P4B_TRUSTED_SERVICE);
 		}
 	}
-	snprintf(p->cause, sizeof(p->cause), d->h->text("IAM: the task roles %s and %s are missing, not trusted by "
-		 "%s or lack permissions%s"), names[0], names[1], P4B_TRUSTED_SERVICE,
+	d->f->cause(p, 0, "IAM: the task roles %s and %s are missing, not trusted by "
+		 "%s or lack permissions%s", names[0], names[1], P4B_TRUSTED_SERVICE,
 		 bad ? "" : d->h->text(" (the roles look right now; IAM changes take a moment to apply)"));
 }
 
@@ -336,7 +336,7 @@ static const cJSON *task_awsvpc(struct diag *d)
 	return net ? net : p4b_awsvpc(obs_service(&d->o));
 }
 
-static void cause_network(struct diag *d, struct problem *p)
+static void cause_network(struct diag *d, struct awsphase_finding *p)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
@@ -359,22 +359,22 @@ static void cause_network(struct diag *d, struct problem *p)
 	}
 	subnets = cJSON_PrintUnformatted(h->json_get(net, "subnets"));
 	if (public_)
-		diag_evidence(p, "tasks run in public subnets %s with assignPublicIp=%s", subnets ? subnets : "?",
+		d->f->evidence(p, "tasks run in public subnets %s with assignPublicIp=%s", subnets ? subnets : "?",
 			      assign ? assign : "DISABLED");
 	else
-		diag_evidence(p, "tasks run in private subnets %s with assignPublicIp=%s", subnets ? subnets : "?",
+		d->f->evidence(p, "tasks run in private subnets %s with assignPublicIp=%s", subnets ? subnets : "?",
 			      assign ? assign : "DISABLED");
 	free(subnets);
 	if (public_ && (!assign || strcmp(assign, "ENABLED") != 0)) {
-		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks in a public subnet without assignPublicIp=ENABLED "
-			 "cannot reach ECR and CloudWatch Logs"));
+		d->f->cause(p, 0, "tasks in a public subnet without assignPublicIp=ENABLED "
+			 "cannot reach ECR and CloudWatch Logs");
 	} else if (private_) {
-		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks in a private subnet without a NAT gateway or VPC "
-			 "endpoints (ecr.api, ecr.dkr, s3, logs) cannot reach ECR and CloudWatch Logs"));
+		d->f->cause(p, 0, "tasks in a private subnet without a NAT gateway or VPC "
+			 "endpoints (ecr.api, ecr.dkr, s3, logs) cannot reach ECR and CloudWatch Logs");
 	} else {
-		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks cannot reach ECR although they have a public IP: "
+		d->f->cause(p, 0, "tasks cannot reach ECR although they have a public IP: "
 			 "the security group's egress on tcp/443 or the subnets' route to the internet "
-			 "gateway is missing"));
+			 "gateway is missing");
 	}
 }
 
@@ -385,17 +385,17 @@ void diag_tasks(struct diag *d)
 	const cJSON *svc = obs_service(&d->o), *dep = obs_primary(&d->o);
 	const cJSON *stopped[3];
 	size_t n;
-	struct problem *p;
+	struct awsphase_finding *p;
 
 	if (!diag_tasks_in_trouble(d))
 		return;
 	n = recent_stopped(d, stopped, 3);
-	p = diag_problem(d, C_TASKS, "tasks do not reach RUNNING: %.0f of %.0f running, %.0f pending",
+	p = d->f->finding(d->found, C_TASKS, "tasks do not reach RUNNING: %.0f of %.0f running, %.0f pending",
 		    h->json_num(svc, "runningCount", 0), h->json_num(svc, "desiredCount", 0),
 		    h->json_num(svc, "pendingCount", 0));
 	d->tasks_problem = p;
 	if (dep)
-		diag_evidence(p, "deployment %s %s: %.0f/%.0f running, %.0f failed tasks",
+		d->f->evidence(p, "deployment %s %s: %.0f/%.0f running, %.0f failed tasks",
 			 obs_or_unknown(h->json_str(dep, "id")), h->json_str(dep, "rolloutState") ?
 			 h->json_str(dep, "rolloutState") : "?", h->json_num(dep, "runningCount", 0),
 			 h->json_num(dep, "desiredCount", 0), h->json_num(dep, "failedTasks", 0));
@@ -413,27 +413,26 @@ void diag_tasks(struct diag *d)
 		cause_network(d, p);
 		break;
 	case WHY_LOG_GROUP:
-		snprintf(p->cause, sizeof(p->cause), d->h->text("the log group %s does not exist, so the awslogs driver "
-			 "cannot start"), c->log_group);
+		d->f->cause(p, 0, "the log group %s does not exist, so the awslogs driver "
+			 "cannot start", c->log_group);
 		break;
 	case WHY_ELB:
-		snprintf(p->cause, sizeof(p->cause), d->h->text("tasks start but are stopped for failing the ALB's health "
-			 "checks; see target-timeout and alb-503"));
-		p->after = d->sg_problem;
+		d->f->cause(p, 0, "tasks start but are stopped for failing the ALB's health "
+			 "checks; see target-timeout and alb-503");
+		d->f->follows(p, d->sg_problem);
 		break;
 	case WHY_EXITED:
-		snprintf(p->cause, sizeof(p->cause), d->h->text("the container exits after starting: see its logs"));
+		d->f->cause(p, 0, "the container exits after starting: see its logs");
 		break;
 	case WHY_NONE:
 		if (n == 0)
-			snprintf(p->cause + strlen(p->cause), sizeof(p->cause) - strlen(p->cause),
-				 d->h->text("; no task has stopped yet: the events above tell whether ECS can place them"));
-		diag_fix(p, "awsphase 4b status   (watch the tasks and events; the runbook's causes: image missing "
+			d->f->cause(p, 1, "; no task has stopped yet: the events above tell whether ECS can place them");
+		d->f->fix(p, "awsphase 4b status   (watch the tasks and events; the runbook's causes: image missing "
 		    "vs ECR_URI, IAM roles %s/%s, assignPublicIp in public subnets, NAT or endpoints in "
 		    "private ones)", c->exec_role, c->task_role);
 		break;
 	}
-	if (d->why != WHY_NONE && d->why != WHY_ELB && p->auto_fix == FIX_NONE) {
+	if (d->why != WHY_NONE && d->why != WHY_ELB && d->f->autofix_of(p) == FIX_NONE) {
 		const char *reason = h->json_str(d->why_task, "stoppedReason");
 		const char *rfix;
 
@@ -442,8 +441,8 @@ void diag_tasks(struct diag *d)
 		rfix = p4b_reason_fix(c, reason, h->json_str(task_awsvpc(d), "assignPublicIp"),
 				      p4b_task_detail(d->why_task, "subnetId"));
 		if (rfix)
-			diag_fix(p, "%s", rfix);
-		diag_fix(p, "then: awsphase 4b deploy   (a new deployment with the cause gone)");
+			d->f->fix(p, "%s", rfix);
+		d->f->fix(p, "then: awsphase 4b deploy   (a new deployment with the cause gone)");
 	}
 }
 

@@ -2,7 +2,6 @@
  * procedure.  Each of its four problems is a check; a problem found names
  * its cause, the evidence and the fix, and --fix applies the safe fixes
  * (the ALB → ECS security group rule, a forced deployment). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,61 +18,12 @@ const struct poptOption p4b_diagnose_options[] = {
 	POPT_TABLEEND
 };
 
-const char *const diag_classes[C_N] = { N_("target-timeout"), N_("service-state"), N_("tasks-starting"),
-					 N_("alb-503") };
-
-struct problem *diag_problem(struct diag *d, enum cls cls, const char *fmt, ...)
-{
-	struct problem *p = &d->p[d->n < MAX_PROBLEMS ? d->n++ : MAX_PROBLEMS - 1];
-	va_list ap;
-
-	p->cls = cls;
-	p->h = d->h;
-	va_start(ap, fmt);
-	vsnprintf(p->cause, sizeof(p->cause), d->h->text(fmt), ap);
-	va_end(ap);
-	return p;
-}
-
-static char *vfmt(const char *fmt, va_list ap) AWSPHASE_PRINTF(1, 0);
-static char *vfmt(const char *fmt, va_list ap)
-{
-	char *s = NULL;
-
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	return s;
-}
-
-void diag_evidence(struct problem *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (p->nev >= MAX_LINES)
-		return;
-	va_start(ap, fmt);
-	p->evidence[p->nev] = vfmt(p->h->text(fmt), ap);
-	va_end(ap);
-	if (p->evidence[p->nev])
-		p->nev++;
-}
-
-void diag_fix(struct problem *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (p->nfix >= 4)
-		return;
-	va_start(ap, fmt);
-	p->fix[p->nfix] = vfmt(p->h->text(fmt), ap);
-	va_end(ap);
-	if (p->fix[p->nfix])
-		p->nfix++;
-}
+const char *const diag_classes[C_N + 1] = { N_("target-timeout"), N_("service-state"), N_("tasks-starting"),
+					     N_("alb-503"), NULL };
 
 /* ---- evidence ---- */
 
-void diag_events(struct diag *d, struct problem *p, int max)
+void diag_events(struct diag *d, struct awsphase_finding *p, int max)
 {
 	const cJSON *ev;
 	char when[40];
@@ -83,79 +33,13 @@ void diag_events(struct diag *d, struct problem *p, int max)
 		if (n++ >= max)
 			break;
 		p4b_h->format_time(p4b_h->json_time(d->h->json_get(ev, "createdAt")), 0, when, sizeof(when));
-		diag_evidence(p, "event %s %s", when, d->h->json_str(ev, "message") ? d->h->json_str(ev, "message") : "");
+		d->f->evidence(p, "event %s %s", when, d->h->json_str(ev, "message") ? d->h->json_str(ev, "message") : "");
 	}
 	if (!n)
-		diag_evidence(p, "the service has no events");
+		d->f->evidence(p, "the service has no events");
 }
 
-/* ---- output and fixes ---- */
-
-/* 1 when --fix can end the problem: it has a safe fix, or the problem it
- * follows from has one. */
-static int resolved(const struct problem *p)
-{
-	int depth = 0;
-
-	for (; p && depth < MAX_PROBLEMS; p = p->after, depth++)
-		if (p->auto_fix != FIX_NONE)
-			return 1;
-	return 0;
-}
-
-static cJSON *strings(char *const *v, size_t n)
-{
-	cJSON *a = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
-	return a;
-}
-
-static void show(struct diag *d, const char *const *ok_detail)
-{
-	const struct awsphase_host *h = d->h;
-	cJSON *arr = cJSON_CreateArray();
-	size_t i, j;
-	int k;
-
-	for (k = 0; k < C_N; k++) {
-		int found = 0;
-
-		for (i = 0; i < d->n; i++) {
-			struct problem *p = &d->p[i];
-			int fixable = opt_fix && resolved(p);
-			cJSON *o;
-
-			if (p->cls != (enum cls)k)
-				continue;
-			found = 1;
-			if (fixable)
-				h->check(diag_classes[k], AWSPHASE_WARN, "%s (fixing, see below)", p->cause);
-			else
-				h->check(diag_classes[k], AWSPHASE_FAIL, "%s", p->cause);
-			for (j = 0; j < p->nev; j++)
-				h->say("    evidence: %s", p->evidence[j]);
-			for (j = 0; j < p->nfix; j++)
-				h->say("    fix: %s", p->fix[j]);
-			if (p->auto_fix != FIX_NONE && !opt_fix)
-				h->say("    (awsphase 4b diagnose --fix applies it)");
-			if (p->after && !p->nfix)
-				h->say("    fix: the fix of %s", h->text(diag_classes[p->after->cls]));
-			o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "check", diag_classes[k]);
-			cJSON_AddStringToObject(o, "cause", p->cause);
-			cJSON_AddItemToObject(o, "evidence", strings(p->evidence, p->nev));
-			cJSON_AddItemToObject(o, "fix", strings(p->fix, p->nfix));
-			cJSON_AddBoolToObject(o, "auto_fix", resolved(p));
-			cJSON_AddItemToArray(arr, o);
-		}
-		if (!found)
-			h->check(diag_classes[k], AWSPHASE_OK, "%s", ok_detail[k]);
-	}
-	h->report_add("problems", arr);
-}
+/* ---- fixes ---- */
 
 static int apply(struct diag *d, enum fix_kind kind)
 {
@@ -207,14 +91,9 @@ static int apply(struct diag *d, enum fix_kind kind)
 
 static void free_diag(struct diag *d)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < d->n; i++) {
-		for (j = 0; j < d->p[i].nev; j++)
-			free(d->p[i].evidence[j]);
-		for (j = 0; j < d->p[i].nfix; j++)
-			free(d->p[i].fix[j]);
-	}
+	d->f->close(d->found);
 	for (i = 0; i < d->nextra; i++)
 		d->h->call_free(d->extra[i]);
 	free(d->body);
@@ -242,15 +121,19 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	static const char *const trouble[] = { "tasks", "stopped-tasks", "logs", "service-td", NULL };
 	static const char *const running[] = { "tasks", NULL };
 	static const char *const roles[] = { "exec-role", NULL };
+	struct awsphase_findings_show show = { .struct_size = sizeof(show),
+		.hint = N_("(awsphase 4b diagnose --fix applies it)") };
 	const cJSON *svc, *dep;
-	size_t i;
-	int rc, unfixed = 0, sg_fixed = 0, force_fixed = 0;
+	size_t i, unfixed = 0;
+	int rc, sg_fixed = 0, force_fixed = 0;
 
 	memset(&d, 0, sizeof(d));
 	rc = obs_init(&d.o, h);
 	if (rc)
 		return rc;
 	d.h = h;
+	d.f = h->findings;
+	d.found = d.f->open(diag_classes);
 
 	/* the service, the load balancer and its target group and targets, the
 	 * security groups; then the ALB itself */
@@ -285,9 +168,9 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	diag_tasks(&d);
 	diag_alb(&d);
 	/* a failed deployment is the tasks' fault when they have a cause of their own */
-	if (d.service_problem && d.service_problem->auto_fix == FIX_FORCE_DEPLOY && d.tasks_problem &&
-	    d.tasks_problem->auto_fix == FIX_NONE && d.why != WHY_NONE && d.why != WHY_ELB)
-		d.service_problem->auto_fix = FIX_NONE;
+	if (d.f->autofix_of(d.service_problem) == FIX_FORCE_DEPLOY && d.tasks_problem &&
+	    d.f->autofix_of(d.tasks_problem) == FIX_NONE && d.why != WHY_NONE && d.why != WHY_ELB)
+		d.f->autofix(d.service_problem, FIX_NONE);
 
 	svc = obs_service(&d.o);
 	dep = obs_primary(&d.o);
@@ -302,28 +185,21 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	snprintf(ok_text[C_ALB], sizeof(ok_text[0]), h->text("HTTP %ld from %s"), d.status, d.url);
 	for (i = 0; i < C_N; i++)
 		ok_detail[i] = ok_text[i];
-	show(&d, ok_detail);
+	show.ok = ok_detail;
+	show.fixing = opt_fix;
+	d.f->show(d.found, &show);
 
-	for (i = 0; i < d.n; i++) {
-		struct problem *p = &d.p[i];
-
-		if (!opt_fix || p->auto_fix == FIX_NONE)
-			continue;
-		if (p->auto_fix == FIX_SG_RULE && !sg_fixed)
-			sg_fixed = apply(&d, FIX_SG_RULE) == 0 ? 1 : -1;
-		if (p->auto_fix == FIX_FORCE_DEPLOY && !force_fixed)
-			force_fixed = apply(&d, FIX_FORCE_DEPLOY) == 0 ? 1 : -1;
-		p->fixed = (p->auto_fix == FIX_SG_RULE ? sg_fixed : force_fixed) > 0;
+	if (opt_fix && d.f->wants(d.found, FIX_SG_RULE)) {
+		sg_fixed = apply(&d, FIX_SG_RULE) == 0 ? 1 : -1;
+		if (sg_fixed > 0)
+			d.f->fixed(d.found, FIX_SG_RULE);
 	}
-	for (i = 0; i < d.n; i++) {
-		const struct problem *p = &d.p[i];
-		int depth = 0;
-
-		while (p && !p->fixed && depth++ < MAX_PROBLEMS)
-			p = p->after;
-		if (!p || !p->fixed)
-			unfixed++;
+	if (opt_fix && d.f->wants(d.found, FIX_FORCE_DEPLOY)) {
+		force_fixed = apply(&d, FIX_FORCE_DEPLOY) == 0 ? 1 : -1;
+		if (force_fixed > 0)
+			d.f->fixed(d.found, FIX_FORCE_DEPLOY);
 	}
+	unfixed = d.f->unfixed(d.found);
 	if (sg_fixed > 0)
 		h->say("the targets turn healthy after a few health checks; then: awsphase 4b validate");
 	if (force_fixed > 0)

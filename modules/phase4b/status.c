@@ -1,67 +1,13 @@
 /* awsphase 4b status: the service, its deployments, tasks, targets, the ALB
  * and the last events on one screen, from the runbook's describe calls. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "observe.h"
 
 #define EVENTS 5
-#define CELL 256
 
 const struct poptOption p4b_status_options[] = {
 	POPT_TABLEEND
 };
-
-/* A table being filled: rows × ncols cells of CELL bytes. */
-struct grid {
-	size_t ncols, rows, cap;
-	char (*cell)[CELL];
-	const char **ptr;
-};
-
-static char *cell(struct grid *g, size_t row, size_t col)
-{
-	if (row >= g->cap) {
-		while (row >= g->cap)
-			g->cap = g->cap ? g->cap * 2 : 8;
-		g->cell = realloc(g->cell, g->cap * g->ncols * CELL);
-		if (!g->cell)
-			abort();
-	}
-	if (row >= g->rows) {
-		memset(g->cell[g->rows * g->ncols], 0, (row + 1 - g->rows) * g->ncols * CELL);
-		g->rows = row + 1;
-	}
-	return g->cell[row * g->ncols + col];
-}
-
-static void put(struct grid *g, size_t row, size_t col, const char *fmt, ...) AWSPHASE_PRINTF(4, 5);
-static void put(struct grid *g, size_t row, size_t col, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cell(g, row, col), CELL, fmt, ap);
-	va_end(ap);
-}
-
-static void show(const struct awsphase_host *h, const char *title, const char *const *headers,
-		 struct grid *g)
-{
-	size_t i;
-
-	g->ptr = calloc(g->rows * g->ncols + 1, sizeof(*g->ptr));
-	if (!g->ptr)
-		abort();
-	for (i = 0; i < g->rows * g->ncols; i++)
-		g->ptr[i] = g->cell[i][0] ? g->cell[i] : NULL;
-	h->table(title, headers, g->ptr, g->rows);
-	free(g->ptr);
-	free(g->cell);
-	memset(g, 0, sizeof(*g));
-}
 
 /* A cell's own words (N_() marks them), in the user's language in text
  * output; under --output json the cells are values beside ACTIVE and
@@ -82,20 +28,20 @@ static void show_service(const struct obs *o)
 					       N_("Pending"), N_("Task definition"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *svc = obs_service(o);
-	struct grid g = { .ncols = 6 + 1 };
+	struct awsphase_grid *g = h->grid_new(7);
 
-	put(&g, 0, 0, "%s", o->c.service);
-	put(&g, 0, 1, "%s", o->c.cluster);
+	h->grid_put(g, 0, 0, "%s", o->c.service);
+	h->grid_put(g, 0, 1, "%s", o->c.cluster);
 	if (svc) {
-		put(&g, 0, 2, "%s", or_dash(h->json_str(svc, "status")));
-		put(&g, 0, 3, "%.0f", h->json_num(svc, "runningCount", 0));
-		put(&g, 0, 4, "%.0f", h->json_num(svc, "desiredCount", 0));
-		put(&g, 0, 5, "%.0f", h->json_num(svc, "pendingCount", 0));
-		put(&g, 0, 6, "%s", obs_short_id(h->json_str(svc, "taskDefinition")));
+		h->grid_put(g, 0, 2, "%s", or_dash(h->json_str(svc, "status")));
+		h->grid_put(g, 0, 3, "%.0f", h->json_num(svc, "runningCount", 0));
+		h->grid_put(g, 0, 4, "%.0f", h->json_num(svc, "desiredCount", 0));
+		h->grid_put(g, 0, 5, "%.0f", h->json_num(svc, "pendingCount", 0));
+		h->grid_put(g, 0, 6, "%s", obs_short_id(h->json_str(svc, "taskDefinition")));
 	} else {
-		put(&g, 0, 2, "%s", words(h, obs_cluster_missing(o) ? N_("no cluster") : N_("not found")));
+		h->grid_put(g, 0, 2, "%s", words(h, obs_cluster_missing(o) ? N_("no cluster") : N_("not found")));
 	}
-	show(h, N_("service"), headers, &g);
+	h->grid_show(g, N_("service"), headers);
 }
 
 static void show_deployments(const struct obs *o)
@@ -104,24 +50,24 @@ static void show_deployments(const struct obs *o)
 					       N_("Pending"), N_("Failed"), N_("Task definition"), N_("Updated"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *d;
-	struct grid g = { .ncols = 9 };
+	struct awsphase_grid *g = h->grid_new(9);
 	size_t r = 0;
 	char when[40];
 
 	cJSON_ArrayForEach(d, h->json_get(obs_service(o), "deployments")) {
-		put(&g, r, 0, "%s", obs_or_unknown(h->json_str(d, "id")));
-		put(&g, r, 1, "%s", or_dash(h->json_str(d, "status")));
-		put(&g, r, 2, "%s", or_dash(h->json_str(d, "rolloutState")));
-		put(&g, r, 3, "%.0f", h->json_num(d, "runningCount", 0));
-		put(&g, r, 4, "%.0f", h->json_num(d, "desiredCount", 0));
-		put(&g, r, 5, "%.0f", h->json_num(d, "pendingCount", 0));
-		put(&g, r, 6, "%.0f", h->json_num(d, "failedTasks", 0));
-		put(&g, r, 7, "%s", obs_short_id(h->json_str(d, "taskDefinition")));
+		h->grid_put(g, r, 0, "%s", obs_or_unknown(h->json_str(d, "id")));
+		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(d, "status")));
+		h->grid_put(g, r, 2, "%s", or_dash(h->json_str(d, "rolloutState")));
+		h->grid_put(g, r, 3, "%.0f", h->json_num(d, "runningCount", 0));
+		h->grid_put(g, r, 4, "%.0f", h->json_num(d, "desiredCount", 0));
+		h->grid_put(g, r, 5, "%.0f", h->json_num(d, "pendingCount", 0));
+		h->grid_put(g, r, 6, "%.0f", h->json_num(d, "failedTasks", 0));
+		h->grid_put(g, r, 7, "%s", obs_short_id(h->json_str(d, "taskDefinition")));
 		p4b_h->format_time(p4b_h->json_time(h->json_get(d, "updatedAt")), 0, when, sizeof(when));
-		put(&g, r, 8, "%s", when);
+		h->grid_put(g, r, 8, "%s", when);
 		r++;
 	}
-	show(h, N_("deployments"), headers, &g);
+	h->grid_show(g, N_("deployments"), headers);
 }
 
 static void show_tasks(const struct obs *o)
@@ -130,7 +76,7 @@ static void show_tasks(const struct obs *o)
 					       N_("Target"), N_("Started"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *t, *grp;
-	struct grid g = { .ncols = 7 };
+	struct awsphase_grid *g = h->grid_new(7);
 	size_t i, r = 0;
 	char when[40];
 
@@ -138,28 +84,25 @@ static void show_tasks(const struct obs *o)
 		const char *ip = p4b_task_detail(t, "privateIPv4Address");
 		const cJSON *eni = obs_eni(o, p4b_task_detail(t, "networkInterfaceId"));
 		const cJSON *target = obs_target(o, ip);
-		char *sgs = cell(&g, r, 4);
+		int k = 0;
 
-		put(&g, r, 0, "%s", obs_short_id(h->json_str(t, "taskArn")));
-		put(&g, r, 1, "%s", or_dash(h->json_str(t, "lastStatus")));
-		put(&g, r, 2, "%s", or_dash(h->json_str(t, "healthStatus")));
-		put(&g, r, 3, "%s", or_dash(ip));
-		cJSON_ArrayForEach(grp, h->json_get(eni, "Groups")) {
-			size_t len = strlen(sgs);
-
-			snprintf(sgs + len, CELL - len, "%s%s (%s)", len ? ", " : "",
-				 or_dash(h->json_str(grp, "GroupName")), or_dash(h->json_str(grp, "GroupId")));
-		}
+		h->grid_put(g, r, 0, "%s", obs_short_id(h->json_str(t, "taskArn")));
+		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(t, "lastStatus")));
+		h->grid_put(g, r, 2, "%s", or_dash(h->json_str(t, "healthStatus")));
+		h->grid_put(g, r, 3, "%s", or_dash(ip));
+		cJSON_ArrayForEach(grp, h->json_get(eni, "Groups"))
+			h->grid_put(g, r, 4, "%s%s (%s)", k++ ? ", " : "", or_dash(h->json_str(grp, "GroupName")),
+				    or_dash(h->json_str(grp, "GroupId")));
 		if (target)
-			put(&g, r, 5, "%s%s%s%s", or_dash(h->json_str(target, "TargetHealth.State")),
+			h->grid_put(g, r, 5, "%s%s%s%s", or_dash(h->json_str(target, "TargetHealth.State")),
 			    h->json_str(target, "TargetHealth.Reason") ? " (" : "",
 			    h->json_str(target, "TargetHealth.Reason") ? h->json_str(target, "TargetHealth.Reason") : "",
 			    h->json_str(target, "TargetHealth.Reason") ? ")" : "");
 		p4b_h->format_time(p4b_h->json_time(h->json_get(t, "startedAt")), 0, when, sizeof(when));
-		put(&g, r, 6, "%s", when);
+		h->grid_put(g, r, 6, "%s", when);
 		r++;
 	}
-	show(h, N_("tasks"), headers, &g);
+	h->grid_show(g, N_("tasks"), headers);
 }
 
 static void show_targets(const struct obs *o)
@@ -167,17 +110,17 @@ static void show_targets(const struct obs *o)
 	static const char *const headers[] = { N_("Target"), N_("State"), N_("Reason"), N_("Description"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *t;
-	struct grid g = { .ncols = 4 };
+	struct awsphase_grid *g = h->grid_new(4);
 	size_t r = 0;
 
 	cJSON_ArrayForEach(t, obs_targets(o)) {
-		put(&g, r, 0, "%s:%.0f", or_dash(h->json_str(t, "Target.Id")), h->json_num(t, "Target.Port", 0));
-		put(&g, r, 1, "%s", or_dash(h->json_str(t, "TargetHealth.State")));
-		put(&g, r, 2, "%s", or_dash(h->json_str(t, "TargetHealth.Reason")));
-		put(&g, r, 3, "%s", or_dash(h->json_str(t, "TargetHealth.Description")));
+		h->grid_put(g, r, 0, "%s:%.0f", or_dash(h->json_str(t, "Target.Id")), h->json_num(t, "Target.Port", 0));
+		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(t, "TargetHealth.State")));
+		h->grid_put(g, r, 2, "%s", or_dash(h->json_str(t, "TargetHealth.Reason")));
+		h->grid_put(g, r, 3, "%s", or_dash(h->json_str(t, "TargetHealth.Description")));
 		r++;
 	}
-	show(h, obs_tg(o) ? N_("targets") : N_("targets (no target group)"), headers, &g);
+	h->grid_show(g, obs_tg(o) ? N_("targets") : N_("targets (no target group)"), headers);
 }
 
 static void show_alb(const struct obs *o)
@@ -185,14 +128,14 @@ static void show_alb(const struct obs *o)
 	static const char *const headers[] = { N_("Load balancer"), N_("State"), N_("DNS name"), N_("Target group"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *alb = obs_alb(o);
-	struct grid g = { .ncols = 4 };
+	struct awsphase_grid *g = h->grid_new(4);
 
-	put(&g, 0, 0, "%s", o->c.alb_name);
-	put(&g, 0, 1, "%s", alb ? or_dash(h->json_str(alb, "State.Code")) : words(h, N_("not found")));
+	h->grid_put(g, 0, 0, "%s", o->c.alb_name);
+	h->grid_put(g, 0, 1, "%s", alb ? or_dash(h->json_str(alb, "State.Code")) : words(h, N_("not found")));
 	if (alb)
-		put(&g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
-	put(&g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : words(h, N_(" (not found)")));
-	show(h, N_("load balancer"), headers, &g);
+		h->grid_put(g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
+	h->grid_put(g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : words(h, N_(" (not found)")));
+	h->grid_show(g, N_("load balancer"), headers);
 }
 
 static void show_events(const struct obs *o)
@@ -200,17 +143,19 @@ static void show_events(const struct obs *o)
 	static const char *const headers[] = { N_("Time"), N_("Event"), NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *ev;
-	struct grid g = { .ncols = 2 };
+	struct awsphase_grid *g = h->grid_new(2);
 	size_t r = 0;
+	char when[40];
 
 	cJSON_ArrayForEach(ev, h->json_get(obs_service(o), "events")) {
 		if (r >= EVENTS)
 			break;
-		p4b_h->format_time(p4b_h->json_time(h->json_get(ev, "createdAt")), 0, cell(&g, r, 0), CELL);
-		put(&g, r, 1, "%s", or_dash(h->json_str(ev, "message")));
+		p4b_h->format_time(p4b_h->json_time(h->json_get(ev, "createdAt")), 0, when, sizeof(when));
+		h->grid_put(g, r, 0, "%s", when);
+		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(ev, "message")));
 		r++;
 	}
-	show(h, N_("events"), headers, &g);
+	h->grid_show(g, N_("events"), headers);
 }
 
 int p4b_status(const struct awsphase_host *h, int argc, const char **argv)
