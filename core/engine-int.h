@@ -175,6 +175,10 @@ int engine_apply(struct awsphase_stack *s, int *calls);
 /* engine-remove.c */
 int engine_teardown(struct awsphase_stack *s, const char *const *keys, unsigned flags, int *steps);
 
+/* engine-aws.c: h->engine's iam_role_remove and sg_revoke_naming */
+void engine_iam_role_remove(struct awsphase_res *r);
+void engine_sg_revoke_naming(struct awsphase_res *r, const cJSON *sg);
+
 /* engine-report.c: a resource's line and JSON entry; the kind, and msgid
  * looked up with the kind as context. */
 void engine_line(struct awsphase_res *r, const char *mark, const char *result_en,

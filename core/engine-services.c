@@ -366,6 +366,8 @@ static const struct awsphase_engine ops = {
 	.remove_step = res_remove_step,
 	.keep = res_keep,
 	.state = res_state,
+	.iam_role_remove = engine_iam_role_remove,
+	.sg_revoke_naming = engine_sg_revoke_naming,
 };
 
 const struct awsphase_engine *engine_services(void)

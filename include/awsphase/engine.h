@@ -336,6 +336,19 @@ struct awsphase_engine {
 	/* wait_gone's pick: what the wait shows while it is still there
 	 * ("status DRAINING, 1 running"). */
 	void (*state)(struct awsphase_res *r, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
+
+	/* ---- remove_fn's steps for kinds every phase has ---- */
+
+	/* An IAM role whose item is an entry of get-account-authorization-
+	 * details' RoleDetailList: detach its managed policies, delete its
+	 * inline ones, take it out of its instance profiles — what IAM
+	 * refuses delete-role for. */
+	void (*iam_role_remove)(struct awsphase_res *r);
+	/* A security group: revoke the ingress and egress rules of sg (an
+	 * item of describe-security-groups) that name this group's id —
+	 * what EC2 refuses delete-security-group for.  Call it for each group
+	 * that may hold such rules (the VPC's, and any outside it). */
+	void (*sg_revoke_naming)(struct awsphase_res *r, const cJSON *sg);
 	/* append only */
 };
 

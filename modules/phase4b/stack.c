@@ -97,38 +97,9 @@ static void role_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
 	}
 }
 
-/* Before delete-role: what IAM refuses to delete a role with. */
 static void role_remove(struct awsphase_res *r)
 {
-	const cJSON *have = P4B_E->item(r, NULL), *p;
-	struct awsphase_call *call;
-	const char *n;
-
-	cJSON_ArrayForEach(p, p4b_h->json_get(have, "AttachedManagedPolicies")) {
-		n = p4b_h->json_str(p, "PolicyName");
-		call = P4B_E->remove_step(r, "iam", "detach-role-policy", role_gone, NULL, NULL,
-					  "detach %s|%s detached", n, n);
-		P4B_E->args(r, call, "--role-name", "{name}", NULL);
-		p4b_h->call_arg(call, "--policy-arn");
-		p4b_h->call_arg(call, p4b_h->json_str(p, "PolicyArn"));
-	}
-	cJSON_ArrayForEach(p, p4b_h->json_get(have, "RolePolicyList")) {
-		n = p4b_h->json_str(p, "PolicyName");
-		call = P4B_E->remove_step(r, "iam", "delete-role-policy", role_gone, NULL, NULL,
-					  "delete inline policy %s|inline policy %s deleted", n, n);
-		P4B_E->args(r, call, "--role-name", "{name}", NULL);
-		p4b_h->call_arg(call, "--policy-name");
-		p4b_h->call_arg(call, n);
-	}
-	cJSON_ArrayForEach(p, p4b_h->json_get(have, "InstanceProfileList")) {
-		n = p4b_h->json_str(p, "InstanceProfileName");
-		call = P4B_E->remove_step(r, "iam", "remove-role-from-instance-profile", role_gone, NULL,
-					  NULL, "remove from instance profile %s|removed from instance "
-					  "profile %s", n, n);
-		P4B_E->args(r, call, "--role-name", "{name}", NULL);
-		p4b_h->call_arg(call, "--instance-profile-name");
-		p4b_h->call_arg(call, n);
-	}
+	P4B_E->iam_role_remove(r);
 }
 
 /* IAM in one call, not two: get-account-authorization-details --filter Role
@@ -165,86 +136,15 @@ static const char *const ecs_sg_create[] = { "--group-name", "{name}", "--descri
 static const struct awsphase_output alb_sg_out[] = { { "ALB_SG_ID", "GroupId" }, { NULL } };
 static const struct awsphase_output ecs_sg_out[] = { { "ECS_SG_ID", "GroupId" }, { NULL } };
 
-/* The permissions of list that name the group id (not on group itself),
- * cut down to those pairs; NULL when none. */
-static cJSON *naming(const cJSON *list, const char *group, const char *id)
-{
-	static const char *const keep[] = { "IpProtocol", "FromPort", "ToPort" };
-	cJSON *out = NULL, *perm, *pairs, *one;
-	const cJSON *p, *pair;
-	size_t i;
-
-	cJSON_ArrayForEach(p, list) {
-		pairs = NULL;
-		cJSON_ArrayForEach(pair, cJSON_GetObjectItemCaseSensitive(p, "UserIdGroupPairs")) {
-			const char *gid = p4b_h->json_str(pair, "GroupId");
-
-			if (!gid || strcmp(gid, group) == 0 || strcmp(gid, id) != 0)
-				continue;
-			if (!pairs)
-				pairs = cJSON_CreateArray();
-			one = cJSON_CreateObject();
-			cJSON_AddStringToObject(one, "GroupId", gid);
-			cJSON_AddItemToArray(pairs, one);
-		}
-		if (!pairs)
-			continue;
-		perm = cJSON_CreateObject();
-		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-			if (cJSON_GetObjectItemCaseSensitive(p, keep[i]))
-				cJSON_AddItemToObject(perm, keep[i], cJSON_Duplicate(
-					cJSON_GetObjectItemCaseSensitive(p, keep[i]), 1));
-		cJSON_AddItemToObject(perm, "UserIdGroupPairs", pairs);
-		if (!out)
-			out = cJSON_CreateArray();
-		cJSON_AddItemToArray(out, perm);
-	}
-	return out;
-}
-
-static void revoke_naming(struct awsphase_res *r, const cJSON *sg, const char *id)
-{
-	static const struct { const char *key, *op, *verb; } dirs[] = {
-		{ "IpPermissions", "revoke-security-group-ingress",
-		  N_("revoke its ingress rules naming the 4B groups|"
-		     "ingress rules naming the 4B groups revoked") },
-		{ "IpPermissionsEgress", "revoke-security-group-egress",
-		  N_("revoke its egress rules naming the 4B groups|"
-		     "egress rules naming the 4B groups revoked") },
-	};
-	static const char *const gone[] = { "InvalidPermission.NotFound", "InvalidGroup.NotFound", NULL };
-	const char *gid = p4b_h->json_str(sg, "GroupId");
-	size_t k;
-
-	for (k = 0; gid && k < 2; k++) {
-		cJSON *perms = naming(p4b_h->json_get(sg, dirs[k].key), gid, id);
-		struct awsphase_call *call;
-		char *json;
-
-		if (!perms)
-			continue;
-		json = cJSON_PrintUnformatted(perms);
-		call = P4B_E->remove_step(r, "ec2", dirs[k].op, gone, NULL,
-					  p4b_h->json_str(sg, "GroupName"), "%s", dirs[k].verb);
-		p4b_h->call_arg(call, "--group-id");
-		p4b_h->call_arg(call, gid);
-		p4b_h->call_arg(call, "--ip-permissions");
-		p4b_h->call_arg(call, json);
-		free(json);
-		cJSON_Delete(perms);
-	}
-}
-
 /* Before a 4B group goes: the rules other groups hold on it (the VPC's,
  * and RDS_SG_ID / REDIS_SG_ID outside it). */
 static void sg_remove(struct awsphase_res *r)
 {
-	const char *id = P4B_E->id(r, NULL);
 	const cJSON *sg, *outside[2] = { P4B_E->item(r, "rds-sg"), P4B_E->item(r, "redis-sg") };
 	size_t i;
 
 	cJSON_ArrayForEach(sg, p4b_h->json_get(P4B_E->answer(r, 0), "SecurityGroups"))
-		revoke_naming(r, sg, id);
+		P4B_E->sg_revoke_naming(r, sg);
 	for (i = 0; i < 2; i++) {
 		const char *oid = p4b_h->json_str(outside[i], "GroupId");
 		int listed = 0;
@@ -253,7 +153,7 @@ static void sg_remove(struct awsphase_res *r)
 			listed |= oid && p4b_h->json_str(sg, "GroupId") &&
 				  strcmp(oid, p4b_h->json_str(sg, "GroupId")) == 0;
 		if (oid && !listed)
-			revoke_naming(r, outside[i], id);
+			P4B_E->sg_revoke_naming(r, outside[i]);
 	}
 }
 
