@@ -178,7 +178,11 @@ struct awsphase_host {
 	struct awsphase_call *(*call_new)(const char *service, const char *operation);
 	void (*call_arg)(struct awsphase_call *, const char *arg);          /* copied */
 	void (*call_argf)(struct awsphase_call *, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
-	void (*call_accept)(struct awsphase_call *, const char *error_code); /* counts as success */
+	/* An error that counts as success: its code ("ResourceInUseException"),
+	 * or its code, ": " and how its message starts, for a code AWS gives
+	 * to many errors ("InvalidParameterException: Creation of service was
+	 * not idempotent"). */
+	void (*call_accept)(struct awsphase_call *, const char *error_code);
 	/* Run, with retries; returns the exit code class: 0 when the state is
 	 * OK, ACCEPTED or DRY_RUN, else an AWSPHASE_EXIT_* (3, 4, 5 or 130). */
 	int (*call_run)(struct awsphase_call *);
