@@ -4,12 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "aws.h"
 #include "engine.h"
 #include "host.h"
 #include "http.h"
 #include "i18n.h"
 #include "json.h"
+#include "lock.h"
 #include "log.h"
 #include "logs.h"
 #include "metrics.h"
@@ -30,6 +32,7 @@ static struct {
 	const char **written;         /* the module's AWSPHASE_ENV_WRITTEN keys */
 	const char **keys;            /* env_keys() */
 	const char *profile;
+	int locked;                   /* lock() took the lock: release it */
 } ctx;
 
 /* API 2 modules' messages say where they come from: "4b deploy: …". */
@@ -134,6 +137,9 @@ static const char *keep(const char *value)
 
 void host_release(void)
 {
+	if (ctx.locked)
+		lock_release();
+	ctx.locked = 0;
 	while (nkept)
 		free(kept[--nkept]);
 	free(kept);
@@ -357,6 +363,17 @@ static int host_metrics(const struct awsphase_metric *const *metrics, int minute
 	return metrics_show(ctx.settings, metrics, minutes, period, heading);
 }
 
+static int host_lock(void)
+{
+	int rc;
+
+	if (ctx.locked || ctx.settings->dry_run)
+		return 0;
+	rc = action_lock();
+	ctx.locked = rc == 0;
+	return rc;
+}
+
 static struct awsphase_host host = {
 	.struct_size = sizeof(struct awsphase_host),
 	.api_version = AWSPHASE_API_VERSION,
@@ -404,6 +421,7 @@ static struct awsphase_host host = {
 	.excerpt = when_excerpt,
 	.logs_tail = logs_tail,
 	.metrics = host_metrics,
+	.lock = host_lock,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -22,7 +22,8 @@
  * resource engine (engine, see <awsphase/engine.h>),
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
  * format_time, excerpt, planned, logs_tail and metrics (struct
- * awsphase_metric).
+ * awsphase_metric), the action's flags (AWSPHASE_ACTION_READONLY), lock
+ * and AWSPHASE_EXIT_LOCKED.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -68,6 +69,7 @@ enum awsphase_exit {
 	AWSPHASE_EXIT_TIMEOUT = 4, /* wait deadline or retry budget exhausted */
 	AWSPHASE_EXIT_NOAWS = 5,   /* aws CLI missing or unusable */
 	AWSPHASE_EXIT_CHANGES = 6, /* awsphase plan: changes would be made (drift) */
+	AWSPHASE_EXIT_LOCKED = 7,  /* --no-wait-lock: another run holds the env file's lock */
 	AWSPHASE_EXIT_INTERRUPTED = 130,
 };
 
@@ -323,6 +325,17 @@ struct awsphase_host {
 	 * period < 1.  Hosts older than this member have a smaller struct_size. */
 	int (*metrics)(const struct awsphase_metric *const *metrics, int minutes, int period,
 		       const char *heading);
+	/* Takes the env file's lock (ENV.lock beside it) now, as the host
+	 * does before every action not marked AWSPHASE_ACTION_READONLY: for
+	 * a read-only action that is to change something after all
+	 * (diagnose --fix).  Waits for another awsphase run that holds it
+	 * (up to --timeout), or refuses at once under --no-wait-lock.  Held
+	 * until the action returns.  Returns 0 (also under --dry-run, which
+	 * takes no lock, and when held already), or AWSPHASE_EXIT_LOCKED,
+	 * AWSPHASE_EXIT_TIMEOUT, AWSPHASE_EXIT_USAGE (no lock file can be
+	 * made) or AWSPHASE_EXIT_INTERRUPTED, reported: return it.  Hosts
+	 * older than this member have a smaller struct_size. */
+	int (*lock)(void);
 	/* append only */
 };
 
@@ -348,7 +361,19 @@ struct awsphase_action {
 	 * other arguments before exec (exit 2).  An action with its own usage
 	 * line and no args counts its arguments itself (as under API 1). */
 	const char *args;
+	/* AWSPHASE_ACTION_* flags.  0 (and every API 1 action): the action
+	 * may change something, so the host takes the env file's lock before
+	 * it runs (not under --dry-run) and runs it only by its full name. */
+	unsigned flags;
 	/* append only */
+};
+
+enum {
+	/* The action changes nothing (status, validate, logs): it runs
+	 * while another run holds the lock, and a unique prefix of its
+	 * name selects it.  One that changes something only when asked
+	 * (diagnose --fix) takes the lock then with h->lock(). */
+	AWSPHASE_ACTION_READONLY = 1 << 0,
 };
 
 struct awsphase_module {
