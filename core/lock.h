@@ -11,8 +11,8 @@
 /* Takes the lock of env_file, or counts one more taker when this process
  * holds it (awsphase up holds it for every phase).  Another run holding
  * it: wait (a progress line on a terminal, one line otherwise) up to
- * timeout_s, or with wait 0 refuse at once.  No env file: nothing to
- * guard, 0 (the action reports the missing file).  Returns 0, or after
+ * timeout_s, or with wait 0 refuse at once.  No env file, or one this
+ * user may not read: nothing to guard, 0 (the action reports it).  Returns 0, or after
  * reporting AWSPHASE_EXIT_LOCKED (wait 0), AWSPHASE_EXIT_TIMEOUT,
  * AWSPHASE_EXIT_USAGE (no lock file can be opened or locked) or
  * AWSPHASE_EXIT_INTERRUPTED. */
