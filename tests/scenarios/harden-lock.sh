@@ -51,9 +51,9 @@ is "$(grep -c '^TG_ARN=' aws-resources.env) $(grep -c '^SERVICE_ARN=' aws-resour
 is "$(cat aws-resources.env.lock)" "" "the lock file stays, holding no pid once the runs ended"
 
 # --- a run that holds the lock: a no-op deploy whose describe-services is
-# held 6 s by the local AWS
+# held 30 s by the local AWS (it is stopped when done with)
 ctl stats/reset '{}' >/dev/null
-set_faults '{"rules":[{"service":"ecs","action":"DescribeServices","freeze_s":6,"count":1}]}'
+set_faults '{"rules":[{"service":"ecs","action":"DescribeServices","freeze_s":30,"count":1}]}'
 bg holder 4b deploy --timeout 60
 holder=$!
 for i in $(seq 100); do
@@ -97,8 +97,9 @@ for args in "4b status" "4b diagnose" "4b logs --since 1m" "-n 4b deploy" "statu
 done
 kill -0 "$holder" 2>/dev/null
 ok $? "the holder was still running throughout"
+kill -TERM "$holder"
 wait "$holder"
-is "$?" 0 "the holder ends well"
+is "$? $(cat aws-resources.env.lock)" "143 " "the holder, stopped by SIGTERM, exits 143 and lets the lock go"
 set_faults '{"rules":[]}'
 
 # --- prefixes: read-only actions only
