@@ -18,6 +18,7 @@
 #include "help.h"
 #include "host.h"
 #include "i18n.h"
+#include "lock.h"
 #include "log.h"
 #include "options.h"
 #include "report.h"
@@ -137,7 +138,7 @@ static void log_stats(void)
 		ws.cpu_ms, ws.peak_rss_kib);
 }
 
-int action_run(const struct loaded_module *lm, const struct awsphase_action *a,
+static int run_action(const struct loaded_module *lm, const struct awsphase_action *a,
 		      int argc, const char **argv)
 {
 	struct awsphase_settings settings = { 0 };
@@ -234,3 +235,29 @@ int action_run(const struct loaded_module *lm, const struct awsphase_action *a,
 	return rc;
 }
 
+
+int action_lock(void)
+{
+	const char *env_file = options.env_file ? options.env_file : ACTION_ENV_FILE;
+
+	if (options.dry_run)
+		return 0;
+	return lock_take(env_file, !options.no_wait_lock,
+			 options.timeout > 0 ? options.timeout : WAIT_DEFAULT_TIMEOUT_S);
+}
+
+/* The lock comes before the env file is read: a run that waited for
+ * another reads what that one wrote. */
+int action_run(const struct loaded_module *lm, const struct awsphase_action *a,
+	       int argc, const char **argv)
+{
+	int locked = !(a->flags & AWSPHASE_ACTION_READONLY) && !options.dry_run;
+	int rc;
+
+	if (locked && (rc = action_lock()) != 0)
+		return rc;
+	rc = run_action(lm, a, argc, argv);
+	if (locked)
+		lock_release();
+	return rc;
+}

@@ -351,9 +351,15 @@ static int accepted(const struct awsphase_call *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->naccept && c->err.code[0]; i++)
-		if (strcmp(c->accept[i], c->err.code) == 0)
+	for (i = 0; i < c->naccept && c->err.code[0]; i++) {
+		const char *a = c->accept[i], *colon = strstr(a, ": ");
+		size_t len = colon ? (size_t)(colon - a) : strlen(a);
+
+		/* "Code: start of the message": that code with that message only */
+		if (strlen(c->err.code) == len && strncmp(a, c->err.code, len) == 0 &&
+		    (!colon || strncmp(c->err.message, colon + 2, strlen(colon + 2)) == 0))
 			return 1;
+	}
 	return 0;
 }
 

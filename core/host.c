@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "aws.h"
 #include "engine.h"
 #include "findings.h"
@@ -12,6 +13,7 @@
 #include "http.h"
 #include "i18n.h"
 #include "json.h"
+#include "lock.h"
 #include "log.h"
 #include "logs.h"
 #include "metrics.h"
@@ -32,6 +34,7 @@ static struct {
 	const char **written;         /* the module's AWSPHASE_ENV_WRITTEN keys */
 	const char **keys;            /* env_keys() */
 	const char *profile;
+	int locked;                   /* lock() took the lock: release it */
 } ctx;
 
 /* API 2 modules' messages say where they come from: "4b deploy: …". */
@@ -136,6 +139,9 @@ static const char *keep(const char *value)
 
 void host_release(void)
 {
+	if (ctx.locked)
+		lock_release();
+	ctx.locked = 0;
 	while (nkept)
 		free(kept[--nkept]);
 	free(kept);
@@ -359,6 +365,17 @@ static int host_metrics(const struct awsphase_metric *const *metrics, int minute
 	return metrics_show(ctx.settings, metrics, minutes, period, heading);
 }
 
+static int host_lock(void)
+{
+	int rc;
+
+	if (ctx.locked || ctx.settings->dry_run)
+		return 0;
+	rc = action_lock();
+	ctx.locked = rc == 0;
+	return rc;
+}
+
 static struct awsphase_host host = {
 	.struct_size = sizeof(struct awsphase_host),
 	.api_version = AWSPHASE_API_VERSION,
@@ -409,6 +426,7 @@ static struct awsphase_host host = {
 	.grid_new = grid_new,
 	.grid_put = grid_put,
 	.grid_show = grid_show,
+	.lock = host_lock,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

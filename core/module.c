@@ -359,8 +359,15 @@ const struct awsphase_action *module_find_action(const struct loaded_module *lm,
 			matches++;
 		}
 	}
-	if (matches == 1)
+	/* a slip of the keyboard must not roll a service back: a prefix
+	 * selects only what changes nothing */
+	if (matches == 1 && (found->flags & AWSPHASE_ACTION_READONLY))
 		return found;
+	if (matches == 1) {
+		error(_("%s %s: a prefix selects only read-only actions, and %s changes things; "
+			"give the full name: %s"), lm->m.name, name, found->name, found->name);
+		return NULL;
+	}
 	if (matches > 1)
 		error(_("%s %s: ambiguous action; say it in full (awsphase %s --help lists them)"),
 		      lm->m.name, name, lm->m.name);

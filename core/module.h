@@ -31,8 +31,9 @@ size_t module_count(void);
 struct loaded_module *module_at(size_t i);
 /* By name or alias; NULL when none. */
 struct loaded_module *module_find(const char *name);
-/* By name, alias-free; exact name, else a unique prefix; NULL (reported)
- * when none or ambiguous. */
+/* By name, alias-free; exact name, else a unique prefix of a read-only
+ * action's (AWSPHASE_ACTION_READONLY); NULL (reported) when none, ambiguous
+ * or the prefix of an action that changes things. */
 const struct awsphase_action *module_find_action(const struct loaded_module *lm,
 						 const char *name);
 void module_unload_all(void);

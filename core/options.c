@@ -36,6 +36,9 @@ struct poptOption options_table[] = {
 	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, N_("more detail; twice for debug"), NULL },
 	{ "timeout", 't', POPT_ARG_STRING, &options.timeout_arg, OPT_STRING,
 	  N_("give up waiting after SECONDS (default 900)"), "SECONDS" },
+	{ "no-wait-lock", 0, POPT_ARG_NONE, &options.no_wait_lock, 0,
+	  N_("when another awsphase run is changing the env file's stack, exit 7 at once "
+	     "instead of waiting (up to --timeout) for it"), NULL },
 	{ "jobs", 'j', POPT_ARG_STRING, &options.jobs_arg, OPT_STRING,
 	  N_("aws calls run at once (default: number of cores)"), "N" },
 	{ "aws-mode", 0, POPT_ARG_STRING, &options.aws_mode_arg, OPT_STRING,

@@ -12,7 +12,7 @@
 
 struct options {
 	char *env_file, *region, *profile, *endpoint, *aws, *trace_file, *output;
-	int dry_run, trace, no_color, quiet, verbose, version, help;
+	int dry_run, trace, no_color, quiet, verbose, version, help, no_wait_lock;
 	char *timeout_arg, *jobs_arg, *aws_mode_arg;
 	double timeout;            /* --timeout once options_check passed; 0: not given */
 	int jobs;                  /* --jobs likewise; 0: not given */

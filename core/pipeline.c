@@ -20,6 +20,7 @@
 #include "help.h"
 #include "host.h"
 #include "i18n.h"
+#include "lock.h"
 #include "log.h"
 #include "module.h"
 #include "options.h"
@@ -385,7 +386,7 @@ int pipeline_main(int argc, const char **argv)
 	const struct pipeline_command *pc = NULL;
 	struct loaded_module **order = NULL;
 	ssize_t n, first, last;
-	int rc;
+	int rc, locked = 0;
 	size_t i;
 
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
@@ -424,11 +425,21 @@ int pipeline_main(int argc, const char **argv)
 		options.dry_run = 1;
 	if (options.output && strcmp(options.output, "json") == 0)
 		report_collect(1);
+	/* up and down hold the lock from the first phase to the last: no
+	 * other run changes the stack between two of them */
+	if (pc == &commands[CMD_UP] || pc == &commands[CMD_DOWN]) {
+		rc = action_lock();
+		if (rc)
+			goto out;
+		locked = 1;
+	}
 	rc = run_all((enum command)(pc - commands), order, (size_t)first, (size_t)last);
 	if (options.output && strcmp(options.output, "json") == 0 &&
 	    report_print_collected(pc->a.name, rc, "phases") < 0 && rc == 0)
 		rc = AWSPHASE_EXIT_FAILED;
 out:
+	if (locked)
+		lock_release();
 	host_overlay_clear();
 	free(order);
 	free(from);

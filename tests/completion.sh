@@ -17,7 +17,7 @@ for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 done
 runs=1
 [ -n "$bash_completion" ] && runs=2
-plan $((27 * runs))
+plan $((29 * runs))
 
 # comp [WORD...] -- the reply, sorted, for a command line ending in the last
 # word (readline's own split: --opt=value is three words).
@@ -62,6 +62,8 @@ awsphase --env-file "$bindir/aw"
 awsphase down --
 awsphase up --from ''
 awsphase -n up --to 4b -
+awsphase --no-w
+awsphase 4b rollback --no-wait-lock --prev
 LINES
 	local got
 	mapfile -t got <"$bindir/out"
@@ -92,6 +94,8 @@ LINES
 	like "${got[24]}" '^--aws .*--delete-data .*--from .*--yes$' "$label: down's options and the global ones"
 	is "${got[25]}" "4b" "$label: up --from completes the phases of up alone"
 	like "${got[26]}" '--from .*--to' "$label: after a command's option's value, its options"
+	is "${got[27]}" "--no-wait-lock" "$label: --no-wait-lock"
+	is "${got[28]}" "--previous" "$label: after --no-wait-lock (no value), the action's options"
 }
 
 [ -n "$bash_completion" ] && run_cases "$bash_completion"

@@ -56,7 +56,9 @@ struct awsphase_res;   /* one resource of a stack, as the engine tracks it */
 /* One aws call as data.  codes: for find, the error codes meaning "there
  * is none"; for create, "it is there already" (the engine reads it again);
  * for remove, "it is gone already".  busy (remove only): "not yet" — the
- * delete is tried again within the deadline. */
+ * delete is tried again within the deadline.  A code may be followed by
+ * ": " and how the message starts, to count only that one of a code AWS
+ * gives to many errors (call_accept). */
 struct awsphase_op {
 	const char *service;            /* "ec2" */
 	const char *operation;          /* "describe-security-groups" */

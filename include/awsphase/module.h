@@ -22,7 +22,8 @@
  * resource engine (engine, see <awsphase/engine.h>),
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
  * format_time, excerpt, planned, logs_tail and metrics (struct
- * awsphase_metric), findings, grid_new, grid_put and grid_show.
+ * awsphase_metric), findings, grid_new, grid_put and grid_show, the
+ * action's flags (AWSPHASE_ACTION_READONLY), lock and AWSPHASE_EXIT_LOCKED.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -68,6 +69,7 @@ enum awsphase_exit {
 	AWSPHASE_EXIT_TIMEOUT = 4, /* wait deadline or retry budget exhausted */
 	AWSPHASE_EXIT_NOAWS = 5,   /* aws CLI missing or unusable */
 	AWSPHASE_EXIT_CHANGES = 6, /* awsphase plan: changes would be made (drift) */
+	AWSPHASE_EXIT_LOCKED = 7,  /* --no-wait-lock: another run holds the env file's lock */
 	AWSPHASE_EXIT_INTERRUPTED = 130,
 };
 
@@ -179,7 +181,11 @@ struct awsphase_host {
 	struct awsphase_call *(*call_new)(const char *service, const char *operation);
 	void (*call_arg)(struct awsphase_call *, const char *arg);          /* copied */
 	void (*call_argf)(struct awsphase_call *, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
-	void (*call_accept)(struct awsphase_call *, const char *error_code); /* counts as success */
+	/* An error that counts as success: its code ("ResourceInUseException"),
+	 * or its code, ": " and how its message starts, for a code AWS gives
+	 * to many errors ("InvalidParameterException: Creation of service was
+	 * not idempotent"). */
+	void (*call_accept)(struct awsphase_call *, const char *error_code);
 	/* Run, with retries; returns the exit code class: 0 when the state is
 	 * OK, ACCEPTED or DRY_RUN, else an AWSPHASE_EXIT_* (3, 4, 5 or 130). */
 	int (*call_run)(struct awsphase_call *);
@@ -334,6 +340,17 @@ struct awsphase_host {
 	void (*grid_put)(struct awsphase_grid *, size_t row, size_t col, const char *fmt, ...)
 		AWSPHASE_PRINTF(4, 5);
 	void (*grid_show)(struct awsphase_grid *, const char *title, const char *const *headers);
+	/* Takes the env file's lock (ENV.lock beside it) now, as the host
+	 * does before every action not marked AWSPHASE_ACTION_READONLY: for
+	 * a read-only action that is to change something after all
+	 * (diagnose --fix).  Waits for another awsphase run that holds it
+	 * (up to --timeout), or refuses at once under --no-wait-lock.  Held
+	 * until the action returns.  Returns 0 (also under --dry-run, which
+	 * takes no lock, and when held already), or AWSPHASE_EXIT_LOCKED,
+	 * AWSPHASE_EXIT_TIMEOUT, AWSPHASE_EXIT_USAGE (no lock file can be
+	 * made) or AWSPHASE_EXIT_INTERRUPTED, reported: return it.  Hosts
+	 * older than this member have a smaller struct_size. */
+	int (*lock)(void);
 	/* append only */
 };
 
@@ -359,7 +376,19 @@ struct awsphase_action {
 	 * other arguments before exec (exit 2).  An action with its own usage
 	 * line and no args counts its arguments itself (as under API 1). */
 	const char *args;
+	/* AWSPHASE_ACTION_* flags.  0 (and every API 1 action): the action
+	 * may change something, so the host takes the env file's lock before
+	 * it runs (not under --dry-run) and runs it only by its full name. */
+	unsigned flags;
 	/* append only */
+};
+
+enum {
+	/* The action changes nothing (status, validate, logs): it runs
+	 * while another run holds the lock, and a unique prefix of its
+	 * name selects it.  One that changes something only when asked
+	 * (diagnose --fix) takes the lock then with h->lock(). */
+	AWSPHASE_ACTION_READONLY = 1 << 0,
 };
 
 struct awsphase_module {

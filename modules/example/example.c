@@ -179,12 +179,14 @@ static int forget(const struct awsphase_host *h, int argc, const char **argv)
 
 static const struct awsphase_action actions[] = {
 	{ "whoami", "Ask AWS who we are and record the account id", NULL, NULL, whoami,
-	  "Runs sts get-caller-identity and writes EXAMPLE_ACCOUNT to the env file.", NULL },
-	{ "calls", "Two aws calls at once, one of them expected to fail", NULL, NULL, calls, NULL, NULL },
+	  "Runs sts get-caller-identity and writes EXAMPLE_ACCOUNT to the env file.", NULL, 0 },
+	{ "calls", "Two aws calls at once, one of them expected to fail", NULL, NULL, calls, NULL, NULL,
+	  AWSPHASE_ACTION_READONLY },
 	{ "probe", "HTTP GET a URL and show a number from its JSON", "[--url URL] [--number PATH]",
-	  probe_options, probe, NULL, NULL },
-	{ "wait", "Poll until done, with a deadline", "[--ticks N]", wait_options, wait_action, NULL, NULL },
-	{ "forget", "Remove EXAMPLE_ACCOUNT from the env file", NULL, NULL, forget, NULL, NULL },
+	  probe_options, probe, NULL, NULL, AWSPHASE_ACTION_READONLY },
+	{ "wait", "Poll until done, with a deadline", "[--ticks N]", wait_options, wait_action, NULL, NULL,
+	  AWSPHASE_ACTION_READONLY },
+	{ "forget", "Remove EXAMPLE_ACCOUNT from the env file", NULL, NULL, forget, NULL, NULL, 0 },
 	{ NULL },
 };
 

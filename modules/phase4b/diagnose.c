@@ -2,6 +2,7 @@
  * procedure.  Each of its four problems is a check; a problem found names
  * its cause, the evidence and the fix, and --fix applies the safe fixes
  * (the ALB → ECS security group rule, a forced deployment). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,11 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	size_t i, unfixed = 0;
 	int rc, sg_fixed = 0, force_fixed = 0;
 
+	/* --fix changes things: the env file's lock first, so that what is
+	 * read is not what another run is changing (an older host has none) */
+	if (opt_fix && h->struct_size >= offsetof(struct awsphase_host, lock) + sizeof(h->lock) &&
+	    (rc = h->lock()) != 0)
+		return rc;
 	memset(&d, 0, sizeof(d));
 	rc = obs_init(&d.o, h);
 	if (rc)

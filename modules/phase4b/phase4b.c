@@ -87,22 +87,22 @@ static const struct awsphase_action actions[] = {
 	  "points the service at it when it uses another group, forces a new deployment only when "
 	  "something changed, and waits as deploy does until a target is healthy.") },
 	{ .name = "preflight", .summary = N_("Check the aws CLI, credentials, env file, VPC, subnets and image"),
-	  .exec = p4b_preflight,
+	  .exec = p4b_preflight, .flags = AWSPHASE_ACTION_READONLY,
 	  .help = N_("Offline: every key present and valid, SUBNET_TIER=private with its subnets, a Fargate "
 	  "CPU/memory pair, secrets kept out of the task.  On AWS: sts get-caller-identity, the "
 	  "subnets in VPC_ID and two AZs, the ECR_URI image, and for the private tier a NAT route "
 	  "or the VPC endpoints (ECR api/dkr, CloudWatch Logs, S3).  Exit 2 on bad input, 3 when "
 	  "AWS refuses.  deploy runs the AWS checks itself before its first change.") },
 	{ .name = "validate", .summary = N_("Run the runbook's validation and acceptance checks"),
-	  .options = p4b_validate_options, .exec = p4b_validate },
+	  .options = p4b_validate_options, .exec = p4b_validate, .flags = AWSPHASE_ACTION_READONLY },
 	{ .name = "diagnose", .summary = N_("Find the runbook's troubleshooting cases and name the fix"),
-	  .options = p4b_diagnose_options, .exec = p4b_diagnose },
+	  .options = p4b_diagnose_options, .exec = p4b_diagnose, .flags = AWSPHASE_ACTION_READONLY },
 	{ .name = "status", .summary = N_("Service, deployments, tasks, targets and events on one screen"),
-	  .options = p4b_status_options, .exec = p4b_status },
+	  .options = p4b_status_options, .exec = p4b_status, .flags = AWSPHASE_ACTION_READONLY },
 	{ .name = "logs", .summary = N_("Show the service's logs (aws logs tail, on CLI v1 too)"),
-	  .options = p4b_logs_options, .exec = p4b_logs },
+	  .options = p4b_logs_options, .exec = p4b_logs, .flags = AWSPHASE_ACTION_READONLY },
 	{ .name = "metrics", .summary = N_("ALB request count and ECS CPU/memory from CloudWatch"),
-	  .options = p4b_metrics_options, .exec = p4b_metrics },
+	  .options = p4b_metrics_options, .exec = p4b_metrics, .flags = AWSPHASE_ACTION_READONLY },
 	{ .name = "rollback", .summary = N_("Move the service to an earlier task definition revision and validate it"),
 	  .options = p4b_rollback_options, .exec = p4b_rollback,
 	  .help = N_("Lists the family's revisions (ecs list-task-definitions), moves the service to the one\n"

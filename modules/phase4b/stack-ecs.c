@@ -481,12 +481,19 @@ static const struct awsphase_output service_out[] = {
 	{ P4B_LAST_GOOD_KEY, NULL }, { P4B_PREVIOUS_GOOD_KEY, NULL }, { NULL },
 };
 
+/* What ECS answers a create of a service of that name that is ACTIVE or
+ * being created (by another run that got there first): there already, to
+ * read again.  The code alone is any bad parameter. */
+static const char *const service_there[] = {
+	"InvalidParameterException: Creation of service was not idempotent", NULL };
+
 const struct awsphase_resource p4b_service = {
 	AWSPHASE_RESOURCE, .key = "service", .kind = N_("service"), .name = "{ECS_SERVICE}",
 	.needs = service_needs,
 	.find = { "ecs", "describe-services", describe_service, no_cluster }, .pick = service_pick,
 	.id = "serviceArn", .show = "{.serviceArn}", .outputs = service_out,
-	.create = { "ecs", "create-service" }, .create_args = service_create, .created = "service",
+	.create = { "ecs", "create-service", NULL, service_there }, .create_args = service_create,
+	.created = "service",
 	.differs = service_differs, .fix = service_fix,
 	.remove = { "ecs", "delete-service", service_remove_args, service_gone },
 	.remove_fn = service_remove, .wait_gone = 1,

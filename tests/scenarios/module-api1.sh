@@ -5,9 +5,10 @@
 # out of tree and run in this awsphase against the local AWS.  Its tables
 # were laid out without action_size/envvar_size; its messages are not
 # prefixed by the host, as API 1 modules prefix their own; positional
-# arguments are its own business.
+# arguments are its own business.  Its actions cannot say they are
+# read-only: each takes the env file's lock and needs its full name.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 13
+plan 16
 
 V1=$top_srcdir/tests/abi/v1
 if git -C "$top_srcdir" cat-file -e 7c39cba 2>/dev/null; then
@@ -43,6 +44,20 @@ like "$AP_OUT" '\[ok\]   wait: 2 polls' "wait: its option (its action table, API
 ap example probe
 is "$AP_RC" 2 "probe without a URL: its own usage error"
 like "$AP_ERR" '^awsphase: example probe: no URL' "in its own words, not prefixed again by the host"
+ap example ca
+is "$AP_RC" 2 "a prefix of an API 1 action is refused"
+like "$AP_ERR" '^awsphase: example ca: .*; give the full name: calls$' "... naming it in full"
+python3 -c 'import fcntl, os, sys, time
+fd = os.open("aws-resources.env.lock", os.O_RDWR | os.O_CREAT)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+open("held", "w").close()
+time.sleep(60)' &
+holder=$!
+for i in $(seq 100); do [ -e held ] && break; sleep 0.1; done
+ap --no-wait-lock example calls
+is "$AP_RC $(trace_count)" "7 0" "an API 1 action takes the env file's lock (--no-wait-lock: exit 7, no aws call)"
+kill "$holder"
+wait "$holder" 2>/dev/null
 ap example forget
 is "$AP_RC" 0 "forget (env_unset) exits 0"
 ok $(grep -c '^EXAMPLE_ACCOUNT=' aws-resources.env) "EXAMPLE_ACCOUNT is gone"

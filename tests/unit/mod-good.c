@@ -27,9 +27,12 @@ static int calls(const struct awsphase_host *h, int argc, const char **argv)
 }
 
 static const struct awsphase_action actions[] = {
-	{ .name = "hello", .summary = "Say hello", .exec = hello, .args = "[WORD...]" },
+	{ .name = "hello", .summary = "Say hello", .exec = hello, .args = "[WORD...]",
+	  .flags = AWSPHASE_ACTION_READONLY },
 	{ .name = "help-me", .summary = "Another action sharing a prefix", .exec = hello },
-	{ .name = "calls", .summary = "Make N read-only aws calls", .exec = calls, .args = "[N]" },
+	{ .name = "calls", .summary = "Make N read-only aws calls", .exec = calls, .args = "[N]",
+	  .flags = AWSPHASE_ACTION_READONLY },
+	{ .name = "wipe", .summary = "An action that changes things", .exec = hello },
 	{ NULL },
 };
 

@@ -433,6 +433,11 @@ static void test_output(void)
 #define DUPLICATE "254\t\t\\nAn error occurred (InvalidPermission.Duplicate) when calling the " \
 	"AuthorizeSecurityGroupIngress operation (reached max retries: 0): the specified rule already exists\\n"
 
+#define NOT_IDEMPOTENT "254\t\t\\nAn error occurred (InvalidParameterException) when calling the " \
+	"CreateService operation: Creation of service was not idempotent.\\n"
+#define BAD_PARAMETER "254\t\t\\nAn error occurred (InvalidParameterException) when calling the " \
+	"CreateService operation: subnet-0 does not exist\\n"
+
 static void test_retry(void)
 {
 	struct awsphase_call *c;
@@ -617,6 +622,26 @@ static void test_accept(void)
 	   strcmp(aws_call_error(c), "InvalidPermission.Duplicate") == 0,
 	   "state ACCEPTED, the code still readable");
 	is_str(err, "", "nothing reported");
+	free(err);
+	aws_call_free(c);
+
+	/* a code AWS gives to many errors: accepted with its message only */
+	script(NOT_IDEMPOTENT);
+	c = aws_call_new("ecs", "create-service");
+	aws_call_accept(c, "InvalidParameterException: Creation of service was not idempotent");
+	capture_begin(2);
+	is_int(aws_call_run(c), 0, "code and message start accepted: a success");
+	free(capture_end(2));
+	ok(aws_call_state(c) == AWSPHASE_CALL_ACCEPTED, "state ACCEPTED");
+	aws_call_free(c);
+	script(BAD_PARAMETER);
+	c = aws_call_new("ecs", "create-service");
+	aws_call_accept(c, "InvalidParameterException: Creation of service was not idempotent");
+	capture_begin(2);
+	is_int(aws_call_run(c), AWSPHASE_EXIT_AWS, "the same code with another message: still an error");
+	err = capture_end(2);
+	ok(aws_call_state(c) == AWSPHASE_CALL_FAILED && strstr(err, "subnet-0") != NULL,
+	   "FAILED, and reported: %.*s", (int)strcspn(err, "\n"), err);
 	free(err);
 	aws_call_free(c);
 }
@@ -838,7 +863,7 @@ int main(int argc, char **argv)
 	trace = tmpfile();
 	trace_file = tmpfile();
 
-	plan(104);
+	plan(108);
 	test_classify();
 	test_retryable();
 	test_mutating();

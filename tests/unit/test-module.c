@@ -1,5 +1,5 @@
 /* The module loader: a good module loads, finds by name and alias, and
- * resolves actions by unique prefix; a wrong ABI, a missing entry symbol
+ * resolves actions by unique prefix (read-only ones only); a wrong ABI, a missing entry symbol
  * and a writable file are refused with a message that says what to do. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +62,7 @@ int main(void)
 	char *err, *copy_dir, *copy;
 	struct strbuf cmd = STRBUF_INIT;
 
-	plan(16);
+	plan(20);
 
 	lm = module_load(good);
 	ok(lm != NULL, "a good module loads");
@@ -70,6 +70,15 @@ int main(void)
 	ok(lm && lm->m.struct_size == sizeof(struct awsphase_module), "struct_size filled by AWSPHASE_MODULE");
 	ok(lm && module_find_action(lm, "hello") == &lm->m.actions[0], "exact action name found");
 	ok(lm && module_find_action(lm, "hell") == &lm->m.actions[0], "unique prefix found");
+	ok(lm && module_find_action(lm, "wipe") == &lm->m.actions[3], "an action that changes things, by its full name");
+	ok(lm && !(lm->m.actions[3].flags & AWSPHASE_ACTION_READONLY) &&
+	   (lm->m.actions[0].flags & AWSPHASE_ACTION_READONLY), "the action flags are copied");
+	capture_begin();
+	ok(lm && module_find_action(lm, "w") == NULL, "a prefix of an action that changes things refused");
+	err = capture_end();
+	ok(strstr(err, "good w: ") && strstr(err, "give the full name: wipe"),
+	   "the refusal names the full name: %s", err);
+	free(err);
 	capture_begin();
 	ok(lm && module_find_action(lm, "he") == NULL, "ambiguous prefix refused");
 	err = capture_end();
