@@ -44,13 +44,14 @@ static void list_clear(char ***list, size_t *n)
 }
 
 /* PRIVATE_SUBNET_1/2 name a network tier, not a secret: hiding subnet ids
- * would make traces of the private tier impossible to paste.  Plain C, not
+ * would make traces of the private tier impossible to paste; nor is the
+ * list AWSPHASE_NOT_SECRET one.  Plain C, not
  * a pattern: pattern.c reports through log.c, which redacts. */
 int redact_key_is_secret(const char *key)
 {
 	const char *p;
 
-	if (listed(not_secret, nnot_secret, key))
+	if (listed(not_secret, nnot_secret, key) || strcmp(key, "AWSPHASE_NOT_SECRET") == 0)
 		return 0;
 	for (p = key; *p; p++)
 		if (starts_with(p, "PASSWORD") || starts_with(p, "SECRET") || starts_with(p, "TOKEN") ||

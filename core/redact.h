@@ -13,7 +13,7 @@
 
 /* 1 when the key names a secret: it contains PASSWORD, SECRET, TOKEN or
  * PRIVATE (any case), except PRIVATE_SUBNET, which names a network tier,
- * and the keys given to redact_not_secret. */
+ * AWSPHASE_NOT_SECRET, and the keys given to redact_not_secret. */
 int redact_key_is_secret(const char *key);
 /* Keys that only look like secrets (AWSPHASE_NOT_SECRET in the env file):
  * names separated by spaces or commas.  Replaces the previous list. */

@@ -40,7 +40,7 @@ valid_json() { python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 
 jq_() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 fixture() { cp "$FIXTURE" "$ENVF"; chmod 600 "$ENVF"; printf '%s\n' "$@" >>"$ENVF"; }
 
-plan 28
+plan 30
 
 # ---- short values of keys that look like secrets --------------------------
 fixture JWT_TOKEN_TTL_HOURS=1 API_SECRET=true SESSION_TOKEN=false
@@ -69,6 +69,10 @@ is "$RC" 0 "AWSPHASE_NOT_SECRET: exit 0 as before"
 unlike "$(cat "$WORK/err")" 'too short|JWT_TOKEN_TTL_HOURS is a secret' "the listed keys are no secrets: no warning"
 valid_json "$WORK/out"
 ok $? "and the document is valid"
+SCRIPT=$'0\t{}\t' run 4b deploy --dry-run
+unlike "$(cat "$WORK/err")" '(JWT_TOKEN_TTL_HOURS|API_SECRET|SESSION_TOKEN|AWSPHASE_NOT_SECRET) is a secret' \
+	"deploy does not call the listed keys, or the list, secrets"
+like "$(cat "$WORK/err")" 'DB_PASSWORD is a secret and is not passed' "DB_PASSWORD still is one"
 
 # ---- a long secret next to ids it is part of --------------------------------
 # 1a2b3c4d starts the last part of the target group ARN, backend-service

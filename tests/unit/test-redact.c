@@ -42,6 +42,7 @@ static void test_keys(void)
 	ok(!redact_key_is_secret("JWT_TOKEN_TTL_HOURS"), "AWSPHASE_NOT_SECRET lists it: not a secret");
 	ok(!redact_key_is_secret("SESSION_SECRET_ROTATION"), "nor the second name of the list");
 	ok(redact_key_is_secret("DB_PASSWORD"), "DB_PASSWORD still is");
+	ok(!redact_key_is_secret("AWSPHASE_NOT_SECRET"), "nor is the list itself a secret");
 	is_int(redact_add_key("JWT_TOKEN_TTL_HOURS", "1"), 0, "a key listed as not secret is not registered");
 	shown("1 task of 1", "1 task of 1", "so its value is shown");
 
@@ -67,7 +68,7 @@ static void test_urls(void)
 
 int main(void)
 {
-	plan(28);
+	plan(29);
 	test_tokens();
 	test_keys();
 	test_urls();
