@@ -197,6 +197,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	ao.dry_run = options.dry_run;
 	ao.trace = options.trace ? stderr : NULL;
 	ao.trace_file = trace_file;
+	ao.trace_file_name = options.trace_file;
 	/* under --output json stdout holds only the document */
 	ao.dry_run_out = settings.json_output ? stderr : stdout;
 	ao.retry_budget_s = settings.timeout_s < AWS_CALL_LIMIT_MS / 1000.0 ? settings.timeout_s :

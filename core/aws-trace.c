@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -72,16 +73,17 @@ void aws_trace_retry(FILE *fp, int attempt, const struct aws_error *last, double
 	fflush(fp);
 }
 
-void aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_run,
+int aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_run,
 		      int exit_code, long ms, int attempt, const struct aws_error *e)
 {
 	cJSON *o, *a;
 	const char *name = aws_error_name(e);
 	char *line;
 	size_t i;
+	int rc = 0, e_no = 0;
 
 	if (!fp)
-		return;
+		return 0;
 	o = cJSON_CreateObject();
 	a = cJSON_AddArrayToObject(o, "argv");
 	for (i = 1; argv[i]; i++) {
@@ -101,9 +103,15 @@ void aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_r
 		cJSON_AddNullToObject(o, "error");
 	line = cJSON_PrintUnformatted(o);
 	if (line) {
-		fprintf(fp, "%s\n", line);
-		fflush(fp);
+		errno = 0;
+		if (fprintf(fp, "%s\n", line) < 0 || fflush(fp) != 0 || ferror(fp)) {
+			e_no = errno ? errno : EIO;
+			clearerr(fp);
+			rc = -1;
+		}
 	}
 	cJSON_free(line);
 	cJSON_Delete(o);
+	errno = e_no;
+	return rc;
 }

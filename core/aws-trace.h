@@ -12,8 +12,9 @@ void aws_trace_cmdline(FILE *fp, const char *prefix, const char *const *argv);
 /* "# retry 2 after ThrottlingException (backoff 0.8 s)" */
 void aws_trace_retry(FILE *fp, int attempt, const struct aws_error *last, double backoff_s);
 /* One JSON object per line, flushed: {"argv":[argv[1]...], "mutating",
- * "dry_run", "exit", "ms", "attempt", "error": aws_error_name or null}. */
-void aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_run,
+ * "dry_run", "exit", "ms", "attempt", "error": aws_error_name or null}.
+ * Returns 0, or -1 with errno set when fp cannot be written (0 when NULL). */
+int aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_run,
 		      int exit_code, long ms, int attempt, const struct aws_error *e);
 
 #endif

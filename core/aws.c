@@ -38,7 +38,8 @@ struct awsphase_call {
 };
 
 static struct {
-	char *aws_path, *region, *profile, *endpoint_url;
+	char *aws_path, *region, *profile, *endpoint_url, *trace_file_name;
+	int trace_file_failed;  /* said so once; the run goes on */
 	int dry_run;
 	int (*planned)(const char *arg);
 	FILE *trace, *trace_file, *dry_run_out;
@@ -98,6 +99,8 @@ void aws_configure(const struct aws_options *opts)
 	cfg.planned = opts->planned;
 	cfg.trace = opts->trace;
 	cfg.trace_file = opts->trace_file;
+	set_str(&cfg.trace_file_name, opts->trace_file_name);
+	cfg.trace_file_failed = 0;
 	cfg.dry_run_out = opts->dry_run_out ? opts->dry_run_out : stdout;
 	cfg.budget_s = opts->retry_budget_s;
 	cfg.timeout_ms = opts->call_timeout_ms;
@@ -113,6 +116,7 @@ void aws_shutdown(void)
 	set_str(&cfg.region, NULL);
 	set_str(&cfg.profile, NULL);
 	set_str(&cfg.endpoint_url, NULL);
+	set_str(&cfg.trace_file_name, NULL);
 	cfg.trace = cfg.trace_file = NULL;
 }
 
@@ -363,6 +367,20 @@ static int accepted(const struct awsphase_call *c)
 	return 0;
 }
 
+/* A trace file that cannot be written (a full disk, /dev/full) is said
+ * once; the run goes on, as it would without --trace-file. */
+static void record(const char *const *argv, int mutating, int dry_run, int exit_code, long ms,
+		   int attempt, const struct aws_error *e)
+{
+	if (aws_trace_record(cfg.trace_file, argv, mutating, dry_run, exit_code, ms, attempt, e) < 0 &&
+	    !cfg.trace_file_failed) {
+		cfg.trace_file_failed = 1;
+		warning(_("--trace-file %s: cannot write: %s; free some space or give another path "
+			  "(the run goes on without its trace)"),
+			cfg.trace_file_name ? cfg.trace_file_name : "?", strerror(errno));
+	}
+}
+
 /* What one process said, recorded in the trace file as soon as it ends: a
  * batch can run long, and a trace file must show every call that finished
  * before awsphase was killed. */
@@ -398,8 +416,7 @@ static void outcome(const struct run_cmd *cmd, void *arg)
 		aws_classify(cmd->exit_code, cmd->err, &c->err);
 	if (!c->hint)
 		c->hint = aws_error_hint(&c->err);
-	aws_trace_record(cfg.trace_file, a->argv, c->mutating, 0, cmd->exit_code, cmd->ms,
-			 c->attempts, &c->err);
+	record(a->argv, c->mutating, 0, cmd->exit_code, cmd->ms, c->attempts, &c->err);
 }
 
 /* What the attempt comes to: done (OK, ACCEPTED, FAILED) or another try. */
@@ -560,7 +577,7 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 			stats.dry_runs++;
 			/* TRANSLATORS: before a command line a dry run did not run */
 			aws_trace_cmdline(cfg.dry_run_out, _("would run: "), argvs[i]);
-			aws_trace_record(cfg.trace_file, argvs[i], 1, 1, -1, 0, 0, &c->err);
+			record(argvs[i], 1, 1, -1, 0, 0, &c->err);
 		} else if (c->mutating) {
 			stats.mutating++;
 		} else if (uses_planned(argvs[i])) {

@@ -28,6 +28,7 @@ struct aws_options {
 	/* awsphase plan: 1 when an argument holds a value only planned
 	 * ("<VPC_ID>"); a read with one is not made (it ends as a dry run). */
 	int (*planned)(const char *arg);
+	const char *trace_file_name; /* trace_file's path, for messages */
 };
 
 /* Copies the strings it needs. */

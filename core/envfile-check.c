@@ -8,9 +8,26 @@
 #include "redact.h"
 #include "strbuf.h"
 
-/* A value for a message: *** for secrets, else at most 80 bytes, controls as ?. */
+/* The length of the bidirectional control at s (U+061C, U+200E/F,
+ * U+202A-E, U+2066-9: they reorder what the terminal shows after them), or 0. */
+static size_t bidi_len(const unsigned char *s)
+{
+	if (s[0] == 0xd8 && s[1] == 0x9c)
+		return 2;
+	if (s[0] != 0xe2 || !s[1] || !s[2])
+		return 0;
+	if (s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae)))
+		return 3;
+	if (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)
+		return 3;
+	return 0;
+}
+
+/* A value for a message: *** for secrets, else at most 80 bytes, control
+ * characters (bidirectional ones too) as ?. */
 static void add_value_shown(struct strbuf *sb, const char *key, const char *value)
 {
+	const unsigned char *v = (const unsigned char *)value;
 	size_t i, n = strlen(value);
 
 	if (redact_key_is_secret(key)) {
@@ -18,9 +35,14 @@ static void add_value_shown(struct strbuf *sb, const char *key, const char *valu
 		return;
 	}
 	for (i = 0; i < n && i < 80; i++) {
-		unsigned char c = (unsigned char)value[i];
+		size_t b = bidi_len(v + i);
 
-		strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
+		if (b) {
+			strbuf_addch(sb, '?');
+			i += b - 1;
+			continue;
+		}
+		strbuf_addch(sb, v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i]);
 	}
 	if (n > 80)
 		strbuf_addstr(sb, "...");

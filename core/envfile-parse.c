@@ -327,8 +327,6 @@ static int parse_line(struct parser *p)
 		goto fail;
 	e.vend = p->pos;
 	e.value = strbuf_detach(&v);
-	if (redact_key_is_secret(e.key))
-		redact_add(e.value);
 	if (skip_blanks(p) && !at_end(p) && p->s[p->pos] != '#') {
 		if (e.vstart == e.vend)
 			perr(p, p->line, _("spaces around '=' (bash would run the value as a command); "
@@ -418,6 +416,25 @@ static int check_duplicates(const struct envfile *ef)
 	return rc;
 }
 
+/* Hands the values of secret keys to redaction, once the whole file says
+ * which keys only look like secrets (AWSPHASE_NOT_SECRET, anywhere in it). */
+static void register_secrets(const struct envfile *ef)
+{
+	const struct envfile_entry *ns = envfile_find(ef, "AWSPHASE_NOT_SECRET");
+	size_t i;
+
+	redact_not_secret(ns ? ns->value : NULL);
+	for (i = 0; i < ef->n; i++) {
+		const struct envfile_entry *e = &ef->e[i];
+
+		if (e->key && redact_add_key(e->key, e->value))
+			warning(_("%s:%u: %s is too short to hide in output (under %d characters), so "
+				  "awsphase shows it as it is; use a longer secret, or list %s in "
+				  "AWSPHASE_NOT_SECRET if it is not one"),
+				ef->path, e->line, e->key, REDACT_MIN_LEN, e->key);
+	}
+}
+
 int envfile_parse_into(struct envfile *ef, const char *text, size_t len)
 {
 	struct parser p = { ef, NULL, len, 0, 1 };
@@ -435,5 +452,8 @@ int envfile_parse_into(struct envfile *ef, const char *text, size_t len)
 	while (p.pos < p.len)
 		if (parse_line(&p))
 			return -1;
-	return check_duplicates(ef);
+	if (check_duplicates(ef))
+		return -1;
+	register_secrets(ef);
+	return 0;
 }

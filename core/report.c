@@ -38,6 +38,49 @@ static void emit(FILE *f, const char *text)
 	free(safe);
 }
 
+/* Hides secrets in every string of a document, keys included, before it
+ * is serialised: numbers, booleans and the JSON syntax stay as they are. */
+static void redact_tree(cJSON *node)
+{
+	cJSON *c;
+
+	for (; node; node = node->next) {
+		if (node->string) {
+			char *safe = redact_apply(node->string);
+
+			if (strcmp(safe, node->string) && !(node->type & cJSON_StringIsConst)) {
+				cJSON_free(node->string);
+				node->string = safe;
+			} else {
+				free(safe);
+			}
+		}
+		if (cJSON_IsString(node) && node->valuestring) {
+			char *safe = redact_apply(node->valuestring);
+
+			cJSON_SetValuestring(node, safe);
+			free(safe);
+		}
+		c = node->child;
+		if (c)
+			redact_tree(c);
+	}
+}
+
+/* The document, secrets hidden, on stdout. */
+static void print_doc(cJSON *doc)
+{
+	char *text;
+
+	redact_tree(doc);
+	text = cJSON_Print(doc);
+	if (text) {
+		fputs(text, stdout);
+		fputc('\n', stdout);
+	}
+	cJSON_free(text);
+}
+
 static const char *const marks_tty[] = { "✅", "❌", "⚠️ ", "ℹ️ " };
 static const char *const marks_plain[] = { "[ok]  ", "[FAIL]", "[warn]", "[info]" };
 static const char *const status_names[] = { "ok", "fail", "warn", "info" };
@@ -52,14 +95,12 @@ void report_vcheck(const char *name, enum awsphase_status status, const char *fm
 		current.failed++;
 	if (current.json) {
 		cJSON *c = cJSON_CreateObject();
-		char *safe = redact_apply(strbuf_str(&detail));
 
 		cJSON_AddStringToObject(c, "name", name);
 		cJSON_AddBoolToObject(c, "ok", s != AWSPHASE_FAIL);
 		cJSON_AddStringToObject(c, "status", status_names[s]);
-		cJSON_AddStringToObject(c, "detail", safe);
+		cJSON_AddStringToObject(c, "detail", strbuf_str(&detail));
 		cJSON_AddItemToArray(current.checks, c);
-		free(safe);
 	} else {
 		/* the name is a key under --output json, words of the user's
 		 * language in text */
@@ -154,13 +195,11 @@ void report_table(const char *title, const char *const *headers, const char *con
 
 			for (j = 0; j < ncols; j++) {
 				const char *c = cells[i * ncols + j];
-				char *safe = redact_apply(c ? c : "");
 
 				if (c)
-					cJSON_AddStringToObject(row, headers[j], safe);
+					cJSON_AddStringToObject(row, headers[j], c);
 				else
 					cJSON_AddNullToObject(row, headers[j]);
-				free(safe);
 			}
 			cJSON_AddItemToArray(arr, row);
 		}
@@ -251,7 +290,6 @@ void report_collect(int on)
 int report_print_collected(const char *command, int exit_code, const char *key)
 {
 	cJSON *doc = cJSON_CreateObject();
-	char *text;
 	int rc = 0;
 
 	cJSON_AddStringToObject(doc, "command", command);
@@ -259,10 +297,7 @@ int report_print_collected(const char *command, int exit_code, const char *key)
 	cJSON_AddNumberToObject(doc, "exit_code", exit_code);
 	cJSON_AddItemToObject(doc, key, collected ? collected : cJSON_CreateArray());
 	collected = NULL;
-	text = cJSON_Print(doc);
-	emit(stdout, text);
-	fputc('\n', stdout);
-	free(text);
+	print_doc(doc);
 	cJSON_Delete(doc);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = error(_("cannot write to standard output"));
@@ -276,7 +311,6 @@ int report_finish(int exit_code)
 	if (current.json && current.command) {
 		cJSON *doc = cJSON_CreateObject();
 		cJSON *item;
-		char *text;
 
 		cJSON_AddStringToObject(doc, "command", current.command);
 		cJSON_AddBoolToObject(doc, "ok", exit_code == 0 && current.failed == 0);
@@ -290,10 +324,7 @@ int report_finish(int exit_code)
 		if (collected) {
 			cJSON_AddItemToArray(collected, doc);
 		} else {
-			text = cJSON_Print(doc);
-			emit(stdout, text);
-			fputc('\n', stdout);
-			free(text);
+			print_doc(doc);
 			cJSON_Delete(doc);
 		}
 	}

@@ -214,6 +214,25 @@ static int declared(const char *key)
 	return 0;
 }
 
+/* 1 when the env file's AWSPHASE_NOT_SECRET (names separated by spaces or
+ * commas) lists key, or key is that list itself. */
+static int not_secret(const struct awsphase_host *h, const char *key)
+{
+	const char *p = h->env_get("AWSPHASE_NOT_SECRET");
+	size_t n, len = strlen(key);
+
+	if (strcmp(key, "AWSPHASE_NOT_SECRET") == 0)
+		return 1;
+	while (p && *p) {
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n == len && strncmp(p, key, n) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 int p4b_warn_secrets(const struct p4b *c)
 {
 	const struct awsphase_host *h = c->h;
@@ -221,7 +240,8 @@ int p4b_warn_secrets(const struct p4b *c)
 	int n = 0;
 
 	for (key = h->env_keys(); key && *key; key++) {
-		if (declared(*key) || h->match("(?i)PASSWORD|SECRET|TOKEN|PRIVATE", *key) != 1)
+		if (declared(*key) || h->match("(?i)PASSWORD|SECRET|TOKEN|PRIVATE", *key) != 1 ||
+		    not_secret(h, *key))
 			continue;
 		n++;
 		h->log(AWSPHASE_LOG_WARN, "%s: %s is a secret and is not passed to the task in plain "

@@ -849,6 +849,39 @@ static void test_interrupt(void)
 	aws_call_free(c);
 }
 
+/* A trace file that cannot be written: one warning, the calls go on. */
+static void test_trace_file_full(void)
+{
+	FILE *full = fopen("/dev/full", "a");
+	struct aws_options o = { .aws_path = fake_aws, .region = "us-east-2", .jobs = 1,
+				 .trace_file_name = "/dev/full" };
+	struct awsphase_call *c;
+	char *err;
+	int i, rc = 0;
+
+	if (!full) {
+		ok(1, "# SKIP no /dev/full");
+		ok(1, "# SKIP no /dev/full");
+		return;
+	}
+	o.trace_file = full;
+	setenv("FAKE_AWS_SCRIPT", "0\t{}\t", 1);
+	aws_configure(&o);
+	capture_begin(2);
+	for (i = 0; i < 3; i++) {
+		c = aws_call_new("ecs", "describe-services");
+		rc |= aws_call_run(c);
+		aws_call_free(c);
+	}
+	err = capture_end(2);
+	is_int(rc, 0, "three calls with the trace file on /dev/full all succeed");
+	ok(count_lines(err) == 1 &&
+	   strstr(err, "awsphase: warning: --trace-file /dev/full: cannot write: ") &&
+	   strstr(err, "; free some space or give another path"), "and it is said once: %s", err);
+	free(err);
+	fclose(full);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -863,7 +896,7 @@ int main(int argc, char **argv)
 	trace = tmpfile();
 	trace_file = tmpfile();
 
-	plan(108);
+	plan(110);
 	test_classify();
 	test_retryable();
 	test_mutating();
@@ -878,6 +911,7 @@ int main(int argc, char **argv)
 	test_trace_quoting();
 	test_run_all();
 	test_simple();
+	test_trace_file_full();
 	test_interrupt();
 
 	aws_shutdown();

@@ -359,6 +359,16 @@ static void test_validate(void)
 	is_int(count_lines(err), 3, "one line per problem");
 	free(err);
 
+	n = validate("AWS_REGION=us-east-2\nVPC_ID=vpc-\xe2\x80\xae" "1234\xe2\x81\xa6x\xe2\x80\x8f\n", &err);
+	ok(n == 1 && strstr(err, "t.env:2: VPC_ID: 'vpc-?1234?x?' is not a VPC id") != NULL,
+	   "bidi controls (U+202E, U+2066, U+200F) in a value are shown as ?: %s", err);
+	ok(!strstr(err, "\xe2\x80\xae") && !strstr(err, "\xe2\x81\xa6") && !strstr(err, "\xe2\x80\x8f"),
+	   "none reaches the terminal raw");
+	free(err);
+	n = validate("AWS_REGION=us-east-2\nVPC_ID=vpc-\xc3\xa9\xe2\x80\x94\n", &err);
+	ok(n == 1 && strstr(err, "'vpc-\xc3\xa9\xe2\x80\x94'") != NULL, "other UTF-8 (é, an em dash) is kept");
+	free(err);
+
 	n = validate("# nothing yet\n", &err);
 	is_int(n, 2, "two required keys missing");
 	ok(strstr(err, "t.env: AWS_REGION is missing; add AWS_REGION=… (the AWS region, e.g. us-east-2)\n") &&
@@ -832,7 +842,7 @@ int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	plan(233);
+	plan(236);
 	snprintf(dir, sizeof(dir), "%s/test-envfile.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		printf("Bail out! mkdtemp %s: %s\n", dir, strerror(errno));
