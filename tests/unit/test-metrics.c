@@ -11,6 +11,7 @@
 #include "report.h"
 #include "strbuf.h"
 #include "tap.h"
+#include "unit/capture.h"
 
 #define POINTS "{\"Datapoints\":[" \
 	"{\"Timestamp\":\"2024-05-01T12:01:05Z\",\"Average\":30.0,\"Unit\":\"Percent\"}," \
@@ -26,29 +27,6 @@ static struct awsphase_metric requests = { AWSPHASE_METRIC, .namespace_ = "AWS/A
 static const struct awsphase_metric *const both[] = { &requests, &cpu, NULL };
 static struct awsphase_settings settings;
 static int rc;
-
-static char *capture(void (*fn)(void))
-{
-	char path[] = "/tmp/awsphase-test-metrics.XXXXXX";
-	int fd = mkstemp(path), saved;
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	ssize_t n;
-
-	fflush(stdout);
-	saved = dup(1);
-	dup2(fd, 1);
-	fn();
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		strbuf_add(&sb, buf, (size_t)n);
-	close(fd);
-	unlink(path);
-	return strbuf_detach(&sb);
-}
 
 static void text(void)
 {

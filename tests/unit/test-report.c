@@ -12,30 +12,8 @@
 #include "run.h"
 #include "strbuf.h"
 #include "tap.h"
+#include "unit/capture.h"
 #include "wait.h"
-
-static char *capture(void (*fn)(void))
-{
-	char path[] = "/tmp/awsphase-test-report.XXXXXX";
-	int fd = mkstemp(path), saved;
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	ssize_t n;
-
-	fflush(stdout);
-	saved = dup(1);
-	dup2(fd, 1);
-	fn();
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		strbuf_add(&sb, buf, (size_t)n);
-	close(fd);
-	unlink(path);
-	return strbuf_detach(&sb);
-}
 
 static void text_report(void)
 {
