@@ -67,6 +67,17 @@ static const struct fixture fixtures[] = {
 	{ "v2 bare 502 from a proxy", 254,
 	  "\nAn error occurred (502) when calling the DescribeServices operation (reached max retries: 0): Bad Gateway\n",
 	  AWS_ERR_SERVER, "502", "DescribeServices", "Bad Gateway" },
+	{ "v1 elbv2 502 page from a proxy (XML expected)", 255,
+	  "\nUnable to parse response (syntax error: line 1, column 0), invalid XML received. Further retries may succeed:\n"
+	  "b'502 Bad Gateway\\n'\n",
+	  AWS_ERR_SERVER, "502", "", "Bad Gateway" },
+	{ "v2 elbv2 503 html page", 254,
+	  "\nUnable to parse response (not well-formed (invalid token): line 1, column 2), invalid XML received. Further retries may succeed:\n"
+	  "b'<html><head><title>503 Service Temporarily Unavailable</title></head></html>'\n",
+	  AWS_ERR_SERVER, "503", "", "Service Temporarily Unavailable" },
+	{ "v2 unparsable answer without a status", 254,
+	  "\nUnable to parse response (syntax error: line 1, column 0), invalid XML received. Further retries may succeed:\nb'oops'\n",
+	  AWS_ERR_SERVER, "", "", "the endpoint's answer was not AWS's (the aws CLI could not parse it)" },
 	{ "v1 bare 504", 255,
 	  "\nAn error occurred (504) when calling the DescribeServices operation (reached max retries: 0): Gateway Timeout\n",
 	  AWS_ERR_SERVER, "504", "DescribeServices", "Gateway Timeout" },
@@ -838,7 +849,7 @@ int main(int argc, char **argv)
 	trace = tmpfile();
 	trace_file = tmpfile();
 
-	plan(104);
+	plan(107);
 	test_classify();
 	test_retryable();
 	test_mutating();
