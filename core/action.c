@@ -187,6 +187,7 @@ int action_run(const struct loaded_module *lm, const struct awsphase_action *a,
 	settings.tty = isatty(STDOUT_FILENO);
 	settings.color = settings.tty && !options.no_color && !getenv("NO_COLOR");
 	settings.timeout_s = options.timeout > 0 ? options.timeout : WAIT_DEFAULT_TIMEOUT_S;
+	run_set_deadline(settings.timeout_s); /* the whole run's, from main's start */
 	settings.jobs = options.jobs > 0 ? options.jobs : aws_default_jobs();
 
 	ao.aws_path = options.aws ? options.aws : "aws";

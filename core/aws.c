@@ -35,6 +35,7 @@ struct awsphase_call {
 	long next_ms;         /* a retry may start then */
 	double backoff_s;     /* the last one, for the trace note */
 	long started_ms;
+	int past_deadline;    /* failed because the run's --timeout ran out */
 };
 
 static struct {
@@ -347,6 +348,27 @@ static void spawn_error(struct awsphase_call *c, const struct run_cmd *cmd)
 			  _("cannot run '%s': %s"), name, strerror(cmd->spawn_errno));
 }
 
+/* The run's --timeout ran out: not retried, said the same way everywhere,
+ * after what the attempt before said (prev, the error it had, or NULL). */
+static void deadline_error(struct awsphase_call *c, const struct aws_error *prev)
+{
+	struct aws_error before = { AWS_ERR_NONE };
+	const char *hint;
+
+	if (prev)
+		before = *prev;
+	hint = before.kind != AWS_ERR_NONE ? aws_error_hint(&before) : NULL;
+	if (before.kind != AWS_ERR_NONE && before.message[0])
+		set_error(c, AWS_ERR_TIMEOUT, hint ? hint : _("raise --timeout"),
+			  _("%s; then the run's --timeout of %.0f s ran out"), before.message,
+			  run_deadline_s());
+	else
+		set_error(c, AWS_ERR_TIMEOUT, _("raise --timeout"),
+			  _("no answer before the run's --timeout of %.0f s ran out"), run_deadline_s());
+	c->state = AWSPHASE_CALL_FAILED;
+	c->past_deadline = 1;
+}
+
 static int accepted(const struct awsphase_call *c)
 {
 	size_t i;
@@ -370,6 +392,7 @@ static void outcome(const struct run_cmd *cmd, void *arg)
 {
 	struct attempt *a = arg;
 	struct awsphase_call *c = a->c;
+	struct aws_error prev = c->err; /* the attempt before's, if any */
 
 	if (a->recorded)
 		return;
@@ -383,9 +406,15 @@ static void outcome(const struct run_cmd *cmd, void *arg)
 		spawn_error(c, cmd);
 	else if (cmd->interrupted && cmd->exit_code != 0)
 		set_error(c, AWS_ERR_INTERRUPTED, NULL, "%s", _("interrupted"));
+	else if (cmd->too_big)
+		set_error(c, AWS_ERR_TOO_BIG, _("narrow the query, or check that --endpoint-url is AWS"),
+			  _("answer larger than %d MiB; awsphase stopped reading it and the aws "
+			    "process was stopped"), RUN_MAX_OUTPUT_MIB);
+	else if (cmd->timed_out && run_time_left_ms() <= 0)
+		deadline_error(c, &prev);
 	else if (cmd->timed_out)
 		set_error(c, AWS_ERR_TIMEOUT, NULL, _("no answer within %.0f s; the aws process was killed"),
-			  cfg.timeout_ms / 1000.0);
+			  cmd->timeout_ms / 1000.0);
 	else if (cmd->exit_code == 0)
 		parse_output(c, cmd);
 	else
@@ -405,7 +434,7 @@ static void judge_attempt(struct awsphase_call *c, long budget_end)
 		c->state = AWSPHASE_CALL_OK;
 	} else if (accepted(c)) {
 		c->state = AWSPHASE_CALL_ACCEPTED;
-	} else if (aws_error_retryable(&c->err) && !run_interrupted()) {
+	} else if (aws_error_retryable(&c->err) && !run_interrupted() && run_time_left_ms() > 0) {
 		c->backoff_s = backoff(c->attempts);
 		c->next_ms = now + (long)(c->backoff_s * 1000.0);
 		if (c->next_ms > budget_end) {
@@ -428,6 +457,7 @@ int aws_call_exit_class(const struct awsphase_call *c)
 		return AWSPHASE_EXIT_TIMEOUT; /* retried until the budget ran out */
 	switch (c->err.kind) {
 	case AWS_ERR_CLI:
+	case AWS_ERR_TOO_BIG:
 		return AWSPHASE_EXIT_NOAWS;
 	case AWS_ERR_INTERRUPTED:
 		return AWSPHASE_EXIT_INTERRUPTED;
@@ -441,8 +471,12 @@ static void report_failure(const struct awsphase_call *c)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	static int deadline_said;
+
 	if (c->err.kind == AWS_ERR_INTERRUPTED)
 		return; /* main says so once */
+	if (c->past_deadline && deadline_said++)
+		return; /* once is enough: every call left ends the same way */
 	strbuf_addf(&sb, "aws %s %s: ", c->service, c->operation);
 	if (c->err.code[0])
 		strbuf_addf(&sb, "%s: ", c->err.code);
@@ -470,6 +504,7 @@ static void reset(struct awsphase_call *c, long now)
 	c->mutating = aws_is_mutating(c->operation);
 	c->next_ms = c->started_ms = now;
 	c->backoff_s = 0;
+	c->past_deadline = 0;
 }
 
 /* Runs every call that is due, side by side; returns how many ran, 0 when
@@ -491,6 +526,10 @@ static int attempt_due_calls(struct awsphase_call *const *calls, const char ***a
 		if (c->next_ms > now) {
 			if (c->next_ms < earliest)
 				earliest = c->next_ms;
+			continue;
+		}
+		if (run_time_left_ms() <= 0) {
+			deadline_error(c, &c->err);
 			continue;
 		}
 		if (c->attempts)
@@ -543,6 +582,8 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 
 	apply_defaults();
 	budget_end = now + (long)(cfg.budget_s * 1000.0);
+	if (run_time_left_ms() != LONG_MAX && budget_end > now + run_time_left_ms())
+		budget_end = now + run_time_left_ms();
 	for (i = 0; i < n; i++) {
 		struct awsphase_call *c = calls[i];
 
