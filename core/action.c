@@ -30,7 +30,8 @@ volatile sig_atomic_t action_signal;
 
 void action_on_signal(int sig)
 {
-	action_signal = sig;
+	if (!action_signal)
+		action_signal = sig;
 	run_interrupt();
 }
 

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,6 +249,15 @@ void report_collect(int on)
 	}
 }
 
+/* A reader that went away (EPIPE: `| head`) is not an error to report:
+ * main exits 141, as the SIGPIPE a shell expects. */
+static int stdout_failed(void)
+{
+	if (errno == EPIPE)
+		return -1;
+	return error(_("cannot write to standard output"));
+}
+
 int report_print_collected(const char *command, int exit_code, const char *key)
 {
 	cJSON *doc = cJSON_CreateObject();
@@ -265,7 +275,7 @@ int report_print_collected(const char *command, int exit_code, const char *key)
 	free(text);
 	cJSON_Delete(doc);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = error(_("cannot write to standard output"));
+		rc = stdout_failed();
 	return rc;
 }
 
@@ -298,7 +308,7 @@ int report_finish(int exit_code)
 		}
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = error(_("cannot write to standard output"));
+		rc = stdout_failed();
 	cJSON_Delete(current.checks);
 	cJSON_Delete(current.extra);
 	free(current.command);
