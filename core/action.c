@@ -138,6 +138,21 @@ static void log_stats(void)
 		ws.cpu_ms, ws.peak_rss_kib);
 }
 
+/* Keys the action set that the env file could not take (a full disk, a
+ * read-only folder): one line naming them all, and exit 1 if all else
+ * went well, since what AWS now has is not recorded. */
+static int not_recorded(const struct envfile *ef, int rc)
+{
+	const char *why, *keys = envfile_unwritten(ef, &why);
+
+	if (!keys)
+		return rc;
+	error(_("%s: not recorded: %s (%s); AWS has them: free space or make the folder "
+		"writable and run the command again, or add them by hand"),
+	      envfile_path(ef), keys, why ? why : _("write failed"));
+	return rc == AWSPHASE_EXIT_OK ? AWSPHASE_EXIT_FAILED : rc;
+}
+
 int action_run(const struct loaded_module *lm, const struct awsphase_action *a,
 		      int argc, const char **argv)
 {
@@ -157,6 +172,7 @@ int action_run(const struct loaded_module *lm, const struct awsphase_action *a,
 	ef = envfile_load(settings.env_file, 0);
 	if (!ef)
 		return AWSPHASE_EXIT_USAGE;
+	envfile_defer_write_errors(ef, 1); /* said once, after the action: not_recorded() */
 	if (lm->m.env && envfile_validate_planned(ef, lm->m.env, host_overlay_keys()) > 0) {
 		/* each problem was reported on its own line, with its fix */
 		envfile_free(ef);
@@ -223,6 +239,7 @@ int action_run(const struct loaded_module *lm, const struct awsphase_action *a,
 	 * its way to stop (logs --follow) and returns 0 keeps its 0. */
 	if (action_signal && rc != AWSPHASE_EXIT_OK)
 		rc = 128 + action_signal;
+	rc = not_recorded(ef, rc);
 	log_stats();
 	if (report_finish(rc) < 0 && rc == 0)
 		rc = AWSPHASE_EXIT_FAILED;
