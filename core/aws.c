@@ -35,7 +35,8 @@ struct awsphase_call {
 	long next_ms;         /* a retry may start then */
 	double backoff_s;     /* the last one, for the trace note */
 	long started_ms;
-	int past_deadline;    /* failed because the run's --timeout ran out */
+	int past_deadline;    /* the run's --timeout ran out: 1 at the first try, 2 after
+				 an error (which its message says) */
 };
 
 static struct {
@@ -366,7 +367,7 @@ static void deadline_error(struct awsphase_call *c, const struct aws_error *prev
 		set_error(c, AWS_ERR_TIMEOUT, _("raise --timeout"),
 			  _("no answer before the run's --timeout of %.0f s ran out"), run_deadline_s());
 	c->state = AWSPHASE_CALL_FAILED;
-	c->past_deadline = 1;
+	c->past_deadline = before.kind != AWS_ERR_NONE ? 2 : 1;
 }
 
 static int accepted(const struct awsphase_call *c)
@@ -471,12 +472,13 @@ static void report_failure(const struct awsphase_call *c)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	static int deadline_said;
+	static int said;
 
 	if (c->err.kind == AWS_ERR_INTERRUPTED)
 		return; /* main says so once */
-	if (c->past_deadline && deadline_said++)
-		return; /* once is enough: every call left ends the same way */
+	if (c->past_deadline == 1 && said)
+		return; /* what ended the run is said: every call left ends the same way */
+	said++;
 	strbuf_addf(&sb, "aws %s %s: ", c->service, c->operation);
 	if (c->err.code[0])
 		strbuf_addf(&sb, "%s: ", c->err.code);
