@@ -35,7 +35,7 @@ struct poptOption options_table[] = {
 	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, N_("errors and results only"), NULL },
 	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, N_("more detail; twice for debug"), NULL },
 	{ "timeout", 't', POPT_ARG_STRING, &options.timeout_arg, OPT_STRING,
-	  N_("give up waiting after SECONDS (default 900)"), "SECONDS" },
+	  N_("how long the whole run may take (default 900)"), "SECONDS" },
 	{ "jobs", 'j', POPT_ARG_STRING, &options.jobs_arg, OPT_STRING,
 	  N_("aws calls run at once (default: number of cores)"), "N" },
 	{ "aws-mode", 0, POPT_ARG_STRING, &options.aws_mode_arg, OPT_STRING,
