@@ -472,13 +472,14 @@ static void report_failure(const struct awsphase_call *c)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	static int said;
+	static int said_past_deadline;
 
 	if (c->err.kind == AWS_ERR_INTERRUPTED)
 		return; /* main says so once */
-	if (c->past_deadline == 1 && said)
+	if (c->past_deadline == 1 && said_past_deadline)
 		return; /* what ended the run is said: every call left ends the same way */
-	said++;
+	if (run_time_left_ms() <= 0)
+		said_past_deadline = 1;
 	strbuf_addf(&sb, "aws %s %s: ", c->service, c->operation);
 	if (c->err.code[0])
 		strbuf_addf(&sb, "%s: ", c->err.code);
