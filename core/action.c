@@ -31,7 +31,8 @@ volatile sig_atomic_t action_signal;
 
 void action_on_signal(int sig)
 {
-	action_signal = sig;
+	if (!action_signal)
+		action_signal = sig;
 	run_interrupt();
 }
 
@@ -138,6 +139,21 @@ static void log_stats(void)
 		ws.cpu_ms, ws.peak_rss_kib);
 }
 
+/* Keys the action set that the env file could not take (a full disk, a
+ * read-only folder): one line naming them all, and exit 1 if all else
+ * went well, since what AWS now has is not recorded. */
+static int not_recorded(const struct envfile *ef, int rc)
+{
+	const char *why, *keys = envfile_unwritten(ef, &why);
+
+	if (!keys)
+		return rc;
+	error(_("%s: not recorded: %s (%s); AWS has them: free space or make the folder "
+		"writable and run the command again, or add them by hand"),
+	      envfile_path(ef), keys, why ? why : _("write failed"));
+	return rc == AWSPHASE_EXIT_OK ? AWSPHASE_EXIT_FAILED : rc;
+}
+
 static int run_action(const struct loaded_module *lm, const struct awsphase_action *a,
 		      int argc, const char **argv)
 {
@@ -157,6 +173,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	ef = envfile_load(settings.env_file, 0);
 	if (!ef)
 		return AWSPHASE_EXIT_USAGE;
+	envfile_defer_write_errors(ef, 1); /* said once, after the action: not_recorded() */
 	if (lm->m.env && envfile_validate_planned(ef, lm->m.env, host_overlay_keys()) > 0) {
 		/* each problem was reported on its own line, with its fix */
 		envfile_free(ef);
@@ -188,6 +205,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	settings.tty = isatty(STDOUT_FILENO);
 	settings.color = settings.tty && !options.no_color && !getenv("NO_COLOR");
 	settings.timeout_s = options.timeout > 0 ? options.timeout : WAIT_DEFAULT_TIMEOUT_S;
+	run_set_deadline(settings.timeout_s); /* the whole run's, from main's start */
 	settings.jobs = options.jobs > 0 ? options.jobs : aws_default_jobs();
 
 	ao.aws_path = options.aws ? options.aws : "aws";
@@ -223,6 +241,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	 * its way to stop (logs --follow) and returns 0 keeps its 0. */
 	if (action_signal && rc != AWSPHASE_EXIT_OK)
 		rc = 128 + action_signal;
+	rc = not_recorded(ef, rc);
 	log_stats();
 	if (report_finish(rc) < 0 && rc == 0)
 		rc = AWSPHASE_EXIT_FAILED;

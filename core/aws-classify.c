@@ -49,6 +49,13 @@
 
 #define USAGE_TEXT "(?m)^(?:aws: error: |usage: aws|Unknown options: |Parameter validation failed:)"
 
+/* botocore could not parse the body of an answer (a proxy's "502 Bad
+ * Gateway" page where the query protocol wants XML) and prints its bytes
+ * repr; it says itself that retries may succeed.  The status, when the body
+ * names one, is the code. */
+#define UNPARSABLE_ANSWER "Unable to parse response \\([^\n]*\\), invalid (?:XML|JSON) received"
+#define BODY_5XX "\\b(5\\d\\d) +([A-Z][A-Za-z]+(?:[ -][A-Z][A-Za-z]+)*)"
+
 #define HTTP_5XX "(?:HTTP|[Ss]tatus(?: [Cc]ode)?:?) ?(50[0234])\\b"
 
 static void copy_line(char *dst, size_t size, const char *src)
@@ -187,6 +194,13 @@ void aws_classify(int exit_code, const char *err_text, struct aws_error *out)
 	} else if (exit_code == 253) {
 		out->kind = AWS_ERR_CREDENTIALS; /* v2: the configuration is wrong */
 		last_line(out->message, sizeof(out->message), text);
+	} else if (matches(UNPARSABLE_ANSWER, text)) {
+		out->kind = AWS_ERR_SERVER;
+		if (pattern_capture(BODY_5XX, text, 1, out->code, sizeof(out->code)) == 1)
+			pattern_capture(BODY_5XX, text, 2, out->message, sizeof(out->message));
+		else
+			snprintf(out->message, sizeof(out->message), "%s",
+				 _("the endpoint's answer was not AWS's (the aws CLI could not parse it)"));
 	} else if (pattern_capture(HTTP_5XX, text, 1, out->code, sizeof(out->code)) == 1) {
 		out->kind = AWS_ERR_SERVER;
 		last_line(out->message, sizeof(out->message), text);

@@ -55,6 +55,8 @@ static const char *kind_label(const struct aws_error *e)
 		return "Timeout";
 	case AWS_ERR_INTERRUPTED:
 		return "Interrupted";
+	case AWS_ERR_TOO_BIG:
+		return "AnswerTooLarge";
 	default:
 		return "Error";
 	}

@@ -35,6 +35,8 @@ struct awsphase_call {
 	long next_ms;         /* a retry may start then */
 	double backoff_s;     /* the last one, for the trace note */
 	long started_ms;
+	int past_deadline;    /* the run's --timeout ran out: 1 at the first try, 2 after
+				 an error (which its message says) */
 };
 
 static struct {
@@ -351,6 +353,27 @@ static void spawn_error(struct awsphase_call *c, const struct run_cmd *cmd)
 			  _("cannot run '%s': %s"), name, strerror(cmd->spawn_errno));
 }
 
+/* The run's --timeout ran out: not retried, said the same way everywhere,
+ * after what the attempt before said (prev, the error it had, or NULL). */
+static void deadline_error(struct awsphase_call *c, const struct aws_error *prev)
+{
+	struct aws_error before = { AWS_ERR_NONE };
+	const char *hint;
+
+	if (prev)
+		before = *prev;
+	hint = before.kind != AWS_ERR_NONE ? aws_error_hint(&before) : NULL;
+	if (before.kind != AWS_ERR_NONE && before.message[0])
+		set_error(c, AWS_ERR_TIMEOUT, hint ? hint : _("raise --timeout"),
+			  _("%s; then the run's --timeout of %.0f s ran out"), before.message,
+			  run_deadline_s());
+	else
+		set_error(c, AWS_ERR_TIMEOUT, _("raise --timeout"),
+			  _("no answer before the run's --timeout of %.0f s ran out"), run_deadline_s());
+	c->state = AWSPHASE_CALL_FAILED;
+	c->past_deadline = before.kind != AWS_ERR_NONE ? 2 : 1;
+}
+
 static int accepted(const struct awsphase_call *c)
 {
 	size_t i;
@@ -394,6 +417,7 @@ static void outcome(const struct run_cmd *cmd, void *arg)
 {
 	struct attempt *a = arg;
 	struct awsphase_call *c = a->c;
+	struct aws_error prev = c->err; /* the attempt before's, if any */
 
 	if (a->recorded)
 		return;
@@ -407,9 +431,15 @@ static void outcome(const struct run_cmd *cmd, void *arg)
 		spawn_error(c, cmd);
 	else if (cmd->interrupted && cmd->exit_code != 0)
 		set_error(c, AWS_ERR_INTERRUPTED, NULL, "%s", _("interrupted"));
+	else if (cmd->too_big)
+		set_error(c, AWS_ERR_TOO_BIG, _("narrow the query, or check that --endpoint-url is AWS"),
+			  _("answer larger than %d MiB; awsphase stopped reading it and the aws "
+			    "process was stopped"), RUN_MAX_OUTPUT_MIB);
+	else if (cmd->timed_out && run_time_left_ms() <= 0)
+		deadline_error(c, &prev);
 	else if (cmd->timed_out)
 		set_error(c, AWS_ERR_TIMEOUT, NULL, _("no answer within %.0f s; the aws process was killed"),
-			  cfg.timeout_ms / 1000.0);
+			  cmd->timeout_ms / 1000.0);
 	else if (cmd->exit_code == 0)
 		parse_output(c, cmd);
 	else
@@ -428,7 +458,7 @@ static void judge_attempt(struct awsphase_call *c, long budget_end)
 		c->state = AWSPHASE_CALL_OK;
 	} else if (accepted(c)) {
 		c->state = AWSPHASE_CALL_ACCEPTED;
-	} else if (aws_error_retryable(&c->err) && !run_interrupted()) {
+	} else if (aws_error_retryable(&c->err) && !run_interrupted() && run_time_left_ms() > 0) {
 		c->backoff_s = backoff(c->attempts);
 		c->next_ms = now + (long)(c->backoff_s * 1000.0);
 		if (c->next_ms > budget_end) {
@@ -451,6 +481,7 @@ int aws_call_exit_class(const struct awsphase_call *c)
 		return AWSPHASE_EXIT_TIMEOUT; /* retried until the budget ran out */
 	switch (c->err.kind) {
 	case AWS_ERR_CLI:
+	case AWS_ERR_TOO_BIG:
 		return AWSPHASE_EXIT_NOAWS;
 	case AWS_ERR_INTERRUPTED:
 		return AWSPHASE_EXIT_INTERRUPTED;
@@ -464,8 +495,14 @@ static void report_failure(const struct awsphase_call *c)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	static int said_past_deadline;
+
 	if (c->err.kind == AWS_ERR_INTERRUPTED)
 		return; /* main says so once */
+	if (c->past_deadline == 1 && said_past_deadline)
+		return; /* what ended the run is said: every call left ends the same way */
+	if (run_time_left_ms() <= 0)
+		said_past_deadline = 1;
 	strbuf_addf(&sb, "aws %s %s: ", c->service, c->operation);
 	if (c->err.code[0])
 		strbuf_addf(&sb, "%s: ", c->err.code);
@@ -493,6 +530,7 @@ static void reset(struct awsphase_call *c, long now)
 	c->mutating = aws_is_mutating(c->operation);
 	c->next_ms = c->started_ms = now;
 	c->backoff_s = 0;
+	c->past_deadline = 0;
 }
 
 /* Runs every call that is due, side by side; returns how many ran, 0 when
@@ -514,6 +552,10 @@ static int attempt_due_calls(struct awsphase_call *const *calls, const char ***a
 		if (c->next_ms > now) {
 			if (c->next_ms < earliest)
 				earliest = c->next_ms;
+			continue;
+		}
+		if (run_time_left_ms() <= 0) {
+			deadline_error(c, &c->err);
 			continue;
 		}
 		if (c->attempts)
@@ -566,6 +608,8 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 
 	apply_defaults();
 	budget_end = now + (long)(cfg.budget_s * 1000.0);
+	if (run_time_left_ms() != LONG_MAX && budget_end > now + run_time_left_ms())
+		budget_end = now + run_time_left_ms();
 	for (i = 0; i < n; i++) {
 		struct awsphase_call *c = calls[i];
 

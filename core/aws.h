@@ -47,6 +47,7 @@ enum aws_error_kind {
 	AWS_ERR_CLI,          /* aws CLI missing, not executable, usage error, unparsable output */
 	AWS_ERR_TIMEOUT,      /* the process ran past its deadline: retried */
 	AWS_ERR_INTERRUPTED,
+	AWS_ERR_TOO_BIG,      /* the answer passed RUN_MAX_OUTPUT: fails at once, exit 5 */
 };
 
 struct aws_error {

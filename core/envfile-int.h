@@ -34,6 +34,10 @@ struct envfile {
 	size_t n, alloc;
 	size_t *keys;           /* indexes of the assignments in e, file order */
 	size_t nkeys, keys_alloc;
+	/* envfile_defer_write_errors: kept across envfile_take, like path */
+	int defer;
+	char *unwritten;        /* "KEY, KEY" set in memory but not on disk, or NULL */
+	char *why;              /* why the last write failed */
 };
 
 /* An empty envfile without a file; name is used in messages. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,10 +189,24 @@ static void remove_stale_temps(const char *dir, const char *base)
 	closedir(d);
 }
 
+static char *fmt_why(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
+
+static char *fmt_why(const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	return strbuf_detach(&sb);
+}
+
 /* Replaces path with text: a temp file in the same folder, fsync, the old
  * mode (0600 when new), rename over, fsync of the folder.  *st is the new
  * file's stat. */
-static int write_atomic(const char *path, const char *text, size_t len, struct stat *st)
+static int write_atomic(const char *path, const char *text, size_t len, struct stat *st,
+			char **why)
 {
 	char *target = write_target(path), *dir = NULL, *tmp = NULL;
 	const char *base, *what = NULL;
@@ -208,8 +223,11 @@ static int write_atomic(const char *path, const char *text, size_t len, struct s
 	sprintf(tmp, "%s/.%s.%ld.XXXXXX", dir, base, (long)getpid());
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		error(_("%s: cannot create a temp file in %s: %s; check that the folder exists and is "
-		      "writable"), path, dir, strerror(errno));
+		if (why)
+			*why = fmt_why(_("cannot create a temp file in %s: %s"), dir, strerror(errno));
+		else
+			error(_("%s: cannot create a temp file in %s: %s; check that the folder exists "
+			      "and is writable"), path, dir, strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
@@ -235,6 +253,10 @@ static int write_atomic(const char *path, const char *text, size_t len, struct s
 		what = _("rename over the old file");
 		e = errno;
 	}
+	if (what && why) {
+		*why = fmt_why(_("cannot %s %s: %s"), what, tmp, strerror(e));
+		goto out;
+	}
 	if (what) {
 		error(_("%s: cannot %s %s: %s; the old file is unchanged (check free space and "
 		      "permissions)"), path, what, tmp, strerror(e));
@@ -257,6 +279,44 @@ out:
 	free(dir);
 	free(target);
 	return rc;
+}
+
+void envfile_defer_write_errors(struct envfile *ef, int on)
+{
+	ef->defer = on;
+}
+
+const char *envfile_unwritten(const struct envfile *ef, const char **why)
+{
+	if (why)
+		*why = ef->why;
+	return ef->unwritten;
+}
+
+/* Adds kv's keys to ef->unwritten (each once) and takes why. */
+static void remember_unwritten(struct envfile *ef, const char *const *kv, char *why)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *const *op;
+
+	if (ef->unwritten)
+		strbuf_addstr(&sb, ef->unwritten);
+	for (op = kv; *op; op += 2) {
+		const char *at = sb.len ? strstr(strbuf_str(&sb), *op) : NULL;
+		size_t n = strlen(*op);
+
+		while (at && !((at == sb.buf || at[-1] == ' ') && (at[n] == ',' || at[n] == '\0')))
+			at = strstr(at + 1, *op);
+		if (at)
+			continue;
+		if (sb.len)
+			strbuf_addstr(&sb, ", ");
+		strbuf_addstr(&sb, *op);
+	}
+	free(ef->unwritten);
+	ef->unwritten = strbuf_detach(&sb);
+	free(ef->why);
+	ef->why = why;
 }
 
 int envfile_set_many(struct envfile *ef, const char *const *kv)
@@ -299,13 +359,26 @@ int envfile_set_many(struct envfile *ef, const char *const *kv)
 		goto fail;
 	}
 	if (ef->has_file) {
-		if (write_atomic(ef->path, text, len, &st))
-			goto fail;
+		char *why = NULL;
+
+		if (write_atomic(ef->path, text, len, &st, ef->defer ? &why : NULL)) {
+			if (!why)
+				goto fail;
+			/* the disk keeps what it had; memory has the change */
+			fresh->on_disk = ef->on_disk;
+			fresh->st = ef->st;
+			free(text);
+			envfile_take(ef, fresh);
+			remember_unwritten(ef, kv, why);
+			return 0;
+		}
 		fresh->on_disk = 1;
 		fresh->st = st;
 	}
 	free(text);
 	envfile_take(ef, fresh);
+	free(ef->unwritten); /* the file has them all now */
+	ef->unwritten = NULL;
 	return 0;
 fail:
 	free(text);

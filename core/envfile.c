@@ -41,19 +41,26 @@ void envfile_free(struct envfile *ef)
 		return;
 	ef_clear(ef);
 	free(ef->path);
+	free(ef->unwritten);
+	free(ef->why);
 	free(ef);
 }
 
 void envfile_take(struct envfile *dst, struct envfile *src)
 {
-	char *path = dst->path;
-	int has_file = dst->has_file;
+	char *path = dst->path, *unwritten = dst->unwritten, *why = dst->why;
+	int has_file = dst->has_file, defer = dst->defer;
 
 	ef_clear(dst);
 	free(src->path);
+	free(src->unwritten);
+	free(src->why);
 	*dst = *src;
 	dst->path = path;
 	dst->has_file = has_file;
+	dst->defer = defer;
+	dst->unwritten = unwritten;
+	dst->why = why;
 	free(src);
 }
 

@@ -66,6 +66,15 @@ int envfile_unset(struct envfile *ef, const char *key);
  * NULL value removes the key; the last pair for a key wins. */
 int envfile_set_many(struct envfile *ef, const char *const *kv);
 
+/* With on, a failed write (a full disk, a read-only folder) is not
+ * reported and does not fail the set: the change is kept in memory, the
+ * keys remembered, and each later set tries to write them all again.  The
+ * caller says once, at the end, what envfile_unwritten() lists. */
+void envfile_defer_write_errors(struct envfile *ef, int on);
+/* "KEY, KEY" that are set in memory but not written, or NULL; *why (may
+ * be NULL) says why the last write failed. */
+const char *envfile_unwritten(const struct envfile *ef, const char **why);
+
 /* The file as the last write left it (or as read): the bytes the next
  * write keeps; NUL-terminated, free(). */
 char *envfile_render(const struct envfile *ef, size_t *len);

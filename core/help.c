@@ -13,13 +13,14 @@
 static const char *const exit_codes_help = N_(
 	"Exit codes:\n"
 	"  0  success\n"
-	"  1  checks failed or the deployment did not converge\n"
+	"  1  checks failed, the deployment did not converge, or env file keys not recorded\n"
 	"  2  usage or bad input (arguments, env file)\n"
 	"  3  AWS refused (API error, permissions, credentials)\n"
-	"  4  timed out (wait deadline or retry budget)\n"
-	"  5  aws CLI missing or unusable\n"
+	"  4  timed out (the run's --timeout, a wait deadline or the retry budget)\n"
+	"  5  aws CLI missing or unusable, or an answer not JSON or over 32 MiB\n"
 	"  6  awsphase plan: something would change\n"
-	"  130/143  interrupted by SIGINT/SIGTERM\n");
+	"  128+N  stopped by signal N: 129 SIGHUP, 130 SIGINT, 138 SIGUSR1,\n"
+	"         140 SIGUSR2, 141 SIGPIPE (quiet), 142 SIGALRM, 143 SIGTERM\n");
 
 /* popt's option help without its own usage line (the first; "Usage:" may be
  * translated), which we write. */

@@ -239,6 +239,8 @@ int logs_tail(const char *group, const char *since, const char *filter, int foll
 	}
 	if (host_get()->settings->json_output)
 		out = cJSON_CreateArray();
+	if (follow)
+		run_set_deadline(0); /* --follow runs until stopped, whatever --timeout says */
 	start = window = now_ms() - (long long)(back * 1000.0);
 	for (;;) {
 		long long polled = now_ms();

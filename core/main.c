@@ -103,18 +103,74 @@ static int dispatch(int argc, const char **rest)
 	return rc;
 }
 
-int main(int argc, const char **argv)
+/* The signals that would end awsphase at once (a closed ssh session's
+ * SIGHUP, a stray SIGALRM or SIGUSR1, SIGPIPE) end it as SIGINT does: the
+ * children stopped, the document printed, exit 128 + the signal.  One
+ * ignored when awsphase starts (nohup) stays ignored. */
+static void catch_signals(void)
 {
-	struct sigaction sa;
-	poptContext pc;
-	const char **rest;
-	int rc, n;
+	static const int ours[] = { SIGINT, SIGTERM }, theirs[] = { SIGHUP, SIGPIPE, SIGALRM,
+								    SIGUSR1, SIGUSR2 };
+	struct sigaction sa, old;
+	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = action_on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		sigaction(ours[i], &sa, NULL);
+	for (i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++)
+		if (sigaction(theirs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(theirs[i], &sa, NULL);
+	/* a write past the file size limit fails (EFBIG) as on a full disk */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGXFSZ, &sa, NULL);
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGHUP: return "SIGHUP";
+	case SIGINT: return "SIGINT";
+	case SIGPIPE: return "SIGPIPE";
+	case SIGALRM: return "SIGALRM";
+	case SIGTERM: return "SIGTERM";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGUSR2: return "SIGUSR2";
+	default: return "?";
+	}
+}
+
+/* The last word on the exit code: stdout flushed (a reader gone away ends
+ * it quietly with 141, as SIGPIPE would), a signal said once. */
+static int finish(int rc)
+{
+	int e = 0;
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		e = errno;
+		if (e == EPIPE || action_signal == SIGPIPE) {
+			rc = 128 + SIGPIPE;
+		} else {
+			error(_("cannot write to standard output: %s"), strerror(e));
+			if (rc == 0)
+				rc = AWSPHASE_EXIT_FAILED;
+		}
+	}
+	if (action_signal && action_signal != SIGPIPE && rc == 128 + action_signal)
+		error(_("stopped by %s: the aws calls in flight were stopped; run the same command "
+			"again to finish"), signal_name(action_signal));
+	return rc;
+}
+
+int main(int argc, const char **argv)
+{
+	poptContext pc;
+	const char **rest;
+	int rc, n;
+
+	run_mark_start();
+	catch_signals();
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	i18n_init();
 
@@ -123,14 +179,14 @@ int main(int argc, const char **argv)
 	if (rc < -1) {
 		rc = action_bad_usage(_("%s: %s; see awsphase --help"), poptBadOption(pc, 0), poptStrerror(rc));
 		poptFreeContext(pc);
-		return rc;
+		return finish(rc);
 	}
 	log_set_verbosity(options.quiet ? -1 : options.verbose);
 	log_set_color(isatty(STDERR_FILENO) && !options.no_color && !getenv("NO_COLOR"));
 	if (options.version) {
 		printf(_("awsphase %s (module API %d)\n"), PACKAGE_VERSION, AWSPHASE_API_VERSION);
 		poptFreeContext(pc);
-		return 0;
+		return finish(0);
 	}
 	rest = poptGetArgs(pc);
 	n = action_count_args(rest);
@@ -142,10 +198,5 @@ int main(int argc, const char **argv)
 	redact_clear();
 	http_cleanup();
 	options_free();
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		error(_("cannot write to standard output: %s"), strerror(errno));
-		if (rc == 0)
-			rc = AWSPHASE_EXIT_FAILED;
-	}
-	return rc;
+	return finish(rc);
 }

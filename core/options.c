@@ -35,7 +35,7 @@ struct poptOption options_table[] = {
 	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, N_("errors and results only"), NULL },
 	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, N_("more detail; twice for debug"), NULL },
 	{ "timeout", 't', POPT_ARG_STRING, &options.timeout_arg, OPT_STRING,
-	  N_("give up waiting after SECONDS (default 900)"), "SECONDS" },
+	  N_("how long the whole run may take (default 900)"), "SECONDS" },
 	{ "no-wait-lock", 0, POPT_ARG_NONE, &options.no_wait_lock, 0,
 	  N_("when another awsphase run is changing the env file's stack, exit 7 at once "
 	     "instead of waiting (up to --timeout) for it"), NULL },

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,6 +288,15 @@ void report_collect(int on)
 	}
 }
 
+/* A reader that went away (EPIPE: `| head`) is not an error to report:
+ * main exits 141, as the SIGPIPE a shell expects. */
+static int stdout_failed(void)
+{
+	if (errno == EPIPE)
+		return -1;
+	return error(_("cannot write to standard output"));
+}
+
 int report_print_collected(const char *command, int exit_code, const char *key)
 {
 	cJSON *doc = cJSON_CreateObject();
@@ -300,7 +310,7 @@ int report_print_collected(const char *command, int exit_code, const char *key)
 	print_doc(doc);
 	cJSON_Delete(doc);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = error(_("cannot write to standard output"));
+		rc = stdout_failed();
 	return rc;
 }
 
@@ -329,7 +339,7 @@ int report_finish(int exit_code)
 		}
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = error(_("cannot write to standard output"));
+		rc = stdout_failed();
 	cJSON_Delete(current.checks);
 	cJSON_Delete(current.extra);
 	free(current.command);

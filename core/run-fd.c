@@ -84,18 +84,29 @@ void run_spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, in
 				 POSIX_SPAWN_SETSIGDEF);
 }
 
-int run_drain(int fd, struct strbuf *sb)
+int run_drain(int fd, struct strbuf *sb, size_t max)
 {
 	for (;;) {
+		size_t want = RUN_CHUNK;
 		ssize_t n;
 
-		strbuf_grow(sb, RUN_CHUNK);
+		if (max && sb->len >= max) {
+			char probe;
+
+			do
+				n = read(fd, &probe, 1);
+			while (n < 0 && errno == EINTR);
+			return n > 0 ? 2 : n < 0 && errno == EAGAIN;
+		}
+		if (max && max - sb->len < want)
+			want = max - sb->len;
+		strbuf_grow(sb, want);
 		sb->buf[sb->len] = '\0'; /* a fresh buffer is not terminated yet */
-		n = read(fd, sb->buf + sb->len, RUN_CHUNK);
+		n = read(fd, sb->buf + sb->len, want);
 		if (n > 0) {
 			sb->len += (size_t)n;
 			sb->buf[sb->len] = '\0';
-			if (n < RUN_CHUNK)
+			if ((size_t)n < want)
 				return 1;
 			continue;
 		}

@@ -28,9 +28,10 @@ void run_close_pipe(int p[2]);
 /* Sets O_NONBLOCK on fd; 0 or -1. */
 int run_set_nonblock(int fd);
 /* Appends what the non-blocking fd has to sb, NUL-terminated, in 64 KiB
- * reads until a short one.  Returns 0 at EOF or on an error, 1 when more
- * may come. */
-int run_drain(int fd, struct strbuf *sb);
+ * reads until a short one, but not past max bytes in sb (0: no limit).
+ * Returns 0 at EOF or on an error, 1 when more may come, 2 when sb holds
+ * max bytes and fd had more (what came past max was dropped). */
+int run_drain(int fd, struct strbuf *sb, size_t max);
 
 /* environ with extra ("KEY=VALUE", NULL-terminated, may be NULL) laid on
  * top: a key in extra replaces the environment's.  The strings are

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,6 +21,8 @@
 				waiting for pipes a stray descendant holds open */
 
 static volatile sig_atomic_t interrupt_flag;
+static long start_ms, deadline_ms;
+static double deadline_s;
 static volatile sig_atomic_t running[MAX_RUNNING];
 static volatile sig_atomic_t wake_fd = -1;
 
@@ -65,6 +68,40 @@ void run_interrupt(void)
 int run_interrupted(void)
 {
 	return interrupt_flag != 0;
+}
+
+int run_capped_timeout(int timeout_ms)
+{
+	long left = run_time_left_ms();
+
+	if (left == LONG_MAX)
+		return timeout_ms;
+	if (left < 1)
+		left = 1; /* started only to be stopped: one path for every deadline */
+	return timeout_ms > 0 && timeout_ms < left ? timeout_ms : (int)(left < INT_MAX ? left : INT_MAX);
+}
+
+void run_mark_start(void)
+{
+	start_ms = run_now_ms();
+}
+
+void run_set_deadline(double seconds)
+{
+	if (!start_ms)
+		run_mark_start();
+	deadline_s = seconds > 0 ? seconds : 0;
+	deadline_ms = seconds > 0 ? start_ms + (long)(seconds * 1000.0) : 0;
+}
+
+double run_deadline_s(void)
+{
+	return deadline_s;
+}
+
+long run_time_left_ms(void)
+{
+	return deadline_ms ? deadline_ms - run_now_ms() : LONG_MAX;
 }
 
 int run_sleep_until(long when_ms)
@@ -158,6 +195,7 @@ void run_prepare(struct run_cmd *cmd)
 	cmd->out_len = cmd->err_len = 0;
 	cmd->exit_code = -1;
 	cmd->signal = cmd->timed_out = cmd->interrupted = cmd->spawn_errno = 0;
+	cmd->too_big = 0;
 	cmd->ms = 0;
 	cmd->pid = -1;
 	cmd->fd_in = cmd->fd_out = cmd->fd_err = -1;
@@ -315,6 +353,7 @@ static int start(struct run_cmd *cmd, struct slot *s)
 		return -1;
 	}
 	cmd->start_ms = run_now_ms();
+	cmd->timeout_ms = run_capped_timeout(cmd->timeout_ms);
 	if (spawn(cmd) < 0) {
 		run_not_started(cmd, cmd->spawn_errno, 0);
 		return -1;
@@ -336,6 +375,22 @@ static struct pollfd *want(struct pollfd *p, int fd, short events)
 	return p + 1;
 }
 
+/* Reads what *fd has into sb; past RUN_MAX_OUTPUT, stops reading and
+ * has the child killed rather than hold more. */
+static void drain(struct run_cmd *cmd, struct slot *s, int *fd, struct strbuf *sb)
+{
+	int r = run_drain(*fd, sb, RUN_MAX_OUTPUT);
+
+	if (r == 1)
+		return;
+	run_close_fd(fd);
+	if (r == 2) {
+		cmd->too_big = 1;
+		if (cmd->killed_stage == ALIVE)
+			signal_group(cmd, s, TERM_SENT, run_now_ms());
+	}
+}
+
 static void pump(struct run_cmd *cmds, struct slot *slots, size_t n, struct pollfd *pfd)
 {
 	size_t i;
@@ -351,10 +406,10 @@ static void pump(struct run_cmd *cmds, struct slot *slots, size_t n, struct poll
 				continue;
 			if (p->fd == cmd->fd_in)
 				feed(cmd);
-			else if (p->fd == cmd->fd_out && !run_drain(cmd->fd_out, &slots[i].out))
-				run_close_fd(&cmd->fd_out);
-			else if (p->fd == cmd->fd_err && !run_drain(cmd->fd_err, &slots[i].err))
-				run_close_fd(&cmd->fd_err);
+			else if (p->fd == cmd->fd_out)
+				drain(cmd, &slots[i], &cmd->fd_out, &slots[i].out);
+			else if (p->fd == cmd->fd_err)
+				drain(cmd, &slots[i], &cmd->fd_err, &slots[i].err);
 		}
 	}
 }

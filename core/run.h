@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The most of a child's stdout (and, apart, of its stderr) that is kept:
+ * an aws answer past it is an error, not a reason to grow without bound. */
+#define RUN_MAX_OUTPUT ((size_t)32 << 20)
+#define RUN_MAX_OUTPUT_MIB 32
+
 struct run_cmd {
 	/* in */
 	const char *const *argv;  /* argv[0] is looked up on PATH unless it has a '/' */
@@ -30,6 +35,8 @@ struct run_cmd {
 	int timed_out;            /* the deadline killed it */
 	int interrupted;          /* run_interrupt() killed it */
 	int spawn_errno;          /* ENOENT: not found; EACCES: not executable; 0: it ran */
+	int too_big;              /* stdout or stderr passed RUN_MAX_OUTPUT: the rest was
+				     not read, the child was killed, out/err hold the start */
 	long ms;                  /* wall time */
 
 	/* private */
@@ -55,9 +62,20 @@ void run_cmd_release(struct run_cmd *cmd);
 
 /* Async-signal-safe: asks every running child to stop (its process group
  * gets SIGTERM, then SIGKILL) and makes further runs fail at once.  Called
- * from the SIGINT/SIGTERM handler. */
+ * from the handler of the terminating signals. */
 void run_interrupt(void);
 int run_interrupted(void);
+
+/* The whole run's deadline (--timeout): seconds from run_mark_start(), 0
+ * for none.  Callers cap their own deadlines with run_time_left_ms(). */
+void run_mark_start(void);
+void run_set_deadline(double seconds);
+double run_deadline_s(void);   /* what was set; 0: none */
+/* Milliseconds until the deadline (<= 0 once it passed); LONG_MAX without one. */
+long run_time_left_ms(void);
+/* timeout_ms (0: none) cut to the time left, at least 1 ms: run_cmds()
+ * applies it to every child, the worker pool to every call. */
+int run_capped_timeout(int timeout_ms);
 /* Sleeps until the run_now_ms() time when_ms, in steps of at most 100 ms so
  * that an interrupt ends it early.  Returns 0, or -1 when interrupted. */
 int run_sleep_until(long when_ms);

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,17 @@ static int show_progress(void)
 	return progress;
 }
 
+/* When a pause of pause_s from now ends: at the run's deadline at the latest. */
+static long sleep_end(long now, double pause_s)
+{
+	long end = now + (long)(pause_s * 1000.0), left = run_time_left_ms();
+
+	return left != LONG_MAX && now + left < end ? now + left : end;
+}
+
 int wait_sleep(double seconds)
 {
-	return run_sleep_until(run_now_ms() + (long)(seconds * 1000.0));
+	return run_sleep_until(sleep_end(run_now_ms(), seconds));
 }
 
 /* The first pause between polls; each next one doubles up to the interval. */
@@ -49,6 +58,17 @@ static void progress_line(const char *what, const char *state, long elapsed_ms)
 	free(safe);
 }
 
+/* The run's --timeout ran out during the wait. */
+static int run_out(const struct awsphase_wait *w, const char *state, int progress_on)
+{
+	if (progress_on)
+		fputs("\r\033[K", stderr);
+	error(_("the run's --timeout of %.0f s ran out waiting for %s; still: %s; "
+		"raise --timeout or run 'diagnose' to see why"),
+	      run_deadline_s(), w->what, *state ? state : _("no answer"));
+	return AWSPHASE_EXIT_TIMEOUT;
+}
+
 int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 {
 	double timeout = w->timeout_s > 0 ? w->timeout_s : default_timeout_s;
@@ -56,10 +76,15 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 	double pause = RAMP_FIRST_S;
 	long start = run_now_ms(), changed = start;
 	char state[256] = "", last[256] = "";
-	int rc;
+	int rc, capped = 0;
 
 	if (timeout <= 0)
 		timeout = WAIT_DEFAULT_TIMEOUT_S;
+	/* the run's --timeout bounds every wait, whatever the wait asks for */
+	if (run_time_left_ms() != LONG_MAX && timeout * 1000.0 > (double)run_time_left_ms()) {
+		timeout = run_time_left_ms() > 0 ? run_time_left_ms() / 1000.0 : 0;
+		capped = 1;
+	}
 	for (;;) {
 		int exit_code = AWSPHASE_EXIT_FAILED;
 		long now;
@@ -68,6 +93,8 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 			rc = AWSPHASE_EXIT_INTERRUPTED;
 			break;
 		}
+		if (capped && run_time_left_ms() <= 0)
+			return run_out(w, last, show_progress());
 		state[0] = '\0';
 		rc = w->poll(w->ctx, state, sizeof(state), &exit_code);
 		now = run_now_ms();
@@ -85,6 +112,8 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 		}
 		if (show_progress())
 			progress_line(w->what, state, now - start);
+		if (capped && run_time_left_ms() <= 0)
+			return run_out(w, state, show_progress());
 		if (now - start >= (long)(timeout * 1000)) {
 			if (show_progress())
 				fputs("\r\033[K", stderr);
@@ -104,7 +133,7 @@ int wait_run(const struct awsphase_wait *w, double default_timeout_s)
 		 * seconds), then every interval */
 		if (pause > interval)
 			pause = interval;
-		if (wait_sleep(jitter(pause)) < 0) {
+		if (run_sleep_until(sleep_end(now, jitter(pause))) < 0) {
 			rc = AWSPHASE_EXIT_INTERRUPTED;
 			break;
 		}

@@ -16,7 +16,9 @@
 #include "worker-int.h"
 
 #define MAX_WORKERS 64
-#define MAX_FRAME (1u << 30)
+/* An answer (exit code, stdout, stderr) past this is not read: the call
+ * ends as too_big, as an aws process's would at RUN_MAX_OUTPUT. */
+#define MAX_FRAME ((uint32_t)(RUN_MAX_OUTPUT + ((size_t)1 << 20)))
 #define START_TIMEOUT_MS 60000  /* import awscli, load the command table */
 #define EXIT_GRACE_MS 300       /* after EOF on stdin, before SIGTERM */
 #define TERM_GRACE_MS 1000      /* after SIGTERM, before SIGKILL */
@@ -208,6 +210,7 @@ static void send_call(struct worker *w, struct run_cmd *cmd)
 	w->cmd = cmd;
 	w->state = W_BUSY;
 	w->since_ms = cmd->start_ms = run_now_ms();
+	cmd->timeout_ms = run_capped_timeout(cmd->timeout_ms);
 	w->deadline_ms = cmd->timeout_ms > 0 ? w->since_ms + cmd->timeout_ms : 0;
 }
 
@@ -226,6 +229,20 @@ static int flush_request(struct worker *w)
 		w->req_off += (size_t)n;
 	}
 	return 0;
+}
+
+/* The call w is busy with gets an answer too large to read: it ends as
+ * an aws process's would (too_big, nothing kept), not run again. */
+static void too_big(struct worker *w)
+{
+	struct run_cmd *cmd = w->cmd;
+
+	cmd->too_big = 1;
+	run_killed_by(cmd, SIGTERM);
+	cmd->ms = run_now_ms() - cmd->start_ms;
+	run_complete(cmd);
+	w->cmd = NULL;
+	w->state = W_IDLE;
 }
 
 /* Handles one whole frame; -1 when it makes no sense here. */
@@ -254,6 +271,11 @@ static int on_frame(struct worker *w, const char *f, size_t len)
 	}
 	if (w->state != W_BUSY || worker_decode_reply(f, len, &code, &out, &out_len, &err, &err_len))
 		return -1;
+	if (out_len > RUN_MAX_OUTPUT || err_len > RUN_MAX_OUTPUT) {
+		too_big(w);
+		pool.stats.calls++;
+		return 0;
+	}
 	w->cmd->exit_code = code;
 	w->cmd->out = xstrndup(out, out_len);
 	w->cmd->out_len = out_len;
@@ -271,11 +293,13 @@ static int on_frame(struct worker *w, const char *f, size_t len)
  * a bad frame. */
 static int read_frames(struct worker *w)
 {
-	if (!run_drain(w->from, &w->in))
+	if (!run_drain(w->from, &w->in, (size_t)MAX_FRAME + 4 + RUN_CHUNK))
 		return -1;
 	while (w->in.len >= 4) {
 		uint32_t len = worker_get_u32(w->in.buf);
 
+		if (len > MAX_FRAME && w->state == W_BUSY)
+			too_big(w);
 		if (len == 0 || len > MAX_FRAME)
 			return -1;
 		if (w->in.len - 4 < len)

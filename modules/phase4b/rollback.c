@@ -2,6 +2,8 @@
  * definition" — list the family's revisions, move the service to one,
  * wait as deploy does, then run validate's checks.  Also the automatic
  * rollback deploy runs when its wait fails (rollback.h). */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,9 @@ const struct poptOption p4b_rollback_options[] = {
 };
 
 /* The revision number REF names in family: "N", "FAMILY:N" or
- * "arn:…:task-definition/FAMILY:N".  -1 unreadable, -2 another family. */
+ * "arn:…:task-definition/FAMILY:N".  -1 unreadable, -2 another family,
+ * -3 a number past what a revision can be (not clamped: 2^64+1 is not
+ * LONG_MAX). */
 static long revision_of(const char *ref, const char *family)
 {
 	const char *name = p4b_arn_tail(ref), *colon = strrchr(name, ':');
@@ -40,7 +44,10 @@ static long revision_of(const char *ref, const char *family)
 	} else if (name != ref) {
 		return -1;
 	}
+	errno = 0;
 	n = strtol(name, &end, 10);
+	if (*name && !*end && (errno == ERANGE || n > INT_MAX))
+		return -3;
 	return *name && !*end && n > 0 ? n : -1;
 }
 
@@ -292,6 +299,12 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 		if (want == -2) {
 			snprintf(msg, sizeof(msg), h->text("--to %s: not a revision of the family %s (TASK_FAMILY)"),
 				 opt_to, c.family);
+			return usage(h, msg);
+		}
+		if (want == -3) {
+			snprintf(msg, sizeof(msg), h->text("--to %s: out of range: a revision is a number "
+				 "from 1 to %d; give one that exists (awsphase 4b status shows it)"),
+				 opt_to, INT_MAX);
 			return usage(h, msg);
 		}
 		if (want < 0) {

@@ -19,6 +19,7 @@
 #include "run.h"
 #include "strbuf.h"
 #include "tap.h"
+#include "wait.h"
 
 struct fixture {
 	const char *what;
@@ -67,6 +68,17 @@ static const struct fixture fixtures[] = {
 	{ "v2 bare 502 from a proxy", 254,
 	  "\nAn error occurred (502) when calling the DescribeServices operation (reached max retries: 0): Bad Gateway\n",
 	  AWS_ERR_SERVER, "502", "DescribeServices", "Bad Gateway" },
+	{ "v1 elbv2 502 page from a proxy (XML expected)", 255,
+	  "\nUnable to parse response (syntax error: line 1, column 0), invalid XML received. Further retries may succeed:\n"
+	  "b'502 Bad Gateway\\n'\n",
+	  AWS_ERR_SERVER, "502", "", "Bad Gateway" },
+	{ "v2 elbv2 503 html page", 254,
+	  "\nUnable to parse response (not well-formed (invalid token): line 1, column 2), invalid XML received. Further retries may succeed:\n"
+	  "b'<html><head><title>503 Service Temporarily Unavailable</title></head></html>'\n",
+	  AWS_ERR_SERVER, "503", "", "Service Temporarily Unavailable" },
+	{ "v2 unparsable answer without a status", 254,
+	  "\nUnable to parse response (syntax error: line 1, column 0), invalid XML received. Further retries may succeed:\nb'oops'\n",
+	  AWS_ERR_SERVER, "", "", "the endpoint's answer was not AWS's (the aws CLI could not parse it)" },
 	{ "v1 bare 504", 255,
 	  "\nAn error occurred (504) when calling the DescribeServices operation (reached max retries: 0): Gateway Timeout\n",
 	  AWS_ERR_SERVER, "504", "DescribeServices", "Gateway Timeout" },
@@ -824,6 +836,54 @@ static void on_alarm(int sig)
 	run_interrupt();
 }
 
+static int never_done(void *ctx, char *state, size_t size, int *exit_code)
+{
+	(void)ctx;
+	(void)exit_code;
+	snprintf(state, size, "PENDING");
+	return 0;
+}
+
+/* The run's deadline (--timeout) caps a call's budget and deadline and a
+ * wait's timeout, however long they ask for, and says so in one line. */
+static void test_run_deadline(void)
+{
+	struct awsphase_wait w = { .what = "the thing to settle", .interval_s = 0.2,
+				   .timeout_s = 600, .poll = never_done };
+	struct awsphase_call *c;
+	long t0;
+	char *err;
+
+	script("hang");
+	configure(NULL, 0, 120, 120000, 4);
+	run_mark_start();
+	run_set_deadline(1.0);
+	c = aws_call_new("ecs", "describe-services");
+	t0 = run_now_ms();
+	capture_begin(2);
+	is_int(aws_call_run(c), AWSPHASE_EXIT_TIMEOUT, "a hanging aws, 120 s budget, run deadline 1 s: exit class 4");
+	err = capture_end(2);
+	t0 = run_now_ms() - t0;
+	ok(t0 < 2000 && aws_call_attempts(c) == 1, "over at the run's deadline (%ld ms), not retried", t0);
+	ok(count_lines(err) == 1 && strstr(err, "no answer before the run's --timeout of 1 s ran out; raise --timeout"),
+	   "one line: %.*s", (int)strcspn(err, "\n"), err);
+	free(err);
+	aws_call_free(c);
+
+	run_mark_start();
+	run_set_deadline(1.0);
+	t0 = run_now_ms();
+	capture_begin(2);
+	is_int(wait_run(&w, 900), AWSPHASE_EXIT_TIMEOUT, "a 600 s wait, run deadline 1 s: exit 4");
+	err = capture_end(2);
+	t0 = run_now_ms() - t0;
+	ok(t0 >= 900 && t0 < 1600, "over at the run's deadline (%ld ms)", t0);
+	ok(count_lines(err) == 1 && strstr(err, "the run's --timeout of 1 s ran out waiting for the thing to settle; still: PENDING"),
+	   "one line: %.*s", (int)strcspn(err, "\n"), err);
+	free(err);
+	run_set_deadline(0);
+}
+
 static void test_interrupt(void)
 {
 	struct itimerval it = { { 0, 0 }, { 0, 300000 } };
@@ -896,7 +956,7 @@ int main(int argc, char **argv)
 	trace = tmpfile();
 	trace_file = tmpfile();
 
-	plan(110);
+	plan(119);
 	test_classify();
 	test_retryable();
 	test_mutating();
@@ -912,6 +972,7 @@ int main(int argc, char **argv)
 	test_run_all();
 	test_simple();
 	test_trace_file_full();
+	test_run_deadline();
 	test_interrupt();
 
 	aws_shutdown();

@@ -815,6 +815,48 @@ static void test_write_failures(void)
 	envfile_free(ef);
 }
 
+/* envfile_defer_write_errors: a write that fails (over RLIMIT_FSIZE, as
+ * on a full disk) says nothing and fails nothing; memory has the values,
+ * envfile_unwritten names each key once; the first write that works
+ * records them all. */
+static void test_write_deferred(void)
+{
+	const char *p = in_dir("defer.env"), *why = NULL, *keys;
+	const char *two[] = { "B", "bee", "C", "sea", NULL };
+	struct envfile *ef;
+	struct rlimit old, lim;
+	char *err;
+	int rc;
+
+	write_str(p, "A=old-value\n", 0600);
+	ef = envfile_load(p, 0);
+	envfile_defer_write_errors(ef, 1);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 4;
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	capture_start();
+	rc = envfile_set(ef, "A", "new-value");
+	rc |= envfile_set_many(ef, two);
+	rc |= envfile_set(ef, "A", "newer-value");
+	err = capture_end();
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	ok(rc == 0 && *err == '\0', "deferred: three failed writes return 0 and say nothing");
+	free(err);
+	keys = envfile_unwritten(ef, &why);
+	is_str(keys ? keys : "(null)", "A, B, C", "each key not written is named once");
+	ok(why && strstr(why, "cannot write") && strstr(why, "File too large"), "and why (%s)", why ? why : "");
+	ok(!strcmp(envfile_get(ef, "A"), "newer-value") && !strcmp(envfile_get(ef, "C"), "sea"),
+	   "memory has the values");
+	ok(file_is(p, "A=old-value\n"), "the file is as it was");
+	is_int(temp_files("defer.env"), 0, "no temp file left");
+	ok(envfile_set(ef, "D", "dee") == 0 && file_is(p, "A=newer-value\nB=bee\nC=sea\nD=dee\n") &&
+	   !envfile_unwritten(ef, NULL), "the next write that works records them all");
+	envfile_free(ef);
+}
+
 static void test_secrets_on_disk(void)
 {
 	const char *p = in_dir("secret.env");
@@ -842,7 +884,7 @@ int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	plan(236);
+	plan(243);
 	snprintf(dir, sizeof(dir), "%s/test-envfile.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		printf("Bail out! mkdtemp %s: %s\n", dir, strerror(errno));
@@ -860,6 +902,7 @@ int main(void)
 	test_write_symlink();
 	test_write_stale_temps();
 	test_write_failures();
+	test_write_deferred();
 	test_secrets_on_disk();
 	rm_rf(dir);
 	redact_clear();

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,50 @@ static void test_big_output(void)
 	ok(cmd.out_len == 3000000 && cmd.err_len == 3000000 && !cmd.timed_out,
 	   "3 MB on stderr first, then 3 MB on stdout: no deadlock");
 	run_cmd_release(&cmd);
+}
+
+/* An answer past RUN_MAX_OUTPUT: what was read stops there, the child is
+ * stopped rather than read to the end, and the cmd says so. */
+static void test_output_cap(void)
+{
+	static const char *env[] = { "FAKE_AWS_SCRIPT=big:40000000", NULL };
+	const char *argv[] = { fake_aws, "ecs", "list-services", NULL };
+	struct run_cmd cmd = { .argv = argv, .env = env, .timeout_ms = 30000 };
+
+	is_int(run_cmd(&cmd), 0, "fake-aws writing 40 MB to both pipes");
+	ok(cmd.too_big && cmd.out_len <= RUN_MAX_OUTPUT && cmd.err_len <= RUN_MAX_OUTPUT &&
+	   cmd.out_len + cmd.err_len >= RUN_MAX_OUTPUT && strlen(cmd.out) == cmd.out_len,
+	   "too_big, at most %d MiB of each kept (%zu, %zu bytes)", RUN_MAX_OUTPUT_MIB,
+	   cmd.out_len, cmd.err_len);
+	ok(cmd.signal == SIGTERM && !cmd.timed_out, "the child was stopped, not read to its end");
+	run_cmd_release(&cmd);
+
+	sh(&cmd, "head -c 33554432 /dev/zero | tr '\\0' o", 30000);
+	ok(!cmd.too_big && cmd.out_len == RUN_MAX_OUTPUT && cmd.exit_code == 0,
+	   "exactly %d MiB is not too big", RUN_MAX_OUTPUT_MIB);
+	run_cmd_release(&cmd);
+}
+
+/* The run's deadline caps every child's own, and one with none. */
+static void test_run_deadline(void)
+{
+	struct run_cmd cmd;
+	long t0;
+
+	run_mark_start();
+	run_set_deadline(0.5);
+	t0 = run_now_ms();
+	sh(&cmd, "sleep 30", 60000);
+	t0 = run_now_ms() - t0;
+	ok(cmd.timed_out && t0 < 2000, "a 60 s call ends at the run's 0.5 s deadline (%ld ms)", t0);
+	run_cmd_release(&cmd);
+	t0 = run_now_ms();
+	sh(&cmd, "sleep 30", 0);
+	t0 = run_now_ms() - t0;
+	ok(cmd.timed_out && t0 < 500, "past the deadline, even a call without one ends at once (%ld ms)", t0);
+	run_cmd_release(&cmd);
+	run_set_deadline(0);
+	ok(run_time_left_ms() == LONG_MAX, "run_set_deadline(0): no deadline");
 }
 
 static void test_stdin(void)
@@ -378,10 +423,12 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	find_fake_aws(argv[0]);
-	plan(42);
+	plan(49);
 	fds = count_fds();
 	test_basics();
 	test_big_output();
+	test_output_cap();
+	test_run_deadline();
 	test_stdin();
 	test_env();
 	test_deadline();

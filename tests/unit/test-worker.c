@@ -164,6 +164,28 @@ static int pid_of(const struct run_cmd *c)
 	return pid;
 }
 
+/* A reply past the cap is not read: the call ends too_big in the worker,
+ * and is not run again as an aws process (which would say the same). */
+static void test_echo_too_big(void)
+{
+	const char *big[] = { fake_aws, "big", "40000000", NULL };
+	const char *echo[] = { fake_aws, "echo", NULL };
+	struct worker_stats before, after;
+	struct run_cmd c;
+
+	worker_get_stats(&before);
+	cmd_init(&c, big, 30000);
+	worker_run_cmds(&c, 1, 1);
+	worker_get_stats(&after);
+	ok(c.too_big && c.pid == 0 && c.out_len <= RUN_MAX_OUTPUT && after.fallbacks == before.fallbacks,
+	   "a 40 MB answer from a worker: too_big, not rerun (%zu bytes kept)", c.out_len);
+	run_cmd_release(&c);
+	cmd_init(&c, echo, 10000);
+	worker_run_cmds(&c, 1, 1);
+	ok(c.exit_code == 0 && !c.too_big && c.pid == 0, "the next call is answered by a worker");
+	run_cmd_release(&c);
+}
+
 static void test_echo_pool(void)
 {
 	const char *sleepy[] = { fake_aws, "sleep", "0.4", NULL };
@@ -529,14 +551,14 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	find_fake_aws(argv[0]);
-	plan(46);
+	plan(48);
 	test_modes();
 	test_frames();
 	have_v2 = access(AWS_V2, X_OK) == 0;
 	if (!have_v2 || !getenv("AWSPHASE_AWS_WORKER")) {
 		int i;
 
-		for (i = 0; i < 41; i++)
+		for (i = 0; i < 43; i++)
 			ok(1, "# SKIP needs %s and AWSPHASE_AWS_WORKER (make check sets it)", AWS_V2);
 		return done();
 	}
@@ -544,6 +566,7 @@ int main(int argc, char **argv)
 	test_echo_round_trip();
 	test_echo_pool();
 	test_echo_failures();
+	test_echo_too_big();
 	worker_shutdown();
 	unsetenv("AWSPHASE_AWS_WORKER_TEST");
 	test_unusable();
