@@ -4,6 +4,12 @@
 
 static const char *const read_keys[] = { "repo", "lifecycle", "images", NULL };
 
+/* A word of a cell: the user's language in text, English in JSON. */
+static const char *word(const struct awsphase_host *h, const char *s)
+{
+	return h->settings->json_output ? s : h->text(s);
+}
+
 int p4a_status(const struct awsphase_host *h, int argc, const char **argv)
 {
 	static const char *const headers[] = { N_("setting"), N_("value"), NULL };
@@ -31,27 +37,27 @@ int p4a_status(const struct awsphase_host *h, int argc, const char **argv)
 	enc = h->json_str(repo, "encryptionConfiguration.encryptionType");
 	p4a_policy_read(h->json_str(e->have(s, "lifecycle"), "lifecyclePolicyText"), &policy);
 	g = h->grid_new(2);
-	h->grid_put(g, row, 0, "%s", h->text("repository"));
+	h->grid_put(g, row, 0, "%s", word(h, "repository"));
 	h->grid_put(g, row++, 1, "%s", h->json_str(repo, "repositoryUri"));
-	h->grid_put(g, row, 0, "%s", h->text("scan on push"));
-	h->grid_put(g, row++, 1, "%s", h->text(cJSON_IsTrue(h->json_get(repo,
+	h->grid_put(g, row, 0, "%s", word(h, "scan on push"));
+	h->grid_put(g, row++, 1, "%s", word(h, cJSON_IsTrue(h->json_get(repo,
 		    "imageScanningConfiguration.scanOnPush")) ? "on" : "off"));
-	h->grid_put(g, row, 0, "%s", h->text("encryption"));
+	h->grid_put(g, row, 0, "%s", word(h, "encryption"));
 	h->grid_put(g, row++, 1, "%s", enc ? enc : "AES256");
-	h->grid_put(g, row, 0, "%s", h->text("tag mutability"));
+	h->grid_put(g, row, 0, "%s", word(h, "tag mutability"));
 	h->grid_put(g, row++, 1, "%s", h->json_str(repo, "imageTagMutability"));
-	h->grid_put(g, row, 0, "%s", h->text("lifecycle policy"));
+	h->grid_put(g, row, 0, "%s", word(h, "lifecycle policy"));
 	h->grid_put(g, row++, 1, "%s", e->have(s, "lifecycle") ? p4a_policy_words(&policy) :
-		    h->text("none"));
-	h->grid_put(g, row, 0, "%s", h->text("images"));
+		    word(h, "none"));
+	h->grid_put(g, row, 0, "%s", word(h, "images"));
 	h->grid_put(g, row++, 1, "%d", cJSON_GetArraySize(h->json_get(e->have(s, "images"),
 										 "imageDetails")));
 	h->grid_put(g, row, 0, "%s", tag);
 	h->grid_put(g, row++, 1, "%s", image ? h->json_str(image, "imageDigest") :
-		    h->text("no image with this tag"));
+		    word(h, "no image with this tag"));
 	h->format_time(image ? h->json_time(h->json_get(image, "imagePushedAt")) : -1, 0, when,
 		       sizeof(when));
-	h->grid_put(g, row, 0, "%s", h->text("pushed"));
+	h->grid_put(g, row, 0, "%s", word(h, "pushed"));
 	h->grid_put(g, row++, 1, "%s", when);
 	h->grid_show(g, "repository", headers);
 	e->close(s);
