@@ -28,7 +28,7 @@ int p4a_status(const struct awsphase_host *h, int argc, const char **argv)
 		return rc;
 	repo = e->have(s, "repo");
 	if (!repo) {
-		h->check("repository", AWSPHASE_FAIL, "%s does not exist (awsphase 4a deploy creates it)",
+		h->check(N_("repository"), AWSPHASE_FAIL, "%s does not exist (awsphase 4a deploy creates it)",
 			 h->env_get("ECR_REPOSITORY"));
 		e->close(s);
 		return AWSPHASE_EXIT_FAILED;
@@ -37,29 +37,29 @@ int p4a_status(const struct awsphase_host *h, int argc, const char **argv)
 	enc = h->json_str(repo, "encryptionConfiguration.encryptionType");
 	p4a_policy_read(h->json_str(e->have(s, "lifecycle"), "lifecyclePolicyText"), &policy);
 	g = h->grid_new(2);
-	h->grid_put(g, row, 0, "%s", word(h, "repository"));
+	h->grid_put(g, row, 0, "%s", word(h, N_("repository")));
 	h->grid_put(g, row++, 1, "%s", h->json_str(repo, "repositoryUri"));
-	h->grid_put(g, row, 0, "%s", word(h, "scan on push"));
+	h->grid_put(g, row, 0, "%s", word(h, N_("scan on push")));
 	h->grid_put(g, row++, 1, "%s", word(h, cJSON_IsTrue(h->json_get(repo,
-		    "imageScanningConfiguration.scanOnPush")) ? "on" : "off"));
-	h->grid_put(g, row, 0, "%s", word(h, "encryption"));
+		    "imageScanningConfiguration.scanOnPush")) ? N_("on") : N_("off")));
+	h->grid_put(g, row, 0, "%s", word(h, N_("encryption")));
 	h->grid_put(g, row++, 1, "%s", enc ? enc : "AES256");
-	h->grid_put(g, row, 0, "%s", word(h, "tag mutability"));
+	h->grid_put(g, row, 0, "%s", word(h, N_("tag mutability")));
 	h->grid_put(g, row++, 1, "%s", h->json_str(repo, "imageTagMutability"));
-	h->grid_put(g, row, 0, "%s", word(h, "lifecycle policy"));
+	h->grid_put(g, row, 0, "%s", word(h, N_("lifecycle policy")));
 	h->grid_put(g, row++, 1, "%s", e->have(s, "lifecycle") ? p4a_policy_words(&policy) :
-		    word(h, "none"));
-	h->grid_put(g, row, 0, "%s", word(h, "images"));
+		    word(h, N_("none")));
+	h->grid_put(g, row, 0, "%s", word(h, N_("images")));
 	h->grid_put(g, row++, 1, "%d", cJSON_GetArraySize(h->json_get(e->have(s, "images"),
 										 "imageDetails")));
 	h->grid_put(g, row, 0, "%s", tag);
 	h->grid_put(g, row++, 1, "%s", image ? h->json_str(image, "imageDigest") :
-		    word(h, "no image with this tag"));
+		    word(h, N_("no image with this tag")));
 	h->format_time(image ? h->json_time(h->json_get(image, "imagePushedAt")) : -1, 0, when,
 		       sizeof(when));
-	h->grid_put(g, row, 0, "%s", word(h, "pushed"));
+	h->grid_put(g, row, 0, "%s", word(h, N_("pushed")));
 	h->grid_put(g, row++, 1, "%s", when);
-	h->grid_show(g, "repository", headers);
+	h->grid_show(g, N_("repository"), headers);
 	e->close(s);
 	return image ? AWSPHASE_EXIT_OK : AWSPHASE_EXIT_FAILED;
 }

@@ -32,50 +32,50 @@ int p4a_validate(const struct awsphase_host *h, int argc, const char **argv)
 		return rc;
 	repo = e->have(s, "repo");
 	if (!repo) {
-		h->check("repository", AWSPHASE_FAIL, "%s does not exist (awsphase 4a deploy creates it)",
+		h->check(N_("repository"), AWSPHASE_FAIL, "%s does not exist (awsphase 4a deploy creates it)",
 			 name);
 		e->close(s);
 		return AWSPHASE_EXIT_FAILED;
 	}
 	uri = h->json_str(repo, "repositoryUri");
-	h->check("repository", AWSPHASE_OK, "%s", uri);
+	h->check(N_("repository"), AWSPHASE_OK, "%s", uri);
 
 	ok = cJSON_IsTrue(h->json_get(repo, "imageScanningConfiguration.scanOnPush"));
-	h->check("scan on push", status(ok, &failed), "%s",
+	h->check(N_("scan on push"), status(ok, &failed), "%s",
 		 ok ? h->text("on") : h->text("off (awsphase 4a deploy turns it on)"));
 
 	enc = h->json_str(repo, "encryptionConfiguration.encryptionType");
 	ok = !enc || is(enc, "AES256");
 	if (ok)
-		h->check("encryption", status(ok, &failed), "AES256");
+		h->check(N_("encryption"), status(ok, &failed), "AES256");
 	else
-		h->check("encryption", status(ok, &failed), "%s, not AES256 (only a new repository "
+		h->check(N_("encryption"), status(ok, &failed), "%s, not AES256 (only a new repository "
 			 "changes it)", enc);
 
 	mut = h->json_str(repo, "imageTagMutability");
 	ok = is(mut, "MUTABLE");
 	if (ok)
-		h->check("tag mutability", status(ok, &failed), "MUTABLE");
+		h->check(N_("tag mutability"), status(ok, &failed), "MUTABLE");
 	else
-		h->check("tag mutability", status(ok, &failed), "%s, not MUTABLE (awsphase 4a deploy "
+		h->check(N_("tag mutability"), status(ok, &failed), "%s, not MUTABLE (awsphase 4a deploy "
 			 "changes it)", mut ? mut : "?");
 
 	p4a_policy_read(h->json_str(e->have(s, "lifecycle"), "lifecyclePolicyText"), &policy);
 	ok = e->have(s, "lifecycle") && p4a_policy_ok(&policy);
 	if (!e->have(s, "lifecycle"))
-		h->check("lifecycle policy", status(ok, &failed), "none (awsphase 4a deploy puts it)");
+		h->check(N_("lifecycle policy"), status(ok, &failed), "none (awsphase 4a deploy puts it)");
 	else if (ok)
-		h->check("lifecycle policy", status(ok, &failed), "%s", p4a_policy_words(&policy));
+		h->check(N_("lifecycle policy"), status(ok, &failed), "%s", p4a_policy_words(&policy));
 	else
-		h->check("lifecycle policy", status(ok, &failed), "%s (awsphase 4a deploy puts the "
+		h->check(N_("lifecycle policy"), status(ok, &failed), "%s (awsphase 4a deploy puts the "
 			 "wanted one)", p4a_policy_words(&policy));
 
 	image = p4a_tagged_image(e->have(s, "images"), tag);
 	if (image)
-		h->check("image", status(1, &failed), "%s:%s %s", uri, tag,
+		h->check(N_("image"), status(1, &failed), "%s:%s %s", uri, tag,
 			 h->json_str(image, "imageDigest"));
 	else
-		h->check("image", status(0, &failed), "no image tagged %s (awsphase 4a deploy says how "
+		h->check(N_("image"), status(0, &failed), "no image tagged %s (awsphase 4a deploy says how "
 			 "to push it)", tag);
 	e->close(s);
 	return failed ? AWSPHASE_EXIT_FAILED : AWSPHASE_EXIT_OK;
