@@ -119,13 +119,13 @@ const struct awsphase_resource p4b_log_group = {
 
 /* ---- task definition ------------------------------------------------------------------- */
 
-static const char *const td_find[] = { "--task-definition", "{name}", NULL };
+static const char *const td_after[] = { "service", NULL };
 /* "Unable to describe task definition." */
 static const char *const td_none[] = { "ClientException", NULL };
 static const char *const td_needs[] = { "exec-role", "task-role", "log-group", NULL };
 
-/* The family's latest ACTIVE revision; a deregistered one is none (a
- * service cannot run it).  Teardown: every ACTIVE revision of the family. */
+/* The revision td_find_args names; a deregistered one is none (a service
+ * cannot run it).  Teardown: every ACTIVE revision of the family. */
 static int td_pick(struct awsphase_res *r, const cJSON *answer, int step, const cJSON **item)
 {
 	struct awsphase_call *call;
@@ -143,6 +143,25 @@ static int td_pick(struct awsphase_res *r, const cJSON *answer, int step, const 
 	*item = p4b_h->json_get(answer, "taskDefinition");
 	return *item && (!status_of(*item) || is(status_of(*item), "ACTIVE")) ? AWSPHASE_FOUND :
 										 AWSPHASE_ABSENT;
+}
+
+/* Deploy compares what the env file wants with the revision the service
+ * runs, not the family's latest: others may register revisions (CI, a
+ * rollback's), and one the service does not run is no reason to register
+ * and roll.  Without an ACTIVE service of this family: its latest. */
+static int td_find_args(struct awsphase_res *r, struct awsphase_call *call)
+{
+	const cJSON *svc = P4B_E->item(r, "service");
+	const char *runs = p4b_h->json_str(svc, "taskDefinition");
+	const char *family = P4B_E->name(r), *rev = runs ? strrchr(runs, '/') : NULL;
+	size_t flen = strlen(family);
+
+	if (P4B_E->mode(r) != AWSPHASE_MODE_DEPLOY || !is(status_of(svc), "ACTIVE") || !rev ||
+	    strncmp(rev + 1, family, flen) != 0 || rev[1 + flen] != ':')
+		runs = NULL;
+	p4b_h->call_arg(call, "--task-definition");
+	p4b_h->call_arg(call, runs ? runs : family);
+	return AWSPHASE_FOUND;
 }
 
 static cJSON *td_want(struct awsphase_res *r)
@@ -209,7 +228,8 @@ static void td_remove(struct awsphase_res *r)
 const struct awsphase_resource p4b_td = {
 	AWSPHASE_RESOURCE, .key = "td", .kind = N_("task definition"), .name = "{TASK_FAMILY}",
 	.label = "{.family}:{.revision}", .needs = td_needs,
-	.find = { "ecs", "describe-task-definition", td_find, td_none }, .pick = td_pick,
+	.find = { "ecs", "describe-task-definition", NULL, td_none }, .pick = td_pick,
+	.find_args = td_find_args, .read_after = td_after,
 	.id = "taskDefinitionArn",
 	.create = { "ecs", "register-task-definition" }, .create_args = td_register,
 	.created = "taskDefinition", .create_verb = "register|registered",
