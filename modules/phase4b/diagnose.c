@@ -73,6 +73,12 @@ void diag_fix(struct problem *p, const char *fmt, ...)
 
 /* ---- evidence ---- */
 
+void diag_fix_unknown(struct problem *p)
+{
+	diag_fix(p, "make the aws CLI answer (aws sts get-caller-identity), then run awsphase 4b "
+		 "diagnose again");
+}
+
 void diag_events(struct diag *d, struct problem *p, int max)
 {
 	const cJSON *ev;

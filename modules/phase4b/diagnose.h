@@ -13,6 +13,7 @@
 
 /* The runbook's four problems, in its order. */
 enum cls { C_TIMEOUT, C_SERVICE, C_TASKS, C_ALB, C_N };
+
 extern const char *const diag_classes[C_N];
 
 enum fix_kind { FIX_NONE, FIX_SG_RULE, FIX_FORCE_DEPLOY };
@@ -62,6 +63,8 @@ struct diag {
 struct problem *diag_problem(struct diag *d, enum cls cls, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
 void diag_evidence(struct problem *p, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
 void diag_fix(struct problem *p, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
+/* The fix of what is unknown because a read failed (obs_unknown). */
+void diag_fix_unknown(struct problem *p);
 /* The service's last max events as evidence. */
 void diag_events(struct diag *d, struct problem *p, int max);
 /* Counts the targets (healthy, Target.Timeout, all); with p, each is evidence. */

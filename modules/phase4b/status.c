@@ -76,6 +76,12 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+/* "unknown: why" — a read that failed says nothing of whether it is there. */
+static void put_unknown(struct grid *g, size_t row, size_t col, const struct obs *o, const char *why)
+{
+	put(g, row, col, "%s: %s", words(o->h, N_("unknown")), why);
+}
+
 static void show_service(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Service"), N_("Cluster"), N_("Status"), N_("Running"), N_("Desired"),
@@ -92,6 +98,8 @@ static void show_service(const struct obs *o)
 		put(&g, 0, 4, "%.0f", h->json_num(svc, "desiredCount", 0));
 		put(&g, 0, 5, "%.0f", h->json_num(svc, "pendingCount", 0));
 		put(&g, 0, 6, "%s", obs_short_id(h->json_str(svc, "taskDefinition")));
+	} else if (obs_unknown(o, "service")) {
+		put_unknown(&g, 0, 2, o, obs_unknown(o, "service"));
 	} else {
 		put(&g, 0, 2, "%s", words(h, obs_cluster_missing(o) ? N_("no cluster") : N_("not found")));
 	}
@@ -121,7 +129,7 @@ static void show_deployments(const struct obs *o)
 		put(&g, r, 8, "%s", when);
 		r++;
 	}
-	show(h, N_("deployments"), headers, &g);
+	show(h, obs_unknown(o, "service") ? N_("deployments (unknown)") : N_("deployments"), headers, &g);
 }
 
 static void show_tasks(const struct obs *o)
@@ -159,7 +167,7 @@ static void show_tasks(const struct obs *o)
 		put(&g, r, 6, "%s", when);
 		r++;
 	}
-	show(h, N_("tasks"), headers, &g);
+	show(h, obs_unknown(o, "tasks") ? N_("tasks (unknown)") : N_("tasks"), headers, &g);
 }
 
 static void show_targets(const struct obs *o)
@@ -177,7 +185,8 @@ static void show_targets(const struct obs *o)
 		put(&g, r, 3, "%s", or_dash(h->json_str(t, "TargetHealth.Description")));
 		r++;
 	}
-	show(h, obs_tg(o) ? N_("targets") : N_("targets (no target group)"), headers, &g);
+	show(h, obs_unknown(o, "targets") ? N_("targets (unknown)") : obs_tg(o) ? N_("targets") :
+	     N_("targets (no target group)"), headers, &g);
 }
 
 static void show_alb(const struct obs *o)
@@ -188,10 +197,16 @@ static void show_alb(const struct obs *o)
 	struct grid g = { .ncols = 4 };
 
 	put(&g, 0, 0, "%s", o->c.alb_name);
-	put(&g, 0, 1, "%s", alb ? or_dash(h->json_str(alb, "State.Code")) : words(h, N_("not found")));
+	if (alb)
+		put(&g, 0, 1, "%s", or_dash(h->json_str(alb, "State.Code")));
+	else if (obs_unknown(o, "alb"))
+		put_unknown(&g, 0, 1, o, obs_unknown(o, "alb"));
+	else
+		put(&g, 0, 1, "%s", words(h, N_("not found")));
 	if (alb)
 		put(&g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
-	put(&g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : words(h, N_(" (not found)")));
+	put(&g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : obs_unknown(o, "tg") ?
+	    words(h, N_(" (unknown)")) : words(h, N_(" (not found)")));
 	show(h, N_("load balancer"), headers, &g);
 }
 
@@ -210,7 +225,7 @@ static void show_events(const struct obs *o)
 		put(&g, r, 1, "%s", or_dash(h->json_str(ev, "message")));
 		r++;
 	}
-	show(h, N_("events"), headers, &g);
+	show(h, obs_unknown(o, "service") ? N_("events (unknown)") : N_("events"), headers, &g);
 }
 
 int p4b_status(const struct awsphase_host *h, int argc, const char **argv)
