@@ -242,8 +242,12 @@ static int take_turn(struct awsphase_res *r)
 		/* the fix found nothing to call */
 		/* fall through */
 	case ACT_UNCHANGED:
-		if (!r->post_create && !r->exists)
+		if (r->made_unsaid) {
+			r->made_unsaid = 0;
+			engine_say_made(r, 0, 0);
+		} else if (!r->post_create && !r->exists) {
 			engine_say_unchanged(r);
+		}
 		r->settled = 1;
 		return check_ready(r) ? -1 : 0;
 	case ACT_NONE:
