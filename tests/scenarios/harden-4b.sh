@@ -6,7 +6,7 @@
 # cannot help; a revision registered by someone else is no reason to
 # register and roll.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 29
+plan 32
 localaws_start
 
 resources() { # the JSON report's resources, one "kind|name|result|pending" a line
@@ -72,30 +72,47 @@ manifest=$(awscli ecr batch-get-image --repository-name kaviar-backend --image-i
 awscli ecr put-image --repository-name kaviar-backend --image-tag v2 --image-manifest "$manifest" >/dev/null
 sed -i 's#^\(ECR_URI=.*\):latest#\1:v2#' "$WORK/aws-resources.env"
 ctl config '{"pending_s": 4}' >/dev/null
-AP_TRACE_FILE=$WORK/trace.alb.jsonl
-: >"$AP_TRACE_FILE"
-start=$(date +%s)
-"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$AP_TRACE_FILE" --timeout 120 4b deploy >"$WORK/out" 2>"$WORK/err" &
-pid=$!
-for i in $(seq 600); do
-	grep -q '"update-service"' "$AP_TRACE_FILE" && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.05
-done
-awscli elbv2 delete-load-balancer --load-balancer-arn "$ALB_ARN" >/dev/null
-wait "$pid"
-AP_RC=$?
-elapsed=$(($(date +%s) - start))
-AP_OUT=$(cat "$WORK/out") AP_ERR=$(cat "$WORK/err")
-ctl config '{"pending_s": 1.5}' >/dev/null
+# deploy_deleting WHAT ARGS…: deploy ARGS in the background; once its
+# update-service is made (it waits then), the elbv2 delete-WHAT of $ARN
+deploy_deleting() {
+	local what=$1 start i pid
+	shift
+	AP_TRACE_FILE=$WORK/trace.$what.jsonl
+	: >"$AP_TRACE_FILE"
+	start=$(date +%s)
+	"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$AP_TRACE_FILE" --timeout 120 4b deploy "$@" \
+		>"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	for i in $(seq 600); do
+		grep -q '"update-service"' "$AP_TRACE_FILE" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	awscli elbv2 "delete-$what" "--$what-arn" "$ARN" >/dev/null
+	wait "$pid"
+	AP_RC=$?
+	ELAPSED=$(($(date +%s) - start))
+	AP_OUT=$(cat "$WORK/out") AP_ERR=$(cat "$WORK/err")
+}
+ARN=$ALB_ARN deploy_deleting load-balancer
 is "$AP_RC" 1 "the wait fails (exit 1)"
-[ "$elapsed" -lt 60 ]
-ok $? "fast, long before its 120 s deadline ($elapsed s)"
+[ "$ELAPSED" -lt 60 ]
+ok $? "fast, long before its 120 s deadline ($ELAPSED s)"
 like "$AP_ERR" 'load balancer kaviar-alb: gone while waiting for service kaviar-backend-service, so its targets in kaviar-backend-tg are unused \(Target.NotInUse\).*run awsphase 4b deploy again to recreate it' \
 	"naming the load balancer, the unused targets and what to do"
 is "$(grep -c '"update-service"' "$AP_TRACE_FILE")" 1 "no rollback: rolling back cannot bring the load balancer back"
 ap --timeout 120 4b deploy
 is "$AP_RC:$(grep -c '"create-load-balancer"' "$AP_TRACE_FILE")" 0:1 "deploy again recreates it (exit 0)"
 [ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
+
+# --- 7: its listener deleted while deploy waits
+. "$WORK/aws-resources.env"
+ARN=$LISTENER_ARN deploy_deleting listener --force-new-deployment
+is "$AP_RC:$(grep -c '"update-service"' "$AP_TRACE_FILE")" 1:1 "the wait fails (exit 1), with no rollback"
+like "$AP_ERR" 'load balancer kaviar-alb: no listener forwards to target group kaviar-backend-tg any more .*run awsphase 4b deploy again to recreate the listener' \
+	"saying the listener is gone and what to do"
+ap --timeout 120 4b deploy
+is "$AP_RC:$(grep -c '"create-listener"' "$AP_TRACE_FILE")" 0:1 "deploy again recreates it (exit 0)"
+ctl config '{"pending_s": 1.5}' >/dev/null
 
 finish
