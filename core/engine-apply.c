@@ -87,6 +87,24 @@ static void skip_lazy(struct awsphase_stack *s, int skip)
 	}
 }
 
+/* What the plan has r do, in English, for the report of a run that stops
+ * before it is done: its create, or the differences its fix mends. */
+static void remember_todo(struct awsphase_res *r)
+{
+	char half[128];
+
+	cJSON_Delete(r->todo);
+	r->todo = NULL;
+	if (r->act == ACT_CREATE) {
+		engine_verb_half(r->d.create_verb ? r->d.create_verb : "create|created", 0, half,
+				 sizeof(half));
+		r->todo = cJSON_CreateArray();
+		cJSON_AddItemToArray(r->todo, cJSON_CreateString(half));
+	} else if (r->act == ACT_FIX && r->diffs) {
+		r->todo = cJSON_Duplicate(r->diffs, 1);
+	}
+}
+
 int engine_plan(struct awsphase_stack *s, const char *const *keys, int *changes)
 {
 	size_t i;
@@ -123,6 +141,7 @@ int engine_plan(struct awsphase_stack *s, const char *const *keys, int *changes)
 		}
 		conflicts += r->conflicts > 0;
 		n += r->act == ACT_CREATE || r->act == ACT_FIX;
+		remember_todo(r);
 	}
 	s->planning = 0;
 	for (i = 0; i < s->n; i++)
@@ -223,8 +242,12 @@ static int take_turn(struct awsphase_res *r)
 		/* the fix found nothing to call */
 		/* fall through */
 	case ACT_UNCHANGED:
-		if (!r->post_create && !r->exists)
+		if (r->made_unsaid) {
+			r->made_unsaid = 0;
+			engine_say_made(r, 0, 0);
+		} else if (!r->post_create && !r->exists) {
 			engine_say_unchanged(r);
+		}
 		r->settled = 1;
 		return check_ready(r) ? -1 : 0;
 	case ACT_NONE:
@@ -275,13 +298,18 @@ static void after_create(struct awsphase_res *r, int would)
 	}
 	strbuf_release(&why_en);
 	strbuf_release(&why_shown);
-	engine_say_made(r, would, 0);
 	if (r->what || r->diff_en.len) {
 		r->post_create = 1;
 		r->act = r->d.fix ? ACT_FIX : ACT_NONE;
 		if (!r->d.fix)
 			r->settled = 1;
+		/* its note tells what the fix makes true: said once the fix is done */
+		if (r->d.fix && !would)
+			r->made_unsaid = 1;
+		else
+			engine_say_made(r, would, 0);
 	} else {
+		engine_say_made(r, would, 0);
 		r->settled = 1;
 	}
 	if (!would && r->d.ready) { /* what needs it waits until it is ready */
@@ -454,6 +482,10 @@ static int fixed(struct awsphase_res *r)
 	else
 		r->updated = !r->post_create;
 	engine_say_updated(r, would);
+	if (r->made_unsaid) {
+		r->made_unsaid = 0;
+		engine_say_made(r, 0, 0);
+	}
 	r->settled = 1;
 	return check_ready(r) ? AWSPHASE_EXIT_FAILED : 0;
 }
@@ -581,6 +613,7 @@ int engine_apply(struct awsphase_stack *s, int *ncalls)
 			break;
 	}
 	engine_flush_outputs(s);
+	engine_say_left(s);
 	if (ncalls)
 		*ncalls = total;
 	if (!rc && s->record_failed)

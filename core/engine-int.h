@@ -85,6 +85,9 @@ struct awsphase_res {
 	int conflicts;
 	int settled, created, updated, would, failed, exists;
 	int post_create;             /* its fix comes right after its create */
+	int made_unsaid;             /* created, its line waiting for that fix */
+	int said;                    /* its line (and JSON entry) is out */
+	cJSON *todo;                 /* what the plan had it do, for "pending" */
 	int awaiting;                /* made (or found) but not ready yet */
 	const cJSON *now;            /* the last create/fix answer's item */
 	struct step *pending[32];
@@ -189,6 +192,11 @@ void engine_teardown_entry(struct awsphase_res *r, const struct step *st, const 
 void engine_say_made(struct awsphase_res *r, int would, int exists);
 void engine_say_updated(struct awsphase_res *r, int would);
 void engine_say_unchanged(struct awsphase_res *r);
+/* After an apply that stopped: a line for what was created but not
+ * finished ("created", no note: what the fix would have made true), and a
+ * JSON entry for every resource the plan changes and the run did not
+ * finish, its "pending" list the changes not made. */
+void engine_say_left(struct awsphase_stack *s);
 const char *engine_kind_text(const char *kind);
 const char *engine_text_for(const char *kind, const char *msgid);
 /* fmt (a msgid of the engine's with at most one %s, or its translation)

@@ -130,8 +130,52 @@ void engine_line(struct awsphase_res *r, const char *mark, const char *result_en
 		cJSON_AddNullToObject(o, "id");
 	cJSON_AddStringToObject(o, "result", result_en);
 	if (r->diffs && cJSON_GetArraySize(r->diffs))
-		cJSON_AddItemToObject(o, "differences", cJSON_Duplicate(r->diffs, 1));
+		cJSON_AddItemToObject(o, r->made_unsaid ? "pending" : "differences",
+				      cJSON_Duplicate(r->diffs, 1));
 	cJSON_AddItemToArray(report_array(r->s, "resources"), o);
+	r->said = 1;
+}
+
+/* JSON only: a resource the run did not get to, or whose change failed. */
+static void left_entry(struct awsphase_res *r)
+{
+	const cJSON *todo = r->diffs && cJSON_GetArraySize(r->diffs) ? r->diffs : r->todo;
+	cJSON *o;
+
+	if (!todo || !cJSON_GetArraySize(todo))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "kind", r->d.kind);
+	cJSON_AddStringToObject(o, "name", r->name);
+	if (r->id && *r->id && r->id[0] != '<')
+		cJSON_AddStringToObject(o, "id", r->id);
+	else
+		cJSON_AddNullToObject(o, "id");
+	cJSON_AddStringToObject(o, "result", r->failed ? "failed" : "not done");
+	cJSON_AddItemToObject(o, "pending", cJSON_Duplicate(todo, 1));
+	cJSON_AddItemToArray(report_array(r->s, "resources"), o);
+	r->said = 1;
+}
+
+void engine_say_left(struct awsphase_stack *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct awsphase_res *r = &s->res[i];
+
+		if (!r->planned || r->said || s->dry)
+			continue;
+		if (r->made_unsaid) {
+			/* "created", without the note its fix would have made true */
+			strbuf_reset(&r->note_en);
+			strbuf_reset(&r->note_shown);
+			engine_say_made(r, 0, 0);
+			r->made_unsaid = 0;
+		} else if (!r->settled && !r->d.part_of) {
+			left_entry(r);
+		}
+	}
 }
 
 void engine_teardown_entry(struct awsphase_res *r, const struct step *st, const char *result)

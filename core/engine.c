@@ -298,6 +298,7 @@ static void release_res(struct awsphase_res *r)
 	strbuf_release(&r->note_en);
 	strbuf_release(&r->note_shown);
 	cJSON_Delete(r->diffs);
+	cJSON_Delete(r->todo);
 	for (i = 0; i < r->nrm; i++) {
 		if (r->rm[i]->call)
 			aws_call_free(r->rm[i]->call);

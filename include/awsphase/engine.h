@@ -257,8 +257,10 @@ struct awsphase_engine {
 	 * exits 1.  0 or an exit code. */
 	int (*plan)(struct awsphase_stack *s, const char *const *keys, int *changes);
 	/* Applies the plan (or lists it under --dry-run, mutating calls
-	 * printed, not run), printing a line per resource; *calls: how many
-	 * changing calls it made or listed.  0 or an exit code. */
+	 * printed, not run), printing a line per resource that says only what
+	 * was done; *calls: how many changing calls it made or listed.  A run
+	 * that stops reports, in JSON, each resource it did not finish with
+	 * "pending": the changes not made.  0 or an exit code. */
 	int (*apply)(struct awsphase_stack *s, int *calls);
 	/* Deletes keys (NULL: every resource that is not DATA) that exist,
 	 * in reverse dependency order; asks first unless flags has

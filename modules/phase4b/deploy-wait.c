@@ -2,9 +2,12 @@
  * service events as they come, the deployment's rollout state, running
  * against desired, then the target group.  A task of the deployment that
  * stops for a reason waiting cannot cure ends the wait at once, with the
- * runbook's fix.  Reads are spent sparingly: one describe-services a poll;
- * describe-target-health only once the service looks done; list-tasks and
- * describe-tasks only when the deployment's failedTasks grows. */
+ * runbook's fix, and so does a load balancer (or its listener) deleted
+ * meanwhile, whose targets ECS would wait for until the deadline.  Reads
+ * are spent sparingly: one describe-services a poll; describe-target-health
+ * only once the service runs what it wants; the load balancer and its
+ * listeners only when every target is unused; list-tasks and describe-tasks
+ * only when the deployment's failedTasks grows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +152,66 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 	return 0;
 }
 
+/* Every target is unused (Target.NotInUse): no active load balancer
+ * forwards to the target group.  -1 (reported) when the load balancer is
+ * gone or no listener of it forwards to the group; 0 while it does (or is
+ * still being made), as AWS says unused for a moment then too. */
+static int lb_gone(struct watch *w, int *exit_code)
+{
+	const struct awsphase_host *h = w->h;
+	struct p4b *c = w->c;
+	struct awsphase_call *call = h->call_new("elbv2", "describe-load-balancers");
+	const char *arn, *state;
+	const cJSON *l, *a;
+	cJSON *doc = NULL;
+	int rc, forwards = 0;
+
+	h->call_arg(call, "--names");
+	h->call_arg(call, c->alb_name);
+	h->call_accept(call, "LoadBalancerNotFound");
+	rc = h->call_run(call);
+	if (rc) {
+		h->call_free(call);
+		*exit_code = rc;
+		return -1;
+	}
+	arn = h->json_str(h->call_json(call), "LoadBalancers.0.LoadBalancerArn");
+	state = h->json_str(h->call_json(call), "LoadBalancers.0.State.Code");
+	if (!arn) {
+		h->call_free(call);
+		h->log(AWSPHASE_LOG_ERROR, "load balancer %s: gone while waiting for service %s, so its "
+		       "targets in %s are unused (Target.NotInUse) and can never turn healthy; run "
+		       "awsphase 4b deploy again to recreate it", c->alb_name, c->service, c->tg_name);
+		c->lb_gone = 1;
+		*exit_code = AWSPHASE_EXIT_FAILED;
+		return -1;
+	}
+	if (state && strcmp(state, "active") != 0) {
+		h->call_free(call);
+		return 0;
+	}
+	rc = h->aws(&doc, "elbv2", "describe-listeners", "--load-balancer-arn", arn, NULL);
+	h->call_free(call);
+	if (rc) {
+		*exit_code = rc;
+		return -1;
+	}
+	cJSON_ArrayForEach(l, h->json_get(doc, "Listeners"))
+		cJSON_ArrayForEach(a, h->json_get(l, "DefaultActions"))
+			if (p4b_str(a, "TargetGroupArn") && strcmp(p4b_str(a, "TargetGroupArn"), w->tg_arn) == 0)
+				forwards = 1;
+	cJSON_Delete(doc);
+	if (forwards)
+		return 0;
+	h->log(AWSPHASE_LOG_ERROR, "load balancer %s: no listener forwards to target group %s any more "
+	       "(deleted while waiting for service %s), so its targets are unused (Target.NotInUse); "
+	       "run awsphase 4b deploy again to recreate the listener", c->alb_name, c->tg_name,
+	       c->service);
+	c->lb_gone = 1;
+	*exit_code = AWSPHASE_EXIT_FAILED;
+	return -1;
+}
+
 static const cJSON *deployment(const cJSON *service, const char *id)
 {
 	const cJSON *d;
@@ -169,7 +232,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 	const cJSON *svc, *dep, *targets;
 	const char *rollout, *status;
 	cJSON *doc = NULL, *th = NULL;
-	int rc, done = 0, running, desired, pending, ndeps, failed, healthy;
+	int rc, done = 0, running, desired, pending, ndeps, failed, healthy, unused, settled;
 
 	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
 		    c->service, NULL);
@@ -226,34 +289,44 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		 rollout ? rollout : h->text("(no rollout state)"), running, desired, pending,
 		 ndeps > 1 ? h->text(", older deployment still draining") : "",
 		 failed ? h->text(", tasks failed to start") : "");
-	if ((!rollout || strcmp(rollout, "COMPLETED") == 0) && ndeps == 1 && running == desired &&
-	    pending == 0) {
-		if (desired == 0) {
-			done = 1;
-		} else {
-			/* one deployment left: every registered target is one of its tasks */
-			rc = h->aws(&th, "elbv2", "describe-target-health", "--target-group-arn",
-				    w->tg_arn, NULL);
-			if (rc) {
-				cJSON_Delete(doc);
-				*exit_code = rc;
-				return -1;
-			}
-			targets = h->json_get(th, "TargetHealthDescriptions");
-			healthy = p4b_targets_in(targets, "healthy");
-			if (healthy > 0) {
-				done = 1;
-			} else {
-				const char *reason = p4b_targets_reason(targets, "unhealthy");
-
-				snprintf(state, size, h->text("%d/%d running; targets: 0 healthy, %d initial, "
-					 "%d unhealthy%s%s%s"), running, desired,
-					 p4b_targets_in(targets, "initial"),
-					 p4b_targets_in(targets, "unhealthy"), reason ? " (" : "",
-					 reason ? reason : "", reason ? ")" : "");
-			}
-			cJSON_Delete(th);
+	settled = (!rollout || strcmp(rollout, "COMPLETED") == 0) && ndeps == 1;
+	if (settled && desired == 0 && running == 0 && pending == 0) {
+		done = 1;
+	} else if (running == desired && pending == 0 && desired > 0) {
+		/* it runs what it wants: what it waits for now is its targets
+		 * (with one deployment left, every registered target is one of
+		 * its tasks) */
+		rc = h->aws(&th, "elbv2", "describe-target-health", "--target-group-arn", w->tg_arn,
+			    NULL);
+		if (rc) {
+			cJSON_Delete(doc);
+			*exit_code = rc;
+			return -1;
 		}
+		targets = h->json_get(th, "TargetHealthDescriptions");
+		healthy = p4b_targets_in(targets, "healthy");
+		unused = p4b_targets_in(targets, "unused");
+		if (!healthy && unused && unused == cJSON_GetArraySize(targets) &&
+		    lb_gone(w, exit_code) < 0) {
+			cJSON_Delete(th);
+			cJSON_Delete(doc);
+			return -1;
+		}
+		if (settled && healthy > 0) {
+			done = 1;
+		} else if (!healthy) {
+			const char *reason = p4b_targets_reason(targets, "unhealthy");
+
+			if (!reason)
+				reason = p4b_targets_reason(targets, "unused");
+			snprintf(state, size, h->text("deployment %s, %d/%d running; targets of %s: 0 "
+				 "healthy, %d initial, %d unhealthy, %d unused%s%s%s"),
+				 rollout ? rollout : h->text("(no rollout state)"), running, desired,
+				 c->tg_name, p4b_targets_in(targets, "initial"),
+				 p4b_targets_in(targets, "unhealthy"), unused, reason ? " (" : "",
+				 reason ? reason : "", reason ? ")" : "");
+		}
+		cJSON_Delete(th);
 	}
 	cJSON_Delete(doc);
 	return done;

@@ -105,14 +105,21 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 	}
 	if (!rc)
 		return p4b_record_good(h, h->json_str(svc, "taskDefinition")) < 0 ? AWSPHASE_EXIT_FAILED : 0;
-	if (*waited && (rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT)) {
+	if (*waited && c->lb_gone) {
+		h->log(AWSPHASE_LOG_INFO, "no automatic rollback: what is missing is load balancer %s "
+		       "or its listener, not a task definition that works; run awsphase 4b deploy again "
+		       "to recreate it", c->alb_name);
+	} else if (*waited && (rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT)) {
 		if (no_rollback) {
 			h->log(AWSPHASE_LOG_INFO, "--no-rollback: service %s stays on the failed "
 			       "deployment; awsphase 4b rollback --previous moves it back", c->service);
 		} else {
-			p4b_rollback_to_last_good(c, e->id_of(s, "td"), rc == AWSPHASE_EXIT_TIMEOUT ?
-						  N_("the deadline passed") : N_("the deployment failed"));
-			rc = AWSPHASE_EXIT_FAILED; /* the deploy failed, whatever the rollback did */
+			/* rolled back: the deploy failed (1), the service is as it was;
+			 * else what the wait ended with (4: the deadline) stands */
+			if (p4b_rollback_to_last_good(c, e->id_of(s, "td"), rc == AWSPHASE_EXIT_TIMEOUT ?
+						      N_("the deadline passed") :
+						      N_("the deployment failed")) == 0)
+				rc = AWSPHASE_EXIT_FAILED;
 		}
 	}
 	return rc;

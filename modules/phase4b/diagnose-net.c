@@ -86,6 +86,14 @@ void diag_sg(struct diag *d)
 	diag_targets(d, NULL, &healthy, &timeouts, &total);
 	d->ecs_sg = h->json_str(ecs, "GroupId");
 	d->alb_sg = h->json_str(alb, "GroupId");
+	if ((!ecs && obs_unknown(&d->o, "ecs-sg")) || (!alb && obs_unknown(&d->o, "alb-sg"))) {
+		p = d->f->finding(d->found, C_TIMEOUT, "security group %s: unknown, describe-security-groups "
+				 "failed: %s", !ecs ? c->ecs_sg_name : c->alb_sg_name,
+				 obs_unknown(&d->o, !ecs ? "ecs-sg" : "alb-sg"));
+		diag_fix_unknown(d, p);
+		d->sg_problem = p;
+		return;
+	}
 	if (!ecs || !alb) {
 		p = d->f->finding(d->found, C_TIMEOUT, "security group %s does not exist in %s; targets cannot be reached",
 			    !ecs ? c->ecs_sg_name : c->alb_sg_name, c->vpc ? c->vpc : h->text("the VPC"));
@@ -171,6 +179,18 @@ void diag_alb(struct diag *d)
 	const char *path = h->json_str(tg, "HealthCheckPath");
 	struct awsphase_finding *p;
 
+	if (!obs_alb(&d->o) && obs_unknown(&d->o, "alb")) {
+		p = d->f->finding(d->found, C_ALB, "load balancer %s: unknown, describe-load-balancers failed: %s",
+				 c->alb_name, obs_unknown(&d->o, "alb"));
+		diag_fix_unknown(d, p);
+		return;
+	}
+	if (!obs_tg(&d->o) && obs_unknown(&d->o, "tg")) {
+		p = d->f->finding(d->found, C_ALB, "target group %s: unknown, describe-target-groups failed: %s",
+				 c->tg_name, obs_unknown(&d->o, "tg"));
+		diag_fix_unknown(d, p);
+		return;
+	}
 	if (!obs_alb(&d->o)) {
 		p = d->f->finding(d->found, C_ALB, "load balancer %s does not exist", c->alb_name);
 		d->f->evidence(p, "describe-load-balancers --names %s: LoadBalancerNotFound", c->alb_name);

@@ -145,6 +145,13 @@ void diag_service(struct diag *d)
 	struct awsphase_finding *p;
 
 	d->h->cmdline(cmd, sizeof(cmd), "ecs", "update-service", args);
+	if (!svc && obs_unknown(&d->o, "service")) {
+		p = d->f->finding(d->found, C_SERVICE, "service %s: unknown, describe-services failed: %s",
+				 c->service, obs_unknown(&d->o, "service"));
+		diag_fix_unknown(d, p);
+		d->service_problem = p;
+		return;
+	}
 	if (!svc) {
 		p = d->f->finding(d->found, C_SERVICE, "service %s does not exist in cluster %s%s", c->service, c->cluster,
 			    obs_cluster_missing(&d->o) ? h->text(" (nor does the cluster)") : "");
@@ -387,6 +394,13 @@ void diag_tasks(struct diag *d)
 	size_t n;
 	struct awsphase_finding *p;
 
+	if (!svc && obs_unknown(&d->o, "service")) {
+		p = d->f->finding(d->found, C_TASKS, "tasks of %s: unknown, describe-services failed: %s",
+				 c->service, obs_unknown(&d->o, "service"));
+		diag_fix_unknown(d, p);
+		d->tasks_problem = p;
+		return;
+	}
 	if (!diag_tasks_in_trouble(d))
 		return;
 	n = recent_stopped(d, stopped, 3);

@@ -33,6 +33,11 @@ const char *obs_error(const struct obs *o, const char *key);
 /* The service was looked for and its cluster does not exist; it was
  * looked for (whatever the answer). */
 int obs_cluster_missing(const struct obs *o);
+/* Why nothing is known of key: its read, or a read it needs (targets: the
+ * target group's), failed (the aws CLI could not run, credentials, an
+ * answer that is not JSON).  NULL when it was read, found or not: unknown
+ * is not absent. */
+const char *obs_unknown(const struct obs *o, const char *key);
 int obs_service_read(const struct obs *o);
 
 /* services[0] in any status, TargetGroups[0], LoadBalancers[0], the

@@ -35,6 +35,7 @@ struct p4b {
 	int port;
 	int desired;
 	int desired_set;        /* DESIRED_COUNT is in the env file: it is kept */
+	int lb_gone;            /* deploy's wait found the ALB or its listener gone */
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */

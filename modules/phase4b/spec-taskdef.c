@@ -147,17 +147,16 @@ static int container_port(const cJSON *mapping)
 	return cJSON_IsNumber(port) ? port->valueint : -1;
 }
 
-/* Each difference as e->differs() says it, for the line and the JSON. */
-#define why_add(r, ...) (h->engine->differs((r), 1, __VA_ARGS__))
+/* Each difference counted in *n and, with r, said as e->differs() says
+ * it, for the line and the JSON. */
+#define why_add(r, ...) ((*n)++, (r) ? h->engine->differs((r), 1, __VA_ARGS__) : (void)0)
 
-void p4b_taskdef_differs(struct awsphase_res *r, const cJSON *want, const cJSON *have)
+static void compare(struct awsphase_res *r, const cJSON *want, const cJSON *have, int *n)
 {
 	const struct awsphase_host *h = p4b_h;
 	const cJSON *wc, *hc, *wp, *hp, *ess, *hl, *wl;
 	const char *w, *o;
 
-	if (!have)
-		return;
 	if (changed(want, have, "networkMode", &w, &o))
 		why_add(r, "network mode %s → %s", o, w);
 	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(have, "requiresCompatibilities"), "FARGATE"))
@@ -200,6 +199,24 @@ void p4b_taskdef_differs(struct awsphase_res *r, const cJSON *want, const cJSON 
 	    !same_pairs(cJSON_GetObjectItemCaseSensitive(wl, "options"),
 			cJSON_GetObjectItemCaseSensitive(hl, "options")))
 		why_add(r, "log configuration");
+}
+
+void p4b_taskdef_differs(struct awsphase_res *r, const cJSON *want, const cJSON *have)
+{
+	int n = 0;
+
+	if (have)
+		compare(r, want, have, &n);
+}
+
+int p4b_taskdef_same(const cJSON *want, const cJSON *have)
+{
+	int n = 0;
+
+	if (!have)
+		return 0;
+	compare(NULL, want, have, &n);
+	return n == 0;
 }
 
 /* ---- secrets ------------------------------------------------------------------- */

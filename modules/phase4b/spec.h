@@ -70,6 +70,9 @@ cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
  * default protocol, essential, hostPort) to the engine, for resource r. */
 struct awsphase_res;
 void p4b_taskdef_differs(struct awsphase_res *r, const cJSON *want, const cJSON *have);
+/* 1 when have is what want describes (no difference p4b_taskdef_differs
+ * would say). */
+int p4b_taskdef_same(const cJSON *want, const cJSON *have);
 
 /* Keys of the env file that name secrets (PASSWORD, SECRET, TOKEN, PRIVATE)
  * and are not the module's own: warns about each once, naming the fix

@@ -119,16 +119,34 @@ const struct awsphase_resource p4b_log_group = {
 
 /* ---- task definition ------------------------------------------------------------------- */
 
-static const char *const td_find[] = { "--task-definition", "{name}", NULL };
+static const char *const td_after[] = { "service", "exec-role", "task-role", NULL };
 /* "Unable to describe task definition." */
 static const char *const td_none[] = { "ClientException", NULL };
 static const char *const td_needs[] = { "exec-role", "task-role", "log-group", NULL };
 
-/* The family's latest ACTIVE revision; a deregistered one is none (a
- * service cannot run it).  Teardown: every ACTIVE revision of the family. */
+static int active(const cJSON *td)
+{
+	return td && (!status_of(td) || is(status_of(td), "ACTIVE"));
+}
+
+static cJSON *td_want_from(struct awsphase_res *r, const cJSON *keep_from)
+{
+	return p4b_taskdef_want(p4b_run_of(r)->c, P4B_E->id(r, "exec-role"), P4B_E->id(r, "task-role"),
+				keep_from);
+}
+
+/* The revision td_find_args names; a deregistered one is none (a service
+ * cannot run it).  When the service runs one that is not what the env file
+ * wants, the family's latest may be (registered by an earlier run that did
+ * not finish): then it is the one, and nothing is registered again.
+ * Teardown: every ACTIVE revision of the family. */
 static int td_pick(struct awsphase_res *r, const cJSON *answer, int step, const cJSON **item)
 {
+	const char *runs;
+	const cJSON *running;
 	struct awsphase_call *call;
+	cJSON *want;
+	int same;
 
 	if (P4B_E->mode(r) == AWSPHASE_MODE_TEARDOWN) {
 		if (step == 0) {
@@ -141,14 +159,54 @@ static int td_pick(struct awsphase_res *r, const cJSON *answer, int step, const 
 		       AWSPHASE_FOUND : AWSPHASE_ABSENT;
 	}
 	*item = p4b_h->json_get(answer, "taskDefinition");
-	return *item && (!status_of(*item) || is(status_of(*item), "ACTIVE")) ? AWSPHASE_FOUND :
-										 AWSPHASE_ABSENT;
+	if (P4B_E->mode(r) != AWSPHASE_MODE_DEPLOY)
+		return active(*item) ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
+	if (step == 0) {
+		runs = p4b_h->json_str(P4B_E->item(r, "service"), "taskDefinition");
+		if (!*item || !runs || !is(p4b_h->json_str(*item, "taskDefinitionArn"), runs))
+			return active(*item) ? AWSPHASE_FOUND : AWSPHASE_ABSENT; /* the family's */
+		want = td_want_from(r, *item);
+		same = active(*item) && p4b_taskdef_same(want, *item);
+		cJSON_Delete(want);
+		if (same)
+			return AWSPHASE_FOUND;
+		call = P4B_E->again(r, "ecs", "describe-task-definition", td_none);
+		P4B_E->args(r, call, "--task-definition", "{name}", NULL);
+		return AWSPHASE_AGAIN;
+	}
+	want = td_want_from(r, *item);
+	same = active(*item) && p4b_taskdef_same(want, *item);
+	cJSON_Delete(want);
+	if (same)
+		return AWSPHASE_FOUND;
+	running = p4b_h->json_get(P4B_E->answer(r, 0), "taskDefinition");
+	*item = active(running) ? running : active(*item) ? *item : NULL;
+	return *item ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
+}
+
+/* Deploy compares what the env file wants with the revision the service
+ * runs, not the family's latest: others may register revisions (CI, a
+ * rollback's), and one the service does not run is no reason to register
+ * and roll.  Without an ACTIVE service of this family: its latest. */
+static int td_find_args(struct awsphase_res *r, struct awsphase_call *call)
+{
+	const cJSON *svc = P4B_E->item(r, "service");
+	const char *runs = p4b_h->json_str(svc, "taskDefinition");
+	const char *family = P4B_E->name(r), *rev = runs ? strrchr(runs, '/') : NULL;
+	size_t flen = strlen(family);
+
+	if (P4B_E->mode(r) != AWSPHASE_MODE_DEPLOY || !is(status_of(svc), "ACTIVE") || !rev ||
+	    strncmp(rev + 1, family, flen) != 0 || rev[1 + flen] != ':')
+		runs = NULL;
+	/* the runbook's form, family:revision */
+	p4b_h->call_arg(call, "--task-definition");
+	p4b_h->call_arg(call, runs ? rev + 1 : family);
+	return AWSPHASE_FOUND;
 }
 
 static cJSON *td_want(struct awsphase_res *r)
 {
-	return p4b_taskdef_want(p4b_run_of(r)->c, P4B_E->id(r, "exec-role"), P4B_E->id(r, "task-role"),
-				P4B_E->item(r, NULL));
+	return td_want_from(r, P4B_E->item(r, NULL));
 }
 
 /* A task definition is not changed: a new revision is registered (it has
@@ -209,7 +267,8 @@ static void td_remove(struct awsphase_res *r)
 const struct awsphase_resource p4b_td = {
 	AWSPHASE_RESOURCE, .key = "td", .kind = N_("task definition"), .name = "{TASK_FAMILY}",
 	.label = "{.family}:{.revision}", .needs = td_needs,
-	.find = { "ecs", "describe-task-definition", td_find, td_none }, .pick = td_pick,
+	.find = { "ecs", "describe-task-definition", NULL, td_none }, .pick = td_pick,
+	.find_args = td_find_args, .read_after = td_after,
 	.id = "taskDefinitionArn",
 	.create = { "ecs", "register-task-definition" }, .create_args = td_register,
 	.created = "taskDefinition", .create_verb = "register|registered",

@@ -22,6 +22,13 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+/* "unknown: why" — a read that failed says nothing of whether it is there. */
+static void put_unknown(struct awsphase_grid *g, size_t row, size_t col, const struct obs *o,
+			const char *why)
+{
+	o->h->grid_put(g, row, col, "%s: %s", words(o->h, N_("unknown")), why);
+}
+
 static void show_service(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Service"), N_("Cluster"), N_("Status"), N_("Running"), N_("Desired"),
@@ -38,6 +45,8 @@ static void show_service(const struct obs *o)
 		h->grid_put(g, 0, 4, "%.0f", h->json_num(svc, "desiredCount", 0));
 		h->grid_put(g, 0, 5, "%.0f", h->json_num(svc, "pendingCount", 0));
 		h->grid_put(g, 0, 6, "%s", obs_short_id(h->json_str(svc, "taskDefinition")));
+	} else if (obs_unknown(o, "service")) {
+		put_unknown(g, 0, 2, o, obs_unknown(o, "service"));
 	} else {
 		h->grid_put(g, 0, 2, "%s", words(h, obs_cluster_missing(o) ? N_("no cluster") : N_("not found")));
 	}
@@ -67,7 +76,7 @@ static void show_deployments(const struct obs *o)
 		h->grid_put(g, r, 8, "%s", when);
 		r++;
 	}
-	h->grid_show(g, N_("deployments"), headers);
+	h->grid_show(g, obs_unknown(o, "service") ? N_("deployments (unknown)") : N_("deployments"), headers);
 }
 
 static void show_tasks(const struct obs *o)
@@ -102,7 +111,7 @@ static void show_tasks(const struct obs *o)
 		h->grid_put(g, r, 6, "%s", when);
 		r++;
 	}
-	h->grid_show(g, N_("tasks"), headers);
+	h->grid_show(g, obs_unknown(o, "tasks") ? N_("tasks (unknown)") : N_("tasks"), headers);
 }
 
 static void show_targets(const struct obs *o)
@@ -120,7 +129,8 @@ static void show_targets(const struct obs *o)
 		h->grid_put(g, r, 3, "%s", or_dash(h->json_str(t, "TargetHealth.Description")));
 		r++;
 	}
-	h->grid_show(g, obs_tg(o) ? N_("targets") : N_("targets (no target group)"), headers);
+	h->grid_show(g, obs_unknown(o, "targets") ? N_("targets (unknown)") : obs_tg(o) ? N_("targets") :
+	     N_("targets (no target group)"), headers);
 }
 
 static void show_alb(const struct obs *o)
@@ -131,10 +141,16 @@ static void show_alb(const struct obs *o)
 	struct awsphase_grid *g = h->grid_new(4);
 
 	h->grid_put(g, 0, 0, "%s", o->c.alb_name);
-	h->grid_put(g, 0, 1, "%s", alb ? or_dash(h->json_str(alb, "State.Code")) : words(h, N_("not found")));
+	if (alb)
+		h->grid_put(g, 0, 1, "%s", or_dash(h->json_str(alb, "State.Code")));
+	else if (obs_unknown(o, "alb"))
+		put_unknown(g, 0, 1, o, obs_unknown(o, "alb"));
+	else
+		h->grid_put(g, 0, 1, "%s", words(h, N_("not found")));
 	if (alb)
 		h->grid_put(g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
-	h->grid_put(g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : words(h, N_(" (not found)")));
+	h->grid_put(g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : obs_unknown(o, "tg") ?
+	    words(h, N_(" (unknown)")) : words(h, N_(" (not found)")));
 	h->grid_show(g, N_("load balancer"), headers);
 }
 
@@ -155,7 +171,7 @@ static void show_events(const struct obs *o)
 		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(ev, "message")));
 		r++;
 	}
-	h->grid_show(g, N_("events"), headers);
+	h->grid_show(g, obs_unknown(o, "service") ? N_("events (unknown)") : N_("events"), headers);
 }
 
 int p4b_status(const struct awsphase_host *h, int argc, const char **argv)

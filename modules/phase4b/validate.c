@@ -51,7 +51,10 @@ static int check_service(const struct obs *o)
 	int ok;
 
 	if (!svc) {
-		if (obs_cluster_missing(o))
+		if (obs_unknown(o, "service"))
+			h->check(N_("service"), AWSPHASE_FAIL, "service %s: unknown, describe-services "
+				 "failed: %s", o->c.service, obs_unknown(o, "service"));
+		else if (obs_cluster_missing(o))
 			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: the cluster does "
 				 "not exist", o->c.service);
 		else if (obs_service_read(o))
@@ -97,8 +100,18 @@ static int check_targets(const struct obs *o)
 	struct buf b = { "" };
 	int healthy = 0, n = 0;
 
+	if (!obs_tg(o) && obs_unknown(o, "tg")) {
+		h->check(N_("target-health"), AWSPHASE_FAIL, "target group %s: unknown, "
+			 "describe-target-groups failed: %s", o->c.tg_name, obs_unknown(o, "tg"));
+		return 0;
+	}
 	if (!obs_tg(o)) {
 		h->check(N_("target-health"), AWSPHASE_FAIL, "target group %s not found", o->c.tg_name);
+		return 0;
+	}
+	if (!list && obs_unknown(o, "targets")) {
+		h->check(N_("target-health"), AWSPHASE_FAIL, "target health of %s: unknown, "
+			 "describe-target-health failed: %s", o->c.tg_name, obs_unknown(o, "targets"));
 		return 0;
 	}
 	if (!list) {
@@ -134,6 +147,11 @@ static int check_alb(const struct obs *o)
 	long status = 0;
 	int ok;
 
+	if (!alb && obs_unknown(o, "alb")) {
+		h->check(N_("alb-health"), AWSPHASE_FAIL, "load balancer %s: unknown, "
+			 "describe-load-balancers failed: %s", o->c.alb_name, obs_unknown(o, "alb"));
+		return 0;
+	}
 	if (!alb || !dns) {
 		h->check(N_("alb-health"), AWSPHASE_FAIL, "load balancer %s not found", o->c.alb_name);
 		return 0;
@@ -195,6 +213,11 @@ static int check_task_sgs(const struct obs *o)
 			add(&b, h->text(" (no %s)"), o->c.ecs_sg_name);
 			bad++;
 		}
+	}
+	if (!n && obs_unknown(o, "tasks")) {
+		h->check(N_("task-security-groups"), AWSPHASE_FAIL, "tasks of %s: unknown, list-tasks "
+			 "failed: %s", o->c.service, obs_unknown(o, "tasks"));
+		return 0;
 	}
 	if (!n) {
 		h->check(N_("task-security-groups"), AWSPHASE_FAIL, "no running task of %s to check", o->c.service);

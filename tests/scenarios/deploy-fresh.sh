@@ -147,7 +147,8 @@ for path in sys.argv[1:]:
         for i, a in enumerate(argv[:-1]):
             if a in NAMES and argv[i + 1] not in NAMES[a]:
                 bad.append(f"{svc} {op} {a} {argv[i + 1]}")
-        if op == "describe-task-definition" and argv[3] != "kaviar-backend":
+        # the family, or the family:revision the service runs
+        if op == "describe-task-definition" and argv[3].split(":")[0] != "kaviar-backend":
             bad.append(f"{svc} {op} {argv[3]}")
 print("\n".join(bad))
 PY
