@@ -427,6 +427,7 @@ static struct awsphase_host host = {
 	.grid_put = grid_put,
 	.grid_show = grid_show,
 	.lock = host_lock,
+	.more_time = run_extend_deadline,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -94,6 +94,14 @@ void run_set_deadline(double seconds)
 	deadline_ms = seconds > 0 ? start_ms + (long)(seconds * 1000.0) : 0;
 }
 
+void run_extend_deadline(double seconds)
+{
+	long until = run_now_ms() + (long)(seconds * 1000.0);
+
+	if (deadline_ms && until > deadline_ms)
+		deadline_ms = until;
+}
+
 double run_deadline_s(void)
 {
 	return deadline_s;

@@ -71,6 +71,9 @@ int run_interrupted(void);
 void run_mark_start(void);
 void run_set_deadline(double seconds);
 double run_deadline_s(void);   /* what was set; 0: none */
+/* A deadline there is ends seconds from now, if that is later: the time a
+ * recovery (a rollback after the deadline) gets of its own. */
+void run_extend_deadline(double seconds);
 /* Milliseconds until the deadline (<= 0 once it passed); LONG_MAX without one. */
 long run_time_left_ms(void);
 /* timeout_ms (0: none) cut to the time left, at least 1 ms: run_cmds()

@@ -23,7 +23,8 @@
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
  * format_time, excerpt, planned, logs_tail and metrics (struct
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
- * action's flags (AWSPHASE_ACTION_READONLY), lock and AWSPHASE_EXIT_LOCKED.
+ * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED and
+ * more_time.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -351,6 +352,13 @@ struct awsphase_host {
 	 * made) or AWSPHASE_EXIT_INTERRUPTED, reported: return it.  Hosts
 	 * older than this member have a smaller struct_size. */
 	int (*lock)(void);
+	/* The run goes on past its --timeout for seconds from now: the time
+	 * a recovery gets of its own, such as a rollback after a deploy whose
+	 * wait ran out of time, so that what the deadline stopped is not left
+	 * half done.  Nothing without a --timeout, or when the run's deadline
+	 * is later anyway.  Hosts older than this member have a smaller
+	 * struct_size. */
+	void (*more_time)(double seconds);
 	/* append only */
 };
 

@@ -16,6 +16,7 @@
  * create find its resource there already, the engine reads what it skipped
  * and converges as any later run does. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,11 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 			       "deployment; awsphase 4b rollback --previous moves it back", c->service);
 		} else {
 			/* rolled back: the deploy failed (1), the service is as it was;
-			 * else what the wait ended with (4: the deadline) stands */
+			 * else what the wait ended with (4: the deadline) stands.  A
+			 * rollback after the deadline gets a --timeout of its own. */
+			if (rc == AWSPHASE_EXIT_TIMEOUT && h->struct_size >= offsetof(struct awsphase_host,
+			    more_time) + sizeof(h->more_time))
+				h->more_time(h->settings->timeout_s);
 			if (p4b_rollback_to_last_good(c, e->id_of(s, "td"), rc == AWSPHASE_EXIT_TIMEOUT ?
 						      N_("the deadline passed") :
 						      N_("the deployment failed")) == 0)

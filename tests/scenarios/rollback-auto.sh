@@ -117,8 +117,8 @@ unlike "$AP_OUT" '\[fail\]' "which pass"
 
 # --- the deadline: revision 3's targets never turn healthy (the backend
 # answers another health path); deploy gives up at --timeout, rolls back to
-# revision 1 (the health path is put right once its update-service ran) and
-# exits 1, not 4
+# revision 1 (the health path is put right once its update-service ran),
+# within a --timeout of the rollback's own, and exits 1, not 4
 ctl config '{"backend_health_path": "/nowhere", "grace_s": 100000}' >/dev/null
 sed -i 's#^\(ECR_URI=.*\):v2#\1:latest#' "$WORK/aws-resources.env"
 echo TASK_MEMORY=2048 >>"$WORK/aws-resources.env"
@@ -137,7 +137,7 @@ AP_RC=$?
 AP_OUT=$(cat "$WORK/out")
 AP_ERR=$(cat "$WORK/err")
 is "$AP_RC" 1 "deploy that never turns healthy: exit 1 after the rollback (not 4)"
-like "$AP_ERR" 'timed out after 20 s waiting for service kaviar-backend-service' "it hit its deadline"
+like "$AP_ERR" "the run's --timeout of 20 s ran out waiting for service kaviar-backend-service" "it hit its deadline"
 like "$AP_OUT" 'deploy failed \(the deadline passed\): rolling back service kaviar-backend-service to kaviar-backend:1' \
 	"then rolled back to the last good revision"
 is "$(service)" "kaviar-backend:1 COMPLETED 1 1" "the service is on revision 1, COMPLETED"
