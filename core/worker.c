@@ -231,18 +231,25 @@ static int flush_request(struct worker *w)
 	return 0;
 }
 
-/* The call w is busy with gets an answer too large to read: it ends as
- * an aws process's would (too_big, nothing kept), not run again. */
-static void too_big(struct worker *w)
+/* Ends the call w is busy with as an aws process stopped by SIGTERM would
+ * end, not to be run again; w is idle after it. */
+static void end_call(struct worker *w)
 {
 	struct run_cmd *cmd = w->cmd;
 
-	cmd->too_big = 1;
 	run_killed_by(cmd, SIGTERM);
 	cmd->ms = run_now_ms() - cmd->start_ms;
 	run_complete(cmd);
 	w->cmd = NULL;
 	w->state = W_IDLE;
+}
+
+/* The call w is busy with gets an answer too large to read: it ends as
+ * an aws process's would (too_big, nothing kept), not run again. */
+static void too_big(struct worker *w)
+{
+	w->cmd->too_big = 1;
+	end_call(w);
 }
 
 /* Handles one whole frame; -1 when it makes no sense here. */
@@ -383,14 +390,8 @@ static void interrupt_all(struct batch *b)
 		struct worker *w = &pool.w[i];
 
 		if (w->state == W_BUSY) {
-			struct run_cmd *cmd = w->cmd;
-
-			cmd->interrupted = 1;
-			run_killed_by(cmd, SIGTERM);
-			cmd->ms = run_now_ms() - cmd->start_ms;
-			run_complete(cmd);
-			w->cmd = NULL;
-			w->state = W_IDLE;
+			w->cmd->interrupted = 1;
+			end_call(w);
 		}
 		if (w->state != W_FREE)
 			stop_worker(w, 0);
