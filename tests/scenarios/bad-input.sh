@@ -226,11 +226,11 @@ FAKE_AWS_SCRIPT=$'254\t\t\\nAn error occurred (AccessDeniedException) when calli
 run 4b deploy
 check "access denied" 3 'AccessDenied.*not authorized'
 
-# only one operation is refused: the reads before it are answered (one at a
-# time: the security groups, the service, then the task definition)
-FAKE_AWS_SCRIPT=$'echo\necho\n254\t\t\\nAn error occurred (AccessDeniedException) when calling the DescribeTaskDefinition operation: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecs:DescribeTaskDefinition\\n\necho'
+# only one operation is refused: the read before it is answered (one at a
+# time: the security groups, then the service)
+FAKE_AWS_SCRIPT=$'echo\n254\t\t\\nAn error occurred (AccessDeniedException) when calling the DescribeServices operation: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecs:DescribeServices\\n\necho'
 run --jobs 1 4b deploy
-check "access denied on one operation only" 3 'AccessDenied.*DescribeTaskDefinition|describe-task-definition.*AccessDenied'
+check "access denied on one operation only" 3 'AccessDenied.*DescribeServices|describe-services.*AccessDenied'
 
 FAKE_AWS_SCRIPT=$'254\t\t\\nAn error occurred (UnrecognizedClientException) when calling the DescribeServices operation: The security token included in the request is invalid.\\n'
 run 4b deploy
