@@ -112,8 +112,14 @@ fake -vv -o json 4b status
 is "$RC" 5 "40 MB answers: exit 5"
 like "$ERR" '^awsphase: aws [a-z0-9]+ [a-z-]+: answer larger than 32 MiB; .*; ' "40 MB answers: the message says so"
 rss=$(sed -n 's/.* self_cpu_ms=[0-9.]* peak_rss_kib=\([0-9]*\) .*/\1/p' "$WORK/err" | head -n 1)
-[ -n "$rss" ] && [ "$rss" -lt 400000 ]
-ok $? "memory stays bounded (peak RSS ${rss:-?} KiB for four 40 MB answers)"
+if grep -q __asan_init "$AWSPHASE" 2>/dev/null; then
+	# ASan's shadow memory and quarantine make RSS no measure of what
+	# awsphase keeps (CI's build); test-run checks the bytes kept
+	ok 0 "# SKIP peak RSS under AddressSanitizer (${rss:-?} KiB) measures the sanitizer"
+else
+	[ -n "$rss" ] && [ "$rss" -lt 400000 ]
+	ok $? "memory stays bounded (peak RSS ${rss:-?} KiB for four 40 MB answers)"
+fi
 one_document 5
 ok $? "the JSON document still comes out, exit_code 5"
 
