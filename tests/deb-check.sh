@@ -69,7 +69,8 @@ bin=$root/usr/bin/awsphase
 moddir=$root/usr/lib/$multiarch/awsphase/modules
 export AWSPHASE_MODULE_PATH=$moddir
 out=$("$bin" --version 2>&1)
-is "$out" "awsphase $version (module API 1)" "awsphase --version from the scratch root"
+api=$(sed -n 's/^#define AWSPHASE_API_VERSION \([0-9]*\)$/\1/p' "$top_srcdir/include/awsphase/module.h")
+is "$out" "awsphase $version (module API $api)" "awsphase --version from the scratch root"
 out=$("$bin" list 2>&1)
 like "$out" '^4b \(ecs-alb\)  ECS Fargate' "awsphase list: the packaged phase 4B module ($moddir)"
 like "$out" '^4a \(ecr\)  Docker image repository on ECR' "... and the packaged phase 4A module"
