@@ -256,10 +256,30 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 }
 
 
+/* The action as the user named it, when that was a prefix: a read-only
+ * action that is to change something after all (diagnose --fix) wants its
+ * full name, as every changing action does. */
+static struct {
+	const char *phase, *typed, *name;
+} named;
+
+void action_named(const char *phase, const char *typed, const char *name)
+{
+	named.phase = phase;
+	named.typed = typed && name && strcmp(typed, name) != 0 ? typed : NULL;
+	named.name = name;
+}
+
 int action_lock(void)
 {
 	const char *env_file = options.env_file ? options.env_file : ACTION_ENV_FILE;
 
+	if (named.typed) {
+		error(_("%s %s: a prefix selects only read-only actions, and %s changes things as "
+			"asked; give the full name: %s"), named.phase, named.typed, named.name,
+		      named.name);
+		return AWSPHASE_EXIT_USAGE;
+	}
 	if (options.dry_run)
 		return 0;
 	return lock_take(env_file, !options.no_wait_lock,

@@ -26,9 +26,13 @@ int action_count_args(const char **rest);
  * (0 after --help). */
 int action_parse(const struct loaded_module *lm, const struct awsphase_action *a, int argc,
 		 const char **argv, poptContext *pc_out, int *argc_out, const char ***argv_out);
+/* The action main runs: name, as the user typed it (typed, maybe a
+ * prefix), of phase. */
+void action_named(const char *phase, const char *typed, const char *name);
 /* Takes the env file's lock (lock.h) as --no-wait-lock and --timeout say;
- * under --dry-run nothing.  0, or an exit code (reported); lock_release()
- * undoes a 0. */
+ * under --dry-run nothing.  Refused (exit 2) for an action named by a
+ * prefix: what changes things is named in full.  0, or an exit code
+ * (reported); lock_release() undoes a 0. */
 int action_lock(void);
 /* Runs it: the env file's lock taken unless the action is read-only or it
  * is a dry run, the env file read and checked, the aws runner and the report set

@@ -90,6 +90,7 @@ static int dispatch(int argc, const char **rest)
 	a = module_find_action(lm, rest[1]);
 	if (!a)
 		return AWSPHASE_EXIT_USAGE;
+	action_named(lm->m.name, rest[1], a->name);
 	rc = action_parse(lm, a, argc - 1, rest + 1, &pc, &aargc, &aargv);
 	if (rc < 0 && options_check() < 0) {
 		rc = AWSPHASE_EXIT_USAGE;

@@ -10,7 +10,7 @@
 # A prefix selects only read-only actions.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 38
+plan 39
 localaws_start
 fast_sim
 
@@ -112,6 +112,10 @@ for case in "r rollback" "de deploy" "t teardown" "f fix-sg"; do
 done
 ap 4b stat
 is "$AP_RC" 0 "4b stat: a prefix of a read-only action runs it"
+ap 4b diag --fix
+[ "$AP_RC" -eq 2 ] && [ "$(trace_count)" -eq 0 ] &&
+	printf '%s' "$AP_ERR" | grep -q "^awsphase: 4b diag: .*; give the full name: diagnose\$"
+ok $? "4b diag --fix: a prefix, and --fix changes things: exit 2, no aws call, the full name"
 
 # --- two env files naming one stack race for real: no lock can help, so
 # the create-service that comes second must read the service again.  The
