@@ -112,35 +112,35 @@ static const struct awsphase_resource repo = {
 
 /* ---- lifecycle policy ---------------------------------------------------------------- */
 
+/* One expire rule: images of tag_status past number (of count_type, in
+ * count_unit when it has one). */
+static void add_rule(cJSON *rules, int priority, const char *description, const char *tag_status,
+		     const char *count_type, const char *count_unit, int number)
+{
+	cJSON *rule = cJSON_CreateObject(), *sel;
+
+	cJSON_AddNumberToObject(rule, "rulePriority", priority);
+	cJSON_AddStringToObject(rule, "description", description);
+	sel = cJSON_AddObjectToObject(rule, "selection");
+	cJSON_AddStringToObject(sel, "tagStatus", tag_status);
+	cJSON_AddStringToObject(sel, "countType", count_type);
+	if (count_unit)
+		cJSON_AddStringToObject(sel, "countUnit", count_unit);
+	cJSON_AddNumberToObject(sel, "countNumber", number);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(rule, "action"), "type", "expire");
+	cJSON_AddItemToArray(rules, rule);
+}
+
 char *p4a_policy_text(void)
 {
 	cJSON *policy = cJSON_CreateObject(), *rules = cJSON_AddArrayToObject(policy, "rules");
-	cJSON *rule, *sel;
 	char desc[96];
 	char *text;
 
-	rule = cJSON_CreateObject();
-	cJSON_AddNumberToObject(rule, "rulePriority", 1);
 	snprintf(desc, sizeof(desc), "expire untagged images after %d days", p4a_untagged_days());
-	cJSON_AddStringToObject(rule, "description", desc);
-	sel = cJSON_AddObjectToObject(rule, "selection");
-	cJSON_AddStringToObject(sel, "tagStatus", "untagged");
-	cJSON_AddStringToObject(sel, "countType", "sinceImagePushed");
-	cJSON_AddStringToObject(sel, "countUnit", "days");
-	cJSON_AddNumberToObject(sel, "countNumber", p4a_untagged_days());
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(rule, "action"), "type", "expire");
-	cJSON_AddItemToArray(rules, rule);
-
-	rule = cJSON_CreateObject();
-	cJSON_AddNumberToObject(rule, "rulePriority", 2);
+	add_rule(rules, 1, desc, "untagged", "sinceImagePushed", "days", p4a_untagged_days());
 	snprintf(desc, sizeof(desc), "keep only the newest %d images", p4a_keep_images());
-	cJSON_AddStringToObject(rule, "description", desc);
-	sel = cJSON_AddObjectToObject(rule, "selection");
-	cJSON_AddStringToObject(sel, "tagStatus", "any");
-	cJSON_AddStringToObject(sel, "countType", "imageCountMoreThan");
-	cJSON_AddNumberToObject(sel, "countNumber", p4a_keep_images());
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(rule, "action"), "type", "expire");
-	cJSON_AddItemToArray(rules, rule);
+	add_rule(rules, 2, desc, "any", "imageCountMoreThan", NULL, p4a_keep_images());
 
 	text = cJSON_PrintUnformatted(policy);
 	cJSON_Delete(policy);
