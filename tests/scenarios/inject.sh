@@ -25,20 +25,24 @@ ECS_SG_NAME='kaviar ecs;$(touch PWNED-sg)&&{touch,PWNED-brace}!*# x'
 SQS_QUEUE_URL="https://sqs.us-east-2.amazonaws.com/123456789012/q;\$(touch\${IFS}PWNED-1)\`touch\${IFS}PWNED-2\`\"'x"
 EOF
 
-# argv_after TRACE OPERATION FLAG: the argv element after FLAG in the trace
-# file's record of OPERATION (its last), as JSON
+# argv_after TRACE OPERATION FLAG [ELEMENT]: the argv element after FLAG in
+# the trace file's record of OPERATION (its last; with ELEMENT, the last that
+# also carries that element), as JSON.  Records are written as calls end, so
+# two calls of one stage (the ALB's and the ECS's create-security-group, run
+# side by side) come in either order: name the one meant.
 argv_after() {
 	python3 -c 'import json, sys
 for line in open(sys.argv[1]):
     if line.startswith("{"):
         a = json.loads(line)["argv"]
-        if a[1] == sys.argv[2] and sys.argv[3] in a:
+        if a[1] == sys.argv[2] and sys.argv[3] in a and (len(sys.argv) < 5 or sys.argv[4] in a):
             v = a[a.index(sys.argv[3]) + 1]
 print(json.dumps(v))' "$@"
 }
-# trace_line_after OPERATION FLAG: the same from the --trace line, as a shell splits it
+# trace_line_after OPERATION FLAG [TEXT]: the same from the --trace line (the
+# last of OPERATION; with TEXT, the last holding it), as a shell splits it
 trace_line_after() {
-	grep "^+ [^ ]* [a-z0-9]* $1 " "$WORK/err" | tail -n 1 | sed 's/^+ //' | python3 -c 'import json, shlex, sys
+	grep "^+ [^ ]* [a-z0-9]* $1 " "$WORK/err" | grep -F -e "${3:-}" | tail -n 1 | sed 's/^+ //' | python3 -c 'import json, shlex, sys
 a = shlex.split(sys.stdin.read())
 print(json.dumps(a[a.index(sys.argv[1]) + 1]))' "$2"
 }
@@ -55,9 +59,10 @@ ap --aws-mode exec -x --timeout 120 4b deploy
 is "$AP_RC" 0 "deploy (an aws process per call) exits 0 with the awkward values"
 [ "$AP_RC" -eq 0 ] || diag "$(grep -v '^+ ' "$WORK/err" | tail -n 5)"
 like "$AP_OUT" 'stable, targets healthy' "the service on the awkward group name is stable, its targets healthy"
-is "$(argv_after "$AP_TRACE_FILE" create-security-group --group-name | tail -n 1)" "$(js "$SG_NAME")" \
+is "$(argv_after "$AP_TRACE_FILE" create-security-group --group-name \
+	'Kaviar ECS tasks - port 3001 from the ALB' | tail -n 1)" "$(js "$SG_NAME")" \
 	"trace file: --group-name is one argv element, the value whole"
-is "$(trace_line_after create-security-group --group-name | tail -n 1)" "$(js "$SG_NAME")" \
+is "$(trace_line_after create-security-group --group-name 'Kaviar ECS tasks' | tail -n 1)" "$(js "$SG_NAME")" \
 	"--trace: the shell splits the line back into the same element"
 . ./aws-resources.env
 is "$(awscli ec2 describe-security-groups --group-ids "$ECS_SG_ID" --query 'SecurityGroups[0].GroupName' --output json | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))')" \
