@@ -146,13 +146,22 @@ static void attach_differs(struct awsphase_res *r, const cJSON *have)
 	P1_E->note(r, "attached to %s", P1_E->expand(r, "{VPC_NAME}"));
 }
 
+/* "detach", not the engine's "delete": the gateway itself goes after */
+static void attach_remove(struct awsphase_res *r)
+{
+	struct awsphase_call *call = P1_E->remove_step(r, "ec2", "detach-internet-gateway", attach_gone,
+						       busy, NULL, "detach from %s|detached from %s",
+						       P1_E->expand(r, "{VPC_NAME}"), P1_E->expand(r, "{VPC_NAME}"));
+
+	P1_E->args(r, call, "--internet-gateway-id", "{@igw}", "--vpc-id", "{@vpc}", NULL);
+}
+
 static const struct awsphase_resource igw_attach = {
 	AWSPHASE_RESOURCE, .key = "igw-attach", .kind = N_("internet gateway"), .name = "{VPC_NAME}-igw",
 	.needs = attach_needs, .part_of = "igw", .from = "igw", .read_after = after_vpc,
 	.list = "Attachments", .match = "VpcId={@vpc}",
 	.create = { "ec2", "attach-internet-gateway", attach_args, NULL },
-	.create_verb = "attach|attached", .differs = attach_differs,
-	.remove = { "ec2", "detach-internet-gateway", attach_args, attach_gone, busy },
+	.create_verb = "attach|attached", .differs = attach_differs, .remove_fn = attach_remove,
 };
 
 /* ---- availability zones (data) ------------------------------------------------------- */
@@ -284,10 +293,20 @@ static const struct awsphase_resource route_public = {
 	/* no remove: it goes with its table */
 };
 
-static const char *const assoc_delete[] = { "--association-id", "{id}", NULL };
 static const char *const assoc_gone[] = { "InvalidAssociationID.NotFound", NULL };
 
-#define ASSOC(var, k, table, subnet, nm)                                                       \
+/* "disassociate" the subnet, under the table's name */
+static void assoc_remove(struct awsphase_res *r, const char *table, const char *subnet)
+{
+	struct awsphase_call *call = P1_E->remove_step(r, "ec2", "disassociate-route-table", assoc_gone,
+						       NULL, P1_E->expand(r, table),
+						       "disassociate %s|%s disassociated",
+						       P1_E->expand(r, subnet), P1_E->expand(r, subnet));
+
+	P1_E->args(r, call, "--association-id", "{id}", NULL);
+}
+
+#define ASSOC(var, k, table, table_nm, subnet, nm)                                                       \
 	static const char *const var##_args[] = { "--route-table-id", "{@" table "}",          \
 		"--subnet-id", "{@" subnet "}", NULL };                                        \
 	static const char *const var##_needs[] = { table, subnet, NULL };                      \
@@ -296,6 +315,10 @@ static const char *const assoc_gone[] = { "InvalidAssociationID.NotFound", NULL 
 	{                                                                                      \
 		P1_E->note(r, "%s associated", P1_E->expand(r, "{VPC_NAME}-" nm));             \
 	}                                                                                      \
+	static void var##_remove(struct awsphase_res *r)                                       \
+	{                                                                                      \
+		assoc_remove(r, "{VPC_NAME}-" table_nm, "{VPC_NAME}-" nm);                     \
+	}                                                                                      \
 	static const struct awsphase_resource var = {                                          \
 		AWSPHASE_RESOURCE, .key = k, .kind = N_("route table"),                        \
 		.name = "{VPC_NAME}-" nm, .needs = var##_needs, .part_of = table,              \
@@ -303,13 +326,13 @@ static const char *const assoc_gone[] = { "InvalidAssociationID.NotFound", NULL 
 		.match = "SubnetId={@" subnet "}", .id = "RouteTableAssociationId",            \
 		.create = { "ec2", "associate-route-table", var##_args },                       \
 		.create_verb = "associate|associated", .differs = var##_differs,               \
-		.remove = { "ec2", "disassociate-route-table", assoc_delete, assoc_gone },       \
+		.remove_fn = var##_remove,                                                     \
 	}
 
-ASSOC(assoc_public_1, "assoc-public-1", "rt-public", "public-1", "public-1");
-ASSOC(assoc_public_2, "assoc-public-2", "rt-public", "public-2", "public-2");
-ASSOC(assoc_private_1, "assoc-private-1", "rt-private", "private-1", "private-1");
-ASSOC(assoc_private_2, "assoc-private-2", "rt-private", "private-2", "private-2");
+ASSOC(assoc_public_1, "assoc-public-1", "rt-public", "public", "public-1", "public-1");
+ASSOC(assoc_public_2, "assoc-public-2", "rt-public", "public", "public-2", "public-2");
+ASSOC(assoc_private_1, "assoc-private-1", "rt-private", "private", "private-1", "private-1");
+ASSOC(assoc_private_2, "assoc-private-2", "rt-private", "private", "private-2", "private-2");
 
 const struct awsphase_resource *const p1_net[] = {
 	&vpc, &dns_support, &dns_hostnames, &igw, &igw_attach, &azs,
