@@ -11,6 +11,7 @@
 #ifndef N_
 #define N_(s) (s)
 #endif
+#define NC_(kind, s) (s)
 
 extern const struct awsphase_host *p1_h;
 #define P1_E (p1_h->engine)

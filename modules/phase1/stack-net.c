@@ -29,6 +29,30 @@
 
 enum { FIX_ON = 1 << 0, FIX_ROUTE = 1 << 1 };
 
+/* What the engine says of three of phase 1's kinds, with the kind as
+ * context, for the catalogue: in Portuguese a VPC, a subnet (sub-rede) and a
+ * route table (tabela de rotas) are feminine, the engine's words alone
+ * masculine; and the Elastic IP's own verb. */
+static const char *const words[] __attribute__((unused)) = {
+	NC_("VPC", "created"), NC_("VPC", "created: %s"), NC_("VPC", "would create"),
+	NC_("VPC", "would create: %s"), NC_("VPC", "already there"),
+	NC_("VPC", "already there: %s"), NC_("VPC", "updated: %s"),
+	NC_("VPC", "would update: %s"), NC_("VPC", "updated: %s added"),
+	NC_("VPC", "would update: %s added"), NC_("VPC", "updated: %s (already there)"),
+	NC_("subnet", "created"), NC_("subnet", "created: %s"), NC_("subnet", "would create"),
+	NC_("subnet", "would create: %s"), NC_("subnet", "already there"),
+	NC_("subnet", "already there: %s"), NC_("subnet", "updated: %s"),
+	NC_("subnet", "would update: %s"), NC_("subnet", "updated: %s added"),
+	NC_("subnet", "would update: %s added"), NC_("subnet", "updated: %s (already there)"),
+	NC_("route table", "created"), NC_("route table", "created: %s"),
+	NC_("route table", "would create"), NC_("route table", "would create: %s"),
+	NC_("route table", "already there"), NC_("route table", "already there: %s"),
+	NC_("route table", "updated: %s"), NC_("route table", "would update: %s"),
+	NC_("route table", "updated: %s added"), NC_("route table", "would update: %s added"),
+	NC_("route table", "updated: %s (already there)"),
+	NC_("Elastic IP", "allocated"), NC_("Elastic IP", "would allocate"),
+};
+
 static const char *const after_vpc[] = { "vpc", NULL };
 static const char *const busy[] = { "DependencyViolation", NULL };
 
@@ -72,21 +96,20 @@ static const char *const support_set[] = { "--vpc-id", "{@vpc}", "--enable-dns-s
 static const char *const hostnames_find[] = { "--vpc-id", "{@vpc}", "--attribute", "enableDnsHostnames", NULL };
 static const char *const hostnames_set[] = { "--vpc-id", "{@vpc}", "--enable-dns-hostnames", "Value=true", NULL };
 
-static void dns_differs(struct awsphase_res *r, const cJSON *have, const char *what)
-{
-	if (have && !cJSON_IsTrue(p1_h->json_get(have, "Value")))
-		P1_E->differs(r, FIX_ON, "%s off → on", what);
-	P1_E->note(r, "%s on", what);
-}
-
+/* whole sentences, not "%s off → on": the catalogue translates formats, not
+ * their arguments */
 static void support_differs(struct awsphase_res *r, const cJSON *have)
 {
-	dns_differs(r, have, "DNS support");
+	if (have && !cJSON_IsTrue(p1_h->json_get(have, "Value")))
+		P1_E->differs(r, FIX_ON, "DNS support off → on");
+	P1_E->note(r, "DNS support on");
 }
 
 static void hostnames_differs(struct awsphase_res *r, const cJSON *have)
 {
-	dns_differs(r, have, "DNS hostnames");
+	if (have && !cJSON_IsTrue(p1_h->json_get(have, "Value")))
+		P1_E->differs(r, FIX_ON, "DNS hostnames off → on");
+	P1_E->note(r, "DNS hostnames on");
 }
 
 static void support_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
