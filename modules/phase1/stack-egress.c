@@ -42,10 +42,18 @@ static int is(const char *s, const char *want)
 /* ---- NAT gateway ----------------------------------------------------------------------- */
 
 static const char *const eip_create[] = { "--domain", "vpc", NULL };
-static const char *const eip_delete[] = { "--allocation-id", "{id}", NULL };
 static const char *const eip_gone[] = { "InvalidAllocationID.NotFound", NULL };
 static const char *const eip_busy[] = { "InvalidIPAddress.InUse", NULL };
 static const char *const eip_needs[] = { "igw-attach", NULL };
+
+/* "release", as AWS says it */
+static void eip_remove(struct awsphase_res *r)
+{
+	struct awsphase_call *call = P1_E->remove_step(r, "ec2", "release-address", eip_gone, eip_busy,
+						       NULL, "release|released");
+
+	P1_E->args(r, call, "--allocation-id", "{id}", NULL);
+}
 
 static const struct awsphase_resource eip = {
 	AWSPHASE_RESOURCE, .key = "eip", .kind = N_("Elastic IP"), .name = "{VPC_NAME}-nat",
@@ -55,7 +63,7 @@ static const struct awsphase_resource eip = {
 	/* allocate-address answers the address itself, not inside a key */
 	.create = { "ec2", "allocate-address", eip_create }, .created = "",
 	.create_verb = "allocate|allocated",
-	.remove = { "ec2", "release-address", eip_delete, eip_gone, eip_busy },
+	.remove_fn = eip_remove,
 };
 
 /* describe-nat-gateways spells it --filter.  A deleted gateway stays listed
