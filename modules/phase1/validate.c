@@ -52,14 +52,14 @@ static void check_endpoints(const struct awsphase_host *h, struct awsphase_stack
 	int on = 0;
 
 	for (k = keys; *k; k++) {
-		const char *state;
+		const char *state, *svc = p1_interface_services[k - keys];
 
 		ep = P1_E->have(s, *k);
 		state = h->json_str(ep, "State");
 		if (!ep || !state || strcasecmp(state, "available") != 0 ||
 		    !cJSON_IsTrue(h->json_get(ep, "PrivateDnsEnabled")))
 			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s %s", *bad ? ", " : "",
-				 *k + 5, !ep ? h->text("missing") : state && strcasecmp(state, "available") != 0 ?
+				 svc, !ep ? h->text("missing") : state && strcasecmp(state, "available") != 0 ?
 				 state : h->text("without private DNS"));
 	}
 	ep = P1_E->have(s, "vpce-s3");

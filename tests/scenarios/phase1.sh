@@ -10,7 +10,7 @@
 # SIGKILLed right after each kind of create converges to one of each.  And a
 # short run with the aws CLI v1.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 52
+plan 54
 
 localaws_start --scenario empty
 ctl config '{"nat_pending_s":0.3,"nat_deleting_s":0.3,"vpce_pending_s":0.2,"vpce_deleting_s":0.2}' >/dev/null
@@ -147,15 +147,17 @@ is "$AP_RC:$(res '(d["vpc_endpoints"], [k for k in d["security_groups"] if k != 
 	"teardown: exit 0, endpoints, their group and the VPC gone"
 
 # --- SIGKILL right after each kind of create: the next deploy converges
-# killed_after OP ENV: deploy, SIGKILLed once its trace shows OP made
+# killed_after OP ENV [ACTION…]: deploy (or ACTION), SIGKILLed once its
+# trace shows OP made
 killed_after() {
-	local pid end trace=$WORK/trace.killed.$1.jsonl
+	local pid end trace=$WORK/trace.killed.$1.jsonl op=$1 env=$2
+	shift 2
 	: >"$trace"
-	"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$trace" -e "$2" 1 deploy >/dev/null 2>&1 &
+	"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$trace" -e "$env" 1 "${@:-deploy}" >/dev/null 2>&1 &
 	pid=$!
 	end=$(($(date +%s) + 60))
 	while [ "$(date +%s)" -lt "$end" ] && kill -0 "$pid" 2>/dev/null; do
-		grep '"mutating": *true' "$trace" | grep -q "\"$1\"" && break
+		grep '"mutating": *true' "$trace" | grep -q "\"$op\"" && break
 		sleep 0.01
 	done
 	kill -KILL "$pid" 2>/dev/null
@@ -180,6 +182,14 @@ name='next(t["Value"] for t in x.get("Tags", []) if t["Key"] == "Name")'
 is "$(jget "$nats" "sorted($name for x in d['NatGateways'])"):$(jget "$addrs" "sorted($name for x in d['Addresses'])")" \
 	"$(python3 -c 'print(sorted("kc%d-nat" % i for i in range(1, 7)))'):$(python3 -c 'print(sorted("kc%d-nat" % i for i in range(1, 7)))')" \
 	"... and one NAT gateway and one Elastic IP each (aws ec2 describe-nat-gateways, describe-addresses)"
+
+# a teardown killed right after delete-nat-gateway: the next one waits for
+# the gateway, releases its address and finishes
+killed_after delete-nat-gateway c6.env teardown --yes
+ap -e c6.env 1 teardown --yes
+is "$KILLED_RC:$AP_RC:$(res "(d['vpc_names'].count('kc6'), len([n for n in d['subnet_names'] if n.startswith('kc6-')]))")" \
+	"137:0:(0, 0)" "teardown killed after delete-nat-gateway ($KILLED_OPS): the next one finishes"
+like "$(ops)" 'release-address' "... releasing the address once the gateway is gone"
 
 # --- the aws CLI v1
 V1=$(PATH=$(printf %s "$PATH" | tr : '\n' | grep -v '^/usr/bin$' | paste -sd:) command -v aws)
