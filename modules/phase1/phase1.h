@@ -46,7 +46,7 @@ int p1_check_cidrs(void);
  * least two, else AWSPHASE_EXIT_USAGE after saying so. */
 int p1_check_azs(struct awsphase_stack *s);
 
-/* "route", "0.0.0.0/0" route of a describe-route-tables item, or NULL. */
+/* The 0.0.0.0/0 route of a describe-route-tables item, or NULL. */
 const cJSON *p1_default_route(const cJSON *route_table);
 /* 1 when route_table has subnet (an id) associated. */
 int p1_associated(const cJSON *route_table, const char *subnet);
