@@ -26,6 +26,23 @@ static int is(const char *s, const char *want)
 	return s && strcmp(s, want) == 0;
 }
 
+/* What the engine says of two of phase 3's kinds, with the kind as
+ * context, for the catalogue: in Portuguese an instance and a queue are
+ * feminine (the engine's words alone are masculine). */
+static const char *const feminine[] __attribute__((unused)) = {
+	NC_("RDS instance", "created"), NC_("RDS instance", "created: %s"),
+	NC_("RDS instance", "would create"), NC_("RDS instance", "would create: %s"),
+	NC_("RDS instance", "already there"), NC_("RDS instance", "already there: %s"),
+	NC_("RDS instance", "unchanged"), NC_("RDS instance", "unchanged: %s"),
+	NC_("RDS instance", "updated: %s"), NC_("RDS instance", "would update: %s"),
+	NC_("RDS instance", "delete|deleted"),
+	NC_("queue", "created"), NC_("queue", "created: %s"), NC_("queue", "would create"),
+	NC_("queue", "would create: %s"), NC_("queue", "already there"),
+	NC_("queue", "already there: %s"), NC_("queue", "unchanged"),
+	NC_("queue", "unchanged: %s"), NC_("queue", "updated: %s"),
+	NC_("queue", "would update: %s"), NC_("queue", "delete|deleted"),
+};
+
 /* ---- security groups ------------------------------------------------------------------ */
 
 enum { FIX_REVOKE = 1 };
