@@ -9,7 +9,7 @@
 # call (also with the CLI v1); drift shown by --dry-run and fixed; teardown
 # stopping before the data without --delete-data, leaving nothing with it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 44
+plan 46
 
 localaws_start --scenario empty
 ctl config '{"rds_creating_s":0.6,"rds_backing_up_s":0.3,"rds_modifying_s":0.3,"rds_deleting_s":0.6,
@@ -25,6 +25,13 @@ print(" ".join(json.loads(l)["argv"][1] for l in open(sys.argv[1]) if json.loads
 res() { jget "$(ctl resources)" "$1"; }
 BUCKET=kaviar-uploads-123456789012
 DB='rds describe-db-instances --db-instance-identifier kaviar-db --query DBInstances[0]'
+
+# --- its place in up: after phase 1 (VPC_ID, PRIVATE_SUBNET_*), before 4B
+ap list --output json
+is "$(jget "$AP_OUT" '[(m["name"], m["up_order"] is not None) for m in d["modules"] if m["name"] in ("3", "4b")] + [sorted(m["provides"]) for m in d["modules"] if m["name"] == "3"]')" \
+	"[('3', True), ('4b', True), ['DB_SECRET_ARN', 'RDS_ENDPOINT', 'RDS_SG_ID', 'REDIS_ENDPOINT', 'REDIS_SG_ID', 'S3_BUCKET', 'SQS_QUEUE_URL']]" \
+	"list: phase 3 is in up and provides the keys 4B reads"
+like "$(ap list; printf '%s' "$AP_OUT")" '^awsphase up runs: (.* → )?3 → (.* → )?4b' "up runs 3 before 4b"
 
 # --- the plan
 p3 --dry-run data deploy
