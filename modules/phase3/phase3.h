@@ -46,8 +46,9 @@ struct awsphase_stack *p3_open(struct p3_run *run, const char *const *keys, int 
  * ("tcp 5432 from 10.0.0.0/16, …") in buf; how many. */
 int p3_foreign_ingress(const cJSON *sg, char *buf, size_t size);
 
-/* A DB instance's or a cache cluster's settings against what phase 3
- * wants; the first that differs in buf, 0 when none does. */
+/* A DB instance's settings against what phase 3 wants: the first that
+ * differs in buf; 0 when none does, 1 when deploy fixes it, 2 when it
+ * cannot (encryption). */
 int p3_db_problem(const cJSON *db, char *buf, size_t size);
 
 /* The count of object versions and delete markers in a

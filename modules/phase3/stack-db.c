@@ -47,9 +47,12 @@ int p3_db_problem(const cJSON *db, char *buf, size_t size)
 {
 	int days = (int)p3_h->json_num(db, "BackupRetentionPeriod", 0);
 
-	if (!cJSON_IsTrue(p3_h->json_get(db, "StorageEncrypted")))
-		snprintf(buf, size, "%s", p3_h->text("storage not encrypted"));
-	else if (cJSON_IsTrue(p3_h->json_get(db, "PubliclyAccessible")))
+	if (!cJSON_IsTrue(p3_h->json_get(db, "StorageEncrypted"))) {
+		snprintf(buf, size, "%s", p3_h->text("storage not encrypted (only a new instance "
+						     "changes it)"));
+		return 2;
+	}
+	if (cJSON_IsTrue(p3_h->json_get(db, "PubliclyAccessible")))
 		snprintf(buf, size, "%s", p3_h->text("publicly accessible"));
 	else if (!cJSON_IsTrue(p3_h->json_get(db, "DeletionProtection")))
 		snprintf(buf, size, "%s", p3_h->text("deletion protection off"));

@@ -50,6 +50,9 @@ static void db_check(struct v *v)
 		h->check(N_("database"), AWSPHASE_FAIL, "%s does not exist (awsphase 3 deploy creates it)",
 			 h->env_get("DB_INSTANCE_ID"));
 		v->failed++;
+	} else if (p3_db_problem(db, problem, sizeof(problem)) == 2) {
+		h->check(N_("database"), AWSPHASE_FAIL, "%s: %s", h->env_get("DB_INSTANCE_ID"), problem);
+		v->failed++;
 	} else if (p3_db_problem(db, problem, sizeof(problem))) {
 		h->check(N_("database"), AWSPHASE_FAIL, "%s: %s (awsphase 3 deploy fixes it)",
 			 h->env_get("DB_INSTANCE_ID"), problem);

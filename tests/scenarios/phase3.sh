@@ -9,7 +9,7 @@
 # call (also with the CLI v1); drift shown by --dry-run and fixed; teardown
 # stopping before the data without --delete-data, leaving nothing with it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 46
+plan 50
 
 localaws_start --scenario empty
 ctl config '{"rds_creating_s":0.6,"rds_backing_up_s":0.3,"rds_modifying_s":0.3,"rds_deleting_s":0.6,
@@ -121,24 +121,40 @@ else
 	ok 0 "# SKIP no aws CLI v1 on PATH"
 fi
 
-# --- drift: public access allowed, the redrive policy removed, the database's group opened
-awscli s3api put-public-access-block --bucket $BUCKET --public-access-block-configuration \
+# --- an instance made otherwise, unencrypted (as the runbook's scripts made it): not taken over
+awscli rds create-db-instance --db-instance-identifier legacy-db --engine postgres --db-instance-class db.t3.micro \
+	--allocated-storage 20 --master-username kaviar --master-user-password not-the-secret-1 \
+	--db-subnet-group-name kaviar-db-subnets --no-publicly-accessible >/dev/null
+printf '%s\nDB_INSTANCE_ID=legacy-db\n' "$ENV0" >legacy.env
+ap -e legacy.env 3 deploy
+is "$AP_RC:$(trace_count mutating)" "1:0" "an unencrypted instance: deploy exits 1, changing nothing"
+like "$AP_ERR" 'RDS instance legacy-db: its storage is not encrypted, and encryption cannot be turned on in place: .*restore it as a new instance' \
+	"... saying what to do"
+awscli rds delete-db-instance --db-instance-identifier legacy-db --skip-final-snapshot >/dev/null
+
+# --- drift: public access allowed, the redrive policy removed, the database's group opened and its
+# deletion protection turned off
+awscli rds modify-db-instance --db-instance-identifier kaviar-db --no-deletion-protection --apply-immediately >/dev/null &&
+	awscli s3api put-public-access-block --bucket $BUCKET --public-access-block-configuration \
 	BlockPublicAcls=false,IgnorePublicAcls=false,BlockPublicPolicy=false,RestrictPublicBuckets=false &&
 	awscli sqs set-queue-attributes --queue-url "$SQS_QUEUE_URL" --attributes RedrivePolicy= &&
 	awscli ec2 authorize-security-group-ingress --group-id "$RDS_SG_ID" --protocol tcp --port 5432 --cidr 0.0.0.0/0 >/dev/null
 ok $? "drift made by hand"
 p3 3 validate
-is "$AP_RC:$(printf '%s\n' "$AP_OUT" | grep -c '^\[FAIL\]')" "1:3" "validate fails on the three"
+is "$AP_RC:$(printf '%s\n' "$AP_OUT" | grep -c '^\[FAIL\]')" "1:4" "validate fails on the four"
 p3 --dry-run 3 deploy
-is "$AP_RC:$(trace_count mutating):$(trace_count dry_run)" "0:3:3" "--dry-run: exit 0, three fixes listed, none run"
+is "$AP_RC:$(trace_count mutating):$(trace_count dry_run)" "0:4:4" "--dry-run: exit 0, four fixes listed, none run"
 like "$AP_OUT" '• S3 bucket kaviar-uploads-123456789012 \(would update: public access BlockPublicAcls IgnorePublicAcls BlockPublicPolicy RestrictPublicBuckets off → blocked\)' \
 	"it shows the public access block"
 like "$AP_OUT" '• queue kaviar-jobs https://[^ ]+ \(would update: redrive policy none → kaviar-jobs-dlq after 5 receives\)' "... the redrive policy"
-like "$AP_OUT" '• security group kaviar-rds-sg sg-[0-9a-f]+ \(would update: ingress tcp 5432 from 0.0.0.0/0 → none\)' "... and the open group"
+like "$AP_OUT" '• security group kaviar-rds-sg sg-[0-9a-f]+ \(would update: ingress tcp 5432 from 0.0.0.0/0 → none\)' "... the open group"
+like "$AP_OUT" '• RDS instance kaviar-db [^ ]+ \(would update: deletion protection off → on\)' "... and the deletion protection"
 p3 3 deploy
-is "$AP_RC:$(ops)" "0:put-public-access-block revoke-security-group-ingress set-queue-attributes" "deploy makes the three fixes"
+is "$AP_RC:$(ops)" "0:modify-db-instance put-public-access-block revoke-security-group-ingress set-queue-attributes" \
+	"deploy makes the four fixes"
 is "$(awscli s3api get-public-access-block --bucket $BUCKET --query 'PublicAccessBlockConfiguration.BlockPublicAcls'):$(awscli sqs get-queue-attributes --queue-url "$SQS_QUEUE_URL" --attribute-names RedrivePolicy --query 'Attributes.RedrivePolicy' --output text | grep -c kaviar-jobs-dlq)" \
 	"true:1" "public access blocked again, the redrive policy back"
+is "$(awscli $DB.DeletionProtection)" true "deletion protection on again"
 p3 3 deploy
 is "$AP_RC:$(trace_count mutating)" "0:0" "then a deploy makes no mutating call"
 
