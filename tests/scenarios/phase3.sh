@@ -9,7 +9,7 @@
 # call (also with the CLI v1); drift shown by --dry-run and fixed; teardown
 # stopping before the data without --delete-data, leaving nothing with it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 50
+plan 52
 
 localaws_start --scenario empty
 ctl config '{"rds_creating_s":0.6,"rds_backing_up_s":0.3,"rds_modifying_s":0.3,"rds_deleting_s":0.6,
@@ -50,14 +50,15 @@ like "$AP_ERR" "^awsphase: .*bad.env:[0-9]+: S3_BUCKET: '.*' is not .*; fix the 
 is "$(res 'd["buckets"], d["security_groups"].get("kaviar-rds-sg", 0)')" "(0, 0)" "nothing made"
 
 # --- deploys killed halfway
-# deploy_killed_after OP: deploy, SIGKILLed once its trace shows a mutating OP
-deploy_killed_after() {
-	local pid end trace=$WORK/trace.killed.$1.jsonl
+# killed_after OP ACTION…: awsphase 3 ACTION…, SIGKILLed once its trace shows a mutating OP
+killed_after() {
+	local pid end op=$1 trace=$WORK/trace.killed.$1.jsonl
+	shift
 	: >"$trace"
-	"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$trace" --timeout 120 -e a.env 3 deploy >"$WORK/out" 2>"$WORK/err" &
+	"$AWSPHASE" --aws "$AWS_BIN" --trace-file "$trace" --timeout 120 -e a.env 3 "$@" >"$WORK/out" 2>"$WORK/err" &
 	pid=$!
 	end=$(($(date +%s) + 60))
-	while [ "$(date +%s)" -lt "$end" ] && ! grep -q "\"$1\".*\"mutating\": *true" "$trace"; do
+	while [ "$(date +%s)" -lt "$end" ] && ! grep -q "\"$op\".*\"mutating\": *true" "$trace"; do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
 	done
@@ -65,9 +66,9 @@ deploy_killed_after() {
 	wait "$pid" 2>/dev/null
 	KILLED_RC=$?
 }
-deploy_killed_after create-security-group
+killed_after create-security-group deploy
 is "$KILLED_RC" 137 "a deploy SIGKILLed after its first create-security-group"
-deploy_killed_after create-db-instance
+killed_after create-db-instance deploy
 is "$KILLED_RC" 137 "the next SIGKILLed after create-db-instance, while the instance is creating"
 p3 3 deploy
 is "$AP_RC" 0 "the next deploy exits 0"
@@ -168,6 +169,11 @@ like "$AP_ERR" 'RDS instance kaviar-db has deletion protection on, and teardown 
 	"... stopping before the database, saying why"
 like "$AP_ERR" "S3 bucket $BUCKET holds 2 object version\(s\), and teardown deletes no data unasked.*--delete-data" \
 	"... and before the bucket"
+killed_after delete-objects teardown --yes --delete-data
+is "$KILLED_RC:$(res '[d["db_instances"], d["buckets"]]')" "137:[1, 1]" \
+	"teardown --delete-data SIGKILLed after it began emptying the bucket: the instance and the bucket are there"
+p3 3 teardown --yes
+is "$AP_RC:$(trace_count mutating)" "1:0" "... and still kept without --delete-data"
 p3 3 teardown --yes --delete-data
 is "$AP_RC" 0 "teardown --yes --delete-data exits 0"
 [ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
