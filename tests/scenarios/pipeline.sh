@@ -14,12 +14,12 @@ mkdir -p mods
 cc -shared -fPIC -Wall -Werror -I"$top_srcdir/include" -o mods/after4b.so \
 	"$top_srcdir/tests/scenarios/fixtures/after4b.c" 2>cc.log
 ok $? "the out-of-tree phase builds"
-# phases 4A and 4B alone beside it: the prereqs account's VPC is the
-# runbook's, untagged, and phase 1 would make one of its own (phases.sh)
-for m in phase4a phase4b; do
-	for d in $(printf %s "$AWSPHASE_MODULE_PATH" | tr : ' '); do
-		[ -e "$d/$m.so" ] && cp "$d/$m.so" mods/ && break
-	done
+# Not phase 3: the prereqs account's data is as the runbook's scripts left it
+# (the database unencrypted), which phase 3 refuses to take as its own; its
+# place in up is checked in phase3.sh.  Nor phase 1: the prereqs account's
+# VPC is the runbook's, untagged, and phase 1 would make one of its own.
+for so in "${AWSPHASE_MODULE_PATH%%:*}"/*.so; do
+	case ${so##*/} in phase1.so | phase3.so) ;; *) cp "$so" mods/ ;; esac
 done
 export AWSPHASE_MODULE_PATH=$WORK/mods
 cp aws-resources.env before.env
