@@ -212,6 +212,13 @@ static void tag_filters(struct awsphase_res *r, struct awsphase_call *call)
 	s->h->call_argf(call, "Name=tag:awsphase:stack,Values=%s", s->stack_name);
 }
 
+/* Where the tag filters go: EC2 spells the option --filters, except
+ * describe-nat-gateways (and a few others), whose is --filter. */
+static int is_filters(const char *arg)
+{
+	return strcmp(arg, "--filters") == 0 || strcmp(arg, "--filter") == 0;
+}
+
 int engine_add_args(struct awsphase_res *r, struct awsphase_call *call, const char *const *args,
 		    const cJSON *prev, int find, int *wait)
 {
@@ -227,7 +234,7 @@ int engine_add_args(struct awsphase_res *r, struct awsphase_call *call, const ch
 			tag_filters(r, call);
 			tagged = 0;
 		}
-		filters = strcmp(v, "--filters") == 0 || (filters && strncmp(v, "--", 2) != 0);
+		filters = is_filters(v) || (filters && strncmp(v, "--", 2) != 0);
 		h->call_arg(call, v);
 		free(v);
 	}

@@ -43,9 +43,11 @@ static void list_clear(char ***list, size_t *n)
 	*list = NULL;
 }
 
-/* PRIVATE_SUBNET_1/2 name a network tier, not a secret: hiding subnet ids
- * would make traces of the private tier impossible to paste; nor is the
- * list AWSPHASE_NOT_SECRET one.  Plain C, not
+/* PRIVATE_SUBNET_1/2 (and phase 1's PRIVATE_SUBNET_1_CIDR…) name a network
+ * tier, not a secret: hiding subnet ids would make traces of the private
+ * tier impossible to paste; PRIVATE_EGRESS (none, nat, endpoints) is how
+ * that tier goes out, and hiding it hid the word "endpoints" everywhere;
+ * nor is the list AWSPHASE_NOT_SECRET one.  Plain C, not
  * a pattern: pattern.c reports through log.c, which redacts. */
 int redact_key_is_secret(const char *key)
 {
@@ -55,7 +57,8 @@ int redact_key_is_secret(const char *key)
 		return 0;
 	for (p = key; *p; p++)
 		if (starts_with(p, "PASSWORD") || starts_with(p, "SECRET") || starts_with(p, "TOKEN") ||
-		    (starts_with(p, "PRIVATE") && !starts_with(p + 7, "_SUBNET")))
+		    (starts_with(p, "PRIVATE") && !starts_with(p + 7, "_SUBNET") &&
+		     !starts_with(p + 7, "_EGRESS")))
 			return 1;
 	return 0;
 }

@@ -17,7 +17,7 @@ for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 done
 runs=1
 [ -n "$bash_completion" ] && runs=2
-plan $((29 * runs))
+plan $((30 * runs))
 
 # comp [WORD...] -- the reply, sorted, for a command line ending in the last
 # word (readline's own split: --opt=value is three words).
@@ -64,10 +64,11 @@ awsphase up --from ''
 awsphase -n up --to 4b -
 awsphase --no-w
 awsphase 4b rollback --no-wait-lock --prev
+awsphase vpc ''
 LINES
 	local got
 	mapfile -t got <"$bindir/out"
-	is "${got[0]}" "3 4a 4b data down ecr ecs-alb ex example help list plan q queues status up" "$label: phases, aliases, commands, list, help"
+	is "${got[0]}" "1 3 4a 4b data down ecr ecs-alb ex example help list plan q queues status up vpc" "$label: phases, aliases, commands, list, help"
 	is "${got[1]}" "ecr ecs-alb ex example" "$label: a prefix"
 	is "${got[2]}" "calls forget probe wait whoami" "$label: a module added later completes its actions"
 	is "${got[3]}" "deploy" "$label: an action by prefix"
@@ -82,20 +83,21 @@ LINES
 	is "${got[12]}" "validate" "$label: global options with values are skipped"
 	is "${got[13]}" "--follow" "$label: an action option's value is skipped"
 	is "${got[14]}" "" "$label: no guess for --since's value"
-	is "${got[15]}" "3 4a 4b data ecr ecs-alb ex example q queues" "$label: help PHASE"
+	is "${got[15]}" "1 3 4a 4b data ecr ecs-alb ex example q queues vpc" "$label: help PHASE"
 	is "${got[16]}" "status" "$label: help PHASE ACTION"
 	is "${got[17]}" "--output" "$label: list takes the global options"
 	like "${got[18]}" '--output.*-o' "$label: ... short ones too"
 	is "${got[19]}" "--ticks --timeout --trace --trace-file" "$label: the example's own option"
 	is "${got[20]}" "" "$label: an option whose value is a URL: nothing to offer"
-	is "${got[21]}" "3 4a 4b data down ecr ecs-alb ex example help list plan q queues status up" "$label: after an option's value, the phases"
+	is "${got[21]}" "1 3 4a 4b data down ecr ecs-alb ex example help list plan q queues status up vpc" "$label: after an option's value, the phases"
 	is "${got[22]}" "" "$label: an unknown phase completes nothing"
 	is "${got[23]}" "$bindir/awsphase" "$label: --env-file completes file names"
 	like "${got[24]}" '^--aws .*--delete-data .*--from .*--yes$' "$label: down's options and the global ones"
-	is "${got[25]}" "3 4a 4b" "$label: up --from completes the phases of up alone"
+	is "${got[25]}" "1 3 4a 4b" "$label: up --from completes the phases of up alone"
 	like "${got[26]}" '--from .*--to' "$label: after a command's option's value, its options"
 	is "${got[27]}" "--no-wait-lock" "$label: --no-wait-lock"
 	is "${got[28]}" "--previous" "$label: after --no-wait-lock (no value), the action's options"
+	is "${got[29]}" "deploy status teardown validate" "$label: phase 1's actions by its alias"
 }
 
 [ -n "$bash_completion" ] && run_cases "$bash_completion"

@@ -17,7 +17,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/awsphase-deb.XXXXXX")
 # as a leak of awsphase's outputs.
 build=$(mktemp -d "${TMPDIR:-/tmp}/awsphase-deb-build.XXXXXX")
 trap 'rc=$?; [ -n "${KEEP_WORK:-}" ] || rm -rf "$build"; (exit $rc); cleanup' EXIT
-plan 19
+plan 20
 
 version=$(dpkg-parsechangelog -l "$top_srcdir/debian/changelog" -S Version)
 pkgversion=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
@@ -75,6 +75,7 @@ out=$("$bin" list 2>&1)
 like "$out" '^4b \(ecs-alb\)  ECS Fargate' "awsphase list: the packaged phase 4B module ($moddir)"
 like "$out" '^4a \(ecr\)  Docker image repository on ECR' "... and the packaged phase 4A module"
 like "$out" '^3 \(data\) +Data: RDS PostgreSQL, Redis, S3 and SQS' "... and the packaged phase 3 module"
+like "$out" '^1 \(vpc\)  VPC, subnets, gateways and routes' "... and the packaged phase 1 module"
 out=$("$bin" list --output json 2>&1)
 like "$out" "\"path\":	\"$moddir/phase4b.so\"" "awsphase list --output json: loaded from the package"
 out=$(AWSPHASE_LOCALEDIR=$root/usr/share/locale LANG=pt_BR.UTF-8 "$bin" --help 2>&1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The man pages: groff finds nothing to warn about, awsphase(1) documents
-# every global option, every phase 3, 4A and 4B action and its options, every exit
+# every global option, every phase 1, 3, 4A and 4B action and its options, every exit
 # code and every environment variable the core reads, and awsphase-module(7)
 # every host service of module.h, with an example that builds and loads.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/scenarios/lib.sh"
@@ -36,7 +36,7 @@ def look(opts, where):
                 miss.append(where + name)
 look(doc["options"], "")
 for m in doc["modules"]:
-    if m["name"] not in ("3", "4a", "4b"):
+    if m["name"] not in ("1", "3", "4a", "4b"):
         continue
     # the actions of phase NAME, under PHASE NAME ACTIONS
     part = re.search(r"^PHASE " + m["name"].upper() + r" ACTIONS$(.*?)^[A-Z]", text, re.M | re.S)
@@ -50,7 +50,7 @@ PY
 )
 is "$missing" "" "awsphase(1) documents every global option (awsphase list --output json)"
 like "$json" '"name":	"4b"' "... and phase 4B is loaded to check its actions against"
-is "$(printf '%s\n' "$missing" | grep -c '^[34][ab]\?\|[[:space:]][34][ab]\?')" 0 "... every phase 3, 4A and 4B action and its options"
+is "$(printf '%s\n' "$missing" | grep -c '^[134][ab]\?\|[[:space:]][134][ab]\?')" 0 "... every phase 1, 3, 4A and 4B action and its options"
 
 section=$(printf '%s\n' "$text1" | sed -n '/^EXIT STATUS/,/^[A-Z]/p')
 codes=$(grep -ho 'AWSPHASE_EXIT_[A-Z]* = [0-9]*' "$top_srcdir/include/awsphase/module.h" | awk '{print $3}')

@@ -84,7 +84,8 @@ enum {
 	 * read every lazy resource and plan again. */
 	AWSPHASE_RES_LAZY = 1 << 1,
 	/* Found by the engine's tags: find gets --filters tag:Name={name} and
-	 * tag:awsphase:stack={stack}; create gets --tag-specifications with
+	 * tag:awsphase:stack={stack} (added to find's own --filters, or
+	 * --filter as describe-nat-gateways spells it); create gets --tag-specifications with
 	 * Name, awsphase:stack and awsphase:phase (tag_type names the EC2
 	 * resource type).  For what AWS does not name uniquely (VPCs,
 	 * subnets, route tables, gateways, addresses, endpoints): a run killed

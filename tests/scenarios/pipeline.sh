@@ -16,9 +16,10 @@ cc -shared -fPIC -Wall -Werror -I"$top_srcdir/include" -o mods/after4b.so \
 ok $? "the out-of-tree phase builds"
 # Not phase 3: the prereqs account's data is as the runbook's scripts left it
 # (the database unencrypted), which phase 3 refuses to take as its own; its
-# place in up is checked in phase3.sh.
+# place in up is checked in phase3.sh.  Nor phase 1: the prereqs account's
+# VPC is the runbook's, untagged, and phase 1 would make one of its own.
 for so in "${AWSPHASE_MODULE_PATH%%:*}"/*.so; do
-	[ "${so##*/}" = phase3.so ] || cp "$so" mods/
+	case ${so##*/} in phase1.so | phase3.so) ;; *) cp "$so" mods/ ;; esac
 done
 export AWSPHASE_MODULE_PATH=$WORK/mods
 cp aws-resources.env before.env

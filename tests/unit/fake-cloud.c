@@ -109,7 +109,7 @@ static int matches_filters(const cJSON *t, int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		char key[256], value[256];
 
-		if (strcmp(argv[i], "--filters") == 0) {
+		if (strcmp(argv[i], "--filters") == 0 || strcmp(argv[i], "--filter") == 0) {
 			in = 1;
 			continue;
 		}

@@ -148,7 +148,18 @@ static const struct awsphase_resource after_slow = {
 static const struct awsphase_resource *const family[] = { &child, &parent, NULL };
 static const struct awsphase_resource *const waits[] = { &slow, &after_slow, NULL };
 static const struct awsphase_resource *const peers[] = { &parent, &peer1, &peer2, NULL };
+/* found with describe-nat-gateways' spelling, --filter, and a filter of
+ * its own the engine's tag filters must join, not follow as a second
+ * option */
+static const char *const singular_filter[] = { "--filter", "Name=tag:kind,Values=odd", NULL };
+static const struct awsphase_resource tagged_odd = {
+	AWSPHASE_RESOURCE, .key = "odd", .kind = "thing", .name = "{STACK}-odd",
+	.flags = AWSPHASE_RES_TAGGED, .tag_type = "thing",
+	.find = { "toy", "list-things", singular_filter }, .list = "Things", .id = "Id",
+	.create = { "toy", "create-thing", make_plain }, .created = "Thing",
+};
 static const struct awsphase_resource *const tags[] = { &tagged, NULL };
+static const struct awsphase_resource *const odd[] = { &tagged_odd, NULL };
 static const struct awsphase_resource *const watch[] = { &parent, &kids, NULL };
 
 /* ---- harness ---- */
@@ -450,6 +461,14 @@ static void test_tags(void)
 	   "a second run finds it by its tags: one, not two");
 	free(state);
 	end();
+	begin(0, 4);
+	rc = deploy(odd, NULL, &changes, &calls);
+	log = slurp(log_path);
+	ok(rc == 0 && strstr(log, "list-things --filter Name=tag:kind,Values=odd "
+		  "Name=tag:Name,Values=toy-odd Name=tag:awsphase:stack,Values=toy") != NULL &&
+	   !strstr(log, "--filters"), "--filter (describe-nat-gateways) takes the tag filters too");
+	free(log);
+	end();
 }
 
 static void test_speculative(void)
@@ -528,7 +547,7 @@ int main(int argc, char **argv)
 	log_set_verbosity(-1);
 	devnull = fopen("/dev/null", "w");
 
-	plan(43);
+	plan(44);
 	test_deploy();
 	test_dry_run();
 	test_teardown();

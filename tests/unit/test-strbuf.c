@@ -86,6 +86,7 @@ static void test_redact(void)
 	ok(redact_key_is_secret("SSH_PRIVATE_KEY"), "SSH_PRIVATE_KEY is a secret");
 	ok(!redact_key_is_secret("VPC_ID"), "VPC_ID is not a secret");
 	ok(!redact_key_is_secret("PRIVATE_SUBNET_1"), "PRIVATE_SUBNET_1 is a network tier, not a secret");
+	ok(!redact_key_is_secret("PRIVATE_EGRESS"), "PRIVATE_EGRESS (none, nat, endpoints) is no secret either");
 	ok(!redact_key_is_secret("ECS_SG_ID"), "ECS_SG_ID is not a secret");
 
 	s = redact_apply("nothing registered");
@@ -149,7 +150,7 @@ static void test_pattern(void)
 
 int main(void)
 {
-	plan(53);
+	plan(54);
 	test_strbuf();
 	test_shell_quote();
 	test_redact();

@@ -45,12 +45,13 @@ DEFAULTS = {
     "cache_creating_s": 2.0,    # cache cluster / replication group creating -> available
     "cache_deleting_s": 2.0,    # deleting -> gone
     "sqs_deleted_recently_s": 1.0,  # a deleted queue's name cannot be reused this long (AWS: 60)
+    "impaired_zones": "",       # comma-separated zones describe-availability-zones says impaired
 }
 
 INTEGER_KEYS = {"healthy_threshold", "unhealthy_threshold", "max_tasks",
                 "circuit_breaker_threshold"}
 BOOL_KEYS = {"manual", "check_exec_role_policy"}
-STRING_KEYS = {"placement_error", "backend_health_path", "client_ip"}
+STRING_KEYS = {"placement_error", "backend_health_path", "client_ip", "impaired_zones"}
 NULLABLE_KEYS = {"grace_s", "circuit_breaker_threshold", "placement_error"}
 
 

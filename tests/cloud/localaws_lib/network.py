@@ -12,6 +12,7 @@ import moto.ec2.models.elastic_ip_addresses as eip_models
 from moto.ec2.exceptions import (DependencyViolationError, EC2ClientError,
                                  InvalidRouteTableIdError, InvalidServiceName,
                                  InvalidSubnetIdError)
+from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 from moto.ec2.models.elastic_ip_addresses import ElasticAddressBackend
 from moto.ec2.models.internet_gateways import InternetGatewayBackend
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
@@ -59,6 +60,7 @@ def install(sim):
     SIM = sim
     eip_models.random_ip = lambda: (f"3.{sim.rng.randrange(128, 150)}.{sim.rng.randrange(256)}."
                                     f"{sim.rng.randrange(1, 255)}")
+    _patch_zones()
     _patch_vpcs()
     _patch_subnets()
     _patch_route_tables()
@@ -142,6 +144,20 @@ def nat_of_allocation(allocation_id):
 
 
 # ---- VPCs, internet gateways ------------------------------------------------------------
+
+def _patch_zones():
+    """impaired_zones (config): zones AWS reports impaired, not available — a region that
+    offers fewer zones than a phase needs (moto: every zone of every region available)."""
+    orig = RegionsAndZonesBackend.describe_availability_zones
+
+    def describe_availability_zones(self, *args, **kwargs):
+        impaired = {z.strip() for z in SIM.config["impaired_zones"].split(",") if z.strip()}
+        for zone in self.zones.get(self.region_name, []):
+            zone.state = "impaired" if zone.name in impaired else "available"
+        return orig(self, *args, **kwargs)
+
+    RegionsAndZonesBackend.describe_availability_zones = describe_availability_zones
+
 
 def _patch_vpcs():
     orig_delete_vpc = VPCBackend.delete_vpc
