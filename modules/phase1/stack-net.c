@@ -79,10 +79,32 @@ static void vpc_differs(struct awsphase_res *r, const cJSON *have)
 	P1_E->note(r, "%s", want);
 }
 
+/* VPC_ID in the env file and no VPC with phase 1's tags: the VPC was made
+ * otherwise (the runbook's scripts).  A deploy would make a second one and
+ * point VPC_ID at it, away from everything already in the first: refuse,
+ * before any change, and say the two ways on. */
+static int vpc_pick(struct awsphase_res *r, const cJSON *answer, int step, const cJSON **item)
+{
+	const char *id = p1_h->env_get("VPC_ID");
+
+	(void)step;
+	*item = P1_E->select(r, answer);
+	if (*item)
+		return AWSPHASE_FOUND;
+	if (P1_E->mode(r) != AWSPHASE_MODE_DEPLOY || !id || !*id)
+		return AWSPHASE_ABSENT;
+	p1_h->log(AWSPHASE_LOG_ERROR, "VPC_ID=%s: not a VPC phase 1 made (no VPC has its tags Name=%s "
+		  "and awsphase:stack=%s), and a deploy would make a second one; to keep this VPC, "
+		  "leave phase 1 out (awsphase up --from 3); for a new one, remove VPC_ID and the "
+		  "subnets' keys from the env file", id, P1_E->name(r), P1_E->expand(r, "{stack}"));
+	return -AWSPHASE_EXIT_FAILED;
+}
+
 static const struct awsphase_resource vpc = {
 	AWSPHASE_RESOURCE, .key = "vpc", .kind = N_("VPC"), .name = "{VPC_NAME}",
 	.flags = AWSPHASE_RES_TAGGED, .tag_type = "vpc",
-	.find = { "ec2", "describe-vpcs" }, .list = "Vpcs", .id = "VpcId", .outputs = vpc_out,
+	.find = { "ec2", "describe-vpcs" }, .list = "Vpcs", .pick = vpc_pick, .id = "VpcId",
+	.outputs = vpc_out,
 	.create = { "ec2", "create-vpc", vpc_create }, .created = "Vpc",
 	.differs = vpc_differs,
 	.remove = { "ec2", "delete-vpc", vpc_delete, vpc_gone, busy },

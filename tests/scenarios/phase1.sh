@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Phase 1 (VPC) on an empty account: bad input refused before any change
 # (overlapping or outside CIDRs, an unknown PRIVATE_EGRESS, a region with
-# one available zone); --dry-run's plan; deploy making one VPC, four subnets
-# in two zones, an attached gateway and the routes, writing the five keys; a
-# rerun with no mutating call; a route deleted by hand shown by --dry-run and
-# put back; teardown leaving nothing, twice.  PRIVATE_EGRESS=nat (the NAT
-# gateway available and the private default route, teardown waiting for it
-# before releasing its address) and =endpoints (five endpoints).  A deploy
-# SIGKILLed right after each kind of create converges to one of each.  And a
-# short run with the aws CLI v1.
+# one available zone), and a VPC_ID phase 1 did not make; --dry-run's plan;
+# deploy making one VPC, four subnets in two zones, an attached gateway and
+# the routes, writing the five keys; a rerun with no mutating call; a route
+# deleted by hand shown by --dry-run and put back; teardown leaving nothing,
+# twice.  PRIVATE_EGRESS=nat (the NAT gateway available and the private
+# default route, teardown waiting for it before releasing its address) and
+# =endpoints (five endpoints).  A deploy SIGKILLed right after each kind of
+# create converges to one of each.  And a short run with the aws CLI v1.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 54
+plan 56
 
 localaws_start --scenario empty
 ctl config '{"nat_pending_s":0.3,"nat_deleting_s":0.3,"vpce_pending_s":0.2,"vpce_deleting_s":0.2}' >/dev/null
@@ -41,6 +41,12 @@ bad "" "a region with one available zone" \
 	'AWS_REGION=us-east-2: 1 availability zone\(s\) available.*choose a region with two or more'
 is "$(ops):$(trace_count)" ":1" "... after describe-availability-zones alone"
 ctl config '{"impaired_zones":""}' >/dev/null
+# a VPC made otherwise (the runbook's scripts): VPC_ID in the file, no tags
+printf 'AWS_REGION=us-east-2\nVPC_ID=vpc-0a1b2c3d4e5f60718\n' >own.env
+ap -e own.env 1 deploy
+is "$AP_RC:$(trace_count mutating):$(res 'd["vpcs"]')" 1:0:0 "VPC_ID of a VPC phase 1 did not make: exit 1, nothing made"
+like "$AP_ERR" '^awsphase: 1 deploy: VPC_ID=vpc-0a1b2c3d4e5f60718: not a VPC phase 1 made .*leave phase 1 out \(awsphase up --from 3\)' \
+	"... saying a deploy would make a second VPC, and the ways on"
 
 # --- the plan
 p1 --dry-run vpc deploy
