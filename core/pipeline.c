@@ -265,6 +265,32 @@ static void overlay_provided(const struct loaded_module *lm)
 	envfile_free(ef);
 }
 
+/* down: a phase whose teardown cannot run (a key it needs is gone from the
+ * env file, taken by the teardown of the phase that wrote it) and that has
+ * none of its own keys left in the file was torn down already: a second
+ * down goes past it.  Returns the missing key, else NULL. */
+static const char *torn_down(const struct loaded_module *lm)
+{
+	const char *path = options.env_file ? options.env_file : ACTION_ENV_FILE;
+	struct envfile *ef = envfile_load(path, 1);
+	const struct awsphase_envvar *v;
+	const char *missing = NULL;
+
+	for (v = lm->m.env; ef && v && v->key; v++) {
+		const char *value = envfile_get(ef, v->key);
+		int set = value && *value;
+
+		if (set && (v->flags & AWSPHASE_ENV_WRITTEN)) {
+			missing = NULL;
+			break;
+		}
+		if (!set && (v->flags & AWSPHASE_ENV_REQUIRED) && !missing)
+			missing = v->key;
+	}
+	envfile_free(ef);
+	return missing;
+}
+
 static void list_names(struct strbuf *sb, struct loaded_module **phases, size_t n)
 {
 	size_t i;
@@ -285,7 +311,7 @@ static int run_all(enum command cmd, struct loaded_module **order, size_t first,
 		size_t i = cmd == CMD_DOWN ? last - step : first + step;
 		const struct loaded_module *lm = order[i];
 		const struct awsphase_action *a = phase_action(lm, pc->action);
-		const char *args[4] = { NULL };
+		const char *args[4] = { NULL }, *missing;
 		struct aws_stats before, after;
 		int n = 0;
 
@@ -301,6 +327,12 @@ static int run_all(enum command cmd, struct loaded_module **order, size_t first,
 			printf("%s== %s %s: %s\n", step ? "\n" : "", lm->m.name, a->name,
 			       lm->m.title ? i18n_words(lm->m.title) : lm->m.name);
 		fflush(stdout);
+		if (cmd == CMD_DOWN && (missing = torn_down(lm))) {
+			if (!quiet)
+				printf(_("%s: nothing to tear down: %s, which it needs, is not in the "
+					 "env file, nor any key it writes\n"), lm->m.name, missing);
+			continue;
+		}
 		aws_get_stats(&before);
 		rc = run_phase(lm, a, args);
 		aws_get_stats(&after);
