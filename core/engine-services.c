@@ -368,6 +368,10 @@ static const struct awsphase_engine ops = {
 	.state = res_state,
 	.iam_role_remove = engine_iam_role_remove,
 	.sg_revoke_naming = engine_sg_revoke_naming,
+	.sg_allows = engine_sg_allows,
+	.iam_role_trusts = engine_iam_role_trusts,
+	.iam_role_has_policy = engine_iam_role_has_policy,
+	.partition = engine_partition,
 };
 
 const struct awsphase_engine *engine_services(void)

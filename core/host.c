@@ -110,6 +110,17 @@ static int host_aws(cJSON **out, const char *service, const char *operation, ...
 	return rc;
 }
 
+static void host_call_args(struct awsphase_call *call, ...)
+{
+	const char *arg;
+	va_list ap;
+
+	va_start(ap, call);
+	while ((arg = va_arg(ap, const char *)))
+		aws_call_arg(call, arg);
+	va_end(ap);
+}
+
 static const struct awsphase_envvar *declared(const char *key)
 {
 	const struct awsphase_envvar *v;
@@ -428,6 +439,9 @@ static struct awsphase_host host = {
 	.grid_show = grid_show,
 	.lock = host_lock,
 	.more_time = run_extend_deadline,
+	.json_find = json_find,
+	.json_count = json_count,
+	.call_args = host_call_args,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

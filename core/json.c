@@ -47,3 +47,31 @@ double json_num(const cJSON *root, const char *path, double def)
 
 	return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
+
+static int element_is(const cJSON *item, const char *path, const char *value)
+{
+	const char *s = path ? json_str(item, path) :
+			cJSON_IsString(item) ? item->valuestring : NULL;
+
+	return s && value && strcmp(s, value) == 0;
+}
+
+const cJSON *json_find(const cJSON *array, const char *path, const char *value)
+{
+	const cJSON *item, *list = cJSON_IsArray(array) ? array : NULL;
+
+	cJSON_ArrayForEach(item, list)
+		if (element_is(item, path, value))
+			return item;
+	return NULL;
+}
+
+size_t json_count(const cJSON *array, const char *path, const char *value)
+{
+	const cJSON *item, *list = cJSON_IsArray(array) ? array : NULL;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(item, list)
+		n += element_is(item, path, value);
+	return n;
+}

@@ -9,5 +9,9 @@
 const cJSON *json_get(const cJSON *root, const char *path);
 const char *json_str(const cJSON *root, const char *path);
 double json_num(const cJSON *root, const char *path, double def);
+/* The first element of array whose string at path (NULL: the element
+ * itself) is value, else NULL; how many are. */
+const cJSON *json_find(const cJSON *array, const char *path, const char *value);
+size_t json_count(const cJSON *array, const char *path, const char *value);
 
 #endif

@@ -353,6 +353,22 @@ struct awsphase_engine {
 	 * what EC2 refuses delete-security-group for.  Call it for each group
 	 * that may hold such rules (the VPC's, and any outside it). */
 	void (*sg_revoke_naming)(struct awsphase_res *r, const cJSON *sg);
+
+	/* ---- what an item of those kinds says (differs, read-only actions) ---- */
+
+	/* 1 when an ingress rule of sg (an item of describe-security-groups)
+	 * lets tcp port in from the group src_sg (when not NULL) or from the
+	 * CIDR cidr (when not NULL); rules of every protocol ("-1") count. */
+	int (*sg_allows)(const cJSON *sg, int port, const char *src_sg, const char *cidr);
+	/* 1 when the trust policy of role (its AssumeRolePolicyDocument, as
+	 * either CLI prints it or URL-encoded) lets service
+	 * ("ecs-tasks.amazonaws.com") sts:AssumeRole. */
+	int (*iam_role_trusts)(const cJSON *role, const char *service);
+	/* 1 when the managed policy policy_arn is attached to role (its
+	 * AttachedManagedPolicies). */
+	int (*iam_role_has_policy)(const cJSON *role, const char *policy_arn);
+	/* The ARN partition of region: "aws", "aws-cn" or "aws-us-gov". */
+	const char *(*partition)(const char *region);
 	/* append only */
 };
 

@@ -23,8 +23,8 @@
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
  * format_time, excerpt, planned, logs_tail and metrics (struct
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
- * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED and
- * more_time.
+ * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
+ * more_time, json_find, json_count and call_args.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -359,6 +359,15 @@ struct awsphase_host {
 	 * is later anyway.  Hosts older than this member have a smaller
 	 * struct_size. */
 	void (*more_time)(double seconds);
+	/* The first element of array whose string at path (a json_get path;
+	 * NULL: the element itself) is value, else NULL (also when array is
+	 * not an array); and how many are.  Hosts older than these members
+	 * have a smaller struct_size. */
+	const cJSON *(*json_find)(const cJSON *array, const char *path, const char *value);
+	size_t (*json_count)(const cJSON *array, const char *path, const char *value);
+	/* Adds arguments to a call, each copied, up to a NULL: call_arg for
+	 * a list, as aws() takes it.  Check struct_size before use. */
+	void (*call_args)(struct awsphase_call *, ...) AWSPHASE_SENTINEL;
 	/* append only */
 };
 

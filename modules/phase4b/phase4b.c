@@ -129,9 +129,10 @@ static const struct awsphase_action actions[] = {
 static int p4b_init(const struct awsphase_host *h)
 {
 	p4b_h = h;
-	if (h->struct_size < offsetof(struct awsphase_host, grid_show) + sizeof(h->grid_show) ||
+	if (h->struct_size < offsetof(struct awsphase_host, call_args) + sizeof(h->call_args) ||
 	    !h->findings || h->findings->struct_size < offsetof(struct awsphase_findings, close) +
-	    sizeof(h->findings->close)) {
+	    sizeof(h->findings->close) || !h->engine || h->engine->struct_size <
+	    offsetof(struct awsphase_engine, partition) + sizeof(h->engine->partition)) {
 		h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both "
 		       "from one release");
 		return AWSPHASE_EXIT_USAGE;

@@ -36,8 +36,6 @@ int p4b_role_has_policy(const cJSON *role, const char *policy_arn);
 const char *p4b_exec_policy_arn(const struct p4b *c);
 /* The trust policy document create-role and update-assume-role-policy get. */
 const char *p4b_trust_policy(void);
-/* "aws", "aws-cn" or "aws-us-gov" for the region. */
-const char *p4b_partition(const char *region);
 
 /* Whether a listener's default action forwards to tg_arn alone. */
 int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn);
