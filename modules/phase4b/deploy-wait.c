@@ -15,17 +15,13 @@
 
 #include "deploy.h"
 
-#define MAX_SEEN 512
-
 struct watch {
 	struct p4b *c;
 	const struct awsphase_host *h;
 	const char *tg_arn;
 	char dep_id[P4B_ID_SIZE];
-	char *seen[MAX_SEEN];      /* service event ids already shown */
-	size_t nseen;
-	char *stopped[MAX_SEEN];   /* stopped task ARNs already examined */
-	size_t nstopped;
+	cJSON *seen;               /* service event ids already shown */
+	cJSON *stopped;            /* stopped task ARNs already examined */
 	int failed_seen;
 	int warned_health;
 	time_t since;              /* stopped tasks older than this are history */
@@ -36,20 +32,11 @@ static const char *or_default(const char *s)
 	return s ? s : "(none)";
 }
 
-static int in(char *const *list, size_t n, const char *s)
+/* Adds s to the strings of list (a JSON array) unless it is there. */
+static void remember(cJSON *list, const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(list[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-static void remember(char **list, size_t *n, const char *s)
-{
-	if (*n < MAX_SEEN && s && !in(list, *n, s))
-		list[(*n)++] = strdup(s);
+	if (s && !p4b_h->json_find(list, NULL, s))
+		cJSON_AddItemToArray(list, cJSON_CreateString(s));
 }
 
 /* Events come newest first; show the unseen ones oldest first. */
@@ -61,7 +48,7 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 	for (i = 0; i < n; i++) {
 		const char *id = p4b_str(cJSON_GetArrayItem(events, i), "id");
 
-		if (id && in(w->seen, w->nseen, id))
+		if (id && p4b_h->json_find(w->seen, NULL, id))
 			break;
 		last = i;
 	}
@@ -70,7 +57,7 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 
 		if (!quiet && p4b_str(e, "message"))
 			w->h->say("  %s", p4b_str(e, "message"));
-		remember(w->seen, &w->nseen, p4b_str(e, "id"));
+		remember(w->seen, p4b_str(e, "id"));
 	}
 }
 
@@ -94,11 +81,9 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 		return -1;
 	}
 	call = h->call_new("ecs", "describe-tasks");
-	h->call_arg(call, "--cluster");
-	h->call_arg(call, c->cluster);
-	h->call_arg(call, "--tasks");
+	h->call_args(call, "--cluster", c->cluster, "--tasks", NULL);
 	cJSON_ArrayForEach(arn, h->json_get(list, "taskArns"))
-		if (cJSON_IsString(arn) && !in(w->stopped, w->nstopped, arn->valuestring) && n < 100) {
+		if (cJSON_IsString(arn) && !h->json_find(w->stopped, NULL, arn->valuestring) && n < 100) {
 			h->call_arg(call, arn->valuestring);
 			n++;
 		}
@@ -118,7 +103,7 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 		const char *detail = h->json_str(task, "containers.0.reason");
 		const char *why = reason, *fix, *tid;
 
-		remember(w->stopped, &w->nstopped, p4b_str(task, "taskArn"));
+		remember(w->stopped, p4b_str(task, "taskArn"));
 		if (dep_id && p4b_str(task, "startedBy") && strcmp(p4b_str(task, "startedBy"), dep_id) != 0)
 			continue;
 		if (!reason || strncmp(reason, "Scaling activity", 16) == 0)
@@ -166,8 +151,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 	cJSON *doc = NULL;
 	int rc, forwards = 0;
 
-	h->call_arg(call, "--names");
-	h->call_arg(call, c->alb_name);
+	h->call_args(call, "--names", c->alb_name, NULL);
 	h->call_accept(call, "LoadBalancerNotFound");
 	rc = h->call_run(call);
 	if (rc) {
@@ -214,14 +198,9 @@ static int lb_gone(struct watch *w, int *exit_code)
 
 static const cJSON *deployment(const cJSON *service, const char *id)
 {
-	const cJSON *d;
-
 	if (!*id)
 		return p4b_primary(service);
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(service, "deployments"))
-		if (p4b_str(d, "id") && strcmp(p4b_str(d, "id"), id) == 0)
-			return d;
-	return NULL;
+	return p4b_h->json_find(p4b_h->json_get(service, "deployments"), "id", id);
 }
 
 static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
@@ -339,13 +318,14 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	struct watch w;
 	struct awsphase_wait wait = { 0 };
 	char what[512];
-	size_t i;
 	int rc;
 
 	memset(&w, 0, sizeof(w));
 	w.c = c;
 	w.h = h;
 	w.tg_arn = tg_arn;
+	w.seen = cJSON_CreateArray();
+	w.stopped = cJSON_CreateArray();
 	/* a deployment this run did not start is followed as the PRIMARY */
 	snprintf(w.dep_id, sizeof(w.dep_id), "%s", dep_id && just_started ? dep_id : "");
 	if (before) {
@@ -380,10 +360,8 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	} else {
 		rc = h->wait(&wait);
 	}
-	for (i = 0; i < w.nseen; i++)
-		free(w.seen[i]);
-	for (i = 0; i < w.nstopped; i++)
-		free(w.stopped[i]);
+	cJSON_Delete(w.seen);
+	cJSON_Delete(w.stopped);
 	return rc;
 }
 

@@ -16,7 +16,6 @@
  * create find its resource there already, the engine reads what it skipped
  * and converges as any later run does. */
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,8 +117,7 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 			/* rolled back: the deploy failed (1), the service is as it was;
 			 * else what the wait ended with (4: the deadline) stands.  A
 			 * rollback after the deadline gets a --timeout of its own. */
-			if (rc == AWSPHASE_EXIT_TIMEOUT && h->struct_size >= offsetof(struct awsphase_host,
-			    more_time) + sizeof(h->more_time))
+			if (rc == AWSPHASE_EXIT_TIMEOUT)
 				h->more_time(h->settings->timeout_s);
 			if (p4b_rollback_to_last_good(c, e->id_of(s, "td"), rc == AWSPHASE_EXIT_TIMEOUT ?
 						      N_("the deadline passed") :

@@ -49,7 +49,7 @@ static const cJSON *service_sgs(struct diag *d)
 	const struct awsphase_host *h = d->h;
 	const cJSON *net = p4b_awsvpc(obs_primary(&d->o));
 
-	return h->json_get(net ? net : p4b_awsvpc(obs_service(&d->o)), "securityGroups");
+	return h->json_get(net ? net : p4b_awsvpc(obs_json(&d->o, "service")), "securityGroups");
 }
 
 void diag_targets(struct diag *d, struct awsphase_finding *p, int *healthy, int *timeouts, int *total)
@@ -58,7 +58,7 @@ void diag_targets(struct diag *d, struct awsphase_finding *p, int *healthy, int 
 	const cJSON *t;
 
 	*healthy = *timeouts = *total = 0;
-	cJSON_ArrayForEach(t, obs_targets(&d->o)) {
+	cJSON_ArrayForEach(t, obs_json(&d->o, "targets")) {
 		const char *state = h->json_str(t, "TargetHealth.State");
 		const char *reason = h->json_str(t, "TargetHealth.Reason");
 
@@ -120,7 +120,7 @@ void diag_sg(struct diag *d)
 		d->f->autofix(p, FIX_SG_RULE);
 		d->sg_problem = p;
 	}
-	if (obs_service(&d->o) && service_sgs(d) && !p4b_json_has(service_sgs(d), d->ecs_sg)) {
+	if (obs_json(&d->o, "service") && service_sgs(d) && !p4b_json_has(service_sgs(d), d->ecs_sg)) {
 		char *list = cJSON_PrintUnformatted(service_sgs(d));
 
 		p = d->f->finding(d->found, C_TIMEOUT, "the service's tasks do not carry %s (%s): they have %s", c->ecs_sg_name,
@@ -173,25 +173,25 @@ void diag_alb(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *tg = obs_tg(&d->o), *t;
+	const cJSON *tg = obs_json(&d->o, "tg"), *alb = obs_json(&d->o, "alb"), *t;
 	char excerpt[200];
 	int healthy, timeouts, total, mismatch = 0, unused = 0;
 	const char *path = h->json_str(tg, "HealthCheckPath");
 	struct awsphase_finding *p;
 
-	if (!obs_alb(&d->o) && obs_unknown(&d->o, "alb")) {
+	if (!alb && obs_unknown(&d->o, "alb")) {
 		p = d->f->finding(d->found, C_ALB, "load balancer %s: unknown, describe-load-balancers failed: %s",
 				 c->alb_name, obs_unknown(&d->o, "alb"));
 		diag_fix_unknown(d, p);
 		return;
 	}
-	if (!obs_tg(&d->o) && obs_unknown(&d->o, "tg")) {
+	if (!tg && obs_unknown(&d->o, "tg")) {
 		p = d->f->finding(d->found, C_ALB, "target group %s: unknown, describe-target-groups failed: %s",
 				 c->tg_name, obs_unknown(&d->o, "tg"));
 		diag_fix_unknown(d, p);
 		return;
 	}
-	if (!obs_alb(&d->o)) {
+	if (!alb) {
 		p = d->f->finding(d->found, C_ALB, "load balancer %s does not exist", c->alb_name);
 		d->f->evidence(p, "describe-load-balancers --names %s: LoadBalancerNotFound", c->alb_name);
 		d->f->fix(p, "awsphase 4b deploy");
@@ -207,8 +207,8 @@ void diag_alb(struct diag *d)
 		return;
 	if (!d->probed) {
 		p = d->f->finding(d->found, C_ALB, "%s does not answer: %s", d->url, d->probe_err);
-		d->f->evidence(p, "ALB %s state %s", h->json_str(obs_alb(&d->o), "DNSName"),
-			 h->json_str(obs_alb(&d->o), "State.Code") ? h->json_str(obs_alb(&d->o), "State.Code") : "?");
+		d->f->evidence(p, "ALB %s state %s", h->json_str(alb, "DNSName"),
+			 h->json_str(alb, "State.Code") ? h->json_str(alb, "State.Code") : "?");
 		d->f->fix(p, "check that %s admits you on port 80 and that the ALB is active", c->alb_sg_name);
 		return;
 	}
@@ -224,7 +224,7 @@ void diag_alb(struct diag *d)
 		return;
 	}
 	diag_targets(d, NULL, &healthy, &timeouts, &total);
-	cJSON_ArrayForEach(t, obs_targets(&d->o)) {
+	cJSON_ArrayForEach(t, obs_json(&d->o, "targets")) {
 		const char *reason = h->json_str(t, "TargetHealth.Reason");
 
 		if (reason && strcmp(reason, "Target.ResponseCodeMismatch") == 0)

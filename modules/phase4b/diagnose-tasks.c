@@ -138,7 +138,7 @@ void diag_service(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *svc = obs_service(&d->o), *dep = obs_primary(&d->o);
+	const cJSON *svc = obs_json(&d->o, "service"), *dep = obs_primary(&d->o);
 	const char *status = h->json_str(svc, "status"), *rollout = h->json_str(dep, "rolloutState");
 	char cmd[1024];
 	const char *args[] = { "--cluster", c->cluster, "--service", c->service, "--force-new-deployment", NULL };
@@ -189,7 +189,7 @@ void diag_service(struct diag *d)
 int diag_tasks_in_trouble(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
-	const cJSON *svc = obs_service(&d->o), *dep = obs_primary(&d->o);
+	const cJSON *svc = obs_json(&d->o, "service"), *dep = obs_primary(&d->o);
 	const char *status = h->json_str(svc, "status");
 	double desired = h->json_num(svc, "desiredCount", 0);
 
@@ -226,8 +226,8 @@ void diag_tasks_plan(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	struct awsphase_call *call;
-	char repo[256], tag[160];
-	const char *slash, *at, *colon;
+	struct p4b_image im;
+	char tag[160];
 	const cJSON *stopped[3];
 	size_t n = recent_stopped(d, stopped, 3), i;
 
@@ -241,23 +241,14 @@ void diag_tasks_plan(struct diag *d)
 	switch (d->why) {
 	case WHY_IMAGE:
 		d->image = taskdef_image(d);
-		if (!d->image || !strstr(d->image, ".dkr.ecr.") || !(slash = strchr(d->image, '/')))
+		if (p4b_parse_image(d->image, &im) < 0)
 			break;
-		at = strchr(slash, '@');
-		colon = strrchr(slash, ':');
-		snprintf(repo, sizeof(repo), "%.*s", (int)((at ? at : colon ? colon : slash + strlen(slash)) - slash - 1),
-			 slash + 1);
-		if (at)
-			snprintf(tag, sizeof(tag), "imageDigest=%s", at + 1);
-		else
-			snprintf(tag, sizeof(tag), "imageTag=%s", colon ? colon + 1 : "latest");
+		snprintf(tag, sizeof(tag), im.digest[0] ? "imageDigest=%s" : "imageTag=%s",
+			 im.digest[0] ? im.digest : im.tag);
 		call = h->call_new("ecr", "describe-images");
 		h->call_accept(call, "ImageNotFoundException");
 		h->call_accept(call, "RepositoryNotFoundException");
-		h->call_arg(call, "--repository-name");
-		h->call_arg(call, repo);
-		h->call_arg(call, "--image-ids");
-		h->call_arg(call, tag);
+		h->call_args(call, "--repository-name", im.repo, "--image-ids", tag, NULL);
 		d->extra[d->nextra++] = call;
 		break;
 	default:
@@ -340,7 +331,7 @@ static const cJSON *task_awsvpc(struct diag *d)
 {
 	const cJSON *net = p4b_awsvpc(obs_primary(&d->o));
 
-	return net ? net : p4b_awsvpc(obs_service(&d->o));
+	return net ? net : p4b_awsvpc(obs_json(&d->o, "service"));
 }
 
 static void cause_network(struct diag *d, struct awsphase_finding *p)
@@ -389,7 +380,7 @@ void diag_tasks(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *svc = obs_service(&d->o), *dep = obs_primary(&d->o);
+	const cJSON *svc = obs_json(&d->o, "service"), *dep = obs_primary(&d->o);
 	const cJSON *stopped[3];
 	size_t n;
 	struct awsphase_finding *p;

@@ -77,30 +77,9 @@ int obs_service_read(const struct obs *o)
 	return r == AWSPHASE_RESULT_FOUND || r == AWSPHASE_RESULT_ABSENT;
 }
 
-/* Read by obs_read, the service is found in any status. */
-const cJSON *obs_service(const struct obs *o)
-{
-	return obs_json(o, "service");
-}
-
-const cJSON *obs_tg(const struct obs *o)
-{
-	return obs_json(o, "tg");
-}
-
-const cJSON *obs_alb(const struct obs *o)
-{
-	return obs_json(o, "alb");
-}
-
 const cJSON *obs_primary(const struct obs *o)
 {
-	return p4b_primary(obs_service(o));
-}
-
-const cJSON *obs_targets(const struct obs *o)
-{
-	return obs_json(o, "targets");
+	return p4b_primary(obs_json(o, "service"));
 }
 
 static const cJSON *nth_task(const struct awsphase_host *h, const cJSON *tasks, int stopped,
@@ -112,13 +91,8 @@ static const cJSON *nth_task(const struct awsphase_host *h, const cJSON *tasks, 
 		const char *desired = h->json_str(t, "desiredStatus");
 		int is_stopped = desired && strcmp(desired, "STOPPED") == 0;
 		const char *arn = h->json_str(t, "taskArn");
-		const cJSON *u;
-		int dup = 0;
 
-		cJSON_ArrayForEach(u, skip)
-			if (arn && h->json_str(u, "taskArn") && strcmp(arn, h->json_str(u, "taskArn")) == 0)
-				dup = 1;
-		if (dup || is_stopped != !!stopped)
+		if ((arn && h->json_find(skip, "taskArn", arn)) || is_stopped != !!stopped)
 			continue;
 		if ((*n)-- == 0)
 			return t;
@@ -143,40 +117,3 @@ const char *obs_short_id(const char *arn)
 {
 	return arn ? p4b_arn_tail(arn) : "-";
 }
-
-const cJSON *obs_eni(const struct obs *o, const char *eni_id)
-{
-	const cJSON *e;
-
-	if (!eni_id)
-		return NULL;
-	cJSON_ArrayForEach(e, obs_json(o, "enis")) {
-		const char *id = o->h->json_str(e, "NetworkInterfaceId");
-
-		if (id && strcmp(id, eni_id) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-const cJSON *obs_target(const struct obs *o, const char *ip)
-{
-	const cJSON *t;
-
-	if (!ip)
-		return NULL;
-	cJSON_ArrayForEach(t, obs_targets(o)) {
-		const char *id = o->h->json_str(t, "Target.Id");
-
-		if (id && strcmp(id, ip) == 0)
-			return t;
-	}
-	return NULL;
-}
-
-
-
-
-
-
-

@@ -34,7 +34,7 @@ static void show_service(const struct obs *o)
 	static const char *const headers[] = { N_("Service"), N_("Cluster"), N_("Status"), N_("Running"), N_("Desired"),
 					       N_("Pending"), N_("Task definition"), NULL };
 	const struct awsphase_host *h = o->h;
-	const cJSON *svc = obs_service(o);
+	const cJSON *svc = obs_json(o, "service");
 	struct awsphase_grid *g = h->grid_new(7);
 
 	h->grid_put(g, 0, 0, "%s", o->c.service);
@@ -63,7 +63,7 @@ static void show_deployments(const struct obs *o)
 	size_t r = 0;
 	char when[40];
 
-	cJSON_ArrayForEach(d, h->json_get(obs_service(o), "deployments")) {
+	cJSON_ArrayForEach(d, h->json_get(obs_json(o, "service"), "deployments")) {
 		h->grid_put(g, r, 0, "%s", obs_or_unknown(h->json_str(d, "id")));
 		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(d, "status")));
 		h->grid_put(g, r, 2, "%s", or_dash(h->json_str(d, "rolloutState")));
@@ -91,8 +91,9 @@ static void show_tasks(const struct obs *o)
 
 	for (i = 0; (t = obs_task(o, 0, i)); i++) {
 		const char *ip = p4b_task_detail(t, "privateIPv4Address");
-		const cJSON *eni = obs_eni(o, p4b_task_detail(t, "networkInterfaceId"));
-		const cJSON *target = obs_target(o, ip);
+		const cJSON *eni = h->json_find(obs_json(o, "enis"), "NetworkInterfaceId",
+						p4b_task_detail(t, "networkInterfaceId"));
+		const cJSON *target = h->json_find(obs_json(o, "targets"), "Target.Id", ip);
 		int k = 0;
 
 		h->grid_put(g, r, 0, "%s", obs_short_id(h->json_str(t, "taskArn")));
@@ -122,14 +123,14 @@ static void show_targets(const struct obs *o)
 	struct awsphase_grid *g = h->grid_new(4);
 	size_t r = 0;
 
-	cJSON_ArrayForEach(t, obs_targets(o)) {
+	cJSON_ArrayForEach(t, obs_json(o, "targets")) {
 		h->grid_put(g, r, 0, "%s:%.0f", or_dash(h->json_str(t, "Target.Id")), h->json_num(t, "Target.Port", 0));
 		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(t, "TargetHealth.State")));
 		h->grid_put(g, r, 2, "%s", or_dash(h->json_str(t, "TargetHealth.Reason")));
 		h->grid_put(g, r, 3, "%s", or_dash(h->json_str(t, "TargetHealth.Description")));
 		r++;
 	}
-	h->grid_show(g, obs_unknown(o, "targets") ? N_("targets (unknown)") : obs_tg(o) ? N_("targets") :
+	h->grid_show(g, obs_unknown(o, "targets") ? N_("targets (unknown)") : obs_json(o, "tg") ? N_("targets") :
 	     N_("targets (no target group)"), headers);
 }
 
@@ -137,7 +138,7 @@ static void show_alb(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Load balancer"), N_("State"), N_("DNS name"), N_("Target group"), NULL };
 	const struct awsphase_host *h = o->h;
-	const cJSON *alb = obs_alb(o);
+	const cJSON *alb = obs_json(o, "alb");
 	struct awsphase_grid *g = h->grid_new(4);
 
 	h->grid_put(g, 0, 0, "%s", o->c.alb_name);
@@ -149,7 +150,7 @@ static void show_alb(const struct obs *o)
 		h->grid_put(g, 0, 1, "%s", words(h, N_("not found")));
 	if (alb)
 		h->grid_put(g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
-	h->grid_put(g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : obs_unknown(o, "tg") ?
+	h->grid_put(g, 0, 3, "%s%s", o->c.tg_name, obs_json(o, "tg") ? "" : obs_unknown(o, "tg") ?
 	    words(h, N_(" (unknown)")) : words(h, N_(" (not found)")));
 	h->grid_show(g, N_("load balancer"), headers);
 }
@@ -163,7 +164,7 @@ static void show_events(const struct obs *o)
 	size_t r = 0;
 	char when[40];
 
-	cJSON_ArrayForEach(ev, h->json_get(obs_service(o), "events")) {
+	cJSON_ArrayForEach(ev, h->json_get(obs_json(o, "service"), "events")) {
 		if (r >= EVENTS)
 			break;
 		p4b_h->format_time(p4b_h->json_time(h->json_get(ev, "createdAt")), 0, when, sizeof(when));
@@ -195,7 +196,7 @@ int p4b_status(const struct awsphase_host *h, int argc, const char **argv)
 	show_targets(&o);
 	show_alb(&o);
 	show_events(&o);
-	rc = o.rc ? o.rc : obs_service(&o) ? AWSPHASE_EXIT_OK : AWSPHASE_EXIT_FAILED;
+	rc = o.rc ? o.rc : obs_json(&o, "service") ? AWSPHASE_EXIT_OK : AWSPHASE_EXIT_FAILED;
 	obs_free(&o);
 	return rc;
 }

@@ -44,7 +44,7 @@ static void add(struct buf *b, const char *fmt, ...)
 static int check_service(const struct obs *o)
 {
 	const struct awsphase_host *h = o->h;
-	const cJSON *svc = obs_service(o), *dep = obs_primary(o);
+	const cJSON *svc = obs_json(o, "service"), *dep = obs_primary(o);
 	const char *status, *rollout;
 	double running, desired, pending;
 	struct buf b = { "" };
@@ -96,16 +96,16 @@ static int check_service(const struct obs *o)
 static int check_targets(const struct obs *o)
 {
 	const struct awsphase_host *h = o->h;
-	const cJSON *t, *list = obs_targets(o);
+	const cJSON *t, *list = obs_json(o, "targets");
 	struct buf b = { "" };
 	int healthy = 0, n = 0;
 
-	if (!obs_tg(o) && obs_unknown(o, "tg")) {
+	if (!obs_json(o, "tg") && obs_unknown(o, "tg")) {
 		h->check(N_("target-health"), AWSPHASE_FAIL, "target group %s: unknown, "
 			 "describe-target-groups failed: %s", o->c.tg_name, obs_unknown(o, "tg"));
 		return 0;
 	}
-	if (!obs_tg(o)) {
+	if (!obs_json(o, "tg")) {
 		h->check(N_("target-health"), AWSPHASE_FAIL, "target group %s not found", o->c.tg_name);
 		return 0;
 	}
@@ -139,7 +139,7 @@ static int check_targets(const struct obs *o)
 static int check_alb(const struct obs *o)
 {
 	const struct awsphase_host *h = o->h;
-	const cJSON *alb = obs_alb(o);
+	const cJSON *alb = obs_json(o, "alb");
 	const char *dns = h->json_str(alb, "DNSName"), *state = h->json_str(alb, "State.Code");
 	char url[1024], err[512], excerpt[200];
 	char *body = NULL;
@@ -188,7 +188,7 @@ static int check_task_sgs(const struct obs *o)
 	for (i = 0; (task = obs_task(o, 0, i)); i++) {
 		const char *st = h->json_str(task, "lastStatus");
 		const char *eni_id = p4b_task_detail(task, "networkInterfaceId");
-		const cJSON *eni = obs_eni(o, eni_id), *g;
+		const cJSON *eni = h->json_find(obs_json(o, "enis"), "NetworkInterfaceId", eni_id), *g;
 		int has = 0, k = 0;
 
 		if (!st || strcmp(st, "RUNNING") != 0)
