@@ -147,7 +147,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 	struct p4b *c = w->c;
 	struct awsphase_call *call = h->call_new("elbv2", "describe-load-balancers");
 	const char *arn, *state;
-	const cJSON *l, *a;
+	const cJSON *l;
 	cJSON *doc = NULL;
 	int rc, forwards = 0;
 
@@ -181,9 +181,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 		return -1;
 	}
 	cJSON_ArrayForEach(l, h->json_get(doc, "Listeners"))
-		cJSON_ArrayForEach(a, h->json_get(l, "DefaultActions"))
-			if (p4b_str(a, "TargetGroupArn") && strcmp(p4b_str(a, "TargetGroupArn"), w->tg_arn) == 0)
-				forwards = 1;
+		forwards |= h->json_find(h->json_get(l, "DefaultActions"), "TargetGroupArn", w->tg_arn) != NULL;
 	cJSON_Delete(doc);
 	if (forwards)
 		return 0;

@@ -44,14 +44,6 @@ static void describe_ingress(struct diag *d, struct awsphase_finding *p, const c
 		 *line ? line : h->text("none"));
 }
 
-static const cJSON *service_sgs(struct diag *d)
-{
-	const struct awsphase_host *h = d->h;
-	const cJSON *net = p4b_awsvpc(obs_primary(&d->o));
-
-	return h->json_get(net ? net : p4b_awsvpc(obs_json(&d->o, "service")), "securityGroups");
-}
-
 void diag_targets(struct diag *d, struct awsphase_finding *p, int *healthy, int *timeouts, int *total)
 {
 	const struct awsphase_host *h = d->h;
@@ -79,6 +71,7 @@ void diag_sg(struct diag *d)
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
 	const cJSON *ecs = obs_json(&d->o, "ecs-sg"), *alb = obs_json(&d->o, "alb-sg");
+	const cJSON *sgs = h->json_get(obs_awsvpc(&d->o), "securityGroups");
 	int healthy, timeouts, total;
 	char cmd[1024], port[16];
 	struct awsphase_finding *p;
@@ -120,8 +113,8 @@ void diag_sg(struct diag *d)
 		d->f->autofix(p, FIX_SG_RULE);
 		d->sg_problem = p;
 	}
-	if (obs_json(&d->o, "service") && service_sgs(d) && !p4b_json_has(service_sgs(d), d->ecs_sg)) {
-		char *list = cJSON_PrintUnformatted(service_sgs(d));
+	if (obs_json(&d->o, "service") && sgs && !p4b_json_has(sgs, d->ecs_sg)) {
+		char *list = cJSON_PrintUnformatted(sgs);
 
 		p = d->f->finding(d->found, C_TIMEOUT, "the service's tasks do not carry %s (%s): they have %s", c->ecs_sg_name,
 			    d->ecs_sg, list ? list : "?");

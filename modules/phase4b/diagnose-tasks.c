@@ -256,11 +256,6 @@ void diag_tasks_plan(struct diag *d)
 	}
 }
 
-static int in_list(const char *s, const char *a, const char *b)
-{
-	return s && ((a && strcmp(s, a) == 0) || (b && strcmp(s, b) == 0));
-}
-
 static void cause_image(struct diag *d, struct awsphase_finding *p)
 {
 	const struct awsphase_host *h = d->h;
@@ -299,11 +294,9 @@ static void cause_iam(struct diag *d, struct awsphase_finding *p)
 
 	for (i = 0; i < 2; i++) {
 		const cJSON *roles = d->h->json_get(d->h->engine->answer_of(d->o.s, "exec-role", 0),
-						    "RoleDetailList"), *role = NULL, *it;
+						    "RoleDetailList");
+		const cJSON *role = d->h->json_find(roles, "RoleName", names[i]);
 
-		cJSON_ArrayForEach(it, roles)
-			if (d->h->json_str(it, "RoleName") && strcmp(d->h->json_str(it, "RoleName"), names[i]) == 0)
-				role = it;
 		if (!roles) {
 			d->f->evidence(p, "the IAM roles could not be read");
 			break;
@@ -326,19 +319,11 @@ static void cause_iam(struct diag *d, struct awsphase_finding *p)
 		 bad ? "" : d->h->text(" (the roles look right now; IAM changes take a moment to apply)"));
 }
 
-/* The awsvpcConfiguration the service's PRIMARY deployment starts tasks with. */
-static const cJSON *task_awsvpc(struct diag *d)
-{
-	const cJSON *net = p4b_awsvpc(obs_primary(&d->o));
-
-	return net ? net : p4b_awsvpc(obs_json(&d->o, "service"));
-}
-
 static void cause_network(struct diag *d, struct awsphase_finding *p)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *net = task_awsvpc(d), *s;
+	const cJSON *net = obs_awsvpc(&d->o), *s;
 	const char *assign = h->json_str(net, "assignPublicIp");
 	int public_ = 0, private_ = 0;
 	char *subnets;
@@ -346,9 +331,9 @@ static void cause_network(struct diag *d, struct awsphase_finding *p)
 	cJSON_ArrayForEach(s, h->json_get(net, "subnets")) {
 		if (!cJSON_IsString(s))
 			continue;
-		if (in_list(s->valuestring, c->public_subnet[0], c->public_subnet[1]))
+		if (p4b_subnet_of(s->valuestring, c->public_subnet))
 			public_ = 1;
-		else if (in_list(s->valuestring, c->private_subnet[0], c->private_subnet[1]))
+		else if (p4b_subnet_of(s->valuestring, c->private_subnet))
 			private_ = 1;
 	}
 	if (!public_ && !private_) {
@@ -443,7 +428,7 @@ void diag_tasks(struct diag *d)
 
 		if (!reason || classify(d, reason) != d->why)
 			reason = container_reason(h, d->why_task);
-		rfix = p4b_reason_fix(c, reason, h->json_str(task_awsvpc(d), "assignPublicIp"),
+		rfix = p4b_reason_fix(c, reason, h->json_str(obs_awsvpc(&d->o), "assignPublicIp"),
 				      p4b_task_detail(d->why_task, "subnetId"));
 		if (rfix)
 			d->f->fix(p, "%s", rfix);

@@ -82,6 +82,13 @@ const cJSON *obs_primary(const struct obs *o)
 	return p4b_primary(obs_json(o, "service"));
 }
 
+const cJSON *obs_awsvpc(const struct obs *o)
+{
+	const cJSON *net = p4b_awsvpc(obs_primary(o));
+
+	return net ? net : p4b_awsvpc(obs_json(o, "service"));
+}
+
 static const cJSON *nth_task(const struct awsphase_host *h, const cJSON *tasks, int stopped,
 			     size_t *n, const cJSON *skip)
 {

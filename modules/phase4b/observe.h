@@ -44,6 +44,9 @@ int obs_service_read(const struct obs *o);
  * absent.  The items themselves: obs_json(o, "service"), "tg", "alb",
  * "targets" (TargetHealthDescriptions), "enis" (NetworkInterfaces). */
 const cJSON *obs_primary(const struct obs *o);
+/* The awsvpcConfiguration the service's PRIMARY deployment starts tasks
+ * with, else the service's own. */
+const cJSON *obs_awsvpc(const struct obs *o);
 
 /* Tasks of "tasks" and "stopped-tasks": the n-th whose desiredStatus is
  * STOPPED (stopped set) or RUNNING (stopped not set); NULL past the end. */

@@ -52,17 +52,15 @@ static void check_subnets(struct pf *p, const cJSON *answer, const char *error,
 {
 	const struct awsphase_host *h = p->h;
 	const struct p4b *c = p->c;
-	const cJSON *s;
 	const char *az[2] = { NULL, NULL };
 	size_t i;
 	int bad = 0;
 
-	cJSON_ArrayForEach(s, h->json_get(answer, "Subnets"))
-		for (i = 0; i < n; i++)
-			if (p4b_str(s, "SubnetId") && strcmp(p4b_str(s, "SubnetId"), keys[i].id) == 0)
-				keys[i].found = s;
 	for (i = 0; i < n; i++) {
-		const char *vpc = p4b_str(keys[i].found, "VpcId");
+		const char *vpc;
+
+		keys[i].found = h->json_find(h->json_get(answer, "Subnets"), "SubnetId", keys[i].id);
+		vpc = p4b_str(keys[i].found, "VpcId");
 
 		if (!keys[i].found) {
 			problem(p, N_("subnets"), "%s=%s: no such subnet in %s (%s); fix %s in %s (phase 1)",

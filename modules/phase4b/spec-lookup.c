@@ -134,6 +134,12 @@ void p4b_task_subnets(const struct p4b *c, const char *out[2])
 	out[1] = priv ? c->private_subnet[1] : c->public_subnet[1];
 }
 
+int p4b_subnet_of(const char *subnet, const char *const pair[2])
+{
+	return subnet && ((pair[0] && strcmp(subnet, pair[0]) == 0) ||
+			  (pair[1] && strcmp(subnet, pair[1]) == 0));
+}
+
 const char *p4b_assign_public_ip(const struct p4b *c)
 {
 	return c->tier && strcmp(c->tier, "private") == 0 ? "DISABLED" : "ENABLED";

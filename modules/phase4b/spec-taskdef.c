@@ -283,12 +283,6 @@ int p4b_reason_is_fatal(const char *reason)
 	       has(reason, "AccessDenied");
 }
 
-static int is_public_subnet(const struct p4b *c, const char *subnet)
-{
-	return subnet && ((c->public_subnet[0] && strcmp(subnet, c->public_subnet[0]) == 0) ||
-			  (c->public_subnet[1] && strcmp(subnet, c->public_subnet[1]) == 0));
-}
-
 const char *p4b_reason_fix(const struct p4b *c, const char *reason,
 			   const char *assign_public_ip, const char *subnet)
 {
@@ -296,7 +290,7 @@ const char *p4b_reason_fix(const struct p4b *c, const char *reason,
 	int iam = has(reason, "AccessDenied") || has(reason, "unable to assume the role") ||
 		  has(reason, "not authorized to perform") || has(reason, "no basic auth credentials");
 	int public_ip = assign_public_ip && strcmp(assign_public_ip, "ENABLED") == 0;
-	int public_subnet = subnet ? is_public_subnet(c, subnet) :
+	int public_subnet = subnet ? p4b_subnet_of(subnet, c->public_subnet) :
 			    !(c->tier && strcmp(c->tier, "private") == 0);
 
 	if (!reason)

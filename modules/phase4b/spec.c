@@ -29,12 +29,6 @@ static int fargate_size_ok(int cpu, int mem)
 	return 0;
 }
 
-/* The host keeps what env_get hands out for the whole run (module.h). */
-static const char *get(const struct awsphase_host *h, const char *key)
-{
-	return h->env_get(key);
-}
-
 /* 1 when key is written in the env file, not only a default. */
 static int in_file(const struct awsphase_host *h, const char *key)
 {
@@ -49,7 +43,7 @@ static int in_file(const struct awsphase_host *h, const char *key)
 static const char *need(const struct awsphase_host *h, const char *key, int *problems,
 			const char *why)
 {
-	const char *v = get(h, key);
+	const char *v = h->env_get(key);
 
 	if (!v || !*v) {
 		*problems += bad(h, "%s: %s is not set; %s", h->settings->env_file, key, why);
@@ -73,39 +67,40 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 	c->public_subnet[0] = need(h, "PUBLIC_SUBNET_1", &problems, "add a public subnet of phase 1");
 	c->public_subnet[1] = need(h, "PUBLIC_SUBNET_2", &problems,
 				   "add a second public subnet, in another AZ");
-	c->private_subnet[0] = get(h, "PRIVATE_SUBNET_1");
-	c->private_subnet[1] = get(h, "PRIVATE_SUBNET_2");
+	/* the host keeps what env_get hands out for the whole run (module.h) */
+	c->private_subnet[0] = h->env_get("PRIVATE_SUBNET_1");
+	c->private_subnet[1] = h->env_get("PRIVATE_SUBNET_2");
 	c->ecr_uri = need(h, "ECR_URI", &problems, "add the image phase 4A pushed "
 			  "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG)");
-	c->rds_sg = get(h, "RDS_SG_ID");
-	c->redis_sg = get(h, "REDIS_SG_ID");
-	c->cluster = get(h, "ECS_CLUSTER");
-	c->service = get(h, "ECS_SERVICE");
-	c->family = get(h, "TASK_FAMILY");
-	c->container = get(h, "CONTAINER_NAME");
-	c->health_path = get(h, "HEALTH_PATH");
-	c->tg_name = get(h, "TG_NAME");
-	c->alb_name = get(h, "ALB_NAME");
-	c->alb_sg_name = get(h, "ALB_SG_NAME");
-	c->ecs_sg_name = get(h, "ECS_SG_NAME");
-	c->log_group = get(h, "LOG_GROUP");
-	c->exec_role = get(h, "EXEC_ROLE_NAME");
-	c->task_role = get(h, "TASK_ROLE_NAME");
-	c->cpu = get(h, "TASK_CPU");
-	c->memory = get(h, "TASK_MEMORY");
-	c->tier = get(h, "SUBNET_TIER");
+	c->rds_sg = h->env_get("RDS_SG_ID");
+	c->redis_sg = h->env_get("REDIS_SG_ID");
+	c->cluster = h->env_get("ECS_CLUSTER");
+	c->service = h->env_get("ECS_SERVICE");
+	c->family = h->env_get("TASK_FAMILY");
+	c->container = h->env_get("CONTAINER_NAME");
+	c->health_path = h->env_get("HEALTH_PATH");
+	c->tg_name = h->env_get("TG_NAME");
+	c->alb_name = h->env_get("ALB_NAME");
+	c->alb_sg_name = h->env_get("ALB_SG_NAME");
+	c->ecs_sg_name = h->env_get("ECS_SG_NAME");
+	c->log_group = h->env_get("LOG_GROUP");
+	c->exec_role = h->env_get("EXEC_ROLE_NAME");
+	c->task_role = h->env_get("TASK_ROLE_NAME");
+	c->cpu = h->env_get("TASK_CPU");
+	c->memory = h->env_get("TASK_MEMORY");
+	c->tier = h->env_get("SUBNET_TIER");
 	if (c->rds_sg && !*c->rds_sg)
 		c->rds_sg = NULL;
 	if (c->redis_sg && !*c->redis_sg)
 		c->redis_sg = NULL;
 
-	port = get(h, "CONTAINER_PORT");
+	port = h->env_get("CONTAINER_PORT");
 	n = strtol(port ? port : "", &end, 10);
 	if (!port || *end || n < 1 || n > 65535)
 		problems += bad(h, "%s: CONTAINER_PORT=%s: not a port; give 1-65535 (the runbook's is 3001)",
 				env, port ? port : "");
 	c->port = (int)n;
-	count = get(h, "DESIRED_COUNT");
+	count = h->env_get("DESIRED_COUNT");
 	n = strtol(count ? count : "", &end, 10);
 	if (!count || *end || n < 0 || n > 9999)
 		problems += bad(h, "%s: DESIRED_COUNT=%s: not a task count; give 0-9999", env,

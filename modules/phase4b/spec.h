@@ -52,6 +52,8 @@ const cJSON *p4b_awsvpc(const cJSON *service_or_deployment);
 /* The subnets the tier puts tasks in, and the assignPublicIp it needs. */
 void p4b_task_subnets(const struct p4b *c, const char *out[2]);
 const char *p4b_assign_public_ip(const struct p4b *c);
+/* 1 when subnet is one of the pair (public_subnet, private_subnet). */
+int p4b_subnet_of(const char *subnet, const char *const pair[2]);
 
 /* The task definition deploy registers (a new cJSON object, caller frees):
  * family, FARGATE, awsvpc, TASK_CPU/TASK_MEMORY, the two role ARNs, one
