@@ -110,6 +110,18 @@ static int host_aws(cJSON **out, const char *service, const char *operation, ...
 	return rc;
 }
 
+static void host_catf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
 static void host_call_args(struct awsphase_call *call, ...)
 {
 	const char *arg;
@@ -442,6 +454,9 @@ static struct awsphase_host host = {
 	.json_find = json_find,
 	.json_count = json_count,
 	.call_args = host_call_args,
+	.json_same_pairs = json_same_pairs,
+	.grid_json = grid_json,
+	.catf = host_catf,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

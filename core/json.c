@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +75,58 @@ size_t json_count(const cJSON *array, const char *path, const char *value)
 	cJSON_ArrayForEach(item, list)
 		n += element_is(item, path, value);
 	return n;
+}
+
+/* name=value pairs of an array of {name, value} (or of an options object)
+ * as one sorted, newline-separated string, for comparing as sets. */
+static char *pairs(const cJSON *o)
+{
+	const cJSON *item;
+	char **lines = NULL, *out;
+	size_t n = 0, len = 1, i, j;
+
+	cJSON_ArrayForEach(item, o) {
+		const char *k = cJSON_IsObject(item) ? json_str(item, "name") : item->string;
+		const char *v = cJSON_IsObject(item) ? json_str(item, "value") :
+				cJSON_IsString(item) ? item->valuestring : NULL;
+		char **grown = realloc(lines, (n + 1) * sizeof(*lines));
+		size_t sz = strlen(k ? k : "") + strlen(v ? v : "") + 3;
+
+		if (!grown)
+			break;
+		lines = grown;
+		lines[n] = malloc(sz);
+		if (!lines[n])
+			break;
+		snprintf(lines[n], sz, "%s=%s\n", k ? k : "", v ? v : "");
+		len += sz;
+		n++;
+	}
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+			char *t = lines[j];
+
+			lines[j] = lines[j - 1];
+			lines[j - 1] = t;
+		}
+	out = malloc(len);
+	if (out) {
+		out[0] = '\0';
+		for (i = 0; i < n; i++)
+			strcat(out, lines[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	return out;
+}
+
+int json_same_pairs(const cJSON *a, const cJSON *b)
+{
+	char *x = pairs(a), *y = pairs(b);
+	int same = x && y && strcmp(x, y) == 0;
+
+	free(x);
+	free(y);
+	return same;
 }

@@ -13,5 +13,8 @@ double json_num(const cJSON *root, const char *path, double def);
  * itself) is value, else NULL; how many are. */
 const cJSON *json_find(const cJSON *array, const char *path, const char *value);
 size_t json_count(const cJSON *array, const char *path, const char *value);
+/* 1 when a and b hold the same name=value pairs, in any order: arrays of
+ * {name, value} objects (an environment) or objects of strings (options). */
+int json_same_pairs(const cJSON *a, const cJSON *b);
 
 #endif

@@ -369,6 +369,14 @@ struct awsphase_engine {
 	int (*iam_role_has_policy)(const cJSON *role, const char *policy_arn);
 	/* The ARN partition of region: "aws", "aws-cn" or "aws-us-gov". */
 	const char *(*partition)(const char *region);
+
+	/* ---- what a stack knows, continued ---- */
+
+	/* Why nothing is known of key: "CODE: message" (or "no answer") of
+	 * its read that failed, or of a read it was made after (from,
+	 * read_after, a {@key} of its templates) — unknown is not absent.
+	 * NULL when it and those were read, found or not. */
+	const char *(*unknown_of)(struct awsphase_stack *s, const char *key);
 	/* append only */
 };
 

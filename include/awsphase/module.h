@@ -24,7 +24,8 @@
  * format_time, excerpt, planned, logs_tail and metrics (struct
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
  * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
- * more_time, json_find, json_count and call_args.
+ * more_time, json_find, json_count, call_args, json_same_pairs, grid_json and
+ * catf.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -368,6 +369,21 @@ struct awsphase_host {
 	/* Adds arguments to a call, each copied, up to a NULL: call_arg for
 	 * a list, as aws() takes it.  Check struct_size before use. */
 	void (*call_args)(struct awsphase_call *, ...) AWSPHASE_SENTINEL;
+	/* 1 when a and b hold the same name=value pairs in any order: arrays
+	 * of {"name", "value"} objects (a container's environment) or objects
+	 * of strings (log options).  Check struct_size before use. */
+	int (*json_same_pairs)(const cJSON *a, const cJSON *b);
+	/* Fills cells (row, col), (row, col + 1)… with the values at paths
+	 * (NULL-terminated) of item: "status" a string ("-" when absent or
+	 * empty), "#runningCount" a number without decimals (0 when absent),
+	 * "@updatedAt" a timestamp as format_time shows it, "/taskDefinition"
+	 * what follows the last '/' of an ARN.  Check struct_size before use. */
+	void (*grid_json)(struct awsphase_grid *, size_t row, size_t col, const cJSON *item,
+			  const char *const *paths);
+	/* Appends fmt (data, not looked up) to the NUL-terminated string in
+	 * buf of size bytes, cut to fit: a check's detail put together piece
+	 * by piece.  Check struct_size before use. */
+	void (*catf)(char *buf, size_t size, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
 	/* append only */
 };
 

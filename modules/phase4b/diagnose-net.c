@@ -16,7 +16,6 @@ static void describe_ingress(struct diag *d, struct awsphase_finding *p, const c
 	const struct awsphase_host *h = d->h;
 	const cJSON *perm, *x;
 	char line[1024] = "";
-	size_t len;
 
 	cJSON_ArrayForEach(perm, h->json_get(sg, "IpPermissions")) {
 		const char *proto = h->json_str(perm, "IpProtocol");
@@ -29,16 +28,12 @@ static void describe_ingress(struct diag *d, struct awsphase_finding *p, const c
 		else
 			snprintf(ports, sizeof(ports), "%s/%.0f-%.0f", proto ? proto : "?",
 				 h->json_num(perm, "FromPort", -1), h->json_num(perm, "ToPort", -1));
-		cJSON_ArrayForEach(x, h->json_get(perm, "UserIdGroupPairs")) {
-			len = strlen(line);
-			snprintf(line + len, sizeof(line) - len, h->text("%s%s from %s"), *line ? ", " : "", ports,
-				 h->json_str(x, "GroupId") ? h->json_str(x, "GroupId") : "?");
-		}
-		cJSON_ArrayForEach(x, h->json_get(perm, "IpRanges")) {
-			len = strlen(line);
-			snprintf(line + len, sizeof(line) - len, h->text("%s%s from %s"), *line ? ", " : "", ports,
-				 h->json_str(x, "CidrIp") ? h->json_str(x, "CidrIp") : "?");
-		}
+		cJSON_ArrayForEach(x, h->json_get(perm, "UserIdGroupPairs"))
+			h->catf(line, sizeof(line), h->text("%s%s from %s"), *line ? ", " : "", ports,
+				h->json_str(x, "GroupId") ? h->json_str(x, "GroupId") : "?");
+		cJSON_ArrayForEach(x, h->json_get(perm, "IpRanges"))
+			h->catf(line, sizeof(line), h->text("%s%s from %s"), *line ? ", " : "", ports,
+				h->json_str(x, "CidrIp") ? h->json_str(x, "CidrIp") : "?");
 	}
 	d->f->evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, h->json_str(sg, "GroupId"),
 		 *line ? line : h->text("none"));

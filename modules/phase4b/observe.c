@@ -56,18 +56,7 @@ int obs_cluster_missing(const struct obs *o)
 
 const char *obs_unknown(const struct obs *o, const char *key)
 {
-	static const char *const needs[][2] = { { "targets", "tg" }, { "enis", "tasks" } };
-	const char *why;
-	size_t i;
-
-	if (o->h->engine->result_of(o->s, key) == AWSPHASE_RESULT_FAILED) {
-		why = obs_error(o, key);
-		return why && *why ? why : o->h->text("no answer");
-	}
-	for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
-		if (strcmp(key, needs[i][0]) == 0)
-			return obs_unknown(o, needs[i][1]);
-	return NULL;
+	return o->h->engine->unknown_of(o->s, key);
 }
 
 int obs_service_read(const struct obs *o)

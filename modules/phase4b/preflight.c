@@ -157,8 +157,7 @@ static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 			    (!p4b_str(e, "State") || strcasecmp(p4b_str(e, "State"), "available") == 0))
 				found = 1;
 		if (!found)
-			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
-				 *missing ? ", " : "", need[k]);
+			h->catf(missing, sizeof(missing), "%s%s", *missing ? ", " : "", need[k]);
 	}
 	for (i = 2; i < n; i++) {
 		if (nat_route(route_table(h, tables, keys[i].id)) || !*missing)

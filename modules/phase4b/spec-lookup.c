@@ -8,9 +8,7 @@
 
 const char *p4b_str(const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+	return p4b_h->json_str(o, key);
 }
 
 int p4b_str_is(const cJSON *o, const char *key, const char *want)
@@ -83,18 +81,14 @@ const char *p4b_trust_policy(void)
 int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn)
 {
 	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(listener, "DefaultActions");
-	const cJSON *a = cJSON_GetArrayItem(actions, 0), *groups, *g;
+	const cJSON *a = cJSON_GetArrayItem(actions, 0);
+	const cJSON *groups = p4b_h->json_get(a, "ForwardConfig.TargetGroups");
 
 	if (cJSON_GetArraySize(actions) != 1 || !p4b_str_is(a, "Type", "forward"))
 		return 0;
 	if (p4b_str(a, "TargetGroupArn"))
 		return p4b_str_is(a, "TargetGroupArn", tg_arn);
-	groups = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "ForwardConfig"),
-						  "TargetGroups");
-	if (cJSON_GetArraySize(groups) != 1)
-		return 0;
-	g = cJSON_GetArrayItem(groups, 0);
-	return p4b_str_is(g, "TargetGroupArn", tg_arn);
+	return cJSON_GetArraySize(groups) == 1 && p4b_str_is(cJSON_GetArrayItem(groups, 0), "TargetGroupArn", tg_arn);
 }
 
 int p4b_targets_in(const cJSON *targets, const char *state)

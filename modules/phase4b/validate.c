@@ -1,6 +1,5 @@
 /* awsphase 4b validate: the runbook's "Validação" 1–4 and its five
  * "Critérios de Aceite", each a check with the evidence behind it. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +26,7 @@ struct buf {
 
 /* Callers pass fmt through h->text() where it holds words: the check's
  * detail is '%s' by then, which the host cannot look up. */
-static void add(struct buf *b, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
-static void add(struct buf *b, const char *fmt, ...)
-{
-	size_t len = strlen(b->s);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b->s + len, sizeof(b->s) - len, fmt, ap);
-	va_end(ap);
-}
+#define add(b, ...) p4b_h->catf((b)->s, sizeof((b)->s), __VA_ARGS__)
 
 /* Validação 1: Status=ACTIVE, Running=Desired — and a desired count above
  * zero whose PRIMARY deployment runs them all, since a service that runs
