@@ -188,6 +188,11 @@ int engine_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *
 int engine_iam_role_trusts(const cJSON *role, const char *service);
 int engine_iam_role_has_policy(const cJSON *role, const char *policy_arn);
 const char *engine_partition(const char *region);
+int engine_subnet_nat(const cJSON *tables, const char *subnet);
+int engine_fargate_size_ok(int cpu, int mem);
+int engine_log_retention_ok(int days);
+void engine_sg_ingress_words(const cJSON *sg, char *buf, size_t size);
+cJSON *engine_ecr_image(const char *uri);
 
 /* engine-report.c: a resource's line and JSON entry; the kind, and msgid
  * looked up with the kind as context. */

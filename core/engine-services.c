@@ -415,6 +415,11 @@ static const struct awsphase_engine ops = {
 	.iam_role_has_policy = engine_iam_role_has_policy,
 	.partition = engine_partition,
 	.unknown_of = stack_unknown,
+	.subnet_nat = engine_subnet_nat,
+	.fargate_size_ok = engine_fargate_size_ok,
+	.log_retention_ok = engine_log_retention_ok,
+	.sg_ingress_words = engine_sg_ingress_words,
+	.ecr_image = engine_ecr_image,
 };
 
 const struct awsphase_engine *engine_services(void)

@@ -99,6 +99,21 @@ static void host_check(const char *name, enum awsphase_status status, const char
 	va_end(ap);
 }
 
+static void host_verdict(int as_check, const char *name, enum awsphase_status status,
+			 const char *fmt, ...)
+{
+	static const int level[] = { AWSPHASE_LOG_VERBOSE, AWSPHASE_LOG_ERROR, AWSPHASE_LOG_WARN,
+				     AWSPHASE_LOG_VERBOSE };
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (as_check)
+		report_vcheck(name, status, i18n_lookup(fmt), ap);
+	else
+		module_vlog(level[status <= AWSPHASE_INFO ? status : AWSPHASE_FAIL], i18n_lookup(fmt), ap);
+	va_end(ap);
+}
+
 static int host_aws(cJSON **out, const char *service, const char *operation, ...)
 {
 	va_list ap;
@@ -342,6 +357,16 @@ static const char *const *host_env_keys(void)
 	return ctx.keys;
 }
 
+static int host_env_in_file(const char *key)
+{
+	size_t i, n = ctx.ef ? envfile_count(ctx.ef) : 0;
+
+	for (i = 0; key && i < n; i++)
+		if (strcmp(envfile_key_at(ctx.ef, i), key) == 0)
+			return 1;
+	return 0;
+}
+
 static const char *host_textc(const char *context, const char *msgid)
 {
 	return engine_text_for(context, msgid);
@@ -457,6 +482,8 @@ static struct awsphase_host host = {
 	.json_same_pairs = json_same_pairs,
 	.grid_json = grid_json,
 	.catf = host_catf,
+	.env_in_file = host_env_in_file,
+	.verdict = host_verdict,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -377,6 +377,29 @@ struct awsphase_engine {
 	 * read_after, a {@key} of its templates) — unknown is not absent.
 	 * NULL when it and those were read, found or not. */
 	const char *(*unknown_of)(struct awsphase_stack *s, const char *key);
+
+	/* ---- what an item of those kinds says, continued ---- */
+
+	/* 1 when the route table of subnet (its own association, else the
+	 * VPC's main one, among tables: describe-route-tables' RouteTables)
+	 * sends 0.0.0.0/0 through a NAT gateway, an instance, a transit
+	 * gateway or an ENI: egress for what has no public IP. */
+	int (*subnet_nat)(const cJSON *tables, const char *subnet);
+	/* 1 when Fargate runs a task of cpu units with mem MiB (256 with
+	 * 512-2048, 512 with 1024-4096 in steps of 1024, …). */
+	int (*fargate_size_ok)(int cpu, int mem);
+	/* 1 when CloudWatch Logs offers a retention of days (1, 3, 5, 7, 14,
+	 * 30, … 3653). */
+	int (*log_retention_ok)(int days);
+	/* The ingress rules of sg (an item of describe-security-groups) in
+	 * the user's words, into buf: "tcp/3001 from sg-…, all from
+	 * 0.0.0.0/0", or "none" — evidence of what a group admits. */
+	void (*sg_ingress_words)(const cJSON *sg, char *buf, size_t size);
+	/* An ECR image reference, ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/
+	 * REPO[:TAG|@DIGEST], as an object of strings: account, region,
+	 * repository, and tag ("latest" when none) or digest; NULL when uri
+	 * is not one.  The caller frees it (cJSON_Delete). */
+	cJSON *(*ecr_image)(const char *uri);
 	/* append only */
 };
 

@@ -24,8 +24,8 @@
  * format_time, excerpt, planned, logs_tail and metrics (struct
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
  * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
- * more_time, json_find, json_count, call_args, json_same_pairs, grid_json and
- * catf.
+ * more_time, json_find, json_count, call_args, json_same_pairs, grid_json,
+ * catf, env_in_file and verdict.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -384,6 +384,16 @@ struct awsphase_host {
 	 * buf of size bytes, cut to fit: a check's detail put together piece
 	 * by piece.  Check struct_size before use. */
 	void (*catf)(char *buf, size_t size, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
+	/* 1 when key is written in the env file, not only the module's
+	 * declared default env_get falls back on (a setting the user chose
+	 * is kept).  Check struct_size before use. */
+	int (*env_in_file)(const char *key);
+	/* check() when as_check, else a message of the same words, for an
+	 * action that runs another's checks before it acts (deploy runs
+	 * preflight's): FAIL an error, WARN a warning, OK and INFO verbose.
+	 * Check struct_size before use. */
+	void (*verdict)(int as_check, const char *name, enum awsphase_status status, const char *fmt, ...)
+		AWSPHASE_PRINTF(4, 5);
 	/* append only */
 };
 

@@ -39,18 +39,6 @@ const struct poptOption p4b_deploy_options[] = {
 	POPT_TABLEEND
 };
 
-static int valid_retention(int days)
-{
-	static const int ok[] = { 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-				  1096, 1827, 2192, 2557, 2922, 3288, 3653 };
-	size_t i;
-
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (ok[i] == days)
-			return 1;
-	return 0;
-}
-
 static void summary(const struct awsphase_host *h, struct awsphase_stack *s, const struct p4b *c,
 		    int calls, int waited)
 {
@@ -136,7 +124,7 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	struct awsphase_stack *s;
 	int rc, changes = 0, calls = 0, waited = 0;
 
-	if (!valid_retention(retention)) {
+	if (!e->log_retention_ok(retention)) {
 		h->log(AWSPHASE_LOG_ERROR, "--log-retention-days %d: CloudWatch Logs does not offer it; "
 		       "give 1, 3, 5, 7, 14, 30, 60, 90, 180, 365, …", retention);
 		return AWSPHASE_EXIT_USAGE;

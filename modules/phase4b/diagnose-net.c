@@ -13,30 +13,10 @@
 
 static void describe_ingress(struct diag *d, struct awsphase_finding *p, const cJSON *sg)
 {
-	const struct awsphase_host *h = d->h;
-	const cJSON *perm, *x;
-	char line[1024] = "";
+	char line[1024];
 
-	cJSON_ArrayForEach(perm, h->json_get(sg, "IpPermissions")) {
-		const char *proto = h->json_str(perm, "IpProtocol");
-		char ports[40];
-
-		if (proto && strcmp(proto, "-1") == 0)
-			snprintf(ports, sizeof(ports), "all");
-		else if (h->json_num(perm, "FromPort", -1) == h->json_num(perm, "ToPort", -1))
-			snprintf(ports, sizeof(ports), "%s/%.0f", proto ? proto : "?", h->json_num(perm, "FromPort", -1));
-		else
-			snprintf(ports, sizeof(ports), "%s/%.0f-%.0f", proto ? proto : "?",
-				 h->json_num(perm, "FromPort", -1), h->json_num(perm, "ToPort", -1));
-		cJSON_ArrayForEach(x, h->json_get(perm, "UserIdGroupPairs"))
-			h->catf(line, sizeof(line), h->text("%s%s from %s"), *line ? ", " : "", ports,
-				h->json_str(x, "GroupId") ? h->json_str(x, "GroupId") : "?");
-		cJSON_ArrayForEach(x, h->json_get(perm, "IpRanges"))
-			h->catf(line, sizeof(line), h->text("%s%s from %s"), *line ? ", " : "", ports,
-				h->json_str(x, "CidrIp") ? h->json_str(x, "CidrIp") : "?");
-	}
-	d->f->evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, h->json_str(sg, "GroupId"),
-		 *line ? line : h->text("none"));
+	d->h->engine->sg_ingress_words(sg, line, sizeof(line));
+	d->f->evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, d->h->json_str(sg, "GroupId"), line);
 }
 
 void diag_targets(struct diag *d, struct awsphase_finding *p, int *healthy, int *timeouts, int *total)

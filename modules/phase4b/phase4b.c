@@ -129,10 +129,10 @@ static const struct awsphase_action actions[] = {
 static int p4b_init(const struct awsphase_host *h)
 {
 	p4b_h = h;
-	if (h->struct_size < offsetof(struct awsphase_host, catf) + sizeof(h->catf) ||
+	if (h->struct_size < offsetof(struct awsphase_host, verdict) + sizeof(h->verdict) ||
 	    !h->findings || h->findings->struct_size < offsetof(struct awsphase_findings, close) +
 	    sizeof(h->findings->close) || !h->engine || h->engine->struct_size <
-	    offsetof(struct awsphase_engine, unknown_of) + sizeof(h->engine->unknown_of)) {
+	    offsetof(struct awsphase_engine, ecr_image) + sizeof(h->engine->ecr_image)) {
 		h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both "
 		       "from one release");
 		return AWSPHASE_EXIT_USAGE;

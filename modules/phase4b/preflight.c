@@ -29,18 +29,9 @@ struct pf {
 #define problem(p, name, ...)                                                  \
 	do {                                                                   \
 		(p)->problems++;                                               \
-		if ((p)->as_checks)                                            \
-			(p)->h->check(name, AWSPHASE_FAIL, __VA_ARGS__);       \
-		else                                                           \
-			(p)->h->log(AWSPHASE_LOG_ERROR, __VA_ARGS__);          \
+		(p)->h->verdict((p)->as_checks, name, AWSPHASE_FAIL, __VA_ARGS__); \
 	} while (0)
-#define fine(p, name, ...)                                                     \
-	do {                                                                   \
-		if ((p)->as_checks)                                            \
-			(p)->h->check(name, AWSPHASE_OK, __VA_ARGS__);         \
-		else                                                           \
-			(p)->h->log(AWSPHASE_LOG_VERBOSE, __VA_ARGS__);        \
-	} while (0)
+#define fine(p, name, ...) (p)->h->verdict((p)->as_checks, name, AWSPHASE_OK, __VA_ARGS__)
 
 struct subnet_key {
 	const char *key, *id;
@@ -103,40 +94,6 @@ static void check_image(struct pf *p, const cJSON *image, const char *error)
 		p->c->ecr_uri, h->settings->env_file);
 }
 
-/* The route table of a subnet: its own association, else the VPC's main one. */
-static const cJSON *route_table(const struct awsphase_host *h, const cJSON *tables,
-				const char *subnet)
-{
-	const cJSON *t, *a, *main = NULL;
-
-	cJSON_ArrayForEach(t, tables)
-		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(t, "Associations")) {
-			if (p4b_str(a, "SubnetId") && strcmp(p4b_str(a, "SubnetId"), subnet) == 0)
-				return t;
-			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "Main")))
-				main = t;
-		}
-	(void)h;
-	return main;
-}
-
-static int nat_route(const cJSON *table)
-{
-	const cJSON *r;
-
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(table, "Routes")) {
-		const char *dst = p4b_str(r, "DestinationCidrBlock");
-
-		if (!dst || strcmp(dst, "0.0.0.0/0") != 0 ||
-		    (p4b_str(r, "State") && strcmp(p4b_str(r, "State"), "blackhole") == 0))
-			continue;
-		if (p4b_str(r, "NatGatewayId") || p4b_str(r, "InstanceId") || p4b_str(r, "TransitGatewayId") ||
-		    (p4b_str(r, "NetworkInterfaceId") && !p4b_str(r, "GatewayId")))
-			return 1;
-	}
-	return 0;
-}
-
 static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 			  const struct subnet_key *keys, size_t n)
 {
@@ -160,7 +117,7 @@ static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 			h->catf(missing, sizeof(missing), "%s%s", *missing ? ", " : "", need[k]);
 	}
 	for (i = 2; i < n; i++) {
-		if (nat_route(route_table(h, tables, keys[i].id)) || !*missing)
+		if (h->engine->subnet_nat(tables, keys[i].id) || !*missing)
 			continue;
 		problem(p, N_("private tier egress"), "%s=%s: no NAT route and no VPC endpoints for %s: "
 			"tasks there cannot pull the image or write logs; add a NAT gateway route or "

@@ -159,31 +159,19 @@ const char *p4b_arn_tail(const char *arn)
 
 int p4b_parse_image(const char *uri, struct p4b_image *im)
 {
-	const char *p = uri, *dot, *slash, *at, *colon;
+	cJSON *o = P4B_E->ecr_image(uri);
+	const char *region = p4b_str(o, "region");
 
 	memset(im, 0, sizeof(*im));
-	dot = p ? strchr(p, '.') : NULL;
-	if (!dot || dot - p != 12 || strncmp(dot, ".dkr.ecr.", 9) != 0)
+	if (!o || strlen(region) >= sizeof(im->region)) {
+		cJSON_Delete(o);
 		return -1;
-	memcpy(im->account, p, 12);
-	p = dot + 9;
-	dot = strstr(p, ".amazonaws.com");
-	slash = strchr(p, '/');
-	if (!dot || !slash || dot > slash || (size_t)(dot - p) >= sizeof(im->region))
-		return -1;
-	memcpy(im->region, p, (size_t)(dot - p));
-	p = slash + 1;
-	at = strchr(p, '@');
-	colon = strrchr(p, ':');
-	if (at) {
-		snprintf(im->digest, sizeof(im->digest), "%s", at + 1);
-		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(at - p), p);
-	} else if (colon) {
-		snprintf(im->tag, sizeof(im->tag), "%s", colon + 1);
-		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(colon - p), p);
-	} else {
-		snprintf(im->tag, sizeof(im->tag), "latest");
-		snprintf(im->repo, sizeof(im->repo), "%s", p);
 	}
-	return im->repo[0] ? 0 : -1;
+	snprintf(im->account, sizeof(im->account), "%s", p4b_str(o, "account"));
+	snprintf(im->region, sizeof(im->region), "%s", region);
+	snprintf(im->repo, sizeof(im->repo), "%s", p4b_str(o, "repository"));
+	snprintf(im->tag, sizeof(im->tag), "%s", p4b_str(o, "tag") ? p4b_str(o, "tag") : "");
+	snprintf(im->digest, sizeof(im->digest), "%s", p4b_str(o, "digest") ? p4b_str(o, "digest") : "");
+	cJSON_Delete(o);
+	return 0;
 }

@@ -1,44 +1,16 @@
 /* The settings of a run, read from the env file; the lookups are in
  * spec-lookup.c, the task definition and stop reasons in spec-taskdef.c. */
-#include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <awsphase/engine.h>
 
 #include "spec.h"
 
 /* An error in the settings; counts 1.  A macro, so that the format reaches
  * the host, which looks it up in the awsphase catalogue (po/xgettext.sh). */
 #define bad(h, ...) ((h)->log(AWSPHASE_LOG_ERROR, __VA_ARGS__), 1)
-
-/* Fargate's CPU/memory pairs: memory in [lo, hi] MiB in steps of step. */
-static int fargate_size_ok(int cpu, int mem)
-{
-	static const struct { int cpu, lo, hi, step; } sizes[] = {
-		{ 256, 512, 2048, 512 }, { 512, 1024, 4096, 1024 }, { 1024, 2048, 8192, 1024 },
-		{ 2048, 4096, 16384, 1024 }, { 4096, 8192, 30720, 1024 },
-		{ 8192, 16384, 61440, 4096 }, { 16384, 32768, 122880, 8192 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		if (sizes[i].cpu == cpu)
-			return mem >= sizes[i].lo && mem <= sizes[i].hi &&
-			       (mem - sizes[i].lo) % sizes[i].step == 0;
-	return 0;
-}
-
-/* 1 when key is written in the env file, not only a default. */
-static int in_file(const struct awsphase_host *h, const char *key)
-{
-	const char *const *k;
-
-	for (k = h->env_keys(); k && *k; k++)
-		if (strcmp(*k, key) == 0)
-			return 1;
-	return 0;
-}
 
 static const char *need(const struct awsphase_host *h, const char *key, int *problems,
 			const char *why)
@@ -106,7 +78,7 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 		problems += bad(h, "%s: DESIRED_COUNT=%s: not a task count; give 0-9999", env,
 				count ? count : "");
 	c->desired = (int)n;
-	c->desired_set = in_file(h, "DESIRED_COUNT");
+	c->desired_set = h->env_in_file("DESIRED_COUNT");
 
 	if (c->public_subnet[0] && c->public_subnet[1] &&
 	    strcmp(c->public_subnet[0], c->public_subnet[1]) == 0)
@@ -125,7 +97,7 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 			problems += bad(h, "%s: PRIVATE_SUBNET_1 and PRIVATE_SUBNET_2 are the same "
 					"subnet; give two, in different AZs", env);
 	}
-	if (c->cpu && c->memory && !fargate_size_ok(atoi(c->cpu), atoi(c->memory)))
+	if (c->cpu && c->memory && !h->engine->fargate_size_ok(atoi(c->cpu), atoi(c->memory)))
 		problems += bad(h, "%s: TASK_CPU=%s with TASK_MEMORY=%s is not a Fargate size; "
 				"e.g. 256 → 512-2048, 512 → 1024-4096, 1024 → 2048-8192 MiB "
 				"(the runbook's: 512/1024)", env, c->cpu, c->memory);

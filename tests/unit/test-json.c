@@ -56,6 +56,7 @@ static void test_sg(void)
 				"\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]},"
 				"{\"IpProtocol\":\"udp\",\"FromPort\":53,\"ToPort\":53,"
 				"\"UserIdGroupPairs\":[{\"GroupId\":\"sg-dns\"}]}]}");
+	char words[200];
 	cJSON *all = cJSON_Parse("{\"IpPermissions\":[{\"IpProtocol\":\"-1\","
 				 "\"UserIdGroupPairs\":[{\"GroupId\":\"sg-alb\"}]}]}");
 
@@ -66,8 +67,28 @@ static void test_sg(void)
 	   "sg_allows: a CIDR rule admits the CIDR only");
 	ok(!engine_sg_allows(sg, 53, "sg-dns", NULL), "sg_allows: udp is not tcp");
 	ok(engine_sg_allows(all, 5432, "sg-alb", NULL), "sg_allows: a -1 rule covers every port");
+	engine_sg_ingress_words(sg, words, sizeof(words));
+	is_str(words, "tcp/3000-3010 from sg-alb, tcp/80 from 0.0.0.0/0, udp/53 from sg-dns",
+	       "sg_ingress_words: each rule's ports and source");
+	engine_sg_ingress_words(NULL, words, sizeof(words));
+	is_str(words, "none", "sg_ingress_words: none");
 	cJSON_Delete(sg);
 	cJSON_Delete(all);
+}
+
+static void test_nat(void)
+{
+	cJSON *t = cJSON_Parse("[{\"Associations\":[{\"Main\":true}],\"Routes\":[{\"DestinationCidrBlock\":"
+			       "\"0.0.0.0/0\",\"GatewayId\":\"igw-1\"}]},"
+			       "{\"Associations\":[{\"SubnetId\":\"subnet-a\"}],\"Routes\":[{\"DestinationCidrBlock\":"
+			       "\"0.0.0.0/0\",\"NatGatewayId\":\"nat-1\"}]},"
+			       "{\"Associations\":[{\"SubnetId\":\"subnet-b\"}],\"Routes\":[{\"DestinationCidrBlock\":"
+			       "\"0.0.0.0/0\",\"NatGatewayId\":\"nat-2\",\"State\":\"blackhole\"}]}]");
+
+	ok(engine_subnet_nat(t, "subnet-a"), "subnet_nat: its own table routes through a NAT gateway");
+	ok(!engine_subnet_nat(t, "subnet-c"), "subnet_nat: the main table's internet gateway is no NAT");
+	ok(!engine_subnet_nat(t, "subnet-b"), "subnet_nat: a blackhole route is none");
+	cJSON_Delete(t);
 }
 
 static void test_iam(void)
@@ -82,7 +103,7 @@ static void test_iam(void)
 	cJSON *encoded = cJSON_Parse("{\"AssumeRolePolicyDocument\":\"%7B%22Statement%22%3A%5B%7B%22Effect"
 				     "%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22ecs-tasks."
 				     "amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D\"}");
-	cJSON *deny = cJSON_Parse("{\"AssumeRolePolicyDocument\":{\"Statement\":[{\"Effect\":\"Deny\","
+	cJSON *im, *deny = cJSON_Parse("{\"AssumeRolePolicyDocument\":{\"Statement\":[{\"Effect\":\"Deny\","
 				  "\"Principal\":{\"Service\":\"ecs-tasks.amazonaws.com\"},"
 				  "\"Action\":\"sts:AssumeRole\"}]}}");
 
@@ -94,6 +115,19 @@ static void test_iam(void)
 	ok(engine_iam_role_has_policy(list, "arn:aws:iam::aws:policy/P") &&
 	   !engine_iam_role_has_policy(one, "arn:aws:iam::aws:policy/P"), "iam_role_has_policy");
 	is_str(engine_partition("cn-north-1"), "aws-cn", "partition: China");
+	im = engine_ecr_image("123456789012.dkr.ecr.us-east-2.amazonaws.com/team/app:v1");
+	ok(im && !strcmp(json_str(im, "account"), "123456789012") && !strcmp(json_str(im, "region"), "us-east-2") &&
+	   !strcmp(json_str(im, "repository"), "team/app") && !strcmp(json_str(im, "tag"), "v1"),
+	   "ecr_image: account, region, repository and tag");
+	cJSON_Delete(im);
+	im = engine_ecr_image("123456789012.dkr.ecr.us-east-2.amazonaws.com/app@sha256:ab");
+	ok(im && !strcmp(json_str(im, "digest"), "sha256:ab") && !json_str(im, "tag"), "ecr_image: a digest");
+	cJSON_Delete(im);
+	im = engine_ecr_image("123456789012.dkr.ecr.us-east-2.amazonaws.com/app");
+	ok(im && !strcmp(json_str(im, "tag"), "latest"), "ecr_image: no tag is latest");
+	cJSON_Delete(im);
+	ok(!engine_ecr_image("docker.io/library/nginx:1") && !engine_ecr_image(NULL) &&
+	   !engine_ecr_image("123456789012.dkr.ecr.us-east-2.amazonaws.com/"), "ecr_image: not an ECR image");
 	is_str(engine_partition("us-gov-west-1"), "aws-us-gov", "partition: GovCloud");
 	is_str(engine_partition("us-east-2"), "aws", "partition: the rest");
 	cJSON_Delete(list);
@@ -104,10 +138,11 @@ static void test_iam(void)
 
 int main(void)
 {
-	plan(26);
+	plan(35);
 	test_find();
 	test_pairs();
 	test_sg();
+	test_nat();
 	test_iam();
 	return done();
 }
