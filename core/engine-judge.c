@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine-int.h"
 #include "i18n.h"
@@ -205,6 +206,32 @@ int engine_subnet_nat(const cJSON *tables, const char *subnet)
 			return 1;
 	}
 	return 0;
+}
+
+int engine_vpc_endpoint(const cJSON *endpoints, const char *region, const char *service)
+{
+	const cJSON *e;
+	char name[160];
+
+	snprintf(name, sizeof(name), "com.amazonaws.%s.%s", region ? region : "", service);
+	cJSON_ArrayForEach(e, endpoints)
+		if (str_is(e, "ServiceName", name) &&
+		    (!json_str(e, "State") || strcasecmp(json_str(e, "State"), "available") == 0))
+			return 1;
+	return 0;
+}
+
+int engine_listener_forwards(const cJSON *listener, const char *tg_arn)
+{
+	const cJSON *actions = json_get(listener, "DefaultActions");
+	const cJSON *a = cJSON_GetArrayItem(actions, 0), *groups = json_get(a, "ForwardConfig.TargetGroups");
+
+	if (cJSON_GetArraySize(actions) != 1 || !str_is(a, "Type", "forward"))
+		return 0;
+	/* the short form names one group; ForwardConfig may name several */
+	if (json_str(a, "TargetGroupArn"))
+		return str_is(a, "TargetGroupArn", tg_arn);
+	return cJSON_GetArraySize(groups) == 1 && str_is(cJSON_GetArrayItem(groups, 0), "TargetGroupArn", tg_arn);
 }
 
 /* Fargate's CPU/memory pairs: memory in [lo, hi] MiB in steps of step. */

@@ -420,6 +420,8 @@ static const struct awsphase_engine ops = {
 	.log_retention_ok = engine_log_retention_ok,
 	.sg_ingress_words = engine_sg_ingress_words,
 	.ecr_image = engine_ecr_image,
+	.vpc_endpoint = engine_vpc_endpoint,
+	.listener_forwards = engine_listener_forwards,
 };
 
 const struct awsphase_engine *engine_services(void)

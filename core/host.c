@@ -484,6 +484,7 @@ static struct awsphase_host host = {
 	.catf = host_catf,
 	.env_in_file = host_env_in_file,
 	.verdict = host_verdict,
+	.json_same_set = json_same_set,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

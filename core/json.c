@@ -121,6 +121,25 @@ static char *pairs(const cJSON *o)
 	return out;
 }
 
+int json_same_set(const cJSON *a, const char *const *b, size_t nb)
+{
+	const cJSON *item;
+	size_t i;
+
+	for (i = 0; i < nb; i++)
+		if (b[i] && !json_find(a, NULL, b[i]))
+			return 0;
+	cJSON_ArrayForEach(item, a) {
+		int found = 0;
+
+		for (i = 0; i < nb && !found; i++)
+			found = cJSON_IsString(item) && b[i] && strcmp(item->valuestring, b[i]) == 0;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
 int json_same_pairs(const cJSON *a, const cJSON *b)
 {
 	char *x = pairs(a), *y = pairs(b);

@@ -16,5 +16,8 @@ size_t json_count(const cJSON *array, const char *path, const char *value);
 /* 1 when a and b hold the same name=value pairs, in any order: arrays of
  * {name, value} objects (an environment) or objects of strings (options). */
 int json_same_pairs(const cJSON *a, const cJSON *b);
+/* 1 when the strings of array a are the strings of b[0..nb) (NULLs
+ * skipped), order and duplicates ignored. */
+int json_same_set(const cJSON *a, const char *const *b, size_t nb);
 
 #endif

@@ -400,6 +400,13 @@ struct awsphase_engine {
 	 * repository, and tag ("latest" when none) or digest; NULL when uri
 	 * is not one.  The caller frees it (cJSON_Delete). */
 	cJSON *(*ecr_image)(const char *uri);
+	/* 1 when endpoints (describe-vpc-endpoints' VpcEndpoints) hold one
+	 * for com.amazonaws.REGION.service ("ecr.api", "logs", "s3") that is
+	 * available. */
+	int (*vpc_endpoint)(const cJSON *endpoints, const char *region, const char *service);
+	/* 1 when a listener's (describe-listeners') one default action
+	 * forwards to the target group tg_arn alone. */
+	int (*listener_forwards)(const cJSON *listener, const char *tg_arn);
 	/* append only */
 };
 

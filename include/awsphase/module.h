@@ -25,7 +25,7 @@
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
  * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
  * more_time, json_find, json_count, call_args, json_same_pairs, grid_json,
- * catf, env_in_file and verdict.
+ * catf, env_in_file, verdict and json_same_set.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -394,6 +394,10 @@ struct awsphase_host {
 	 * Check struct_size before use. */
 	void (*verdict)(int as_check, const char *name, enum awsphase_status status, const char *fmt, ...)
 		AWSPHASE_PRINTF(4, 5);
+	/* 1 when the strings of array a are b[0..nb) (NULLs skipped), order
+	 * and duplicates ignored: a service's subnets or security groups as
+	 * wanted.  Check struct_size before use. */
+	int (*json_same_set)(const cJSON *a, const char *const *b, size_t nb);
 	/* append only */
 };
 

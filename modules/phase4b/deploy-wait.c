@@ -9,7 +9,6 @@
  * listeners only when every target is unused; list-tasks and describe-tasks
  * only when the deployment's failedTasks grows. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,6 +29,13 @@ struct watch {
 static const char *or_default(const char *s)
 {
 	return s ? s : "(none)";
+}
+
+/* Ends a poll that failed: rc into *exit_code, -1 for the wait. */
+static int fail(int *exit_code, int rc)
+{
+	*exit_code = rc;
+	return -1;
 }
 
 /* Adds s to the strings of list (a JSON array) unless it is there. */
@@ -76,10 +82,8 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 
 	rc = h->aws(&list, "ecs", "list-tasks", "--cluster", c->cluster, "--service-name", c->service,
 		    "--desired-status", "STOPPED", NULL);
-	if (rc) {
-		*exit_code = rc;
-		return -1;
-	}
+	if (rc)
+		return fail(exit_code, rc);
 	call = h->call_new("ecs", "describe-tasks");
 	h->call_args(call, "--cluster", c->cluster, "--tasks", NULL);
 	cJSON_ArrayForEach(arn, h->json_get(list, "taskArns"))
@@ -95,8 +99,7 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 	rc = h->call_run(call);
 	if (rc) {
 		h->call_free(call);
-		*exit_code = rc;
-		return -1;
+		return fail(exit_code, rc);
 	}
 	cJSON_ArrayForEach(task, h->json_get(h->call_json(call), "tasks")) {
 		const char *reason = p4b_str(task, "stoppedReason");
@@ -130,11 +133,7 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 		}
 	}
 	h->call_free(call);
-	if (fatal) {
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
-	}
-	return 0;
+	return fatal ? fail(exit_code, AWSPHASE_EXIT_FAILED) : 0;
 }
 
 /* Every target is unused (Target.NotInUse): no active load balancer
@@ -156,8 +155,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 	rc = h->call_run(call);
 	if (rc) {
 		h->call_free(call);
-		*exit_code = rc;
-		return -1;
+		return fail(exit_code, rc);
 	}
 	arn = h->json_str(h->call_json(call), "LoadBalancers.0.LoadBalancerArn");
 	state = h->json_str(h->call_json(call), "LoadBalancers.0.State.Code");
@@ -167,8 +165,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 		       "targets in %s are unused (Target.NotInUse) and can never turn healthy; run "
 		       "awsphase 4b deploy again to recreate it", c->alb_name, c->service, c->tg_name);
 		c->lb_gone = 1;
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
+		return fail(exit_code, AWSPHASE_EXIT_FAILED);
 	}
 	if (state && strcmp(state, "active") != 0) {
 		h->call_free(call);
@@ -176,10 +173,8 @@ static int lb_gone(struct watch *w, int *exit_code)
 	}
 	rc = h->aws(&doc, "elbv2", "describe-listeners", "--load-balancer-arn", arn, NULL);
 	h->call_free(call);
-	if (rc) {
-		*exit_code = rc;
-		return -1;
-	}
+	if (rc)
+		return fail(exit_code, rc);
 	cJSON_ArrayForEach(l, h->json_get(doc, "Listeners"))
 		forwards |= h->json_find(h->json_get(l, "DefaultActions"), "TargetGroupArn", w->tg_arn) != NULL;
 	cJSON_Delete(doc);
@@ -190,8 +185,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 	       "run awsphase 4b deploy again to recreate the listener", c->alb_name, c->tg_name,
 	       c->service);
 	c->lb_gone = 1;
-	*exit_code = AWSPHASE_EXIT_FAILED;
-	return -1;
+	return fail(exit_code, AWSPHASE_EXIT_FAILED);
 }
 
 static const cJSON *deployment(const cJSON *service, const char *id)
@@ -213,10 +207,8 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 
 	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
 		    c->service, NULL);
-	if (rc) {
-		*exit_code = rc;
-		return -1;
-	}
+	if (rc)
+		return fail(exit_code, rc);
 	svc = h->json_get(doc, "services.0");
 	status = p4b_str(svc, "status");
 	if (!status || strcmp(status, "ACTIVE") != 0) {
@@ -227,8 +219,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 			h->log(AWSPHASE_LOG_ERROR, "service %s: gone while waiting for it; someone deleted "
 			       "it: run awsphase 4b deploy again", c->service);
 		cJSON_Delete(doc);
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
+		return fail(exit_code, AWSPHASE_EXIT_FAILED);
 	}
 	show_events(w, svc, 0);
 	dep = deployment(svc, w->dep_id);
@@ -238,8 +229,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		       w->dep_id, or_default(p4b_str(p4b_primary(svc), "id")),
 		       or_default(p4b_str(p4b_primary(svc), "rolloutStateReason")));
 		cJSON_Delete(doc);
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
+		return fail(exit_code, AWSPHASE_EXIT_FAILED);
 	}
 	rollout = p4b_str(dep, "rolloutState");
 	failed = (int)h->json_num(dep, "failedTasks", 0);
@@ -255,8 +245,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		       "diagnose", p4b_str(dep, "id"), c->service,
 		       or_default(p4b_str(dep, "rolloutStateReason")));
 		cJSON_Delete(doc);
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
+		return fail(exit_code, AWSPHASE_EXIT_FAILED);
 	}
 	running = (int)h->json_num(svc, "runningCount", 0);
 	desired = (int)h->json_num(svc, "desiredCount", 0);
@@ -277,8 +266,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 			    NULL);
 		if (rc) {
 			cJSON_Delete(doc);
-			*exit_code = rc;
-			return -1;
+			return fail(exit_code, rc);
 		}
 		targets = h->json_get(th, "TargetHealthDescriptions");
 		healthy = p4b_targets_in(targets, "healthy");

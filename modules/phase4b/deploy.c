@@ -15,10 +15,6 @@
  * groups, and creates the rest without looking for it first; should a
  * create find its resource there already, the engine reads what it skipped
  * and converges as any later run does. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "deploy.h"
 #include "rollback.h"

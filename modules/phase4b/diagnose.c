@@ -47,6 +47,8 @@ void diag_events(struct diag *d, struct awsphase_finding *p, int max)
 
 /* ---- fixes ---- */
 
+/* --fix: runs fix kind when a finding wants it and marks what it ends as
+ * fixed; 1 applied, -1 failed (reported), 0 not wanted. */
 static int apply(struct diag *d, enum fix_kind kind)
 {
 	const struct awsphase_host *h = d->h;
@@ -63,6 +65,8 @@ static int apply(struct diag *d, enum fix_kind kind)
 	size_t i;
 	int rc;
 
+	if (!opt_fix || !d->f->wants(d->found, kind))
+		return 0;
 	snprintf(port, sizeof(port), "%d", c->port);
 	h->cmdline(cmd, sizeof(cmd), service, op, args);
 	call = h->call_new(service, op);
@@ -83,7 +87,9 @@ static int apply(struct diag *d, enum fix_kind kind)
 		h->check(name, AWSPHASE_FAIL, "%s: %s %s", cmd, h->call_error(call), h->call_message(call));
 	}
 	h->call_free(call);
-	return rc;
+	if (!rc)
+		d->f->fixed(d->found, kind);
+	return rc ? -1 : 1;
 }
 
 static void free_diag(struct diag *d)
@@ -191,16 +197,8 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	show.fixing = opt_fix;
 	d.f->show(d.found, &show);
 
-	if (opt_fix && d.f->wants(d.found, FIX_SG_RULE)) {
-		sg_fixed = apply(&d, FIX_SG_RULE) == 0 ? 1 : -1;
-		if (sg_fixed > 0)
-			d.f->fixed(d.found, FIX_SG_RULE);
-	}
-	if (opt_fix && d.f->wants(d.found, FIX_FORCE_DEPLOY)) {
-		force_fixed = apply(&d, FIX_FORCE_DEPLOY) == 0 ? 1 : -1;
-		if (force_fixed > 0)
-			d.f->fixed(d.found, FIX_FORCE_DEPLOY);
-	}
+	sg_fixed = apply(&d, FIX_SG_RULE);
+	force_fixed = apply(&d, FIX_FORCE_DEPLOY);
 	unfixed = d.f->unfixed(d.found);
 	if (sg_fixed > 0)
 		h->say("the targets turn healthy after a few health checks; then: awsphase 4b validate");

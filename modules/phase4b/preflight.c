@@ -6,11 +6,8 @@
  * stack's data resources, stack-data.c).  deploy
  * runs the AWS part itself, without the identity (its reads have proved
  * the credentials), and only when it is about to change something. */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "deploy.h"
 
@@ -100,22 +97,14 @@ static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 	static const char *const need[] = { "ecr.api", "ecr.dkr", "logs", "s3" };
 	const struct awsphase_host *h = p->h;
 	const struct p4b *c = p->c;
-	const cJSON *tables = h->json_get(rt, "RouteTables"), *e;
-	char missing[200] = "", name[128];
+	const cJSON *tables = h->json_get(rt, "RouteTables");
+	char missing[200] = "";
 	size_t i, k;
 	int bad = 0;
 
-	for (k = 0; k < sizeof(need) / sizeof(need[0]); k++) {
-		int found = 0;
-
-		snprintf(name, sizeof(name), "com.amazonaws.%s.%s", c->region, need[k]);
-		cJSON_ArrayForEach(e, h->json_get(ep, "VpcEndpoints"))
-			if (p4b_str(e, "ServiceName") && strcmp(p4b_str(e, "ServiceName"), name) == 0 &&
-			    (!p4b_str(e, "State") || strcasecmp(p4b_str(e, "State"), "available") == 0))
-				found = 1;
-		if (!found)
+	for (k = 0; k < sizeof(need) / sizeof(need[0]); k++)
+		if (!h->engine->vpc_endpoint(h->json_get(ep, "VpcEndpoints"), c->region, need[k]))
 			h->catf(missing, sizeof(missing), "%s%s", *missing ? ", " : "", need[k]);
-	}
 	for (i = 2; i < n; i++) {
 		if (h->engine->subnet_nat(tables, keys[i].id) || !*missing)
 			continue;

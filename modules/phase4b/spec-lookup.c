@@ -1,7 +1,6 @@
 /* The shared lookups: what AWS's JSON says about each resource of the
  * runbook (spec.h). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
@@ -25,21 +24,7 @@ int p4b_json_has(const cJSON *array, const char *s)
 
 int p4b_json_same_set(const cJSON *a, const char *const *b, size_t nb)
 {
-	const cJSON *item;
-	size_t i;
-
-	for (i = 0; i < nb; i++)
-		if (b[i] && !p4b_json_has(a, b[i]))
-			return 0;
-	cJSON_ArrayForEach(item, a) {
-		int found = 0;
-
-		for (i = 0; i < nb && !found; i++)
-			found = cJSON_IsString(item) && b[i] && strcmp(item->valuestring, b[i]) == 0;
-		if (!found)
-			return 0;
-	}
-	return 1;
+	return p4b_h->json_same_set(a, b, nb);
 }
 
 const char *p4b_sg_id(const cJSON *sg)
@@ -80,15 +65,7 @@ const char *p4b_trust_policy(void)
 
 int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn)
 {
-	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(listener, "DefaultActions");
-	const cJSON *a = cJSON_GetArrayItem(actions, 0);
-	const cJSON *groups = p4b_h->json_get(a, "ForwardConfig.TargetGroups");
-
-	if (cJSON_GetArraySize(actions) != 1 || !p4b_str_is(a, "Type", "forward"))
-		return 0;
-	if (p4b_str(a, "TargetGroupArn"))
-		return p4b_str_is(a, "TargetGroupArn", tg_arn);
-	return cJSON_GetArraySize(groups) == 1 && p4b_str_is(cJSON_GetArrayItem(groups, 0), "TargetGroupArn", tg_arn);
+	return P4B_E->listener_forwards(listener, tg_arn);
 }
 
 int p4b_targets_in(const cJSON *targets, const char *state)
@@ -116,8 +93,7 @@ const cJSON *p4b_primary(const cJSON *service)
 
 const cJSON *p4b_awsvpc(const cJSON *o)
 {
-	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o,
-		"networkConfiguration"), "awsvpcConfiguration");
+	return p4b_h->json_get(o, "networkConfiguration.awsvpcConfiguration");
 }
 
 void p4b_task_subnets(const struct p4b *c, const char *out[2])

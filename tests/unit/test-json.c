@@ -12,6 +12,7 @@ static void test_find(void)
 {
 	cJSON *deps = cJSON_Parse("[{\"id\":\"a\",\"status\":\"ACTIVE\"},{\"id\":\"b\",\"status\":\"PRIMARY\"},"
 				  "{\"id\":\"c\",\"status\":\"ACTIVE\",\"h\":{\"s\":\"x\"}}]");
+	cJSON *strs2 = cJSON_Parse("[\"sg-1\", \"sg-2\", \"sg-1\"]");
 	cJSON *strs = cJSON_Parse("[\"sg-1\", 3, \"sg-2\"]"), *obj = cJSON_Parse("{\"id\":\"a\"}");
 
 	is_str(json_str(json_find(deps, "status", "PRIMARY"), "id"), "b", "json_find: the PRIMARY deployment");
@@ -23,8 +24,13 @@ static void test_find(void)
 	   json_find(obj, "id", "a") == NULL, "json_find: NULL value, NULL or non-array: NULL");
 	is_int(json_count(deps, "status", "ACTIVE"), 2, "json_count: two ACTIVE");
 	is_int(json_count(obj, "id", "a"), 0, "json_count: an object is not an array");
+	ok(json_same_set(strs2, (const char *const[]){ "sg-2", "sg-1", NULL }, 3) &&
+	   !json_same_set(strs2, (const char *const[]){ "sg-1" }, 1) &&
+	   !json_same_set(strs2, (const char *const[]){ "sg-1", "sg-2", "sg-3" }, 3),
+	   "json_same_set: the same strings in any order, not fewer or more");
 	cJSON_Delete(deps);
 	cJSON_Delete(strs);
+	cJSON_Delete(strs2);
 	cJSON_Delete(obj);
 }
 
@@ -138,7 +144,7 @@ static void test_iam(void)
 
 int main(void)
 {
-	plan(35);
+	plan(36);
 	test_find();
 	test_pairs();
 	test_sg();
