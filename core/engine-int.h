@@ -195,6 +195,7 @@ void engine_sg_ingress_words(const cJSON *sg, char *buf, size_t size);
 cJSON *engine_ecr_image(const char *uri);
 int engine_vpc_endpoint(const cJSON *endpoints, const char *region, const char *service);
 int engine_listener_forwards(const cJSON *listener, const char *tg_arn);
+const char *engine_target_reason(const cJSON *targets, const char *state);
 
 /* engine-report.c: a resource's line and JSON entry; the kind, and msgid
  * looked up with the kind as context. */

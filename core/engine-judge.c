@@ -234,6 +234,16 @@ int engine_listener_forwards(const cJSON *listener, const char *tg_arn)
 	return cJSON_GetArraySize(groups) == 1 && str_is(cJSON_GetArrayItem(groups, 0), "TargetGroupArn", tg_arn);
 }
 
+const char *engine_target_reason(const cJSON *targets, const char *state)
+{
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, targets)
+		if (str_is(t, "TargetHealth.State", state) && json_str(t, "TargetHealth.Reason"))
+			return json_str(t, "TargetHealth.Reason");
+	return NULL;
+}
+
 /* Fargate's CPU/memory pairs: memory in [lo, hi] MiB in steps of step. */
 int engine_fargate_size_ok(int cpu, int mem)
 {

@@ -422,6 +422,7 @@ static const struct awsphase_engine ops = {
 	.ecr_image = engine_ecr_image,
 	.vpc_endpoint = engine_vpc_endpoint,
 	.listener_forwards = engine_listener_forwards,
+	.target_reason = engine_target_reason,
 };
 
 const struct awsphase_engine *engine_services(void)

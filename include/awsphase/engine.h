@@ -407,6 +407,10 @@ struct awsphase_engine {
 	/* 1 when a listener's (describe-listeners') one default action
 	 * forwards to the target group tg_arn alone. */
 	int (*listener_forwards)(const cJSON *listener, const char *tg_arn);
+	/* The reason of the first target of describe-target-health's
+	 * TargetHealthDescriptions in state ("unhealthy", "unused") that has
+	 * one ("Target.Timeout"), else NULL. */
+	const char *(*target_reason)(const cJSON *targets, const char *state);
 	/* append only */
 };
 

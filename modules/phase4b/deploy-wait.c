@@ -280,10 +280,10 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		if (settled && healthy > 0) {
 			done = 1;
 		} else if (!healthy) {
-			const char *reason = p4b_targets_reason(targets, "unhealthy");
+			const char *reason = h->engine->target_reason(targets, "unhealthy");
 
 			if (!reason)
-				reason = p4b_targets_reason(targets, "unused");
+				reason = h->engine->target_reason(targets, "unused");
 			snprintf(state, size, h->text("deployment %s, %d/%d running; targets of %s: 0 "
 				 "healthy, %d initial, %d unhealthy, %d unused%s%s%s"),
 				 rollout ? rollout : h->text("(no rollout state)"), running, desired,

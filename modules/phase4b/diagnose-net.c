@@ -58,8 +58,7 @@ void diag_sg(struct diag *d)
 		p = d->f->finding(d->found, C_TIMEOUT, "security group %s: unknown, describe-security-groups "
 				 "failed: %s", !ecs ? c->ecs_sg_name : c->alb_sg_name,
 				 obs_unknown(&d->o, !ecs ? "ecs-sg" : "alb-sg"));
-		diag_fix_unknown(d, p);
-		d->sg_problem = p;
+		d->sg_problem = diag_fix_unknown(d, p);
 		return;
 	}
 	if (!ecs || !alb) {

@@ -148,8 +148,7 @@ void diag_service(struct diag *d)
 	if (!svc && obs_unknown(&d->o, "service")) {
 		p = d->f->finding(d->found, C_SERVICE, "service %s: unknown, describe-services failed: %s",
 				 c->service, obs_unknown(&d->o, "service"));
-		diag_fix_unknown(d, p);
-		d->service_problem = p;
+		d->service_problem = diag_fix_unknown(d, p);
 		return;
 	}
 	if (!svc) {
@@ -373,8 +372,7 @@ void diag_tasks(struct diag *d)
 	if (!svc && obs_unknown(&d->o, "service")) {
 		p = d->f->finding(d->found, C_TASKS, "tasks of %s: unknown, describe-services failed: %s",
 				 c->service, obs_unknown(&d->o, "service"));
-		diag_fix_unknown(d, p);
-		d->tasks_problem = p;
+		d->tasks_problem = diag_fix_unknown(d, p);
 		return;
 	}
 	if (!diag_tasks_in_trouble(d))

@@ -23,10 +23,11 @@ const char *const diag_classes[C_N + 1] = { N_("target-timeout"), N_("service-st
 
 /* ---- evidence ---- */
 
-void diag_fix_unknown(struct diag *d, struct awsphase_finding *p)
+struct awsphase_finding *diag_fix_unknown(struct diag *d, struct awsphase_finding *p)
 {
 	d->f->fix(p, "make the aws CLI answer (aws sts get-caller-identity), then run awsphase 4b "
 		  "diagnose again");
+	return p;
 }
 
 void diag_events(struct diag *d, struct awsphase_finding *p, int max)

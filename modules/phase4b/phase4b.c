@@ -131,7 +131,7 @@ static int p4b_init(const struct awsphase_host *h)
 	if (h->struct_size < offsetof(struct awsphase_host, json_same_set) + sizeof(h->json_same_set) ||
 	    !h->findings || h->findings->struct_size < offsetof(struct awsphase_findings, close) +
 	    sizeof(h->findings->close) || !h->engine || h->engine->struct_size <
-	    offsetof(struct awsphase_engine, listener_forwards) + sizeof(h->engine->listener_forwards)) {
+	    offsetof(struct awsphase_engine, target_reason) + sizeof(h->engine->target_reason)) {
 		h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both "
 		       "from one release");
 		return AWSPHASE_EXIT_USAGE;

@@ -73,19 +73,6 @@ int p4b_targets_in(const cJSON *targets, const char *state)
 	return (int)p4b_h->json_count(targets, "TargetHealth.State", state);
 }
 
-const char *p4b_targets_reason(const cJSON *targets, const char *state)
-{
-	const cJSON *t;
-
-	cJSON_ArrayForEach(t, targets) {
-		const cJSON *th = cJSON_GetObjectItemCaseSensitive(t, "TargetHealth");
-
-		if (p4b_str_is(th, "State", state) && p4b_str(th, "Reason"))
-			return p4b_str(th, "Reason");
-	}
-	return NULL;
-}
-
 const cJSON *p4b_primary(const cJSON *service)
 {
 	return p4b_h->json_find(p4b_h->json_get(service, "deployments"), "status", "PRIMARY");

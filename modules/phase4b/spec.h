@@ -41,10 +41,9 @@ const char *p4b_trust_policy(void);
 int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn);
 
 /* Target health: how many TargetHealthDescriptions are in state ("healthy",
- * "unhealthy", "initial", "draining", …); the reason of the first target
- * in state (NULL if none), e.g. "Target.Timeout". */
+ * "unhealthy", "initial", "draining", …); the reason of the first is the
+ * engine's target_reason. */
 int p4b_targets_in(const cJSON *targets, const char *state);
-const char *p4b_targets_reason(const cJSON *targets, const char *state);
 
 /* The service: its PRIMARY deployment (NULL if none); its awsvpcConfiguration. */
 const cJSON *p4b_primary(const cJSON *service);
