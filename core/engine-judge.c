@@ -1,10 +1,12 @@
-/* What an item of a kind every phase has says, for differs and for the
- * read-only actions (h->engine): whether a security group admits a port
- * from a group or a CIDR, whether an IAM role trusts a service and has a
- * managed policy, and the ARN partition of a region.  Phase modules judged
- * these each on their own before; the rules of AWS's JSON (a "-1" rule
- * counts for every port, a trust policy may arrive URL-encoded, Action
- * and Principal may be a string or a list) are the same for every one. */
+/* What an item of a kind many phases have says, and what AWS accepts, for
+ * differs, preflight checks and diagnoses (h->engine): whether a security
+ * group admits a port and its ingress in words, whether an IAM role trusts
+ * a service and has a managed policy, a subnet's NAT route, a VPC
+ * endpoint, a listener's forward, a target's reason, an ECR image
+ * reference, Fargate sizes, log retentions and the ARN partition.  Phase
+ * modules judged these each on their own; the rules of AWS's JSON (a "-1"
+ * rule counts for every port, a trust policy may arrive URL-encoded,
+ * Action and Principal may be a string or a list) are the same for all. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

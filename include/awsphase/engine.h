@@ -354,7 +354,16 @@ struct awsphase_engine {
 	 * that may hold such rules (the VPC's, and any outside it). */
 	void (*sg_revoke_naming)(struct awsphase_res *r, const cJSON *sg);
 
-	/* ---- what an item of those kinds says (differs, read-only actions) ---- */
+	/* ---- what a stack knows, continued ---- */
+
+	/* Why nothing is known of key: "CODE: message" (or "no answer") of
+	 * its read that failed, or of a read it was made after (from,
+	 * read_after, a {@key} of its templates) — unknown is not absent.
+	 * NULL when it and those were read, found or not. */
+	const char *(*unknown_of)(struct awsphase_stack *s, const char *key);
+
+	/* ---- what an item of a kind many phases have says (for differs,
+	 * preflight checks and diagnoses: AWS's rules, written once) ---- */
 
 	/* 1 when an ingress rule of sg (an item of describe-security-groups)
 	 * lets tcp port in from the group src_sg (when not NULL) or from the
@@ -369,17 +378,6 @@ struct awsphase_engine {
 	int (*iam_role_has_policy)(const cJSON *role, const char *policy_arn);
 	/* The ARN partition of region: "aws", "aws-cn" or "aws-us-gov". */
 	const char *(*partition)(const char *region);
-
-	/* ---- what a stack knows, continued ---- */
-
-	/* Why nothing is known of key: "CODE: message" (or "no answer") of
-	 * its read that failed, or of a read it was made after (from,
-	 * read_after, a {@key} of its templates) — unknown is not absent.
-	 * NULL when it and those were read, found or not. */
-	const char *(*unknown_of)(struct awsphase_stack *s, const char *key);
-
-	/* ---- what an item of those kinds says, continued ---- */
-
 	/* 1 when the route table of subnet (its own association, else the
 	 * VPC's main one, among tables: describe-route-tables' RouteTables)
 	 * sends 0.0.0.0/0 through a NAT gateway, an instance, a transit

@@ -22,22 +22,18 @@ static void describe_ingress(struct diag *d, struct awsphase_finding *p, const c
 void diag_targets(struct diag *d, struct awsphase_finding *p, int *healthy, int *timeouts, int *total)
 {
 	const struct awsphase_host *h = d->h;
-	const cJSON *t;
+	const cJSON *t, *all = obs_json(&d->o, "targets"), *shown = p ? all : NULL;
 
-	*healthy = *timeouts = *total = 0;
-	cJSON_ArrayForEach(t, obs_json(&d->o, "targets")) {
+	*healthy = (int)h->json_count(all, "TargetHealth.State", "healthy");
+	*timeouts = (int)h->json_count(all, "TargetHealth.Reason", "Target.Timeout");
+	*total = cJSON_IsArray(all) ? cJSON_GetArraySize(all) : 0;
+	cJSON_ArrayForEach(t, shown) {
 		const char *state = h->json_str(t, "TargetHealth.State");
 		const char *reason = h->json_str(t, "TargetHealth.Reason");
 
-		(*total)++;
-		if (state && strcmp(state, "healthy") == 0)
-			(*healthy)++;
-		if (reason && strcmp(reason, "Target.Timeout") == 0)
-			(*timeouts)++;
-		if (p)
-			d->f->evidence(p, "target %s:%.0f %s%s%s%s", h->json_str(t, "Target.Id") ? h->json_str(t, "Target.Id") : "?",
-				 h->json_num(t, "Target.Port", 0), state ? state : "?", reason ? " (" : "",
-				 reason ? reason : "", reason ? ")" : "");
+		d->f->evidence(p, "target %s:%.0f %s%s%s%s", h->json_str(t, "Target.Id") ? h->json_str(t, "Target.Id") : "?",
+			 h->json_num(t, "Target.Port", 0), state ? state : "?", reason ? " (" : "",
+			 reason ? reason : "", reason ? ")" : "");
 	}
 }
 
@@ -140,9 +136,10 @@ void diag_alb(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *tg = obs_json(&d->o, "tg"), *alb = obs_json(&d->o, "alb"), *t;
+	const cJSON *tg = obs_json(&d->o, "tg"), *alb = obs_json(&d->o, "alb");
 	char excerpt[200];
-	int healthy, timeouts, total, mismatch = 0, unused = 0;
+	size_t mismatch, unused;
+	int healthy, timeouts, total;
 	const char *path = h->json_str(tg, "HealthCheckPath");
 	struct awsphase_finding *p;
 
@@ -191,14 +188,8 @@ void diag_alb(struct diag *d)
 		return;
 	}
 	diag_targets(d, NULL, &healthy, &timeouts, &total);
-	cJSON_ArrayForEach(t, obs_json(&d->o, "targets")) {
-		const char *reason = h->json_str(t, "TargetHealth.Reason");
-
-		if (reason && strcmp(reason, "Target.ResponseCodeMismatch") == 0)
-			mismatch++;
-		if (reason && strcmp(reason, "Target.NotInUse") == 0)
-			unused++;
-	}
+	mismatch = h->json_count(obs_json(&d->o, "targets"), "TargetHealth.Reason", "Target.ResponseCodeMismatch");
+	unused = h->json_count(obs_json(&d->o, "targets"), "TargetHealth.Reason", "Target.NotInUse");
 	p = d->f->finding(d->found, C_ALB, "%s answers 503: no healthy target in %s", d->url, c->tg_name);
 	d->f->evidence(p, "health check of %s: path %s, interval %.0f s, timeout %.0f s, healthy/unhealthy "
 		 "threshold %.0f/%.0f, matcher %s", c->tg_name, path ? path : "?",

@@ -54,13 +54,6 @@ const char *obs_unknown(const struct obs *o, const char *key)
 	return o->h->engine->unknown_of(o->s, key);
 }
 
-int obs_service_read(const struct obs *o)
-{
-	enum awsphase_result r = o->h->engine->result_of(o->s, "service");
-
-	return r == AWSPHASE_RESULT_FOUND || r == AWSPHASE_RESULT_ABSENT;
-}
-
 const cJSON *obs_primary(const struct obs *o)
 {
 	return p4b_primary(obs_json(o, "service"));

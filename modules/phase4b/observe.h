@@ -38,7 +38,6 @@ int obs_cluster_missing(const struct obs *o);
  * answer that is not JSON).  NULL when it was read, found or not: unknown
  * is not absent. */
 const char *obs_unknown(const struct obs *o, const char *key);
-int obs_service_read(const struct obs *o);
 
 /* The PRIMARY deployment of the service (found in any status); NULL when
  * absent.  The items themselves: obs_json(o, "service"), "tg", "alb",

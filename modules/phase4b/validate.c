@@ -47,7 +47,7 @@ static int check_service(const struct obs *o)
 		else if (obs_cluster_missing(o))
 			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: the cluster does "
 				 "not exist", o->c.service);
-		else if (obs_service_read(o))
+		else if (h->engine->result_of(o->s, "service") == AWSPHASE_RESULT_ABSENT)
 			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: describe-services "
 				 "says MISSING", o->c.service);
 		else
