@@ -322,24 +322,17 @@ static void cause_network(struct diag *d, struct awsphase_finding *p)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *net = obs_awsvpc(&d->o), *s;
+	const cJSON *net = obs_awsvpc(&d->o), *in = h->json_get(net, "subnets");
 	const char *assign = h->json_str(net, "assignPublicIp");
-	int public_ = 0, private_ = 0;
+	int public_ = h->json_find(in, NULL, c->public_subnet[0]) || h->json_find(in, NULL, c->public_subnet[1]);
+	int private_ = h->json_find(in, NULL, c->private_subnet[0]) || h->json_find(in, NULL, c->private_subnet[1]);
 	char *subnets;
 
-	cJSON_ArrayForEach(s, h->json_get(net, "subnets")) {
-		if (!cJSON_IsString(s))
-			continue;
-		if (p4b_subnet_of(s->valuestring, c->public_subnet))
-			public_ = 1;
-		else if (p4b_subnet_of(s->valuestring, c->private_subnet))
-			private_ = 1;
-	}
 	if (!public_ && !private_) {
 		private_ = strcmp(c->tier, "private") == 0;
 		public_ = !private_;
 	}
-	subnets = cJSON_PrintUnformatted(h->json_get(net, "subnets"));
+	subnets = cJSON_PrintUnformatted(in);
 	if (public_)
 		d->f->evidence(p, "tasks run in public subnets %s with assignPublicIp=%s", subnets ? subnets : "?",
 			      assign ? assign : "DISABLED");

@@ -88,7 +88,7 @@ static int check_targets(const struct obs *o)
 	const struct awsphase_host *h = o->h;
 	const cJSON *t, *list = obs_json(o, "targets");
 	struct buf b = { "" };
-	int healthy = 0, n = 0;
+	int healthy = (int)h->json_count(list, "TargetHealth.State", "healthy"), n = 0;
 
 	if (!obs_json(o, "tg") && obs_unknown(o, "tg")) {
 		h->check(N_("target-health"), AWSPHASE_FAIL, "target group %s: unknown, "
@@ -113,8 +113,6 @@ static int check_targets(const struct obs *o)
 		const char *reason = h->json_str(t, "TargetHealth.Reason");
 		double port = h->json_num(t, "Target.Port", 0);
 
-		if (state && strcmp(state, "healthy") == 0)
-			healthy++;
 		add(&b, "%s%s:%.0f %s", n++ ? "; " : "", ip ? ip : "?", port, state ? state : "?");
 		if (reason)
 			add(&b, " (%s)", reason);
@@ -179,7 +177,7 @@ static int check_task_sgs(const struct obs *o)
 		const char *st = h->json_str(task, "lastStatus");
 		const char *eni_id = p4b_task_detail(task, "networkInterfaceId");
 		const cJSON *eni = h->json_find(obs_json(o, "enis"), "NetworkInterfaceId", eni_id), *g;
-		int has = 0, k = 0;
+		int k = 0;
 
 		if (!st || strcmp(st, "RUNNING") != 0)
 			continue;
@@ -194,12 +192,10 @@ static int check_task_sgs(const struct obs *o)
 			const char *id = h->json_str(g, "GroupId"), *name = h->json_str(g, "GroupName");
 
 			add(&b, "%s %s %s", k++ ? "," : "", id ? id : "?", name ? name : "?");
-			if (name && strcmp(name, o->c.ecs_sg_name) == 0)
-				has = 1;
 		}
 		if (!k)
 			add(&b, "%s", h->text(" no security group"));
-		if (!has) {
+		if (!h->json_find(h->json_get(eni, "Groups"), "GroupName", o->c.ecs_sg_name)) {
 			add(&b, h->text(" (no %s)"), o->c.ecs_sg_name);
 			bad++;
 		}
