@@ -217,16 +217,6 @@ static int by_number(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int has(const struct revisions *r, long n)
-{
-	size_t i;
-
-	for (i = 0; i < r->count; i++)
-		if (r->n[i] == n)
-			return 1;
-	return 0;
-}
-
 /* "kaviar-backend:1, kaviar-backend:2 (in service)", the newest 20. */
 static void list_valid(const struct p4b *c, const struct revisions *r, long current, long last,
 		       char *buf, size_t size)
@@ -368,7 +358,8 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 			goto out;
 		}
 	}
-	if (!has(revs, want)) {
+	/* revs is sorted (qsort above) */
+	if (!bsearch(&want, revs->n, revs->count, sizeof(revs->n[0]), by_number)) {
 		h->log(AWSPHASE_LOG_ERROR, "%s:%ld %s; valid revisions: %s", c.family, want,
 		       absent_why(&c, want), valid);
 		rc = AWSPHASE_EXIT_USAGE;
