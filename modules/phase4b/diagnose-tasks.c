@@ -200,18 +200,11 @@ int diag_tasks_in_trouble(struct diag *d)
 
 static const char *taskdef_image(struct diag *d)
 {
-	const struct awsphase_host *h = d->h;
-	const cJSON *cdef, *first = NULL;
+	const cJSON *defs = d->h->json_get(obs_json(&d->o, "service-td"), "containerDefinitions");
+	const cJSON *named = d->h->json_find(defs, "name", d->o.c.container);
 
-	cJSON_ArrayForEach(cdef, h->json_get(obs_json(&d->o, "service-td"), "containerDefinitions")) {
-		const char *name = h->json_str(cdef, "name");
-
-		if (!first)
-			first = cdef;
-		if (name && d->o.c.container && strcmp(name, d->o.c.container) == 0)
-			return h->json_str(cdef, "image");
-	}
-	return h->json_str(first, "image");
+	/* CONTAINER_NAME's, else the first container's */
+	return d->h->json_str(named ? named : cJSON_GetArrayItem(defs, 0), "image");
 }
 
 static const char *role_name(struct diag *d, const char *key, const char *def)
