@@ -182,6 +182,21 @@ int engine_teardown(struct awsphase_stack *s, const char *const *keys, unsigned 
 void engine_iam_role_remove(struct awsphase_res *r);
 void engine_sg_revoke_naming(struct awsphase_res *r, const cJSON *sg);
 
+/* engine-judge.c: h->engine's sg_allows, iam_role_trusts,
+ * iam_role_has_policy and partition */
+int engine_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cidr);
+int engine_iam_role_trusts(const cJSON *role, const char *service);
+int engine_iam_role_has_policy(const cJSON *role, const char *policy_arn);
+const char *engine_partition(const char *region);
+int engine_subnet_nat(const cJSON *tables, const char *subnet);
+int engine_fargate_size_ok(int cpu, int mem);
+int engine_log_retention_ok(int days);
+void engine_sg_ingress_words(const cJSON *sg, char *buf, size_t size);
+cJSON *engine_ecr_image(const char *uri);
+int engine_vpc_endpoint(const cJSON *endpoints, const char *region, const char *service);
+int engine_listener_forwards(const cJSON *listener, const char *tg_arn);
+const char *engine_target_reason(const cJSON *targets, const char *state);
+
 /* engine-report.c: a resource's line and JSON entry; the kind, and msgid
  * looked up with the kind as context. */
 void engine_line(struct awsphase_res *r, const char *mark, const char *result_en,

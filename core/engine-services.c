@@ -82,6 +82,48 @@ static const cJSON *stack_answer(struct awsphase_stack *s, const char *key, int 
 	return r && step >= 0 && step < ENGINE_MAX_STEPS ? r->answers[step] : NULL;
 }
 
+static const char *unknown(struct awsphase_stack *s, struct awsphase_res *r, int depth);
+
+/* The first resource args name with {@key} whose read is unknown. */
+static const char *unknown_refs(struct awsphase_stack *s, const char *const *args, int depth)
+{
+	const char *p, *why;
+	char key[128];
+
+	for (; args && *args; args++)
+		for (p = *args; (p = strstr(p, "{@")); p += 2) {
+			snprintf(key, sizeof(key), "%.*s", (int)strcspn(p + 2, ".}"), p + 2);
+			if ((why = unknown(s, known(s, key), depth + 1)))
+				return why;
+		}
+	return NULL;
+}
+
+/* A read that failed says nothing of whether its resource is there, and
+ * neither does one made with what a failed read would have told. */
+static const char *unknown(struct awsphase_stack *s, struct awsphase_res *r, int depth)
+{
+	const char *const *k;
+	const char *why = NULL;
+
+	if (!r || depth > 8)
+		return NULL;
+	if (r->failed || r->rstate == R_FAILED)
+		return r->error && *r->error ? r->error : _("no answer");
+	if (r->d.from)
+		why = unknown(s, known(s, r->d.from), depth + 1);
+	for (k = r->d.read_after; !why && k && *k; k++)
+		why = unknown(s, known(s, *k), depth + 1);
+	if (!why)
+		why = unknown_refs(s, r->d.find.args, depth);
+	return why ? why : unknown_refs(s, r->d.then.args, depth);
+}
+
+static const char *stack_unknown(struct awsphase_stack *s, const char *key)
+{
+	return unknown(s, known(s, key), 0);
+}
+
 static int stack_read(struct awsphase_stack *s, const char *const *keys)
 {
 	engine_select(s, keys, 0);
@@ -368,6 +410,19 @@ static const struct awsphase_engine ops = {
 	.state = res_state,
 	.iam_role_remove = engine_iam_role_remove,
 	.sg_revoke_naming = engine_sg_revoke_naming,
+	.sg_allows = engine_sg_allows,
+	.iam_role_trusts = engine_iam_role_trusts,
+	.iam_role_has_policy = engine_iam_role_has_policy,
+	.partition = engine_partition,
+	.unknown_of = stack_unknown,
+	.subnet_nat = engine_subnet_nat,
+	.fargate_size_ok = engine_fargate_size_ok,
+	.log_retention_ok = engine_log_retention_ok,
+	.sg_ingress_words = engine_sg_ingress_words,
+	.ecr_image = engine_ecr_image,
+	.vpc_endpoint = engine_vpc_endpoint,
+	.listener_forwards = engine_listener_forwards,
+	.target_reason = engine_target_reason,
 };
 
 const struct awsphase_engine *engine_services(void)

@@ -1,10 +1,13 @@
 /* A table filled cell by cell (grid.h). */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "grid.h"
+#include "json.h"
 #include "report.h"
 #include "strbuf.h"
+#include "when.h"
 
 #define CELL_MAX 255 /* bytes a cell keeps */
 
@@ -54,6 +57,34 @@ void grid_put(struct awsphase_grid *g, size_t row, size_t col, const char *fmt, 
 			n--;
 		sb->len = n;
 		sb->buf[n] = '\0';
+	}
+}
+
+void grid_json(struct awsphase_grid *g, size_t row, size_t col, const cJSON *item,
+	       const char *const *paths)
+{
+	char when[40];
+	const char *s;
+
+	for (; paths && *paths; paths++, col++) {
+		const char *p = *paths;
+
+		switch (*p) {
+		case '#':
+			grid_put(g, row, col, "%.0f", json_num(item, p + 1, 0));
+			break;
+		case '@':
+			when_format(when_json(json_get(item, p + 1)), 0, when, sizeof(when));
+			grid_put(g, row, col, "%s", when);
+			break;
+		case '/':
+			s = json_str(item, p + 1);
+			grid_put(g, row, col, "%s", !s ? "-" : strrchr(s, '/') ? strrchr(s, '/') + 1 : s);
+			break;
+		default:
+			s = json_str(item, p);
+			grid_put(g, row, col, "%s", s && *s ? s : "-");
+		}
 	}
 }
 

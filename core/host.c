@@ -99,6 +99,21 @@ static void host_check(const char *name, enum awsphase_status status, const char
 	va_end(ap);
 }
 
+static void host_verdict(int as_check, const char *name, enum awsphase_status status,
+			 const char *fmt, ...)
+{
+	static const int level[] = { AWSPHASE_LOG_VERBOSE, AWSPHASE_LOG_ERROR, AWSPHASE_LOG_WARN,
+				     AWSPHASE_LOG_VERBOSE };
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (as_check)
+		report_vcheck(name, status, i18n_lookup(fmt), ap);
+	else
+		module_vlog(level[status <= AWSPHASE_INFO ? status : AWSPHASE_FAIL], i18n_lookup(fmt), ap);
+	va_end(ap);
+}
+
 static int host_aws(cJSON **out, const char *service, const char *operation, ...)
 {
 	va_list ap;
@@ -108,6 +123,29 @@ static int host_aws(cJSON **out, const char *service, const char *operation, ...
 	rc = aws_vsimple(out, service, operation, ap);
 	va_end(ap);
 	return rc;
+}
+
+static void host_catf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+static void host_call_args(struct awsphase_call *call, ...)
+{
+	const char *arg;
+	va_list ap;
+
+	va_start(ap, call);
+	while ((arg = va_arg(ap, const char *)))
+		aws_call_arg(call, arg);
+	va_end(ap);
 }
 
 static const struct awsphase_envvar *declared(const char *key)
@@ -319,6 +357,16 @@ static const char *const *host_env_keys(void)
 	return ctx.keys;
 }
 
+static int host_env_in_file(const char *key)
+{
+	size_t i, n = ctx.ef ? envfile_count(ctx.ef) : 0;
+
+	for (i = 0; key && i < n; i++)
+		if (strcmp(envfile_key_at(ctx.ef, i), key) == 0)
+			return 1;
+	return 0;
+}
+
 static const char *host_textc(const char *context, const char *msgid)
 {
 	return engine_text_for(context, msgid);
@@ -428,6 +476,15 @@ static struct awsphase_host host = {
 	.grid_show = grid_show,
 	.lock = host_lock,
 	.more_time = run_extend_deadline,
+	.json_find = json_find,
+	.json_count = json_count,
+	.call_args = host_call_args,
+	.json_same_pairs = json_same_pairs,
+	.grid_json = grid_json,
+	.catf = host_catf,
+	.env_in_file = host_env_in_file,
+	.verdict = host_verdict,
+	.json_same_set = json_same_set,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

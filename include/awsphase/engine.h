@@ -354,6 +354,62 @@ struct awsphase_engine {
 	 * what EC2 refuses delete-security-group for.  Call it for each group
 	 * that may hold such rules (the VPC's, and any outside it). */
 	void (*sg_revoke_naming)(struct awsphase_res *r, const cJSON *sg);
+
+	/* ---- what a stack knows, continued ---- */
+
+	/* Why nothing is known of key: "CODE: message" (or "no answer") of
+	 * its read that failed, or of a read it was made after (from,
+	 * read_after, a {@key} of its templates) — unknown is not absent.
+	 * NULL when it and those were read, found or not. */
+	const char *(*unknown_of)(struct awsphase_stack *s, const char *key);
+
+	/* ---- what an item of a kind many phases have says (for differs,
+	 * preflight checks and diagnoses: AWS's rules, written once) ---- */
+
+	/* 1 when an ingress rule of sg (an item of describe-security-groups)
+	 * lets tcp port in from the group src_sg (when not NULL) or from the
+	 * CIDR cidr (when not NULL); rules of every protocol ("-1") count. */
+	int (*sg_allows)(const cJSON *sg, int port, const char *src_sg, const char *cidr);
+	/* 1 when the trust policy of role (its AssumeRolePolicyDocument, as
+	 * either CLI prints it or URL-encoded) lets service
+	 * ("ecs-tasks.amazonaws.com") sts:AssumeRole. */
+	int (*iam_role_trusts)(const cJSON *role, const char *service);
+	/* 1 when the managed policy policy_arn is attached to role (its
+	 * AttachedManagedPolicies). */
+	int (*iam_role_has_policy)(const cJSON *role, const char *policy_arn);
+	/* The ARN partition of region: "aws", "aws-cn" or "aws-us-gov". */
+	const char *(*partition)(const char *region);
+	/* 1 when the route table of subnet (its own association, else the
+	 * VPC's main one, among tables: describe-route-tables' RouteTables)
+	 * sends 0.0.0.0/0 through a NAT gateway, an instance, a transit
+	 * gateway or an ENI: egress for what has no public IP. */
+	int (*subnet_nat)(const cJSON *tables, const char *subnet);
+	/* 1 when Fargate runs a task of cpu units with mem MiB (256 with
+	 * 512-2048, 512 with 1024-4096 in steps of 1024, …). */
+	int (*fargate_size_ok)(int cpu, int mem);
+	/* 1 when CloudWatch Logs offers a retention of days (1, 3, 5, 7, 14,
+	 * 30, … 3653). */
+	int (*log_retention_ok)(int days);
+	/* The ingress rules of sg (an item of describe-security-groups) in
+	 * the user's words, into buf: "tcp/3001 from sg-…, all from
+	 * 0.0.0.0/0", or "none" — evidence of what a group admits. */
+	void (*sg_ingress_words)(const cJSON *sg, char *buf, size_t size);
+	/* An ECR image reference, ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/
+	 * REPO[:TAG|@DIGEST], as an object of strings: account, region,
+	 * repository, and tag ("latest" when none) or digest; NULL when uri
+	 * is not one.  The caller frees it (cJSON_Delete). */
+	cJSON *(*ecr_image)(const char *uri);
+	/* 1 when endpoints (describe-vpc-endpoints' VpcEndpoints) hold one
+	 * for com.amazonaws.REGION.service ("ecr.api", "logs", "s3") that is
+	 * available. */
+	int (*vpc_endpoint)(const cJSON *endpoints, const char *region, const char *service);
+	/* 1 when a listener's (describe-listeners') one default action
+	 * forwards to the target group tg_arn alone. */
+	int (*listener_forwards)(const cJSON *listener, const char *tg_arn);
+	/* The reason of the first target of describe-target-health's
+	 * TargetHealthDescriptions in state ("unhealthy", "unused") that has
+	 * one ("Target.Timeout"), else NULL. */
+	const char *(*target_reason)(const cJSON *targets, const char *state);
 	/* append only */
 };
 

@@ -23,8 +23,9 @@
  * confirm, env_keys, textc, textn, cmdline, json_time, now, duration,
  * format_time, excerpt, planned, logs_tail and metrics (struct
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
- * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED and
- * more_time.
+ * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
+ * more_time, json_find, json_count, call_args, json_same_pairs, grid_json,
+ * catf, env_in_file, verdict and json_same_set.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -359,6 +360,44 @@ struct awsphase_host {
 	 * is later anyway.  Hosts older than this member have a smaller
 	 * struct_size. */
 	void (*more_time)(double seconds);
+	/* The first element of array whose string at path (a json_get path;
+	 * NULL: the element itself) is value, else NULL (also when array is
+	 * not an array); and how many are.  Hosts older than these members
+	 * have a smaller struct_size. */
+	const cJSON *(*json_find)(const cJSON *array, const char *path, const char *value);
+	size_t (*json_count)(const cJSON *array, const char *path, const char *value);
+	/* Adds arguments to a call, each copied, up to a NULL: call_arg for
+	 * a list, as aws() takes it.  Check struct_size before use. */
+	void (*call_args)(struct awsphase_call *, ...) AWSPHASE_SENTINEL;
+	/* 1 when a and b hold the same name=value pairs in any order: arrays
+	 * of {"name", "value"} objects (a container's environment) or objects
+	 * of strings (log options).  Check struct_size before use. */
+	int (*json_same_pairs)(const cJSON *a, const cJSON *b);
+	/* Fills cells (row, col), (row, col + 1)… with the values at paths
+	 * (NULL-terminated) of item: "status" a string ("-" when absent or
+	 * empty), "#runningCount" a number without decimals (0 when absent),
+	 * "@updatedAt" a timestamp as format_time shows it, "/taskDefinition"
+	 * what follows the last '/' of an ARN.  Check struct_size before use. */
+	void (*grid_json)(struct awsphase_grid *, size_t row, size_t col, const cJSON *item,
+			  const char *const *paths);
+	/* Appends fmt (data, not looked up) to the NUL-terminated string in
+	 * buf of size bytes, cut to fit: a check's detail put together piece
+	 * by piece.  Check struct_size before use. */
+	void (*catf)(char *buf, size_t size, const char *fmt, ...) AWSPHASE_PRINTF(3, 4);
+	/* 1 when key is written in the env file, not only the module's
+	 * declared default env_get falls back on (a setting the user chose
+	 * is kept).  Check struct_size before use. */
+	int (*env_in_file)(const char *key);
+	/* check() when as_check, else a message of the same words, for an
+	 * action that runs another's checks before it acts (deploy runs
+	 * preflight's): FAIL an error, WARN a warning, OK and INFO verbose.
+	 * Check struct_size before use. */
+	void (*verdict)(int as_check, const char *name, enum awsphase_status status, const char *fmt, ...)
+		AWSPHASE_PRINTF(4, 5);
+	/* 1 when the strings of array a are b[0..nb) (NULLs skipped), order
+	 * and duplicates ignored: a service's subnets or security groups as
+	 * wanted.  Check struct_size before use. */
+	int (*json_same_set)(const cJSON *a, const char *const *b, size_t nb);
 	/* append only */
 };
 

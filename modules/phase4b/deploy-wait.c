@@ -9,23 +9,18 @@
  * listeners only when every target is unused; list-tasks and describe-tasks
  * only when the deployment's failedTasks grows. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "deploy.h"
-
-#define MAX_SEEN 512
 
 struct watch {
 	struct p4b *c;
 	const struct awsphase_host *h;
 	const char *tg_arn;
 	char dep_id[P4B_ID_SIZE];
-	char *seen[MAX_SEEN];      /* service event ids already shown */
-	size_t nseen;
-	char *stopped[MAX_SEEN];   /* stopped task ARNs already examined */
-	size_t nstopped;
+	cJSON *seen;               /* service event ids already shown */
+	cJSON *stopped;            /* stopped task ARNs already examined */
 	int failed_seen;
 	int warned_health;
 	time_t since;              /* stopped tasks older than this are history */
@@ -36,20 +31,18 @@ static const char *or_default(const char *s)
 	return s ? s : "(none)";
 }
 
-static int in(char *const *list, size_t n, const char *s)
+/* Ends a poll that failed: rc into *exit_code, -1 for the wait. */
+static int fail(int *exit_code, int rc)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(list[i], s) == 0)
-			return 1;
-	return 0;
+	*exit_code = rc;
+	return -1;
 }
 
-static void remember(char **list, size_t *n, const char *s)
+/* Adds s to the strings of list (a JSON array) unless it is there. */
+static void remember(cJSON *list, const char *s)
 {
-	if (*n < MAX_SEEN && s && !in(list, *n, s))
-		list[(*n)++] = strdup(s);
+	if (s && !p4b_h->json_find(list, NULL, s))
+		cJSON_AddItemToArray(list, cJSON_CreateString(s));
 }
 
 /* Events come newest first; show the unseen ones oldest first. */
@@ -61,7 +54,7 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 	for (i = 0; i < n; i++) {
 		const char *id = p4b_str(cJSON_GetArrayItem(events, i), "id");
 
-		if (id && in(w->seen, w->nseen, id))
+		if (id && p4b_h->json_find(w->seen, NULL, id))
 			break;
 		last = i;
 	}
@@ -70,7 +63,7 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 
 		if (!quiet && p4b_str(e, "message"))
 			w->h->say("  %s", p4b_str(e, "message"));
-		remember(w->seen, &w->nseen, p4b_str(e, "id"));
+		remember(w->seen, p4b_str(e, "id"));
 	}
 }
 
@@ -89,16 +82,12 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 
 	rc = h->aws(&list, "ecs", "list-tasks", "--cluster", c->cluster, "--service-name", c->service,
 		    "--desired-status", "STOPPED", NULL);
-	if (rc) {
-		*exit_code = rc;
-		return -1;
-	}
+	if (rc)
+		return fail(exit_code, rc);
 	call = h->call_new("ecs", "describe-tasks");
-	h->call_arg(call, "--cluster");
-	h->call_arg(call, c->cluster);
-	h->call_arg(call, "--tasks");
+	h->call_args(call, "--cluster", c->cluster, "--tasks", NULL);
 	cJSON_ArrayForEach(arn, h->json_get(list, "taskArns"))
-		if (cJSON_IsString(arn) && !in(w->stopped, w->nstopped, arn->valuestring) && n < 100) {
+		if (cJSON_IsString(arn) && !h->json_find(w->stopped, NULL, arn->valuestring) && n < 100) {
 			h->call_arg(call, arn->valuestring);
 			n++;
 		}
@@ -110,15 +99,14 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 	rc = h->call_run(call);
 	if (rc) {
 		h->call_free(call);
-		*exit_code = rc;
-		return -1;
+		return fail(exit_code, rc);
 	}
 	cJSON_ArrayForEach(task, h->json_get(h->call_json(call), "tasks")) {
 		const char *reason = p4b_str(task, "stoppedReason");
 		const char *detail = h->json_str(task, "containers.0.reason");
 		const char *why = reason, *fix, *tid;
 
-		remember(w->stopped, &w->nstopped, p4b_str(task, "taskArn"));
+		remember(w->stopped, p4b_str(task, "taskArn"));
 		if (dep_id && p4b_str(task, "startedBy") && strcmp(p4b_str(task, "startedBy"), dep_id) != 0)
 			continue;
 		if (!reason || strncmp(reason, "Scaling activity", 16) == 0)
@@ -145,11 +133,7 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 		}
 	}
 	h->call_free(call);
-	if (fatal) {
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
-	}
-	return 0;
+	return fatal ? fail(exit_code, AWSPHASE_EXIT_FAILED) : 0;
 }
 
 /* Every target is unused (Target.NotInUse): no active load balancer
@@ -162,18 +146,16 @@ static int lb_gone(struct watch *w, int *exit_code)
 	struct p4b *c = w->c;
 	struct awsphase_call *call = h->call_new("elbv2", "describe-load-balancers");
 	const char *arn, *state;
-	const cJSON *l, *a;
+	const cJSON *l;
 	cJSON *doc = NULL;
 	int rc, forwards = 0;
 
-	h->call_arg(call, "--names");
-	h->call_arg(call, c->alb_name);
+	h->call_args(call, "--names", c->alb_name, NULL);
 	h->call_accept(call, "LoadBalancerNotFound");
 	rc = h->call_run(call);
 	if (rc) {
 		h->call_free(call);
-		*exit_code = rc;
-		return -1;
+		return fail(exit_code, rc);
 	}
 	arn = h->json_str(h->call_json(call), "LoadBalancers.0.LoadBalancerArn");
 	state = h->json_str(h->call_json(call), "LoadBalancers.0.State.Code");
@@ -183,8 +165,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 		       "targets in %s are unused (Target.NotInUse) and can never turn healthy; run "
 		       "awsphase 4b deploy again to recreate it", c->alb_name, c->service, c->tg_name);
 		c->lb_gone = 1;
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
+		return fail(exit_code, AWSPHASE_EXIT_FAILED);
 	}
 	if (state && strcmp(state, "active") != 0) {
 		h->call_free(call);
@@ -192,14 +173,10 @@ static int lb_gone(struct watch *w, int *exit_code)
 	}
 	rc = h->aws(&doc, "elbv2", "describe-listeners", "--load-balancer-arn", arn, NULL);
 	h->call_free(call);
-	if (rc) {
-		*exit_code = rc;
-		return -1;
-	}
+	if (rc)
+		return fail(exit_code, rc);
 	cJSON_ArrayForEach(l, h->json_get(doc, "Listeners"))
-		cJSON_ArrayForEach(a, h->json_get(l, "DefaultActions"))
-			if (p4b_str(a, "TargetGroupArn") && strcmp(p4b_str(a, "TargetGroupArn"), w->tg_arn) == 0)
-				forwards = 1;
+		forwards |= h->json_find(h->json_get(l, "DefaultActions"), "TargetGroupArn", w->tg_arn) != NULL;
 	cJSON_Delete(doc);
 	if (forwards)
 		return 0;
@@ -208,20 +185,14 @@ static int lb_gone(struct watch *w, int *exit_code)
 	       "run awsphase 4b deploy again to recreate the listener", c->alb_name, c->tg_name,
 	       c->service);
 	c->lb_gone = 1;
-	*exit_code = AWSPHASE_EXIT_FAILED;
-	return -1;
+	return fail(exit_code, AWSPHASE_EXIT_FAILED);
 }
 
 static const cJSON *deployment(const cJSON *service, const char *id)
 {
-	const cJSON *d;
-
 	if (!*id)
 		return p4b_primary(service);
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(service, "deployments"))
-		if (p4b_str(d, "id") && strcmp(p4b_str(d, "id"), id) == 0)
-			return d;
-	return NULL;
+	return p4b_h->json_find(p4b_h->json_get(service, "deployments"), "id", id);
 }
 
 static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
@@ -236,10 +207,8 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 
 	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
 		    c->service, NULL);
-	if (rc) {
-		*exit_code = rc;
-		return -1;
-	}
+	if (rc)
+		return fail(exit_code, rc);
 	svc = h->json_get(doc, "services.0");
 	status = p4b_str(svc, "status");
 	if (!status || strcmp(status, "ACTIVE") != 0) {
@@ -250,8 +219,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 			h->log(AWSPHASE_LOG_ERROR, "service %s: gone while waiting for it; someone deleted "
 			       "it: run awsphase 4b deploy again", c->service);
 		cJSON_Delete(doc);
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
+		return fail(exit_code, AWSPHASE_EXIT_FAILED);
 	}
 	show_events(w, svc, 0);
 	dep = deployment(svc, w->dep_id);
@@ -261,8 +229,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		       w->dep_id, or_default(p4b_str(p4b_primary(svc), "id")),
 		       or_default(p4b_str(p4b_primary(svc), "rolloutStateReason")));
 		cJSON_Delete(doc);
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
+		return fail(exit_code, AWSPHASE_EXIT_FAILED);
 	}
 	rollout = p4b_str(dep, "rolloutState");
 	failed = (int)h->json_num(dep, "failedTasks", 0);
@@ -278,8 +245,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		       "diagnose", p4b_str(dep, "id"), c->service,
 		       or_default(p4b_str(dep, "rolloutStateReason")));
 		cJSON_Delete(doc);
-		*exit_code = AWSPHASE_EXIT_FAILED;
-		return -1;
+		return fail(exit_code, AWSPHASE_EXIT_FAILED);
 	}
 	running = (int)h->json_num(svc, "runningCount", 0);
 	desired = (int)h->json_num(svc, "desiredCount", 0);
@@ -300,8 +266,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 			    NULL);
 		if (rc) {
 			cJSON_Delete(doc);
-			*exit_code = rc;
-			return -1;
+			return fail(exit_code, rc);
 		}
 		targets = h->json_get(th, "TargetHealthDescriptions");
 		healthy = p4b_targets_in(targets, "healthy");
@@ -315,10 +280,10 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		if (settled && healthy > 0) {
 			done = 1;
 		} else if (!healthy) {
-			const char *reason = p4b_targets_reason(targets, "unhealthy");
+			const char *reason = h->engine->target_reason(targets, "unhealthy");
 
 			if (!reason)
-				reason = p4b_targets_reason(targets, "unused");
+				reason = h->engine->target_reason(targets, "unused");
 			snprintf(state, size, h->text("deployment %s, %d/%d running; targets of %s: 0 "
 				 "healthy, %d initial, %d unhealthy, %d unused%s%s%s"),
 				 rollout ? rollout : h->text("(no rollout state)"), running, desired,
@@ -339,13 +304,14 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	struct watch w;
 	struct awsphase_wait wait = { 0 };
 	char what[512];
-	size_t i;
 	int rc;
 
 	memset(&w, 0, sizeof(w));
 	w.c = c;
 	w.h = h;
 	w.tg_arn = tg_arn;
+	w.seen = cJSON_CreateArray();
+	w.stopped = cJSON_CreateArray();
 	/* a deployment this run did not start is followed as the PRIMARY */
 	snprintf(w.dep_id, sizeof(w.dep_id), "%s", dep_id && just_started ? dep_id : "");
 	if (before) {
@@ -380,10 +346,8 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	} else {
 		rc = h->wait(&wait);
 	}
-	for (i = 0; i < w.nseen; i++)
-		free(w.seen[i]);
-	for (i = 0; i < w.nstopped; i++)
-		free(w.stopped[i]);
+	cJSON_Delete(w.seen);
+	cJSON_Delete(w.stopped);
 	return rc;
 }
 

@@ -15,11 +15,6 @@
  * groups, and creates the rest without looking for it first; should a
  * create find its resource there already, the engine reads what it skipped
  * and converges as any later run does. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "deploy.h"
 #include "rollback.h"
@@ -39,18 +34,6 @@ const struct poptOption p4b_deploy_options[] = {
 	  "last revision that deployed successfully"), NULL },
 	POPT_TABLEEND
 };
-
-static int valid_retention(int days)
-{
-	static const int ok[] = { 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-				  1096, 1827, 2192, 2557, 2922, 3288, 3653 };
-	size_t i;
-
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (ok[i] == days)
-			return 1;
-	return 0;
-}
 
 static void summary(const struct awsphase_host *h, struct awsphase_stack *s, const struct p4b *c,
 		    int calls, int waited)
@@ -118,8 +101,7 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 			/* rolled back: the deploy failed (1), the service is as it was;
 			 * else what the wait ended with (4: the deadline) stands.  A
 			 * rollback after the deadline gets a --timeout of its own. */
-			if (rc == AWSPHASE_EXIT_TIMEOUT && h->struct_size >= offsetof(struct awsphase_host,
-			    more_time) + sizeof(h->more_time))
+			if (rc == AWSPHASE_EXIT_TIMEOUT)
 				h->more_time(h->settings->timeout_s);
 			if (p4b_rollback_to_last_good(c, e->id_of(s, "td"), rc == AWSPHASE_EXIT_TIMEOUT ?
 						      N_("the deadline passed") :
@@ -138,7 +120,7 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	struct awsphase_stack *s;
 	int rc, changes = 0, calls = 0, waited = 0;
 
-	if (!valid_retention(retention)) {
+	if (!e->log_retention_ok(retention)) {
 		h->log(AWSPHASE_LOG_ERROR, "--log-retention-days %d: CloudWatch Logs does not offer it; "
 		       "give 1, 3, 5, 7, 14, 30, 60, 90, 180, 365, …", retention);
 		return AWSPHASE_EXIT_USAGE;

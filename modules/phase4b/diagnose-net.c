@@ -13,64 +13,27 @@
 
 static void describe_ingress(struct diag *d, struct awsphase_finding *p, const cJSON *sg)
 {
-	const struct awsphase_host *h = d->h;
-	const cJSON *perm, *x;
-	char line[1024] = "";
-	size_t len;
+	char line[1024];
 
-	cJSON_ArrayForEach(perm, h->json_get(sg, "IpPermissions")) {
-		const char *proto = h->json_str(perm, "IpProtocol");
-		char ports[40];
-
-		if (proto && strcmp(proto, "-1") == 0)
-			snprintf(ports, sizeof(ports), "all");
-		else if (h->json_num(perm, "FromPort", -1) == h->json_num(perm, "ToPort", -1))
-			snprintf(ports, sizeof(ports), "%s/%.0f", proto ? proto : "?", h->json_num(perm, "FromPort", -1));
-		else
-			snprintf(ports, sizeof(ports), "%s/%.0f-%.0f", proto ? proto : "?",
-				 h->json_num(perm, "FromPort", -1), h->json_num(perm, "ToPort", -1));
-		cJSON_ArrayForEach(x, h->json_get(perm, "UserIdGroupPairs")) {
-			len = strlen(line);
-			snprintf(line + len, sizeof(line) - len, h->text("%s%s from %s"), *line ? ", " : "", ports,
-				 h->json_str(x, "GroupId") ? h->json_str(x, "GroupId") : "?");
-		}
-		cJSON_ArrayForEach(x, h->json_get(perm, "IpRanges")) {
-			len = strlen(line);
-			snprintf(line + len, sizeof(line) - len, h->text("%s%s from %s"), *line ? ", " : "", ports,
-				 h->json_str(x, "CidrIp") ? h->json_str(x, "CidrIp") : "?");
-		}
-	}
-	d->f->evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, h->json_str(sg, "GroupId"),
-		 *line ? line : h->text("none"));
-}
-
-static const cJSON *service_sgs(struct diag *d)
-{
-	const struct awsphase_host *h = d->h;
-	const cJSON *net = p4b_awsvpc(obs_primary(&d->o));
-
-	return h->json_get(net ? net : p4b_awsvpc(obs_service(&d->o)), "securityGroups");
+	d->h->engine->sg_ingress_words(sg, line, sizeof(line));
+	d->f->evidence(p, "ingress of %s (%s): %s", d->o.c.ecs_sg_name, d->h->json_str(sg, "GroupId"), line);
 }
 
 void diag_targets(struct diag *d, struct awsphase_finding *p, int *healthy, int *timeouts, int *total)
 {
 	const struct awsphase_host *h = d->h;
-	const cJSON *t;
+	const cJSON *t, *all = obs_json(&d->o, "targets"), *shown = p ? all : NULL;
 
-	*healthy = *timeouts = *total = 0;
-	cJSON_ArrayForEach(t, obs_targets(&d->o)) {
+	*healthy = (int)h->json_count(all, "TargetHealth.State", "healthy");
+	*timeouts = (int)h->json_count(all, "TargetHealth.Reason", "Target.Timeout");
+	*total = cJSON_IsArray(all) ? cJSON_GetArraySize(all) : 0;
+	cJSON_ArrayForEach(t, shown) {
 		const char *state = h->json_str(t, "TargetHealth.State");
 		const char *reason = h->json_str(t, "TargetHealth.Reason");
 
-		(*total)++;
-		if (state && strcmp(state, "healthy") == 0)
-			(*healthy)++;
-		if (reason && strcmp(reason, "Target.Timeout") == 0)
-			(*timeouts)++;
-		if (p)
-			d->f->evidence(p, "target %s:%.0f %s%s%s%s", h->json_str(t, "Target.Id") ? h->json_str(t, "Target.Id") : "?",
-				 h->json_num(t, "Target.Port", 0), state ? state : "?", reason ? " (" : "",
-				 reason ? reason : "", reason ? ")" : "");
+		d->f->evidence(p, "target %s:%.0f %s%s%s%s", h->json_str(t, "Target.Id") ? h->json_str(t, "Target.Id") : "?",
+			 h->json_num(t, "Target.Port", 0), state ? state : "?", reason ? " (" : "",
+			 reason ? reason : "", reason ? ")" : "");
 	}
 }
 
@@ -79,6 +42,7 @@ void diag_sg(struct diag *d)
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
 	const cJSON *ecs = obs_json(&d->o, "ecs-sg"), *alb = obs_json(&d->o, "alb-sg");
+	const cJSON *sgs = h->json_get(obs_awsvpc(&d->o), "securityGroups");
 	int healthy, timeouts, total;
 	char cmd[1024], port[16];
 	struct awsphase_finding *p;
@@ -90,8 +54,7 @@ void diag_sg(struct diag *d)
 		p = d->f->finding(d->found, C_TIMEOUT, "security group %s: unknown, describe-security-groups "
 				 "failed: %s", !ecs ? c->ecs_sg_name : c->alb_sg_name,
 				 obs_unknown(&d->o, !ecs ? "ecs-sg" : "alb-sg"));
-		diag_fix_unknown(d, p);
-		d->sg_problem = p;
+		d->sg_problem = diag_fix_unknown(d, p);
 		return;
 	}
 	if (!ecs || !alb) {
@@ -120,8 +83,8 @@ void diag_sg(struct diag *d)
 		d->f->autofix(p, FIX_SG_RULE);
 		d->sg_problem = p;
 	}
-	if (obs_service(&d->o) && service_sgs(d) && !p4b_json_has(service_sgs(d), d->ecs_sg)) {
-		char *list = cJSON_PrintUnformatted(service_sgs(d));
+	if (obs_json(&d->o, "service") && sgs && !p4b_json_has(sgs, d->ecs_sg)) {
+		char *list = cJSON_PrintUnformatted(sgs);
 
 		p = d->f->finding(d->found, C_TIMEOUT, "the service's tasks do not carry %s (%s): they have %s", c->ecs_sg_name,
 			    d->ecs_sg, list ? list : "?");
@@ -173,25 +136,26 @@ void diag_alb(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *tg = obs_tg(&d->o), *t;
+	const cJSON *tg = obs_json(&d->o, "tg"), *alb = obs_json(&d->o, "alb");
 	char excerpt[200];
-	int healthy, timeouts, total, mismatch = 0, unused = 0;
+	size_t mismatch, unused;
+	int healthy, timeouts, total;
 	const char *path = h->json_str(tg, "HealthCheckPath");
 	struct awsphase_finding *p;
 
-	if (!obs_alb(&d->o) && obs_unknown(&d->o, "alb")) {
+	if (!alb && obs_unknown(&d->o, "alb")) {
 		p = d->f->finding(d->found, C_ALB, "load balancer %s: unknown, describe-load-balancers failed: %s",
 				 c->alb_name, obs_unknown(&d->o, "alb"));
 		diag_fix_unknown(d, p);
 		return;
 	}
-	if (!obs_tg(&d->o) && obs_unknown(&d->o, "tg")) {
+	if (!tg && obs_unknown(&d->o, "tg")) {
 		p = d->f->finding(d->found, C_ALB, "target group %s: unknown, describe-target-groups failed: %s",
 				 c->tg_name, obs_unknown(&d->o, "tg"));
 		diag_fix_unknown(d, p);
 		return;
 	}
-	if (!obs_alb(&d->o)) {
+	if (!alb) {
 		p = d->f->finding(d->found, C_ALB, "load balancer %s does not exist", c->alb_name);
 		d->f->evidence(p, "describe-load-balancers --names %s: LoadBalancerNotFound", c->alb_name);
 		d->f->fix(p, "awsphase 4b deploy");
@@ -207,8 +171,8 @@ void diag_alb(struct diag *d)
 		return;
 	if (!d->probed) {
 		p = d->f->finding(d->found, C_ALB, "%s does not answer: %s", d->url, d->probe_err);
-		d->f->evidence(p, "ALB %s state %s", h->json_str(obs_alb(&d->o), "DNSName"),
-			 h->json_str(obs_alb(&d->o), "State.Code") ? h->json_str(obs_alb(&d->o), "State.Code") : "?");
+		d->f->evidence(p, "ALB %s state %s", h->json_str(alb, "DNSName"),
+			 h->json_str(alb, "State.Code") ? h->json_str(alb, "State.Code") : "?");
 		d->f->fix(p, "check that %s admits you on port 80 and that the ALB is active", c->alb_sg_name);
 		return;
 	}
@@ -224,14 +188,8 @@ void diag_alb(struct diag *d)
 		return;
 	}
 	diag_targets(d, NULL, &healthy, &timeouts, &total);
-	cJSON_ArrayForEach(t, obs_targets(&d->o)) {
-		const char *reason = h->json_str(t, "TargetHealth.Reason");
-
-		if (reason && strcmp(reason, "Target.ResponseCodeMismatch") == 0)
-			mismatch++;
-		if (reason && strcmp(reason, "Target.NotInUse") == 0)
-			unused++;
-	}
+	mismatch = h->json_count(obs_json(&d->o, "targets"), "TargetHealth.Reason", "Target.ResponseCodeMismatch");
+	unused = h->json_count(obs_json(&d->o, "targets"), "TargetHealth.Reason", "Target.NotInUse");
 	p = d->f->finding(d->found, C_ALB, "%s answers 503: no healthy target in %s", d->url, c->tg_name);
 	d->f->evidence(p, "health check of %s: path %s, interval %.0f s, timeout %.0f s, healthy/unhealthy "
 		 "threshold %.0f/%.0f, matcher %s", c->tg_name, path ? path : "?",

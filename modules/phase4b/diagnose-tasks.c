@@ -138,7 +138,7 @@ void diag_service(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *svc = obs_service(&d->o), *dep = obs_primary(&d->o);
+	const cJSON *svc = obs_json(&d->o, "service"), *dep = obs_primary(&d->o);
 	const char *status = h->json_str(svc, "status"), *rollout = h->json_str(dep, "rolloutState");
 	char cmd[1024];
 	const char *args[] = { "--cluster", c->cluster, "--service", c->service, "--force-new-deployment", NULL };
@@ -148,8 +148,7 @@ void diag_service(struct diag *d)
 	if (!svc && obs_unknown(&d->o, "service")) {
 		p = d->f->finding(d->found, C_SERVICE, "service %s: unknown, describe-services failed: %s",
 				 c->service, obs_unknown(&d->o, "service"));
-		diag_fix_unknown(d, p);
-		d->service_problem = p;
+		d->service_problem = diag_fix_unknown(d, p);
 		return;
 	}
 	if (!svc) {
@@ -189,7 +188,7 @@ void diag_service(struct diag *d)
 int diag_tasks_in_trouble(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
-	const cJSON *svc = obs_service(&d->o), *dep = obs_primary(&d->o);
+	const cJSON *svc = obs_json(&d->o, "service"), *dep = obs_primary(&d->o);
 	const char *status = h->json_str(svc, "status");
 	double desired = h->json_num(svc, "desiredCount", 0);
 
@@ -201,18 +200,11 @@ int diag_tasks_in_trouble(struct diag *d)
 
 static const char *taskdef_image(struct diag *d)
 {
-	const struct awsphase_host *h = d->h;
-	const cJSON *cdef, *first = NULL;
+	const cJSON *defs = d->h->json_get(obs_json(&d->o, "service-td"), "containerDefinitions");
+	const cJSON *named = d->h->json_find(defs, "name", d->o.c.container);
 
-	cJSON_ArrayForEach(cdef, h->json_get(obs_json(&d->o, "service-td"), "containerDefinitions")) {
-		const char *name = h->json_str(cdef, "name");
-
-		if (!first)
-			first = cdef;
-		if (name && d->o.c.container && strcmp(name, d->o.c.container) == 0)
-			return h->json_str(cdef, "image");
-	}
-	return h->json_str(first, "image");
+	/* CONTAINER_NAME's, else the first container's */
+	return d->h->json_str(named ? named : cJSON_GetArrayItem(defs, 0), "image");
 }
 
 static const char *role_name(struct diag *d, const char *key, const char *def)
@@ -226,8 +218,8 @@ void diag_tasks_plan(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	struct awsphase_call *call;
-	char repo[256], tag[160];
-	const char *slash, *at, *colon;
+	struct p4b_image im;
+	char tag[160];
 	const cJSON *stopped[3];
 	size_t n = recent_stopped(d, stopped, 3), i;
 
@@ -241,33 +233,19 @@ void diag_tasks_plan(struct diag *d)
 	switch (d->why) {
 	case WHY_IMAGE:
 		d->image = taskdef_image(d);
-		if (!d->image || !strstr(d->image, ".dkr.ecr.") || !(slash = strchr(d->image, '/')))
+		if (p4b_parse_image(d->image, &im) < 0)
 			break;
-		at = strchr(slash, '@');
-		colon = strrchr(slash, ':');
-		snprintf(repo, sizeof(repo), "%.*s", (int)((at ? at : colon ? colon : slash + strlen(slash)) - slash - 1),
-			 slash + 1);
-		if (at)
-			snprintf(tag, sizeof(tag), "imageDigest=%s", at + 1);
-		else
-			snprintf(tag, sizeof(tag), "imageTag=%s", colon ? colon + 1 : "latest");
+		snprintf(tag, sizeof(tag), im.digest[0] ? "imageDigest=%s" : "imageTag=%s",
+			 im.digest[0] ? im.digest : im.tag);
 		call = h->call_new("ecr", "describe-images");
 		h->call_accept(call, "ImageNotFoundException");
 		h->call_accept(call, "RepositoryNotFoundException");
-		h->call_arg(call, "--repository-name");
-		h->call_arg(call, repo);
-		h->call_arg(call, "--image-ids");
-		h->call_arg(call, tag);
+		h->call_args(call, "--repository-name", im.repo, "--image-ids", tag, NULL);
 		d->extra[d->nextra++] = call;
 		break;
 	default:
 		break;
 	}
-}
-
-static int in_list(const char *s, const char *a, const char *b)
-{
-	return s && ((a && strcmp(s, a) == 0) || (b && strcmp(s, b) == 0));
 }
 
 static void cause_image(struct diag *d, struct awsphase_finding *p)
@@ -308,11 +286,9 @@ static void cause_iam(struct diag *d, struct awsphase_finding *p)
 
 	for (i = 0; i < 2; i++) {
 		const cJSON *roles = d->h->json_get(d->h->engine->answer_of(d->o.s, "exec-role", 0),
-						    "RoleDetailList"), *role = NULL, *it;
+						    "RoleDetailList");
+		const cJSON *role = d->h->json_find(roles, "RoleName", names[i]);
 
-		cJSON_ArrayForEach(it, roles)
-			if (d->h->json_str(it, "RoleName") && strcmp(d->h->json_str(it, "RoleName"), names[i]) == 0)
-				role = it;
 		if (!roles) {
 			d->f->evidence(p, "the IAM roles could not be read");
 			break;
@@ -335,36 +311,21 @@ static void cause_iam(struct diag *d, struct awsphase_finding *p)
 		 bad ? "" : d->h->text(" (the roles look right now; IAM changes take a moment to apply)"));
 }
 
-/* The awsvpcConfiguration the service's PRIMARY deployment starts tasks with. */
-static const cJSON *task_awsvpc(struct diag *d)
-{
-	const cJSON *net = p4b_awsvpc(obs_primary(&d->o));
-
-	return net ? net : p4b_awsvpc(obs_service(&d->o));
-}
-
 static void cause_network(struct diag *d, struct awsphase_finding *p)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *net = task_awsvpc(d), *s;
+	const cJSON *net = obs_awsvpc(&d->o), *in = h->json_get(net, "subnets");
 	const char *assign = h->json_str(net, "assignPublicIp");
-	int public_ = 0, private_ = 0;
+	int public_ = h->json_find(in, NULL, c->public_subnet[0]) || h->json_find(in, NULL, c->public_subnet[1]);
+	int private_ = h->json_find(in, NULL, c->private_subnet[0]) || h->json_find(in, NULL, c->private_subnet[1]);
 	char *subnets;
 
-	cJSON_ArrayForEach(s, h->json_get(net, "subnets")) {
-		if (!cJSON_IsString(s))
-			continue;
-		if (in_list(s->valuestring, c->public_subnet[0], c->public_subnet[1]))
-			public_ = 1;
-		else if (in_list(s->valuestring, c->private_subnet[0], c->private_subnet[1]))
-			private_ = 1;
-	}
 	if (!public_ && !private_) {
 		private_ = strcmp(c->tier, "private") == 0;
 		public_ = !private_;
 	}
-	subnets = cJSON_PrintUnformatted(h->json_get(net, "subnets"));
+	subnets = cJSON_PrintUnformatted(in);
 	if (public_)
 		d->f->evidence(p, "tasks run in public subnets %s with assignPublicIp=%s", subnets ? subnets : "?",
 			      assign ? assign : "DISABLED");
@@ -389,7 +350,7 @@ void diag_tasks(struct diag *d)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
-	const cJSON *svc = obs_service(&d->o), *dep = obs_primary(&d->o);
+	const cJSON *svc = obs_json(&d->o, "service"), *dep = obs_primary(&d->o);
 	const cJSON *stopped[3];
 	size_t n;
 	struct awsphase_finding *p;
@@ -397,8 +358,7 @@ void diag_tasks(struct diag *d)
 	if (!svc && obs_unknown(&d->o, "service")) {
 		p = d->f->finding(d->found, C_TASKS, "tasks of %s: unknown, describe-services failed: %s",
 				 c->service, obs_unknown(&d->o, "service"));
-		diag_fix_unknown(d, p);
-		d->tasks_problem = p;
+		d->tasks_problem = diag_fix_unknown(d, p);
 		return;
 	}
 	if (!diag_tasks_in_trouble(d))
@@ -452,7 +412,7 @@ void diag_tasks(struct diag *d)
 
 		if (!reason || classify(d, reason) != d->why)
 			reason = container_reason(h, d->why_task);
-		rfix = p4b_reason_fix(c, reason, h->json_str(task_awsvpc(d), "assignPublicIp"),
+		rfix = p4b_reason_fix(c, reason, h->json_str(obs_awsvpc(&d->o), "assignPublicIp"),
 				      p4b_task_detail(d->why_task, "subnetId"));
 		if (rfix)
 			d->f->fix(p, "%s", rfix);

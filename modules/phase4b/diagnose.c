@@ -2,7 +2,6 @@
  * procedure.  Each of its four problems is a check; a problem found names
  * its cause, the evidence and the fix, and --fix applies the safe fixes
  * (the ALB → ECS security group rule, a forced deployment). */
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +23,11 @@ const char *const diag_classes[C_N + 1] = { N_("target-timeout"), N_("service-st
 
 /* ---- evidence ---- */
 
-void diag_fix_unknown(struct diag *d, struct awsphase_finding *p)
+struct awsphase_finding *diag_fix_unknown(struct diag *d, struct awsphase_finding *p)
 {
 	d->f->fix(p, "make the aws CLI answer (aws sts get-caller-identity), then run awsphase 4b "
 		  "diagnose again");
+	return p;
 }
 
 void diag_events(struct diag *d, struct awsphase_finding *p, int max)
@@ -36,7 +36,7 @@ void diag_events(struct diag *d, struct awsphase_finding *p, int max)
 	char when[40];
 	int n = 0;
 
-	cJSON_ArrayForEach(ev, d->h->json_get(obs_service(&d->o), "events")) {
+	cJSON_ArrayForEach(ev, d->h->json_get(obs_json(&d->o, "service"), "events")) {
 		if (n++ >= max)
 			break;
 		p4b_h->format_time(p4b_h->json_time(d->h->json_get(ev, "createdAt")), 0, when, sizeof(when));
@@ -48,38 +48,33 @@ void diag_events(struct diag *d, struct awsphase_finding *p, int max)
 
 /* ---- fixes ---- */
 
+/* --fix: runs fix kind when a finding wants it and marks what it ends as
+ * fixed; 1 applied, -1 failed (reported), 0 not wanted. */
 static int apply(struct diag *d, enum fix_kind kind)
 {
 	const struct awsphase_host *h = d->h;
 	const struct p4b *c = &d->o.c;
 	struct awsphase_call *call;
 	char cmd[1024], port[16];
-	const char *name;
+	const char *sg_rule[] = { "--group-id", d->ecs_sg, "--protocol", "tcp", "--port", port,
+				  "--source-group", d->alb_sg, NULL };
+	const char *force[] = { "--cluster", c->cluster, "--service", c->service, "--force-new-deployment", NULL };
+	const char *const *args = kind == FIX_SG_RULE ? sg_rule : force;
+	const char *service = kind == FIX_SG_RULE ? "ec2" : "ecs";
+	const char *op = kind == FIX_SG_RULE ? "authorize-security-group-ingress" : "update-service";
+	const char *name = kind == FIX_SG_RULE ? "fix-sg-rule" : "fix-force-deployment";
+	size_t i;
 	int rc;
 
+	if (!opt_fix || !d->f->wants(d->found, kind))
+		return 0;
 	snprintf(port, sizeof(port), "%d", c->port);
-	if (kind == FIX_SG_RULE) {
-		const char *args[] = { "--group-id", d->ecs_sg, "--protocol", "tcp", "--port", port,
-				       "--source-group", d->alb_sg, NULL };
-
-		size_t i;
-
-		name = "fix-sg-rule";
-		d->h->cmdline(cmd, sizeof(cmd), "ec2", "authorize-security-group-ingress", args);
-		call = h->call_new("ec2", "authorize-security-group-ingress");
+	h->cmdline(cmd, sizeof(cmd), service, op, args);
+	call = h->call_new(service, op);
+	if (kind == FIX_SG_RULE)
 		h->call_accept(call, "InvalidPermission.Duplicate");
-		for (i = 0; args[i]; i++)
-			h->call_arg(call, args[i]);
-	} else {
-		const char *args[] = { "--cluster", c->cluster, "--service", c->service, "--force-new-deployment", NULL };
-		size_t i;
-
-		name = "fix-force-deployment";
-		d->h->cmdline(cmd, sizeof(cmd), "ecs", "update-service", args);
-		call = h->call_new("ecs", "update-service");
-		for (i = 0; args[i]; i++)
-			h->call_arg(call, args[i]);
-	}
+	for (i = 0; args[i]; i++)
+		h->call_arg(call, args[i]);
 	h->say("applying: %s", cmd);
 	rc = h->call_run(call);
 	if (rc == 0 && h->call_state(call) == AWSPHASE_CALL_DRY_RUN) {
@@ -93,7 +88,9 @@ static int apply(struct diag *d, enum fix_kind kind)
 		h->check(name, AWSPHASE_FAIL, "%s: %s %s", cmd, h->call_error(call), h->call_message(call));
 	}
 	h->call_free(call);
-	return rc;
+	if (!rc)
+		d->f->fixed(d->found, kind);
+	return rc ? -1 : 1;
 }
 
 static void free_diag(struct diag *d)
@@ -109,7 +106,7 @@ static void free_diag(struct diag *d)
 
 static void probe_alb(struct diag *d)
 {
-	const char *dns = d->h->json_str(obs_alb(&d->o), "DNSName");
+	const char *dns = d->h->json_str(obs_json(&d->o, "alb"), "DNSName");
 
 	if (!dns)
 		return;
@@ -135,9 +132,9 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	int rc, sg_fixed = 0, force_fixed = 0;
 
 	/* --fix changes things: the env file's lock first, so that what is
-	 * read is not what another run is changing (an older host has none) */
-	if (opt_fix && h->struct_size >= offsetof(struct awsphase_host, lock) + sizeof(h->lock) &&
-	    (rc = h->lock()) != 0)
+	 * read is not what another run is changing (p4b_init made sure the
+	 * host has lock) */
+	if (opt_fix && (rc = h->lock()) != 0)
 		return rc;
 	memset(&d, 0, sizeof(d));
 	rc = obs_init(&d.o, h);
@@ -184,7 +181,7 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	    d.f->autofix_of(d.tasks_problem) == FIX_NONE && d.why != WHY_NONE && d.why != WHY_ELB)
 		d.f->autofix(d.service_problem, FIX_NONE);
 
-	svc = obs_service(&d.o);
+	svc = obs_json(&d.o, "service");
 	dep = obs_primary(&d.o);
 	snprintf(ok_text[C_TIMEOUT], sizeof(ok_text[0]), h->text("no target times out; %s admits %s on tcp/%d"),
 		 d.o.c.ecs_sg_name, d.o.c.alb_sg_name, d.o.c.port);
@@ -201,16 +198,8 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	show.fixing = opt_fix;
 	d.f->show(d.found, &show);
 
-	if (opt_fix && d.f->wants(d.found, FIX_SG_RULE)) {
-		sg_fixed = apply(&d, FIX_SG_RULE) == 0 ? 1 : -1;
-		if (sg_fixed > 0)
-			d.f->fixed(d.found, FIX_SG_RULE);
-	}
-	if (opt_fix && d.f->wants(d.found, FIX_FORCE_DEPLOY)) {
-		force_fixed = apply(&d, FIX_FORCE_DEPLOY) == 0 ? 1 : -1;
-		if (force_fixed > 0)
-			d.f->fixed(d.found, FIX_FORCE_DEPLOY);
-	}
+	sg_fixed = apply(&d, FIX_SG_RULE);
+	force_fixed = apply(&d, FIX_FORCE_DEPLOY);
 	unfixed = d.f->unfixed(d.found);
 	if (sg_fixed > 0)
 		h->say("the targets turn healthy after a few health checks; then: awsphase 4b validate");

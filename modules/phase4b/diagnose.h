@@ -43,8 +43,8 @@ struct diag {
 	const cJSON *why_task;
 };
 
-/* The fix of what is unknown because a read failed (obs_unknown). */
-void diag_fix_unknown(struct diag *d, struct awsphase_finding *p);
+/* The fix of what is unknown because a read failed (obs_unknown); p. */
+struct awsphase_finding *diag_fix_unknown(struct diag *d, struct awsphase_finding *p);
 /* The service's last max events as evidence. */
 void diag_events(struct diag *d, struct awsphase_finding *p, int max);
 /* Counts the targets (healthy, Target.Timeout, all); with p, each is evidence. */

@@ -58,8 +58,7 @@ int p4b_metrics(const struct awsphase_host *h, int argc, const char **argv)
 	 * "app/kaviar-alb/" to it again: a dimension no datapoint has. */
 	alb = h->call_new("elbv2", "describe-load-balancers");
 	h->call_accept(alb, "LoadBalancerNotFound");
-	h->call_arg(alb, "--names");
-	h->call_arg(alb, c.alb_name);
+	h->call_args(alb, "--names", c.alb_name, NULL);
 	rc = h->call_run(alb);
 	alb_arn = h->json_str(h->call_json(alb), "LoadBalancers.0.LoadBalancerArn");
 	if (alb_arn && strstr(alb_arn, ":loadbalancer/"))

@@ -1,9 +1,4 @@
-#include <ctype.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "observe.h"
 
@@ -56,51 +51,19 @@ int obs_cluster_missing(const struct obs *o)
 
 const char *obs_unknown(const struct obs *o, const char *key)
 {
-	static const char *const needs[][2] = { { "targets", "tg" }, { "enis", "tasks" } };
-	const char *why;
-	size_t i;
-
-	if (o->h->engine->result_of(o->s, key) == AWSPHASE_RESULT_FAILED) {
-		why = obs_error(o, key);
-		return why && *why ? why : o->h->text("no answer");
-	}
-	for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
-		if (strcmp(key, needs[i][0]) == 0)
-			return obs_unknown(o, needs[i][1]);
-	return NULL;
-}
-
-int obs_service_read(const struct obs *o)
-{
-	enum awsphase_result r = o->h->engine->result_of(o->s, "service");
-
-	return r == AWSPHASE_RESULT_FOUND || r == AWSPHASE_RESULT_ABSENT;
-}
-
-/* Read by obs_read, the service is found in any status. */
-const cJSON *obs_service(const struct obs *o)
-{
-	return obs_json(o, "service");
-}
-
-const cJSON *obs_tg(const struct obs *o)
-{
-	return obs_json(o, "tg");
-}
-
-const cJSON *obs_alb(const struct obs *o)
-{
-	return obs_json(o, "alb");
+	return o->h->engine->unknown_of(o->s, key);
 }
 
 const cJSON *obs_primary(const struct obs *o)
 {
-	return p4b_primary(obs_service(o));
+	return p4b_primary(obs_json(o, "service"));
 }
 
-const cJSON *obs_targets(const struct obs *o)
+const cJSON *obs_awsvpc(const struct obs *o)
 {
-	return obs_json(o, "targets");
+	const cJSON *net = p4b_awsvpc(obs_primary(o));
+
+	return net ? net : p4b_awsvpc(obs_json(o, "service"));
 }
 
 static const cJSON *nth_task(const struct awsphase_host *h, const cJSON *tasks, int stopped,
@@ -112,13 +75,8 @@ static const cJSON *nth_task(const struct awsphase_host *h, const cJSON *tasks, 
 		const char *desired = h->json_str(t, "desiredStatus");
 		int is_stopped = desired && strcmp(desired, "STOPPED") == 0;
 		const char *arn = h->json_str(t, "taskArn");
-		const cJSON *u;
-		int dup = 0;
 
-		cJSON_ArrayForEach(u, skip)
-			if (arn && h->json_str(u, "taskArn") && strcmp(arn, h->json_str(u, "taskArn")) == 0)
-				dup = 1;
-		if (dup || is_stopped != !!stopped)
+		if ((arn && h->json_find(skip, "taskArn", arn)) || is_stopped != !!stopped)
 			continue;
 		if ((*n)-- == 0)
 			return t;
@@ -143,40 +101,3 @@ const char *obs_short_id(const char *arn)
 {
 	return arn ? p4b_arn_tail(arn) : "-";
 }
-
-const cJSON *obs_eni(const struct obs *o, const char *eni_id)
-{
-	const cJSON *e;
-
-	if (!eni_id)
-		return NULL;
-	cJSON_ArrayForEach(e, obs_json(o, "enis")) {
-		const char *id = o->h->json_str(e, "NetworkInterfaceId");
-
-		if (id && strcmp(id, eni_id) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-const cJSON *obs_target(const struct obs *o, const char *ip)
-{
-	const cJSON *t;
-
-	if (!ip)
-		return NULL;
-	cJSON_ArrayForEach(t, obs_targets(o)) {
-		const char *id = o->h->json_str(t, "Target.Id");
-
-		if (id && strcmp(id, ip) == 0)
-			return t;
-	}
-	return NULL;
-}
-
-
-
-
-
-
-

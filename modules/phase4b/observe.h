@@ -38,15 +38,14 @@ int obs_cluster_missing(const struct obs *o);
  * answer that is not JSON).  NULL when it was read, found or not: unknown
  * is not absent. */
 const char *obs_unknown(const struct obs *o, const char *key);
-int obs_service_read(const struct obs *o);
 
-/* services[0] in any status, TargetGroups[0], LoadBalancers[0], the
- * PRIMARY deployment, TargetHealthDescriptions; NULL when absent. */
-const cJSON *obs_service(const struct obs *o);
-const cJSON *obs_tg(const struct obs *o);
-const cJSON *obs_alb(const struct obs *o);
+/* The PRIMARY deployment of the service (found in any status); NULL when
+ * absent.  The items themselves: obs_json(o, "service"), "tg", "alb",
+ * "targets" (TargetHealthDescriptions), "enis" (NetworkInterfaces). */
 const cJSON *obs_primary(const struct obs *o);
-const cJSON *obs_targets(const struct obs *o);
+/* The awsvpcConfiguration the service's PRIMARY deployment starts tasks
+ * with, else the service's own. */
+const cJSON *obs_awsvpc(const struct obs *o);
 
 /* Tasks of "tasks" and "stopped-tasks": the n-th whose desiredStatus is
  * STOPPED (stopped set) or RUNNING (stopped not set); NULL past the end. */
@@ -55,9 +54,5 @@ const cJSON *obs_task(const struct obs *o, int stopped, size_t n);
 const char *obs_or_unknown(const char *s);
 /* The last path element of an ARN ("…/abc123" → "abc123"). */
 const char *obs_short_id(const char *arn);
-/* The ENI of that id in "enis", the TargetHealthDescription of that IP;
- * NULL when absent. */
-const cJSON *obs_eni(const struct obs *o, const char *eni_id);
-const cJSON *obs_target(const struct obs *o, const char *ip);
 
 #endif

@@ -1,7 +1,6 @@
 /* Phase 4B module: ECS Fargate behind an Application Load Balancer, as the
  * runbook RUNBOOK-fase-4b-ecs-alb.md deploys, checks and repairs it. */
 #include <stddef.h>
-#include <stdlib.h>
 
 #include "phase4b.h"
 #include "stack.h"
@@ -129,9 +128,10 @@ static const struct awsphase_action actions[] = {
 static int p4b_init(const struct awsphase_host *h)
 {
 	p4b_h = h;
-	if (h->struct_size < offsetof(struct awsphase_host, grid_show) + sizeof(h->grid_show) ||
+	if (h->struct_size < offsetof(struct awsphase_host, json_same_set) + sizeof(h->json_same_set) ||
 	    !h->findings || h->findings->struct_size < offsetof(struct awsphase_findings, close) +
-	    sizeof(h->findings->close)) {
+	    sizeof(h->findings->close) || !h->engine || h->engine->struct_size <
+	    offsetof(struct awsphase_engine, target_reason) + sizeof(h->engine->target_reason)) {
 		h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both "
 		       "from one release");
 		return AWSPHASE_EXIT_USAGE;

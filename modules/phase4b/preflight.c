@@ -6,11 +6,8 @@
  * stack's data resources, stack-data.c).  deploy
  * runs the AWS part itself, without the identity (its reads have proved
  * the credentials), and only when it is about to change something. */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "deploy.h"
 
@@ -29,18 +26,9 @@ struct pf {
 #define problem(p, name, ...)                                                  \
 	do {                                                                   \
 		(p)->problems++;                                               \
-		if ((p)->as_checks)                                            \
-			(p)->h->check(name, AWSPHASE_FAIL, __VA_ARGS__);       \
-		else                                                           \
-			(p)->h->log(AWSPHASE_LOG_ERROR, __VA_ARGS__);          \
+		(p)->h->verdict((p)->as_checks, name, AWSPHASE_FAIL, __VA_ARGS__); \
 	} while (0)
-#define fine(p, name, ...)                                                     \
-	do {                                                                   \
-		if ((p)->as_checks)                                            \
-			(p)->h->check(name, AWSPHASE_OK, __VA_ARGS__);         \
-		else                                                           \
-			(p)->h->log(AWSPHASE_LOG_VERBOSE, __VA_ARGS__);        \
-	} while (0)
+#define fine(p, name, ...) (p)->h->verdict((p)->as_checks, name, AWSPHASE_OK, __VA_ARGS__)
 
 struct subnet_key {
 	const char *key, *id;
@@ -52,17 +40,15 @@ static void check_subnets(struct pf *p, const cJSON *answer, const char *error,
 {
 	const struct awsphase_host *h = p->h;
 	const struct p4b *c = p->c;
-	const cJSON *s;
 	const char *az[2] = { NULL, NULL };
 	size_t i;
 	int bad = 0;
 
-	cJSON_ArrayForEach(s, h->json_get(answer, "Subnets"))
-		for (i = 0; i < n; i++)
-			if (p4b_str(s, "SubnetId") && strcmp(p4b_str(s, "SubnetId"), keys[i].id) == 0)
-				keys[i].found = s;
 	for (i = 0; i < n; i++) {
-		const char *vpc = p4b_str(keys[i].found, "VpcId");
+		const char *vpc;
+
+		keys[i].found = h->json_find(h->json_get(answer, "Subnets"), "SubnetId", keys[i].id);
+		vpc = p4b_str(keys[i].found, "VpcId");
 
 		if (!keys[i].found) {
 			problem(p, N_("subnets"), "%s=%s: no such subnet in %s (%s); fix %s in %s (phase 1)",
@@ -105,65 +91,22 @@ static void check_image(struct pf *p, const cJSON *image, const char *error)
 		p->c->ecr_uri, h->settings->env_file);
 }
 
-/* The route table of a subnet: its own association, else the VPC's main one. */
-static const cJSON *route_table(const struct awsphase_host *h, const cJSON *tables,
-				const char *subnet)
-{
-	const cJSON *t, *a, *main = NULL;
-
-	cJSON_ArrayForEach(t, tables)
-		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(t, "Associations")) {
-			if (p4b_str(a, "SubnetId") && strcmp(p4b_str(a, "SubnetId"), subnet) == 0)
-				return t;
-			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "Main")))
-				main = t;
-		}
-	(void)h;
-	return main;
-}
-
-static int nat_route(const cJSON *table)
-{
-	const cJSON *r;
-
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(table, "Routes")) {
-		const char *dst = p4b_str(r, "DestinationCidrBlock");
-
-		if (!dst || strcmp(dst, "0.0.0.0/0") != 0 ||
-		    (p4b_str(r, "State") && strcmp(p4b_str(r, "State"), "blackhole") == 0))
-			continue;
-		if (p4b_str(r, "NatGatewayId") || p4b_str(r, "InstanceId") || p4b_str(r, "TransitGatewayId") ||
-		    (p4b_str(r, "NetworkInterfaceId") && !p4b_str(r, "GatewayId")))
-			return 1;
-	}
-	return 0;
-}
-
 static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 			  const struct subnet_key *keys, size_t n)
 {
 	static const char *const need[] = { "ecr.api", "ecr.dkr", "logs", "s3" };
 	const struct awsphase_host *h = p->h;
 	const struct p4b *c = p->c;
-	const cJSON *tables = h->json_get(rt, "RouteTables"), *e;
-	char missing[200] = "", name[128];
+	const cJSON *tables = h->json_get(rt, "RouteTables");
+	char missing[200] = "";
 	size_t i, k;
 	int bad = 0;
 
-	for (k = 0; k < sizeof(need) / sizeof(need[0]); k++) {
-		int found = 0;
-
-		snprintf(name, sizeof(name), "com.amazonaws.%s.%s", c->region, need[k]);
-		cJSON_ArrayForEach(e, h->json_get(ep, "VpcEndpoints"))
-			if (p4b_str(e, "ServiceName") && strcmp(p4b_str(e, "ServiceName"), name) == 0 &&
-			    (!p4b_str(e, "State") || strcasecmp(p4b_str(e, "State"), "available") == 0))
-				found = 1;
-		if (!found)
-			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
-				 *missing ? ", " : "", need[k]);
-	}
+	for (k = 0; k < sizeof(need) / sizeof(need[0]); k++)
+		if (!h->engine->vpc_endpoint(h->json_get(ep, "VpcEndpoints"), c->region, need[k]))
+			h->catf(missing, sizeof(missing), "%s%s", *missing ? ", " : "", need[k]);
 	for (i = 2; i < n; i++) {
-		if (nat_route(route_table(h, tables, keys[i].id)) || !*missing)
+		if (h->engine->subnet_nat(tables, keys[i].id) || !*missing)
 			continue;
 		problem(p, N_("private tier egress"), "%s=%s: no NAT route and no VPC endpoints for %s: "
 			"tasks there cannot pull the image or write logs; add a NAT gateway route or "

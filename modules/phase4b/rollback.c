@@ -113,12 +113,7 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 	/* the runbook's form: --task-definition kaviar-backend:1 */
 	copy(ref, sizeof(ref), p4b_arn_tail(target));
 	call = h->call_new("ecs", "update-service");
-	h->call_arg(call, "--cluster");
-	h->call_arg(call, c->cluster);
-	h->call_arg(call, "--service");
-	h->call_arg(call, c->service);
-	h->call_arg(call, "--task-definition");
-	h->call_arg(call, ref);
+	h->call_args(call, "--cluster", c->cluster, "--service", c->service, "--task-definition", ref, NULL);
 	if (cur && strcmp(cur, target) == 0)
 		h->call_arg(call, "--force-new-deployment"); /* its deployment failed: start another */
 	rc = h->call_run(call);
@@ -222,16 +217,6 @@ static int by_number(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int has(const struct revisions *r, long n)
-{
-	size_t i;
-
-	for (i = 0; i < r->count; i++)
-		if (r->n[i] == n)
-			return 1;
-	return 0;
-}
-
 /* "kaviar-backend:1, kaviar-backend:2 (in service)", the newest 20. */
 static void list_valid(const struct p4b *c, const struct revisions *r, long current, long last,
 		       char *buf, size_t size)
@@ -318,14 +303,10 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 
 	/* the runbook's "Listar versões", with the service, at once */
 	calls[0] = h->call_new("ecs", "describe-services");
-	h->call_arg(calls[0], "--cluster");
-	h->call_arg(calls[0], c.cluster);
-	h->call_arg(calls[0], "--services");
-	h->call_arg(calls[0], c.service);
+	h->call_args(calls[0], "--cluster", c.cluster, "--services", c.service, NULL);
 	h->call_accept(calls[0], "ClusterNotFoundException");
 	calls[1] = h->call_new("ecs", "list-task-definitions");
-	h->call_arg(calls[1], "--family-prefix");
-	h->call_arg(calls[1], c.family);
+	h->call_args(calls[1], "--family-prefix", c.family, NULL);
 	rc = h->call_run_all(calls, 2);
 	revs = calloc(1, sizeof(*revs));
 	if (rc || !revs)
@@ -377,7 +358,8 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 			goto out;
 		}
 	}
-	if (!has(revs, want)) {
+	/* revs is sorted (qsort above) */
+	if (!bsearch(&want, revs->n, revs->count, sizeof(revs->n[0]), by_number)) {
 		h->log(AWSPHASE_LOG_ERROR, "%s:%ld %s; valid revisions: %s", c.family, want,
 		       absent_why(&c, want), valid);
 		rc = AWSPHASE_EXIT_USAGE;

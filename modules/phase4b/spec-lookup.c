@@ -1,17 +1,13 @@
 /* The shared lookups: what AWS's JSON says about each resource of the
  * runbook (spec.h). */
-#include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "stack.h"
 
 const char *p4b_str(const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+	return p4b_h->json_str(o, key);
 }
 
 int p4b_str_is(const cJSON *o, const char *key, const char *want)
@@ -23,31 +19,12 @@ int p4b_str_is(const cJSON *o, const char *key, const char *want)
 
 int p4b_json_has(const cJSON *array, const char *s)
 {
-	const cJSON *item;
-
-	cJSON_ArrayForEach(item, array)
-		if (cJSON_IsString(item) && item->valuestring && s && strcmp(item->valuestring, s) == 0)
-			return 1;
-	return 0;
+	return p4b_h->json_find(array, NULL, s) != NULL;
 }
 
 int p4b_json_same_set(const cJSON *a, const char *const *b, size_t nb)
 {
-	const cJSON *item;
-	size_t i;
-
-	for (i = 0; i < nb; i++)
-		if (b[i] && !p4b_json_has(a, b[i]))
-			return 0;
-	cJSON_ArrayForEach(item, a) {
-		int found = 0;
-
-		for (i = 0; i < nb && !found; i++)
-			found = cJSON_IsString(item) && b[i] && strcmp(item->valuestring, b[i]) == 0;
-		if (!found)
-			return 0;
-	}
-	return 1;
+	return p4b_h->json_same_set(a, b, nb);
 }
 
 const char *p4b_sg_id(const cJSON *sg)
@@ -55,138 +32,27 @@ const char *p4b_sg_id(const cJSON *sg)
 	return p4b_str(sg, "GroupId");
 }
 
-static int rule_covers(const cJSON *perm, int port)
-{
-	const char *proto = p4b_str(perm, "IpProtocol");
-	const cJSON *from = cJSON_GetObjectItemCaseSensitive(perm, "FromPort");
-	const cJSON *to = cJSON_GetObjectItemCaseSensitive(perm, "ToPort");
-
-	if (!proto)
-		return 0;
-	if (strcmp(proto, "-1") == 0 || strcmp(proto, "all") == 0)
-		return 1;
-	if (strcmp(proto, "tcp") != 0 && strcmp(proto, "6") != 0)
-		return 0;
-	return cJSON_IsNumber(from) && cJSON_IsNumber(to) && from->valueint <= port &&
-	       port <= to->valueint;
-}
-
+/* What security groups and roles say is the engine's (engine.h). */
 int p4b_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cidr)
 {
-	const cJSON *perm, *item;
-
-	cJSON_ArrayForEach(perm, cJSON_GetObjectItemCaseSensitive(sg, "IpPermissions")) {
-		if (!rule_covers(perm, port))
-			continue;
-		if (src_sg)
-			cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(perm, "UserIdGroupPairs"))
-				if (p4b_str_is(item, "GroupId", src_sg))
-					return 1;
-		if (cidr)
-			cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(perm, "IpRanges"))
-				if (p4b_str_is(item, "CidrIp", cidr))
-					return 1;
-	}
-	return 0;
-}
-
-static int hexval(int ch)
-{
-	return isdigit(ch) ? ch - '0' : tolower(ch) - 'a' + 10;
-}
-
-/* IAM documents arrive decoded from both CLIs; a URL-encoded string is
- * what the API itself sends, so take that too. */
-static cJSON *policy_doc(const cJSON *v)
-{
-	const char *s;
-	char *dec, *d;
-	cJSON *doc;
-
-	if (cJSON_IsObject(v))
-		return cJSON_Duplicate(v, 1);
-	if (!cJSON_IsString(v) || !v->valuestring)
-		return NULL;
-	s = v->valuestring;
-	dec = d = malloc(strlen(s) + 1);
-	if (!dec)
-		return NULL;
-	while (*s) {
-		if (s[0] == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
-			*d++ = (char)(hexval((unsigned char)s[1]) * 16 + hexval((unsigned char)s[2]));
-			s += 3;
-		} else {
-			*d++ = *s == '+' ? ' ' : *s;
-			s++;
-		}
-	}
-	*d = '\0';
-	doc = cJSON_Parse(dec);
-	free(dec);
-	return doc;
-}
-
-static int one_or_many_has(const cJSON *v, const char *want)
-{
-	if (cJSON_IsString(v))
-		return strcmp(v->valuestring, want) == 0;
-	return p4b_json_has(v, want);
+	return P4B_E->sg_allows(sg, port, src_sg, cidr);
 }
 
 int p4b_role_trusts_ecs_tasks(const cJSON *role)
 {
-	cJSON *doc = policy_doc(cJSON_GetObjectItemCaseSensitive(role, "AssumeRolePolicyDocument"));
-	const cJSON *stmts, *st;
-	int ok = 0;
-
-	if (!doc)
-		return 0;
-	stmts = cJSON_GetObjectItemCaseSensitive(doc, "Statement");
-	if (cJSON_IsObject(stmts)) {
-		ok = p4b_str_is(stmts, "Effect", "Allow") &&
-		     one_or_many_has(cJSON_GetObjectItemCaseSensitive(stmts, "Action"), "sts:AssumeRole") &&
-		     one_or_many_has(cJSON_GetObjectItemCaseSensitive(
-			     cJSON_GetObjectItemCaseSensitive(stmts, "Principal"), "Service"),
-			     P4B_TRUSTED_SERVICE);
-	} else {
-		cJSON_ArrayForEach(st, stmts) {
-			const cJSON *principal = cJSON_GetObjectItemCaseSensitive(st, "Principal");
-
-			if (p4b_str_is(st, "Effect", "Allow") &&
-			    one_or_many_has(cJSON_GetObjectItemCaseSensitive(st, "Action"), "sts:AssumeRole") &&
-			    one_or_many_has(cJSON_GetObjectItemCaseSensitive(principal, "Service"),
-					    P4B_TRUSTED_SERVICE))
-				ok = 1;
-		}
-	}
-	cJSON_Delete(doc);
-	return ok;
+	return P4B_E->iam_role_trusts(role, P4B_TRUSTED_SERVICE);
 }
 
 int p4b_role_has_policy(const cJSON *role, const char *policy_arn)
 {
-	const cJSON *p;
-
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(role, "AttachedManagedPolicies"))
-		if (p4b_str_is(p, "PolicyArn", policy_arn))
-			return 1;
-	return 0;
-}
-
-const char *p4b_partition(const char *region)
-{
-	if (region && strncmp(region, "cn-", 3) == 0)
-		return "aws-cn";
-	if (region && strncmp(region, "us-gov-", 7) == 0)
-		return "aws-us-gov";
-	return "aws";
+	return P4B_E->iam_role_has_policy(role, policy_arn);
 }
 
 const char *p4b_exec_policy_arn(const struct p4b *c)
 {
 	static char arn[128];
 
-	snprintf(arn, sizeof(arn), "arn:%s:" P4B_EXEC_POLICY, p4b_partition(c->region));
+	snprintf(arn, sizeof(arn), "arn:%s:" P4B_EXEC_POLICY, P4B_E->partition(c->region));
 	return arn;
 }
 
@@ -199,59 +65,22 @@ const char *p4b_trust_policy(void)
 
 int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn)
 {
-	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(listener, "DefaultActions");
-	const cJSON *a = cJSON_GetArrayItem(actions, 0), *groups, *g;
-
-	if (cJSON_GetArraySize(actions) != 1 || !p4b_str_is(a, "Type", "forward"))
-		return 0;
-	if (p4b_str(a, "TargetGroupArn"))
-		return p4b_str_is(a, "TargetGroupArn", tg_arn);
-	groups = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "ForwardConfig"),
-						  "TargetGroups");
-	if (cJSON_GetArraySize(groups) != 1)
-		return 0;
-	g = cJSON_GetArrayItem(groups, 0);
-	return p4b_str_is(g, "TargetGroupArn", tg_arn);
+	return P4B_E->listener_forwards(listener, tg_arn);
 }
 
 int p4b_targets_in(const cJSON *targets, const char *state)
 {
-	const cJSON *t;
-	int n = 0;
-
-	cJSON_ArrayForEach(t, targets)
-		if (p4b_str_is(cJSON_GetObjectItemCaseSensitive(t, "TargetHealth"), "State", state))
-			n++;
-	return n;
-}
-
-const char *p4b_targets_reason(const cJSON *targets, const char *state)
-{
-	const cJSON *t;
-
-	cJSON_ArrayForEach(t, targets) {
-		const cJSON *th = cJSON_GetObjectItemCaseSensitive(t, "TargetHealth");
-
-		if (p4b_str_is(th, "State", state) && p4b_str(th, "Reason"))
-			return p4b_str(th, "Reason");
-	}
-	return NULL;
+	return (int)p4b_h->json_count(targets, "TargetHealth.State", state);
 }
 
 const cJSON *p4b_primary(const cJSON *service)
 {
-	const cJSON *d;
-
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(service, "deployments"))
-		if (p4b_str_is(d, "status", "PRIMARY"))
-			return d;
-	return NULL;
+	return p4b_h->json_find(p4b_h->json_get(service, "deployments"), "status", "PRIMARY");
 }
 
 const cJSON *p4b_awsvpc(const cJSON *o)
 {
-	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o,
-		"networkConfiguration"), "awsvpcConfiguration");
+	return p4b_h->json_get(o, "networkConfiguration.awsvpcConfiguration");
 }
 
 void p4b_task_subnets(const struct p4b *c, const char *out[2])
@@ -260,6 +89,12 @@ void p4b_task_subnets(const struct p4b *c, const char *out[2])
 
 	out[0] = priv ? c->private_subnet[0] : c->public_subnet[0];
 	out[1] = priv ? c->private_subnet[1] : c->public_subnet[1];
+}
+
+int p4b_subnet_of(const char *subnet, const char *const pair[2])
+{
+	return subnet && ((pair[0] && strcmp(subnet, pair[0]) == 0) ||
+			  (pair[1] && strcmp(subnet, pair[1]) == 0));
 }
 
 const char *p4b_assign_public_ip(const struct p4b *c)
@@ -287,31 +122,19 @@ const char *p4b_arn_tail(const char *arn)
 
 int p4b_parse_image(const char *uri, struct p4b_image *im)
 {
-	const char *p = uri, *dot, *slash, *at, *colon;
+	cJSON *o = P4B_E->ecr_image(uri);
+	const char *region = p4b_str(o, "region");
 
 	memset(im, 0, sizeof(*im));
-	dot = p ? strchr(p, '.') : NULL;
-	if (!dot || dot - p != 12 || strncmp(dot, ".dkr.ecr.", 9) != 0)
+	if (!o || strlen(region) >= sizeof(im->region)) {
+		cJSON_Delete(o);
 		return -1;
-	memcpy(im->account, p, 12);
-	p = dot + 9;
-	dot = strstr(p, ".amazonaws.com");
-	slash = strchr(p, '/');
-	if (!dot || !slash || dot > slash || (size_t)(dot - p) >= sizeof(im->region))
-		return -1;
-	memcpy(im->region, p, (size_t)(dot - p));
-	p = slash + 1;
-	at = strchr(p, '@');
-	colon = strrchr(p, ':');
-	if (at) {
-		snprintf(im->digest, sizeof(im->digest), "%s", at + 1);
-		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(at - p), p);
-	} else if (colon) {
-		snprintf(im->tag, sizeof(im->tag), "%s", colon + 1);
-		snprintf(im->repo, sizeof(im->repo), "%.*s", (int)(colon - p), p);
-	} else {
-		snprintf(im->tag, sizeof(im->tag), "latest");
-		snprintf(im->repo, sizeof(im->repo), "%s", p);
 	}
-	return im->repo[0] ? 0 : -1;
+	snprintf(im->account, sizeof(im->account), "%s", p4b_str(o, "account"));
+	snprintf(im->region, sizeof(im->region), "%s", region);
+	snprintf(im->repo, sizeof(im->repo), "%s", p4b_str(o, "repository"));
+	snprintf(im->tag, sizeof(im->tag), "%s", p4b_str(o, "tag") ? p4b_str(o, "tag") : "");
+	snprintf(im->digest, sizeof(im->digest), "%s", p4b_str(o, "digest") ? p4b_str(o, "digest") : "");
+	cJSON_Delete(o);
+	return 0;
 }

@@ -84,58 +84,10 @@ static int changed(const cJSON *want, const cJSON *have, const char *key, const 
 	return 1;
 }
 
-/* name=value pairs of an array of {name, value} (or of an options object)
- * as one sorted, newline-separated string, for comparing as sets. */
-static char *pairs(const cJSON *o)
-{
-	const cJSON *item;
-	char **lines = NULL, *out;
-	size_t n = 0, len = 1, i, j;
-
-	cJSON_ArrayForEach(item, o) {
-		const char *k = cJSON_IsObject(item) ? p4b_str(item, "name") : item->string;
-		const char *v = cJSON_IsObject(item) ? p4b_str(item, "value") :
-				cJSON_IsString(item) ? item->valuestring : NULL;
-		char **grown = realloc(lines, (n + 1) * sizeof(*lines));
-		size_t sz = strlen(k ? k : "") + strlen(v ? v : "") + 3;
-
-		if (!grown)
-			break;
-		lines = grown;
-		lines[n] = malloc(sz);
-		if (!lines[n])
-			break;
-		snprintf(lines[n], sz, "%s=%s\n", k ? k : "", v ? v : "");
-		len += sz;
-		n++;
-	}
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
-			char *t = lines[j];
-
-			lines[j] = lines[j - 1];
-			lines[j - 1] = t;
-		}
-	out = malloc(len);
-	if (out) {
-		out[0] = '\0';
-		for (i = 0; i < n; i++)
-			strcat(out, lines[i]);
-	}
-	for (i = 0; i < n; i++)
-		free(lines[i]);
-	free(lines);
-	return out;
-}
-
+/* The environment and the log options compare as sets (json_same_pairs). */
 static int same_pairs(const cJSON *a, const cJSON *b)
 {
-	char *x = pairs(a), *y = pairs(b);
-	int same = x && y && strcmp(x, y) == 0;
-
-	free(x);
-	free(y);
-	return same;
+	return p4b_h->json_same_pairs(a, b);
 }
 
 /* -1 when a mapping has none: one registered by hand may carry a
@@ -283,12 +235,6 @@ int p4b_reason_is_fatal(const char *reason)
 	       has(reason, "AccessDenied");
 }
 
-static int is_public_subnet(const struct p4b *c, const char *subnet)
-{
-	return subnet && ((c->public_subnet[0] && strcmp(subnet, c->public_subnet[0]) == 0) ||
-			  (c->public_subnet[1] && strcmp(subnet, c->public_subnet[1]) == 0));
-}
-
 const char *p4b_reason_fix(const struct p4b *c, const char *reason,
 			   const char *assign_public_ip, const char *subnet)
 {
@@ -296,7 +242,7 @@ const char *p4b_reason_fix(const struct p4b *c, const char *reason,
 	int iam = has(reason, "AccessDenied") || has(reason, "unable to assume the role") ||
 		  has(reason, "not authorized to perform") || has(reason, "no basic auth credentials");
 	int public_ip = assign_public_ip && strcmp(assign_public_ip, "ENABLED") == 0;
-	int public_subnet = subnet ? is_public_subnet(c, subnet) :
+	int public_subnet = subnet ? p4b_subnet_of(subnet, c->public_subnet) :
 			    !(c->tier && strcmp(c->tier, "private") == 0);
 
 	if (!reason)

@@ -1,10 +1,10 @@
 /* The settings of a run, read from the env file; the lookups are in
  * spec-lookup.c, the task definition and stop reasons in spec-taskdef.c. */
-#include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <awsphase/engine.h>
 
 #include "spec.h"
 
@@ -12,44 +12,10 @@
  * the host, which looks it up in the awsphase catalogue (po/xgettext.sh). */
 #define bad(h, ...) ((h)->log(AWSPHASE_LOG_ERROR, __VA_ARGS__), 1)
 
-/* Fargate's CPU/memory pairs: memory in [lo, hi] MiB in steps of step. */
-static int fargate_size_ok(int cpu, int mem)
-{
-	static const struct { int cpu, lo, hi, step; } sizes[] = {
-		{ 256, 512, 2048, 512 }, { 512, 1024, 4096, 1024 }, { 1024, 2048, 8192, 1024 },
-		{ 2048, 4096, 16384, 1024 }, { 4096, 8192, 30720, 1024 },
-		{ 8192, 16384, 61440, 4096 }, { 16384, 32768, 122880, 8192 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		if (sizes[i].cpu == cpu)
-			return mem >= sizes[i].lo && mem <= sizes[i].hi &&
-			       (mem - sizes[i].lo) % sizes[i].step == 0;
-	return 0;
-}
-
-/* The host keeps what env_get hands out for the whole run (module.h). */
-static const char *get(const struct awsphase_host *h, const char *key)
-{
-	return h->env_get(key);
-}
-
-/* 1 when key is written in the env file, not only a default. */
-static int in_file(const struct awsphase_host *h, const char *key)
-{
-	const char *const *k;
-
-	for (k = h->env_keys(); k && *k; k++)
-		if (strcmp(*k, key) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *need(const struct awsphase_host *h, const char *key, int *problems,
 			const char *why)
 {
-	const char *v = get(h, key);
+	const char *v = h->env_get(key);
 
 	if (!v || !*v) {
 		*problems += bad(h, "%s: %s is not set; %s", h->settings->env_file, key, why);
@@ -73,45 +39,46 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 	c->public_subnet[0] = need(h, "PUBLIC_SUBNET_1", &problems, "add a public subnet of phase 1");
 	c->public_subnet[1] = need(h, "PUBLIC_SUBNET_2", &problems,
 				   "add a second public subnet, in another AZ");
-	c->private_subnet[0] = get(h, "PRIVATE_SUBNET_1");
-	c->private_subnet[1] = get(h, "PRIVATE_SUBNET_2");
+	/* the host keeps what env_get hands out for the whole run (module.h) */
+	c->private_subnet[0] = h->env_get("PRIVATE_SUBNET_1");
+	c->private_subnet[1] = h->env_get("PRIVATE_SUBNET_2");
 	c->ecr_uri = need(h, "ECR_URI", &problems, "add the image phase 4A pushed "
 			  "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG)");
-	c->rds_sg = get(h, "RDS_SG_ID");
-	c->redis_sg = get(h, "REDIS_SG_ID");
-	c->cluster = get(h, "ECS_CLUSTER");
-	c->service = get(h, "ECS_SERVICE");
-	c->family = get(h, "TASK_FAMILY");
-	c->container = get(h, "CONTAINER_NAME");
-	c->health_path = get(h, "HEALTH_PATH");
-	c->tg_name = get(h, "TG_NAME");
-	c->alb_name = get(h, "ALB_NAME");
-	c->alb_sg_name = get(h, "ALB_SG_NAME");
-	c->ecs_sg_name = get(h, "ECS_SG_NAME");
-	c->log_group = get(h, "LOG_GROUP");
-	c->exec_role = get(h, "EXEC_ROLE_NAME");
-	c->task_role = get(h, "TASK_ROLE_NAME");
-	c->cpu = get(h, "TASK_CPU");
-	c->memory = get(h, "TASK_MEMORY");
-	c->tier = get(h, "SUBNET_TIER");
+	c->rds_sg = h->env_get("RDS_SG_ID");
+	c->redis_sg = h->env_get("REDIS_SG_ID");
+	c->cluster = h->env_get("ECS_CLUSTER");
+	c->service = h->env_get("ECS_SERVICE");
+	c->family = h->env_get("TASK_FAMILY");
+	c->container = h->env_get("CONTAINER_NAME");
+	c->health_path = h->env_get("HEALTH_PATH");
+	c->tg_name = h->env_get("TG_NAME");
+	c->alb_name = h->env_get("ALB_NAME");
+	c->alb_sg_name = h->env_get("ALB_SG_NAME");
+	c->ecs_sg_name = h->env_get("ECS_SG_NAME");
+	c->log_group = h->env_get("LOG_GROUP");
+	c->exec_role = h->env_get("EXEC_ROLE_NAME");
+	c->task_role = h->env_get("TASK_ROLE_NAME");
+	c->cpu = h->env_get("TASK_CPU");
+	c->memory = h->env_get("TASK_MEMORY");
+	c->tier = h->env_get("SUBNET_TIER");
 	if (c->rds_sg && !*c->rds_sg)
 		c->rds_sg = NULL;
 	if (c->redis_sg && !*c->redis_sg)
 		c->redis_sg = NULL;
 
-	port = get(h, "CONTAINER_PORT");
+	port = h->env_get("CONTAINER_PORT");
 	n = strtol(port ? port : "", &end, 10);
 	if (!port || *end || n < 1 || n > 65535)
 		problems += bad(h, "%s: CONTAINER_PORT=%s: not a port; give 1-65535 (the runbook's is 3001)",
 				env, port ? port : "");
 	c->port = (int)n;
-	count = get(h, "DESIRED_COUNT");
+	count = h->env_get("DESIRED_COUNT");
 	n = strtol(count ? count : "", &end, 10);
 	if (!count || *end || n < 0 || n > 9999)
 		problems += bad(h, "%s: DESIRED_COUNT=%s: not a task count; give 0-9999", env,
 				count ? count : "");
 	c->desired = (int)n;
-	c->desired_set = in_file(h, "DESIRED_COUNT");
+	c->desired_set = h->env_in_file("DESIRED_COUNT");
 
 	if (c->public_subnet[0] && c->public_subnet[1] &&
 	    strcmp(c->public_subnet[0], c->public_subnet[1]) == 0)
@@ -130,7 +97,7 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 			problems += bad(h, "%s: PRIVATE_SUBNET_1 and PRIVATE_SUBNET_2 are the same "
 					"subnet; give two, in different AZs", env);
 	}
-	if (c->cpu && c->memory && !fargate_size_ok(atoi(c->cpu), atoi(c->memory)))
+	if (c->cpu && c->memory && !h->engine->fargate_size_ok(atoi(c->cpu), atoi(c->memory)))
 		problems += bad(h, "%s: TASK_CPU=%s with TASK_MEMORY=%s is not a Fargate size; "
 				"e.g. 256 → 512-2048, 512 → 1024-4096, 1024 → 2048-8192 MiB "
 				"(the runbook's: 512/1024)", env, c->cpu, c->memory);

@@ -36,17 +36,14 @@ int p4b_role_has_policy(const cJSON *role, const char *policy_arn);
 const char *p4b_exec_policy_arn(const struct p4b *c);
 /* The trust policy document create-role and update-assume-role-policy get. */
 const char *p4b_trust_policy(void);
-/* "aws", "aws-cn" or "aws-us-gov" for the region. */
-const char *p4b_partition(const char *region);
 
 /* Whether a listener's default action forwards to tg_arn alone. */
 int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn);
 
 /* Target health: how many TargetHealthDescriptions are in state ("healthy",
- * "unhealthy", "initial", "draining", …); the reason of the first target
- * in state (NULL if none), e.g. "Target.Timeout". */
+ * "unhealthy", "initial", "draining", …); the reason of the first is the
+ * engine's target_reason. */
 int p4b_targets_in(const cJSON *targets, const char *state);
-const char *p4b_targets_reason(const cJSON *targets, const char *state);
 
 /* The service: its PRIMARY deployment (NULL if none); its awsvpcConfiguration. */
 const cJSON *p4b_primary(const cJSON *service);
@@ -54,6 +51,8 @@ const cJSON *p4b_awsvpc(const cJSON *service_or_deployment);
 /* The subnets the tier puts tasks in, and the assignPublicIp it needs. */
 void p4b_task_subnets(const struct p4b *c, const char *out[2]);
 const char *p4b_assign_public_ip(const struct p4b *c);
+/* 1 when subnet is one of the pair (public_subnet, private_subnet). */
+int p4b_subnet_of(const char *subnet, const char *const pair[2]);
 
 /* The task definition deploy registers (a new cJSON object, caller frees):
  * family, FARGATE, awsvpc, TASK_CPU/TASK_MEMORY, the two role ARNs, one

@@ -33,18 +33,16 @@ static void show_service(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Service"), N_("Cluster"), N_("Status"), N_("Running"), N_("Desired"),
 					       N_("Pending"), N_("Task definition"), NULL };
+	static const char *const cells[] = { "status", "#runningCount", "#desiredCount", "#pendingCount",
+					     "/taskDefinition", NULL };
 	const struct awsphase_host *h = o->h;
-	const cJSON *svc = obs_service(o);
+	const cJSON *svc = obs_json(o, "service");
 	struct awsphase_grid *g = h->grid_new(7);
 
 	h->grid_put(g, 0, 0, "%s", o->c.service);
 	h->grid_put(g, 0, 1, "%s", o->c.cluster);
 	if (svc) {
-		h->grid_put(g, 0, 2, "%s", or_dash(h->json_str(svc, "status")));
-		h->grid_put(g, 0, 3, "%.0f", h->json_num(svc, "runningCount", 0));
-		h->grid_put(g, 0, 4, "%.0f", h->json_num(svc, "desiredCount", 0));
-		h->grid_put(g, 0, 5, "%.0f", h->json_num(svc, "pendingCount", 0));
-		h->grid_put(g, 0, 6, "%s", obs_short_id(h->json_str(svc, "taskDefinition")));
+		h->grid_json(g, 0, 2, svc, cells);
 	} else if (obs_unknown(o, "service")) {
 		put_unknown(g, 0, 2, o, obs_unknown(o, "service"));
 	} else {
@@ -57,24 +55,16 @@ static void show_deployments(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Deployment"), N_("Status"), N_("Rollout"), N_("Running"), N_("Desired"),
 					       N_("Pending"), N_("Failed"), N_("Task definition"), N_("Updated"), NULL };
+	static const char *const cells[] = { "status", "rolloutState", "#runningCount", "#desiredCount",
+					     "#pendingCount", "#failedTasks", "/taskDefinition", "@updatedAt", NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *d;
 	struct awsphase_grid *g = h->grid_new(9);
 	size_t r = 0;
-	char when[40];
 
-	cJSON_ArrayForEach(d, h->json_get(obs_service(o), "deployments")) {
+	cJSON_ArrayForEach(d, h->json_get(obs_json(o, "service"), "deployments")) {
 		h->grid_put(g, r, 0, "%s", obs_or_unknown(h->json_str(d, "id")));
-		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(d, "status")));
-		h->grid_put(g, r, 2, "%s", or_dash(h->json_str(d, "rolloutState")));
-		h->grid_put(g, r, 3, "%.0f", h->json_num(d, "runningCount", 0));
-		h->grid_put(g, r, 4, "%.0f", h->json_num(d, "desiredCount", 0));
-		h->grid_put(g, r, 5, "%.0f", h->json_num(d, "pendingCount", 0));
-		h->grid_put(g, r, 6, "%.0f", h->json_num(d, "failedTasks", 0));
-		h->grid_put(g, r, 7, "%s", obs_short_id(h->json_str(d, "taskDefinition")));
-		p4b_h->format_time(p4b_h->json_time(h->json_get(d, "updatedAt")), 0, when, sizeof(when));
-		h->grid_put(g, r, 8, "%s", when);
-		r++;
+		h->grid_json(g, r++, 1, d, cells);
 	}
 	h->grid_show(g, obs_unknown(o, "service") ? N_("deployments (unknown)") : N_("deployments"), headers);
 }
@@ -83,21 +73,21 @@ static void show_tasks(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Task"), N_("Status"), N_("Health"), N_("IP"), N_("Security groups"),
 					       N_("Target"), N_("Started"), NULL };
+	static const char *const cells[] = { "/taskArn", "lastStatus", "healthStatus", NULL };
+	static const char *const started[] = { "@startedAt", NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *t, *grp;
 	struct awsphase_grid *g = h->grid_new(7);
 	size_t i, r = 0;
-	char when[40];
 
 	for (i = 0; (t = obs_task(o, 0, i)); i++) {
 		const char *ip = p4b_task_detail(t, "privateIPv4Address");
-		const cJSON *eni = obs_eni(o, p4b_task_detail(t, "networkInterfaceId"));
-		const cJSON *target = obs_target(o, ip);
+		const cJSON *eni = h->json_find(obs_json(o, "enis"), "NetworkInterfaceId",
+						p4b_task_detail(t, "networkInterfaceId"));
+		const cJSON *target = h->json_find(obs_json(o, "targets"), "Target.Id", ip);
 		int k = 0;
 
-		h->grid_put(g, r, 0, "%s", obs_short_id(h->json_str(t, "taskArn")));
-		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(t, "lastStatus")));
-		h->grid_put(g, r, 2, "%s", or_dash(h->json_str(t, "healthStatus")));
+		h->grid_json(g, r, 0, t, cells);
 		h->grid_put(g, r, 3, "%s", or_dash(ip));
 		cJSON_ArrayForEach(grp, h->json_get(eni, "Groups"))
 			h->grid_put(g, r, 4, "%s%s (%s)", k++ ? ", " : "", or_dash(h->json_str(grp, "GroupName")),
@@ -107,9 +97,7 @@ static void show_tasks(const struct obs *o)
 			    h->json_str(target, "TargetHealth.Reason") ? " (" : "",
 			    h->json_str(target, "TargetHealth.Reason") ? h->json_str(target, "TargetHealth.Reason") : "",
 			    h->json_str(target, "TargetHealth.Reason") ? ")" : "");
-		p4b_h->format_time(p4b_h->json_time(h->json_get(t, "startedAt")), 0, when, sizeof(when));
-		h->grid_put(g, r, 6, "%s", when);
-		r++;
+		h->grid_json(g, r++, 6, t, started);
 	}
 	h->grid_show(g, obs_unknown(o, "tasks") ? N_("tasks (unknown)") : N_("tasks"), headers);
 }
@@ -117,19 +105,18 @@ static void show_tasks(const struct obs *o)
 static void show_targets(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Target"), N_("State"), N_("Reason"), N_("Description"), NULL };
+	static const char *const cells[] = { "TargetHealth.State", "TargetHealth.Reason",
+					     "TargetHealth.Description", NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *t;
 	struct awsphase_grid *g = h->grid_new(4);
 	size_t r = 0;
 
-	cJSON_ArrayForEach(t, obs_targets(o)) {
+	cJSON_ArrayForEach(t, obs_json(o, "targets")) {
 		h->grid_put(g, r, 0, "%s:%.0f", or_dash(h->json_str(t, "Target.Id")), h->json_num(t, "Target.Port", 0));
-		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(t, "TargetHealth.State")));
-		h->grid_put(g, r, 2, "%s", or_dash(h->json_str(t, "TargetHealth.Reason")));
-		h->grid_put(g, r, 3, "%s", or_dash(h->json_str(t, "TargetHealth.Description")));
-		r++;
+		h->grid_json(g, r++, 1, t, cells);
 	}
-	h->grid_show(g, obs_unknown(o, "targets") ? N_("targets (unknown)") : obs_tg(o) ? N_("targets") :
+	h->grid_show(g, obs_unknown(o, "targets") ? N_("targets (unknown)") : obs_json(o, "tg") ? N_("targets") :
 	     N_("targets (no target group)"), headers);
 }
 
@@ -137,7 +124,7 @@ static void show_alb(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Load balancer"), N_("State"), N_("DNS name"), N_("Target group"), NULL };
 	const struct awsphase_host *h = o->h;
-	const cJSON *alb = obs_alb(o);
+	const cJSON *alb = obs_json(o, "alb");
 	struct awsphase_grid *g = h->grid_new(4);
 
 	h->grid_put(g, 0, 0, "%s", o->c.alb_name);
@@ -149,7 +136,7 @@ static void show_alb(const struct obs *o)
 		h->grid_put(g, 0, 1, "%s", words(h, N_("not found")));
 	if (alb)
 		h->grid_put(g, 0, 2, "%s", or_dash(h->json_str(alb, "DNSName")));
-	h->grid_put(g, 0, 3, "%s%s", o->c.tg_name, obs_tg(o) ? "" : obs_unknown(o, "tg") ?
+	h->grid_put(g, 0, 3, "%s%s", o->c.tg_name, obs_json(o, "tg") ? "" : obs_unknown(o, "tg") ?
 	    words(h, N_(" (unknown)")) : words(h, N_(" (not found)")));
 	h->grid_show(g, N_("load balancer"), headers);
 }
@@ -157,20 +144,15 @@ static void show_alb(const struct obs *o)
 static void show_events(const struct obs *o)
 {
 	static const char *const headers[] = { N_("Time"), N_("Event"), NULL };
+	static const char *const cells[] = { "@createdAt", "message", NULL };
 	const struct awsphase_host *h = o->h;
 	const cJSON *ev;
 	struct awsphase_grid *g = h->grid_new(2);
 	size_t r = 0;
-	char when[40];
 
-	cJSON_ArrayForEach(ev, h->json_get(obs_service(o), "events")) {
-		if (r >= EVENTS)
-			break;
-		p4b_h->format_time(p4b_h->json_time(h->json_get(ev, "createdAt")), 0, when, sizeof(when));
-		h->grid_put(g, r, 0, "%s", when);
-		h->grid_put(g, r, 1, "%s", or_dash(h->json_str(ev, "message")));
-		r++;
-	}
+	cJSON_ArrayForEach(ev, h->json_get(obs_json(o, "service"), "events"))
+		if (r < EVENTS)
+			h->grid_json(g, r++, 0, ev, cells);
 	h->grid_show(g, obs_unknown(o, "service") ? N_("events (unknown)") : N_("events"), headers);
 }
 
@@ -195,7 +177,7 @@ int p4b_status(const struct awsphase_host *h, int argc, const char **argv)
 	show_targets(&o);
 	show_alb(&o);
 	show_events(&o);
-	rc = o.rc ? o.rc : obs_service(&o) ? AWSPHASE_EXIT_OK : AWSPHASE_EXIT_FAILED;
+	rc = o.rc ? o.rc : obs_json(&o, "service") ? AWSPHASE_EXIT_OK : AWSPHASE_EXIT_FAILED;
 	obs_free(&o);
 	return rc;
 }

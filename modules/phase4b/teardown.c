@@ -16,9 +16,6 @@
  *     kaviar-alb-sg), then delete it (again while AWS says
  *     DependencyViolation / DeleteConflict / tasks still there)
  * The env keys naming what is gone are removed as each resource goes. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "stack.h"

@@ -1,6 +1,5 @@
 /* awsphase 4b validate: the runbook's "Validação" 1–4 and its five
  * "Critérios de Aceite", each a check with the evidence behind it. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +26,7 @@ struct buf {
 
 /* Callers pass fmt through h->text() where it holds words: the check's
  * detail is '%s' by then, which the host cannot look up. */
-static void add(struct buf *b, const char *fmt, ...) AWSPHASE_PRINTF(2, 3);
-static void add(struct buf *b, const char *fmt, ...)
-{
-	size_t len = strlen(b->s);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b->s + len, sizeof(b->s) - len, fmt, ap);
-	va_end(ap);
-}
+#define add(b, ...) p4b_h->catf((b)->s, sizeof((b)->s), __VA_ARGS__)
 
 /* Validação 1: Status=ACTIVE, Running=Desired — and a desired count above
  * zero whose PRIMARY deployment runs them all, since a service that runs
@@ -44,7 +34,7 @@ static void add(struct buf *b, const char *fmt, ...)
 static int check_service(const struct obs *o)
 {
 	const struct awsphase_host *h = o->h;
-	const cJSON *svc = obs_service(o), *dep = obs_primary(o);
+	const cJSON *svc = obs_json(o, "service"), *dep = obs_primary(o);
 	const char *status, *rollout;
 	double running, desired, pending;
 	struct buf b = { "" };
@@ -57,7 +47,7 @@ static int check_service(const struct obs *o)
 		else if (obs_cluster_missing(o))
 			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: the cluster does "
 				 "not exist", o->c.service);
-		else if (obs_service_read(o))
+		else if (h->engine->result_of(o->s, "service") == AWSPHASE_RESULT_ABSENT)
 			h->check(N_("service"), AWSPHASE_FAIL, "service %s not found: describe-services "
 				 "says MISSING", o->c.service);
 		else
@@ -96,16 +86,16 @@ static int check_service(const struct obs *o)
 static int check_targets(const struct obs *o)
 {
 	const struct awsphase_host *h = o->h;
-	const cJSON *t, *list = obs_targets(o);
+	const cJSON *t, *list = obs_json(o, "targets");
 	struct buf b = { "" };
-	int healthy = 0, n = 0;
+	int healthy = (int)h->json_count(list, "TargetHealth.State", "healthy"), n = 0;
 
-	if (!obs_tg(o) && obs_unknown(o, "tg")) {
+	if (!obs_json(o, "tg") && obs_unknown(o, "tg")) {
 		h->check(N_("target-health"), AWSPHASE_FAIL, "target group %s: unknown, "
 			 "describe-target-groups failed: %s", o->c.tg_name, obs_unknown(o, "tg"));
 		return 0;
 	}
-	if (!obs_tg(o)) {
+	if (!obs_json(o, "tg")) {
 		h->check(N_("target-health"), AWSPHASE_FAIL, "target group %s not found", o->c.tg_name);
 		return 0;
 	}
@@ -123,8 +113,6 @@ static int check_targets(const struct obs *o)
 		const char *reason = h->json_str(t, "TargetHealth.Reason");
 		double port = h->json_num(t, "Target.Port", 0);
 
-		if (state && strcmp(state, "healthy") == 0)
-			healthy++;
 		add(&b, "%s%s:%.0f %s", n++ ? "; " : "", ip ? ip : "?", port, state ? state : "?");
 		if (reason)
 			add(&b, " (%s)", reason);
@@ -139,7 +127,7 @@ static int check_targets(const struct obs *o)
 static int check_alb(const struct obs *o)
 {
 	const struct awsphase_host *h = o->h;
-	const cJSON *alb = obs_alb(o);
+	const cJSON *alb = obs_json(o, "alb");
 	const char *dns = h->json_str(alb, "DNSName"), *state = h->json_str(alb, "State.Code");
 	char url[1024], err[512], excerpt[200];
 	char *body = NULL;
@@ -188,8 +176,8 @@ static int check_task_sgs(const struct obs *o)
 	for (i = 0; (task = obs_task(o, 0, i)); i++) {
 		const char *st = h->json_str(task, "lastStatus");
 		const char *eni_id = p4b_task_detail(task, "networkInterfaceId");
-		const cJSON *eni = obs_eni(o, eni_id), *g;
-		int has = 0, k = 0;
+		const cJSON *eni = h->json_find(obs_json(o, "enis"), "NetworkInterfaceId", eni_id), *g;
+		int k = 0;
 
 		if (!st || strcmp(st, "RUNNING") != 0)
 			continue;
@@ -204,12 +192,10 @@ static int check_task_sgs(const struct obs *o)
 			const char *id = h->json_str(g, "GroupId"), *name = h->json_str(g, "GroupName");
 
 			add(&b, "%s %s %s", k++ ? "," : "", id ? id : "?", name ? name : "?");
-			if (name && strcmp(name, o->c.ecs_sg_name) == 0)
-				has = 1;
 		}
 		if (!k)
 			add(&b, "%s", h->text(" no security group"));
-		if (!has) {
+		if (!h->json_find(h->json_get(eni, "Groups"), "GroupName", o->c.ecs_sg_name)) {
 			add(&b, h->text(" (no %s)"), o->c.ecs_sg_name);
 			bad++;
 		}
