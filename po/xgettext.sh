@@ -4,7 +4,8 @@
 # both run it.  Usage: po/xgettext.sh OUTPUT.pot [XGETTEXT OPTION...]
 #
 # Sources: every core file that includes i18n.h (core/i18n.c is the
-# machinery), and the in-tree modules that are installed (not the example).
+# machinery), the in-tree modules that are installed (not the example), and
+# the SDK header, whose inline helpers log for every module.
 # Modules link no gettext: the host looks their strings up (core/host.c),
 # so xgettext finds them by the host services' names: h->log(LEVEL, FMT),
 # h->say(FMT), h->check(NAME, STATUS, FMT), h->table(TITLE, ...), and the
@@ -24,7 +25,8 @@ case $1 in /*) out=$1 ;; *) out=$PWD/$1 ;; esac
 shift
 cd "$(dirname "$0")/.."
 files=$( { grep -l '^#include "i18n.h"' core/*.c | grep -v '^core/i18n\.c$'
-	ls modules/*/*.c | grep -v '^modules/example/'; } )
+	ls modules/*/*.c | grep -v '^modules/example/'
+	echo include/awsphase/module.h; } )
 # shellcheck disable=SC2086
 exec "${XGETTEXT:-xgettext}" --language=C --from-code=UTF-8 \
 	--keyword=_ --keyword=N_ \

@@ -522,6 +522,21 @@ struct awsphase_findings {
 		return &(m);                                                   \
 	}
 
+/* 1 when p, a host table (struct awsphase_host, or one it points to:
+ * awsphase_engine, awsphase_findings), is new enough to hold member.  A
+ * module's init checks the newest member it uses and, on an older host,
+ * returns awsphase_host_too_old(h): a run that reached that member would
+ * read past the table's end. */
+#define AWSPHASE_HAS(p, type, member)                                          \
+	((p) && (p)->struct_size >= offsetof(struct type, member) + sizeof((p)->member))
+
+static inline int awsphase_host_too_old(const struct awsphase_host *h)
+{
+	h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both from "
+	       "one release");
+	return AWSPHASE_EXIT_USAGE;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -73,12 +73,8 @@ static const struct awsphase_action actions[] = {
 static int p1_init(const struct awsphase_host *h)
 {
 	p1_h = h;
-	if (h->struct_size < offsetof(struct awsphase_host, grid_show) + sizeof(h->grid_show) ||
-	    !h->engine) {
-		h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both "
-		       "from one release");
-		return AWSPHASE_EXIT_USAGE;
-	}
+	if (!AWSPHASE_HAS(h, awsphase_host, grid_show) || !h->engine)
+		return awsphase_host_too_old(h);
 	return 0;
 }
 
