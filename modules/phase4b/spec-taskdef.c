@@ -70,6 +70,41 @@ cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 	return td;
 }
 
+static void set_secret(cJSON *secrets, const char *name, const char *arn, const char *json_key)
+{
+	cJSON *s, *next;
+	char from[2048];
+
+	for (s = secrets ? secrets->child : NULL; s; s = next) {
+		next = s->next;
+		if (p4b_str_is(s, "name", name))
+			cJSON_Delete(cJSON_DetachItemViaPointer(secrets, s));
+	}
+	if (json_key)
+		snprintf(from, sizeof(from), "%s:%s::", arn, json_key);
+	else
+		snprintf(from, sizeof(from), "%s", arn);
+	s = cJSON_CreateObject();
+	cJSON_AddStringToObject(s, "name", name);
+	cJSON_AddStringToObject(s, "valueFrom", from);
+	cJSON_AddItemToArray(secrets, s);
+}
+
+void p4b_taskdef_db_secret(cJSON *td, const char *arn, int json_keys)
+{
+	cJSON *ct = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), 0);
+	cJSON *secrets = cJSON_GetObjectItemCaseSensitive(ct, "secrets");
+
+	if (!ct || !arn || !*arn)
+		return;
+	if (!secrets)
+		secrets = cJSON_AddArrayToObject(ct, "secrets");
+	/* the RDS-managed secret is JSON: username and password */
+	set_secret(secrets, "DB_PASSWORD", arn, json_keys ? "password" : NULL);
+	if (json_keys)
+		set_secret(secrets, "DB_USERNAME", arn, "username");
+}
+
 /* 1 when want sets key and have holds another value; *w and *o are the two
  * ("(none)" for a missing one). */
 static int changed(const cJSON *want, const cJSON *have, const char *key, const char **w,
@@ -86,7 +121,7 @@ static int changed(const cJSON *want, const cJSON *have, const char *key, const 
 
 /* name=value pairs of an array of {name, value} (or of an options object)
  * as one sorted, newline-separated string, for comparing as sets. */
-static char *pairs(const cJSON *o)
+static char *pairs(const cJSON *o, const char *value_key)
 {
 	const cJSON *item;
 	char **lines = NULL, *out;
@@ -94,7 +129,7 @@ static char *pairs(const cJSON *o)
 
 	cJSON_ArrayForEach(item, o) {
 		const char *k = cJSON_IsObject(item) ? p4b_str(item, "name") : item->string;
-		const char *v = cJSON_IsObject(item) ? p4b_str(item, "value") :
+		const char *v = cJSON_IsObject(item) ? p4b_str(item, value_key) :
 				cJSON_IsString(item) ? item->valuestring : NULL;
 		char **grown = realloc(lines, (n + 1) * sizeof(*lines));
 		size_t sz = strlen(k ? k : "") + strlen(v ? v : "") + 3;
@@ -128,14 +163,19 @@ static char *pairs(const cJSON *o)
 	return out;
 }
 
-static int same_pairs(const cJSON *a, const cJSON *b)
+static int same_pairs_of(const cJSON *a, const cJSON *b, const char *value_key)
 {
-	char *x = pairs(a), *y = pairs(b);
+	char *x = pairs(a, value_key), *y = pairs(b, value_key);
 	int same = x && y && strcmp(x, y) == 0;
 
 	free(x);
 	free(y);
 	return same;
+}
+
+static int same_pairs(const cJSON *a, const cJSON *b)
+{
+	return same_pairs_of(a, b, "value");
 }
 
 /* -1 when a mapping has none: one registered by hand may carry a
@@ -193,6 +233,9 @@ static void compare(struct awsphase_res *r, const cJSON *want, const cJSON *have
 	if (!same_pairs(cJSON_GetObjectItemCaseSensitive(wc, "environment"),
 			cJSON_GetObjectItemCaseSensitive(hc, "environment")))
 		why_add(r, "environment");
+	if (!same_pairs_of(cJSON_GetObjectItemCaseSensitive(wc, "secrets"),
+			   cJSON_GetObjectItemCaseSensitive(hc, "secrets"), "valueFrom"))
+		why_add(r, "secrets");
 	wl = cJSON_GetObjectItemCaseSensitive(wc, "logConfiguration");
 	hl = cJSON_GetObjectItemCaseSensitive(hc, "logConfiguration");
 	if (!p4b_str_is(hl, "logDriver", "awslogs") ||
