@@ -105,7 +105,7 @@ static void secret_differs(struct awsphase_res *r, const cJSON *have)
 	const char *want = p4b_h->env_get("DB_PASSWORD");
 	const char *now = p4b_h->json_str(P4B_E->answer(r, 1), "SecretString");
 
-	P4B_E->note(r, "DB_PASSWORD");
+	P4B_E->note(r, "holds DB_PASSWORD");
 	if (!have)
 		return;
 	if (p4b_h->json_get(have, "DeletedDate"))
