@@ -153,7 +153,7 @@ static const char *const provides[] = { "ALB_SG_ID", "ECS_SG_ID", "TG_ARN", "ALB
 	"LISTENER_ARN", "TASK_DEF_ARN", "SERVICE_ARN", NULL };
 static const char *const needs[] = { "VPC_ID", "PUBLIC_SUBNET_1", "PUBLIC_SUBNET_2",
 	"PRIVATE_SUBNET_1", "PRIVATE_SUBNET_2", "RDS_ENDPOINT", "RDS_SG_ID", "REDIS_ENDPOINT",
-	"REDIS_SG_ID", "S3_BUCKET", "SQS_QUEUE_URL", "ECR_URI", NULL };
+	"REDIS_SG_ID", "S3_BUCKET", "SQS_QUEUE_URL", "DB_SECRET_ARN", "ECR_URI", NULL };
 
 static struct awsphase_module phase4b = {
 	.name = "4b",

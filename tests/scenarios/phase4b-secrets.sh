@@ -32,7 +32,7 @@ AP_TRACE_FILE=$WORK/trace.first.jsonl
 "$AWSPHASE" --aws "$WORK/aws-wrapper" --aws-mode exec --trace --trace-file "$AP_TRACE_FILE" \
 	--timeout 120 4b deploy >"$WORK/out.first" 2>"$WORK/err.first"
 is "$?" 0 "deploy with DB_PASSWORD in the env file exits 0"
-like "$(cat "$WORK/out.first")" '^✓ secret kaviar/db-password arn:aws:secretsmanager:[^ ]+ \(created: DB_PASSWORD\)$' \
+like "$(cat "$WORK/out.first")" '^✓ secret kaviar/db-password arn:aws:secretsmanager:[^ ]+ \(created: holds DB_PASSWORD\)$' \
 	"it creates secret kaviar/db-password"
 ARN=$(awscli secretsmanager describe-secret --secret-id kaviar/db-password --query ARN --output text)
 [ "$(awscli secretsmanager get-secret-value --secret-id "$ARN" --query SecretString --output text)" = "$SECRET_VALUE" ]

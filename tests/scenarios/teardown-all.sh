@@ -45,8 +45,8 @@ like "$out" 'not confirmed; nothing was deleted' "and nothing is deleted"
 
 # --- --dry-run lists every deletion, makes none
 ap --dry-run 4b teardown --all
-is "$AP_RC:$(trace_count mutating):$(trace_count dry_run)" 0:16:16 \
-	"--dry-run --all: exit 0, 16 deletions listed, none run"
+is "$AP_RC:$(trace_count mutating):$(trace_count dry_run)" 0:18:18 \
+	"--dry-run --all: exit 0, 18 deletions listed (the roles' inline policies too), none run"
 for what in 'service kaviar-backend-service' 'listener kaviar-alb HTTP:80' 'load balancer kaviar-alb' \
 	'target group kaviar-backend-tg' 'security group kaviar-ecs-sg sg-[0-9a-f]+' \
 	'security group kaviar-alb-sg sg-[0-9a-f]+' 'log group /ecs/kaviar-backend' 'cluster kaviar-cluster' \
@@ -105,8 +105,9 @@ bad = []
 if last("revoke-security-group-ingress") > (first("delete-security-group") or 0):
     bad.append("a rule revoked after a group went")
 for i, (o, role) in enumerate(ops):
-    if o == "delete-role" and any(p == "detach-role-policy" and r == role for p, r in ops[i:]):
-        bad.append("role %s deleted before its policy was detached" % role)
+    if o == "delete-role" and any(p in ("detach-role-policy", "delete-role-policy") and r == role
+                                  for p, r in ops[i:]):
+        bad.append("role %s deleted before its policies were detached or deleted" % role)
 if last("deregister-task-definition") > (first("delete-role") or 0):
     bad.append("a revision deregistered after a role went")
 if last("deregister-task-definition") > (first("delete-log-group") or 0):
@@ -116,7 +117,7 @@ if ops and ops[-1][0] != "delete-cluster":
 print("; ".join(bad) or "ok", len(ops))
 PY
 )
-is "$order" "ok 11" \
+is "$order" "ok 13" \
 	"the rules others hold on the groups, the roles' policies and the revisions go first, the cluster last"
 is "$(res 'sorted(k for k in d["security_groups"] if k.startswith("kaviar-")), d["ingress_rules"].get("kaviar-rds-sg"), d["ingress_rules"].get("kaviar-redis-sg")')" \
 	"(['kaviar-rds-sg', 'kaviar-redis-sg'], 1, 1)" \
