@@ -28,7 +28,7 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "REDIS_SG_ID", ID("sg"), NULL, 0, N_("the Redis security group of phase 3, sg-…") },
 	{ "S3_BUCKET", "[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", NULL, 0, N_("the S3 bucket name of phase 3") },
 	{ "SQS_QUEUE_URL", "https?://[^\\s]+", NULL, 0, N_("the SQS queue URL of phase 3") },
-	{ "DB_SECRET_ARN", ARN("secretsmanager", "secret:[A-Za-z0-9/_+=.@-]+"), NULL, 0,
+	{ "DB_SECRET_ARN", ARN("secretsmanager", "secret:[A-Za-z0-9/_+=.@!-]+"), NULL, 0,
 	  N_("the database's secret of phase 3 (RDS-managed, JSON username and password): the task gets "
 	  "DB_PASSWORD and DB_USERNAME from it") },
 	{ "DB_PASSWORD", NULL, NULL, 0, N_("the database password, without DB_SECRET_ARN: deploy keeps it "

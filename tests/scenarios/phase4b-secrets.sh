@@ -81,7 +81,7 @@ like "$(inline KaviarEcsTaskRole awsphase-app-access)" "arn:aws:s3:::$BUCKET/\*"
 
 # --- DB_SECRET_ARN: phase 3's secret, used as given
 SECRETS_BEFORE=$(awscli secretsmanager list-secrets --query 'length(SecretList)')
-RDS_ARN=$(awscli secretsmanager create-secret --name rds-kaviar-master \
+RDS_ARN=$(awscli secretsmanager create-secret --name "rds!db-0f1e2d3c" \
 	--secret-string '{"username":"kaviar","password":"rds-managed-pw"}' --query ARN --output text)
 echo "DB_SECRET_ARN=$RDS_ARN" >>aws-resources.env
 ap --timeout 120 4b deploy
