@@ -6,10 +6,10 @@
 # definition's `secrets` reference it, the execution role may read exactly
 # that secret, the task role exactly S3_BUCKET's objects and the queue; a
 # second deploy changes nothing; a changed password is put, a policy edited
-# by hand is shown by --dry-run and fixed; DB_SECRET_ARN (phase 3's
+# by hand is shown by --dry-run and fixed, a deleted secret restored; DB_SECRET_ARN (phase 3's
 # RDS-managed secret) is used as given, no secret made.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 24
+plan 26
 localaws_start
 
 ACCOUNT=123456789012
@@ -78,6 +78,13 @@ like "$AP_OUT" "IAM role KaviarEcsTaskRole \(would update: policy awsphase-app-a
 ap --timeout 120 4b deploy
 is "$AP_RC:$(ops)" "0:put-role-policy" "deploy puts it back"
 like "$(inline KaviarEcsTaskRole awsphase-app-access)" "arn:aws:s3:::$BUCKET/\*" "the least-privilege policy again"
+
+# --- the secret deleted by hand (scheduled for deletion): restored
+awscli secretsmanager delete-secret --secret-id kaviar/db-password >/dev/null
+ap --timeout 120 4b deploy
+is "$AP_RC:$(ops)" "0:restore-secret" "a secret scheduled for deletion: deploy restores it"
+ap --timeout 120 4b deploy
+is "$AP_RC:$(ops)" "0:" "then nothing to do: the value it came back with is the env file's"
 
 # --- DB_SECRET_ARN: phase 3's secret, used as given
 SECRETS_BEFORE=$(awscli secretsmanager list-secrets --query 'length(SecretList)')

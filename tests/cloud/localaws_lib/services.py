@@ -129,7 +129,18 @@ def _patch_secrets():
                 "scheduled for deletion.")
         return orig_create(self, name, *args, **kwargs)
 
+    orig_put = SecretsManagerBackend.put_secret_value
+
+    def put_secret_value(self, secret_id, *args, **kwargs):
+        secret = self.secrets.get(secret_id) if self._is_valid_identifier(secret_id) else None
+        if secret is not None and getattr(secret, "is_deleted", lambda: False)():
+            raise InvalidRequestException(
+                "You can't perform this operation on the secret because it was marked for "
+                "deletion.")
+        return orig_put(self, secret_id, *args, **kwargs)
+
     SecretsManagerBackend.create_secret = create_secret
+    SecretsManagerBackend.put_secret_value = put_secret_value
 
 
 def ciphertext(parameter):
