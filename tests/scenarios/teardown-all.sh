@@ -8,7 +8,7 @@
 # 4B wrote leave the env file, a second teardown changes nothing, and a
 # deploy afterwards starts from scratch.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 33
+plan 34
 localaws_start
 ctl config '{"provisioning_s":0.1,"pending_s":0.2,"stop_s":0.1,"restart_delay_s":0.2,"health_initial_s":0.1,
 	"interval_s":0.1,"drain_s":0.4,"lb_provisioning_s":0.3,"lb_delete_s":1.5,"grace_s":0.5}' >/dev/null
@@ -86,6 +86,9 @@ is "$AP_RC:$(trace_count mutating)" 0:0 "a second teardown: exit 0, zero mutatin
 ap --timeout 120 4b teardown --yes --all
 is "$AP_RC" 0 "teardown --yes --all exits 0"
 [ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
+like "$AP_ERR$(awscli secretsmanager describe-secret --secret-id kaviar/db-password --query Name)" \
+	'secret kaviar/db-password \(DB_PASSWORD\) is kept; aws secretsmanager delete-secret .*"kaviar/db-password"' \
+	"the DB_PASSWORD secret is kept (it holds the database's password), and said so"
 # what must go first, each where AWS would refuse otherwise: the rules naming
 # a group before the group, a role's policies and the revisions using it
 # before the role, the revisions before the log group they write to, and the
