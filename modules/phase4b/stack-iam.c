@@ -3,8 +3,9 @@
  * may read exactly that secret, and the task role's that reaches exactly
  * S3_BUCKET's objects and SQS_QUEUE_URL's queue.
  *
- * The password's value goes to AWS only in a 0600 temporary file
- * (--secret-string file://…), never in an argument, and is compared with
+ * The password's value goes to AWS only in a 0600 temporary file without a
+ * name (--secret-string file:///proc/PID/fd/N), never in an argument, and
+ * is compared with
  * the secret's by get-secret-value — a read whose answer the runner neither
  * traces nor prints — so that a second deploy changes nothing. */
 #include <stdio.h>
@@ -19,21 +20,31 @@
 
 /* ---- the temporary files that carry the value ------------------------------------- */
 
-static char *value_files[8];
-static size_t nvalue_files;
+/* Each file: its descriptor, and its name while it has one. */
+static struct held {
+	int fd;
+	char *path;
+} held[8];
+static size_t nheld;
 
 void p4b_secret_files_remove(void)
 {
-	while (nvalue_files)
-		if (value_files[--nvalue_files]) {
-			unlink(value_files[nvalue_files]);
-			free(value_files[nvalue_files]);
-			value_files[nvalue_files] = NULL;
-		}
+	while (nheld) {
+		struct held *f = &held[--nheld];
+
+		if (f->path)
+			unlink(f->path);
+		free(f->path);
+		close(f->fd);
+		f->path = NULL;
+	}
 }
 
-/* --secret-string file://PATH: the value written to a file only its owner
- * reads (mkstemp's 0600), removed when the deploy's calls are done. */
+/* --secret-string file://PATH: the value in a file only its owner reads
+ * (mkstemp's 0600).  Where /proc is, the file loses its name at once and
+ * the aws CLI opens it as /proc/PID/fd/N: nothing is left on disk even if
+ * awsphase is killed before its calls are done; elsewhere it is removed
+ * once they are. */
 static int value_arg(struct awsphase_call *call)
 {
 	const char *value = p4b_h->env_get("DB_PASSWORD"), *dir = getenv("TMPDIR");
@@ -46,10 +57,8 @@ static int value_arg(struct awsphase_call *call)
 		p4b_h->call_arg(call, "file://(a 0600 temporary file with DB_PASSWORD)");
 		return 0;
 	}
-	if (nvalue_files == sizeof(value_files) / sizeof(value_files[0]))
-		p4b_secret_files_remove();
 	snprintf(path, sizeof(path), "%s/awsphase-secret.XXXXXX", dir && *dir ? dir : "/tmp");
-	fd = mkstemp(path);
+	fd = nheld < sizeof(held) / sizeof(held[0]) ? mkstemp(path) : -1;
 	len = value ? strlen(value) : 0;
 	if (fd < 0 || write(fd, value ? value : "", len) != (ssize_t)len) {
 		if (fd >= 0) {
@@ -60,9 +69,15 @@ static int value_arg(struct awsphase_call *call)
 			   "set TMPDIR to a writable directory", dir && *dir ? dir : "/tmp");
 		return -AWSPHASE_EXIT_FAILED;
 	}
-	close(fd);
-	value_files[nvalue_files++] = strdup(path);
-	p4b_h->call_argf(call, "file://%s", path);
+	held[nheld].fd = fd;
+	held[nheld].path = NULL;
+	if (access("/proc/self/fd", X_OK) == 0 && unlink(path) == 0) {
+		p4b_h->call_argf(call, "file:///proc/%ld/fd/%d", (long)getpid(), fd);
+	} else {
+		held[nheld].path = strdup(path);
+		p4b_h->call_argf(call, "file://%s", path);
+	}
+	nheld++;
 	return 0;
 }
 

@@ -24,12 +24,14 @@ inline() { awscli iam get-role-policy --role-name "$1" --policy-name "$2" --quer
 cat >"$WORK/aws-wrapper" <<EOF
 #!/bin/sh
 printf '%s\n' "\$*" >>"$WORK/argv.log"
-for a; do case \$a in file://*) [ -f "\${a#file://}" ] && stat -c '%a %n' "\${a#file://}" >>"$WORK/files.log";; esac; done
+for a; do case \$a in file://*) stat -L -c '%a' "\${a#file://}" >>"$WORK/files.log"
+	ls -A "$WORK/tmp" >>"$WORK/files.log";; esac; done
 exec "$AWS_BIN" "\$@"
 EOF
 chmod +x "$WORK/aws-wrapper"
 AP_TRACE_FILE=$WORK/trace.first.jsonl
-"$AWSPHASE" --aws "$WORK/aws-wrapper" --aws-mode exec --trace --trace-file "$AP_TRACE_FILE" \
+mkdir "$WORK/tmp"
+TMPDIR=$WORK/tmp "$AWSPHASE" --aws "$WORK/aws-wrapper" --aws-mode exec --trace --trace-file "$AP_TRACE_FILE" \
 	--timeout 120 4b deploy >"$WORK/out.first" 2>"$WORK/err.first"
 is "$?" 0 "deploy with DB_PASSWORD in the env file exits 0"
 like "$(cat "$WORK/out.first")" '^✓ secret kaviar/db-password arn:aws:secretsmanager:[^ ]+ \(created: holds DB_PASSWORD\)$' \
@@ -51,10 +53,9 @@ grep -q '^+ .*secretsmanager create-secret' "$WORK/err.first" && grep -c . "$WOR
 ok $? "the artifacts are there: --trace lines, the argv of every aws process"
 is "$(secret_leaks)" "" "the value is in no stdout, stderr, --trace, trace file, nor any aws argv"
 like "$(grep -h 'create-secret' "$WORK/argv.log")" '--secret-string file:///' "create-secret reads it from a file"
-is "$(cut -d' ' -f1 "$WORK/files.log" | sort -u)" 600 "a file only its owner reads"
-f=$(cut -d' ' -f2 "$WORK/files.log" | head -n 1)
-[ -n "$f" ] && [ ! -e "$f" ]
-ok $? "removed once the deploy's calls are done"
+is "$(cat "$WORK/files.log")" 600 "a file only its owner reads, with no name in TMPDIR while aws reads it"
+is "$(ls -A "$WORK/tmp")" "" "nor after"
+
 unlike "$(cat "$WORK/err.first")" 'DB_PASSWORD is a secret' "no warning: DB_PASSWORD is taken care of"
 
 # --- converged: a second deploy changes nothing
