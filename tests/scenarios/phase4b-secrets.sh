@@ -58,8 +58,10 @@ is "$(ls -A "$WORK/tmp")" "" "nor after"
 
 unlike "$(cat "$WORK/err.first")" 'DB_PASSWORD is a secret' "no warning: DB_PASSWORD is taken care of"
 
-# --- converged: a second deploy changes nothing
-ap --timeout 120 4b deploy
+# --- converged: a second deploy changes nothing (it reads the value: in
+# JSON and at -vv too, the value shows nowhere, as the leak check at the end
+# proves for every file of the work dir)
+ap -o json -vv --timeout 120 4b deploy
 is "$AP_RC:$(ops)" "0:" "a second deploy: exit 0, no mutating call"
 
 # --- a new password: put, no new revision
