@@ -3,7 +3,8 @@ does not (see README "Phases 1, 3 and 4A"): S3 refuses the bucket names AWS refu
 a new bucket AWS's defaults (public access blocked, SSE-S3, BucketOwnerEnforced); SQS answers
 queue URLs as https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, its redrive policy as AWS writes
 it, and refuses a name deleted less than sqs_deleted_recently_s ago; Secrets Manager refuses a
-name scheduled for deletion; an SSM SecureString read without decryption is ciphertext.
+name scheduled for deletion, and a new value for such a secret; an SSM SecureString read without
+decryption is ciphertext.
 """
 
 import base64
