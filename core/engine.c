@@ -267,8 +267,9 @@ struct awsphase_stack *engine_open(const struct awsphase_stack_spec *spec, void 
 	for (i = 0; i < n; i++) {
 		struct awsphase_res *r = &s->res[i];
 		const char *v = r->d.only_if ? s->h->env_get(r->d.only_if) : NULL;
+		const char *u = r->d.unless ? s->h->env_get(r->d.unless) : NULL;
 
-		r->present = !r->d.only_if || (v && *v);
+		r->present = (!r->d.only_if || (v && *v)) && !(u && *u);
 		r->name = r->present ? engine_expand(r, r->d.name, NULL, NULL) : NULL;
 		if (r->present && !r->name) {
 			error(_("engine: the name of '%s' (%s) names a key that is not set"), r->d.key,

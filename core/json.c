@@ -87,8 +87,8 @@ static char *pairs(const cJSON *o)
 
 	cJSON_ArrayForEach(item, o) {
 		const char *k = cJSON_IsObject(item) ? json_str(item, "name") : item->string;
-		const char *v = cJSON_IsObject(item) ? json_str(item, "value") :
-				cJSON_IsString(item) ? item->valuestring : NULL;
+		const char *v = !cJSON_IsObject(item) ? (cJSON_IsString(item) ? item->valuestring : NULL) :
+				json_str(item, "value") ? json_str(item, "value") : json_str(item, "valueFrom");
 		char **grown = realloc(lines, (n + 1) * sizeof(*lines));
 		size_t sz = strlen(k ? k : "") + strlen(v ? v : "") + 3;
 

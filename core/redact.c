@@ -52,8 +52,14 @@ static void list_clear(char ***list, size_t *n)
 int redact_key_is_secret(const char *key)
 {
 	const char *p;
+	size_t len = strlen(key);
 
 	if (listed(not_secret, nnot_secret, key) || strcmp(key, "AWSPHASE_NOT_SECRET") == 0)
+		return 0;
+	/* DB_SECRET_ARN, DB_SECRET_NAME: where a secret is kept, not the
+	 * secret; hiding them would hide the ARN every line names */
+	if ((len > 4 && strcmp(key + len - 4, "_ARN") == 0) ||
+	    (len > 5 && strcmp(key + len - 5, "_NAME") == 0))
 		return 0;
 	for (p = key; *p; p++)
 		if (starts_with(p, "PASSWORD") || starts_with(p, "SECRET") || starts_with(p, "TOKEN") ||

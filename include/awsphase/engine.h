@@ -209,6 +209,10 @@ struct awsphase_resource {
 	 * the engine reads it again until it is, before anything that needs
 	 * it goes on (a NAT gateway pending, a database creating). */
 	int (*ready)(struct awsphase_res *r, const cJSON *item);
+	/* env key: not in the stack when set (only_if's opposite) — a
+	 * resource that stands in for one the env file names (a secret made
+	 * from a password, unless the database's own secret is given). */
+	const char *unless;
 	/* append only */
 };
 

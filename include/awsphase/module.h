@@ -370,8 +370,9 @@ struct awsphase_host {
 	 * a list, as aws() takes it.  Check struct_size before use. */
 	void (*call_args)(struct awsphase_call *, ...) AWSPHASE_SENTINEL;
 	/* 1 when a and b hold the same name=value pairs in any order: arrays
-	 * of {"name", "value"} objects (a container's environment) or objects
-	 * of strings (log options).  Check struct_size before use. */
+	 * of {"name", "value"} or {"name", "valueFrom"} objects (a container's
+	 * environment, its secrets) or objects of strings (log options).
+	 * Check struct_size before use. */
 	int (*json_same_pairs)(const cJSON *a, const cJSON *b);
 	/* Fills cells (row, col), (row, col + 1)… with the values at paths
 	 * (NULL-terminated) of item: "status" a string ("-" when absent or

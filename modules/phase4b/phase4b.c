@@ -27,6 +27,14 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "REDIS_SG_ID", ID("sg"), NULL, 0, N_("the Redis security group of phase 3, sg-…") },
 	{ "S3_BUCKET", "[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", NULL, 0, N_("the S3 bucket name of phase 3") },
 	{ "SQS_QUEUE_URL", "https?://[^\\s]+", NULL, 0, N_("the SQS queue URL of phase 3") },
+	{ "DB_SECRET_ARN", ARN("secretsmanager", "secret:[A-Za-z0-9/_+=.@!-]+"), NULL, 0,
+	  N_("the database's secret of phase 3 (RDS-managed, JSON username and password): the task gets "
+	  "DB_PASSWORD and DB_USERNAME from it") },
+	{ "DB_PASSWORD", NULL, NULL, 0, N_("the database password, without DB_SECRET_ARN: deploy keeps it "
+	  "in Secrets Manager (DB_SECRET_NAME) and the task gets it as a secret, never as plain "
+	  "environment") },
+	{ "DB_SECRET_NAME", "[A-Za-z0-9/_+=.@-]{1,512}", "kaviar/db-password", 0,
+	  N_("the Secrets Manager secret deploy keeps DB_PASSWORD in") },
 	{ "ECR_URI", "[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(?:\\.cn)?/[a-z0-9._/-]+(?::[A-Za-z0-9_.-]{1,128}|@sha256:[0-9a-f]{64})?",
 	  NULL, AWSPHASE_ENV_REQUIRED, N_("the image of phase 4A, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG") },
 	{ "ECS_CLUSTER", NAME255, "kaviar-cluster", 0, N_("the ECS cluster name") },
@@ -145,7 +153,7 @@ static const char *const provides[] = { "ALB_SG_ID", "ECS_SG_ID", "TG_ARN", "ALB
 	"LISTENER_ARN", "TASK_DEF_ARN", "SERVICE_ARN", NULL };
 static const char *const needs[] = { "VPC_ID", "PUBLIC_SUBNET_1", "PUBLIC_SUBNET_2",
 	"PRIVATE_SUBNET_1", "PRIVATE_SUBNET_2", "RDS_ENDPOINT", "RDS_SG_ID", "REDIS_ENDPOINT",
-	"REDIS_SG_ID", "S3_BUCKET", "SQS_QUEUE_URL", "ECR_URI", NULL };
+	"REDIS_SG_ID", "S3_BUCKET", "SQS_QUEUE_URL", "DB_SECRET_ARN", "ECR_URI", NULL };
 
 static struct awsphase_module phase4b = {
 	.name = "4b",
@@ -154,6 +162,7 @@ static struct awsphase_module phase4b = {
 	.env = p4b_env,
 	.actions = actions,
 	.init = p4b_init,
+	.fini = p4b_secret_files_remove,
 	.provides = provides,
 	.needs = needs,
 };

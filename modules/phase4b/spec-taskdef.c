@@ -70,6 +70,41 @@ cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 	return td;
 }
 
+static void set_secret(cJSON *secrets, const char *name, const char *arn, const char *json_key)
+{
+	cJSON *s, *next;
+	char from[2048];
+
+	for (s = secrets ? secrets->child : NULL; s; s = next) {
+		next = s->next;
+		if (p4b_str_is(s, "name", name))
+			cJSON_Delete(cJSON_DetachItemViaPointer(secrets, s));
+	}
+	if (json_key)
+		snprintf(from, sizeof(from), "%s:%s::", arn, json_key);
+	else
+		snprintf(from, sizeof(from), "%s", arn);
+	s = cJSON_CreateObject();
+	cJSON_AddStringToObject(s, "name", name);
+	cJSON_AddStringToObject(s, "valueFrom", from);
+	cJSON_AddItemToArray(secrets, s);
+}
+
+void p4b_taskdef_db_secret(cJSON *td, const char *arn, int json_keys)
+{
+	cJSON *ct = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), 0);
+	cJSON *secrets = cJSON_GetObjectItemCaseSensitive(ct, "secrets");
+
+	if (!ct || !arn || !*arn)
+		return;
+	if (!secrets)
+		secrets = cJSON_AddArrayToObject(ct, "secrets");
+	/* the RDS-managed secret is JSON: username and password */
+	set_secret(secrets, "DB_PASSWORD", arn, json_keys ? "password" : NULL);
+	if (json_keys)
+		set_secret(secrets, "DB_USERNAME", arn, "username");
+}
+
 /* 1 when want sets key and have holds another value; *w and *o are the two
  * ("(none)" for a missing one). */
 static int changed(const cJSON *want, const cJSON *have, const char *key, const char **w,
@@ -84,7 +119,8 @@ static int changed(const cJSON *want, const cJSON *have, const char *key, const 
 	return 1;
 }
 
-/* The environment and the log options compare as sets (json_same_pairs). */
+/* The environment, the secrets and the log options compare as sets
+ * (json_same_pairs). */
 static int same_pairs(const cJSON *a, const cJSON *b)
 {
 	return p4b_h->json_same_pairs(a, b);
@@ -145,6 +181,9 @@ static void compare(struct awsphase_res *r, const cJSON *want, const cJSON *have
 	if (!same_pairs(cJSON_GetObjectItemCaseSensitive(wc, "environment"),
 			cJSON_GetObjectItemCaseSensitive(hc, "environment")))
 		why_add(r, "environment");
+	if (!same_pairs(cJSON_GetObjectItemCaseSensitive(wc, "secrets"),
+			cJSON_GetObjectItemCaseSensitive(hc, "secrets")))
+		why_add(r, "secrets");
 	wl = cJSON_GetObjectItemCaseSensitive(wc, "logConfiguration");
 	hl = cJSON_GetObjectItemCaseSensitive(hc, "logConfiguration");
 	if (!p4b_str_is(hl, "logDriver", "awslogs") ||

@@ -60,10 +60,16 @@ int p4b_subnet_of(const char *subnet, const char *const pair[2]);
  * awslogs to LOG_GROUP (region, stream prefix "ecs"), environment
  * NODE_ENV=production, PORT and the phase-3 keys present in the env file
  * (RDS_ENDPOINT, REDIS_ENDPOINT, S3_BUCKET, SQS_QUEUE_URL, AWS_REGION),
- * named as the env file names them.  Never a secret: keep_from, when not
- * NULL, is the current revision whose container `secrets` are carried over. */
+ * named as the env file names them.  Never a secret in environment:
+ * keep_from, when not NULL, is the current revision whose container
+ * `secrets` are carried over (p4b_taskdef_db_secret adds the database's). */
 cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 			const char *task_role_arn, const cJSON *keep_from);
+/* Sets the container's secrets DB_PASSWORD (and with json_keys, the
+ * RDS-managed secret's, DB_USERNAME) of td to come from the secret arn:
+ * "ARN:password::" and "ARN:username::", or the whole ARN.  Nothing when arn
+ * is NULL or "". */
+void p4b_taskdef_db_secret(cJSON *td, const char *arn, int json_keys);
 /* Says each difference between want and have (a describe-task-definition
  * taskDefinition) in every field want sets (normalised: environment order,
  * default protocol, essential, hostPort) to the engine, for resource r. */
@@ -74,7 +80,8 @@ void p4b_taskdef_differs(struct awsphase_res *r, const cJSON *want, const cJSON 
 int p4b_taskdef_same(const cJSON *want, const cJSON *have);
 
 /* Keys of the env file that name secrets (PASSWORD, SECRET, TOKEN, PRIVATE)
- * and are not the module's own: warns about each once, naming the fix
+ * and are not the module's own (DB_PASSWORD is: deploy keeps it in Secrets
+ * Manager): warns about each once, naming the fix
  * (Secrets Manager / SSM Parameter Store under the container's `secrets`).
  * Values are never read.  Returns how many. */
 int p4b_warn_secrets(const struct p4b *c);

@@ -119,10 +119,13 @@ const struct awsphase_resource p4b_log_group = {
 
 /* ---- task definition ------------------------------------------------------------------- */
 
-static const char *const td_after[] = { "service", "exec-role", "task-role", NULL };
+static const char *const td_after[] = { "service", "exec-role", "task-role", "db-secret", NULL };
 /* "Unable to describe task definition." */
 static const char *const td_none[] = { "ClientException", NULL };
-static const char *const td_needs[] = { "exec-role", "task-role", "log-group", NULL };
+/* the policies first: a task started before its role may read the secret
+ * stops with ResourceInitializationError */
+static const char *const td_needs[] = { "exec-role", "task-role", "log-group", "db-secret",
+	"exec-policy", "task-policy", NULL };
 
 static int active(const cJSON *td)
 {
@@ -131,8 +134,13 @@ static int active(const cJSON *td)
 
 static cJSON *td_want_from(struct awsphase_res *r, const cJSON *keep_from)
 {
-	return p4b_taskdef_want(p4b_run_of(r)->c, P4B_E->id(r, "exec-role"), P4B_E->id(r, "task-role"),
-				keep_from);
+	cJSON *td = p4b_taskdef_want(p4b_run_of(r)->c, P4B_E->id(r, "exec-role"),
+				     P4B_E->id(r, "task-role"), keep_from);
+	int json_keys;
+	const char *arn = p4b_db_secret_arn(r, &json_keys);
+
+	p4b_taskdef_db_secret(td, arn, json_keys);
+	return td;
 }
 
 /* The revision td_find_args names; a deregistered one is none (a service

@@ -11,7 +11,8 @@ const struct awsphase_host *p4b_h;
 const struct awsphase_stack_spec p4b_stack = {
 	AWSPHASE_STACK,
 	.resources = (const struct awsphase_resource *const[]){
-		&p4b_exec_role, &p4b_task_role, &p4b_alb_sg, &p4b_ecs_sg, &p4b_alb_http,
+		&p4b_exec_role, &p4b_task_role, &p4b_db_secret, &p4b_exec_policy, &p4b_task_policy,
+		&p4b_alb_sg, &p4b_ecs_sg, &p4b_alb_http,
 		&p4b_ecs_from_alb, &p4b_rds_sg, &p4b_redis_sg, &p4b_rds_from_ecs, &p4b_redis_from_ecs,
 		&p4b_cluster, &p4b_log_group, &p4b_td, &p4b_tg, &p4b_alb, &p4b_listener, &p4b_service,
 		&p4b_targets, &p4b_tasks, &p4b_stopped_tasks, &p4b_logs_res, &p4b_service_td, &p4b_enis,

@@ -7,6 +7,9 @@
  *   key             kind            found by                           needs
  *   exec-role       IAM role        get-account-authorization-details  -
  *   task-role       IAM role        (the same answer)                  -
+ *   db-secret       secret          describe-secret (+ its value)      -
+ *   exec-policy     its inline      exec-role's item                   exec-role, db-secret
+ *   task-policy     its inline      task-role's item                   task-role
  *   alb-sg          security group  describe-security-groups of VPC_ID -
  *   ecs-sg          security group  (the same answer)                  -
  *   alb-http        its rule        alb-sg's item                      alb-sg
@@ -15,7 +18,8 @@
  *   rds-from-ecs, redis-from-ecs    their item                         ecs-sg
  *   cluster         cluster         describe-services (+ clusters)     -
  *   log-group       log group       describe-log-groups                -
- *   td              task definition describe-task-definition           roles, log-group
+ *   td              task definition describe-task-definition           roles, policies,
+ *                                                                      log-group, db-secret
  *   tg              target group    describe-target-groups             -
  *   alb             load balancer   describe-load-balancers            alb-sg
  *   listener        listener        describe-listeners of the ALB      alb, tg
@@ -51,6 +55,7 @@ struct awsphase_stack *p4b_open(const struct awsphase_host *h, struct p4b_run *r
 
 /* The resource tables of stack-*.c, each NULL-terminated in p4b_stack. */
 extern const struct awsphase_resource p4b_exec_role, p4b_task_role;
+extern const struct awsphase_resource p4b_db_secret, p4b_exec_policy, p4b_task_policy;
 extern const struct awsphase_resource p4b_alb_sg, p4b_ecs_sg, p4b_alb_http, p4b_ecs_from_alb;
 extern const struct awsphase_resource p4b_rds_sg, p4b_redis_sg, p4b_rds_from_ecs, p4b_redis_from_ecs;
 extern const struct awsphase_resource p4b_cluster, p4b_log_group, p4b_td, p4b_service;
@@ -59,6 +64,14 @@ extern const struct awsphase_resource p4b_targets, p4b_tasks, p4b_stopped_tasks,
 extern const struct awsphase_resource p4b_service_td, p4b_enis;
 extern const struct awsphase_resource p4b_identity, p4b_subnets, p4b_image, p4b_route_tables,
 	p4b_endpoints;
+
+/* stack-iam.c: the database secret's ARN the task reads (DB_SECRET_ARN, else
+ * the db-secret made from DB_PASSWORD; "" when neither), *json_keys set when
+ * it is phase 3's JSON secret; the ARN of an SQS queue URL (0, or -1); the
+ * temporary files that carried DB_PASSWORD, removed. */
+const char *p4b_db_secret_arn(struct awsphase_res *r, int *json_keys);
+int p4b_queue_arn(const char *url, const char *region, char *out, size_t size);
+void p4b_secret_files_remove(void);
 
 /* The host of the run (set by the module's init; one run per process). */
 extern const struct awsphase_host *p4b_h;

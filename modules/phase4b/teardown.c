@@ -15,6 +15,8 @@
  *     RDS/Redis rules from kaviar-ecs-sg, kaviar-ecs-sg's rule from
  *     kaviar-alb-sg), then delete it (again while AWS says
  *     DependencyViolation / DeleteConflict / tasks still there)
+ *   - the roles' inline policies go with them; the DB_PASSWORD secret
+ *     stays (said)
  * The env keys naming what is gone are removed as each resource goes. */
 #include <unistd.h>
 
@@ -69,6 +71,12 @@ int p4b_teardown(const struct awsphase_host *h, int argc, const char **argv)
 		h->say("dry run: the deletions above were listed, none made");
 	else if (!rc && opt_all)
 		h->say("torn down: every 4B resource is gone");
+	/* it holds the database's password, which the database still has */
+	if (!rc && opt_all && h->env_get("DB_PASSWORD") && *h->env_get("DB_PASSWORD") &&
+	    !(h->env_get("DB_SECRET_ARN") && *h->env_get("DB_SECRET_ARN")))
+		h->log(AWSPHASE_LOG_INFO, "secret %s (DB_PASSWORD) is kept; aws secretsmanager "
+		       "delete-secret --secret-id %s deletes it", h->env_get("DB_SECRET_NAME"),
+		       h->env_get("DB_SECRET_NAME"));
 	else if (!rc)
 		h->say("torn down: service, listener, load balancer and target group are gone (--all "
 		       "also removes the security groups, log group, cluster, roles and task "

@@ -38,6 +38,7 @@ ns_dir() {
 	LOG_GROUP=/ecs/kaviar-backend-$1
 	EXEC_ROLE_NAME=KaviarEcsTaskExecutionRole-$1
 	TASK_ROLE_NAME=KaviarEcsTaskRole-$1
+	DB_SECRET_NAME=kaviar/db-password-$1
 	EOF
 	echo "$d"
 }

@@ -40,7 +40,7 @@ valid_json() { python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 
 jq_() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 fixture() { cp "$FIXTURE" "$ENVF"; chmod 600 "$ENVF"; printf '%s\n' "$@" >>"$ENVF"; }
 
-plan 30
+plan 31
 
 # ---- short values of keys that look like secrets --------------------------
 fixture JWT_TOKEN_TTL_HOURS=1 API_SECRET=true SESSION_TOKEN=false
@@ -63,7 +63,7 @@ like "$(cat "$WORK/err")" \
 
 # ---- the way out: AWSPHASE_NOT_SECRET -------------------------------------
 fixture 'AWSPHASE_NOT_SECRET="JWT_TOKEN_TTL_HOURS API_SECRET,SESSION_TOKEN"' \
-	JWT_TOKEN_TTL_HOURS=1 API_SECRET=true SESSION_TOKEN=false
+	JWT_TOKEN_TTL_HOURS=1 API_SECRET=true SESSION_TOKEN=false STRIPE_API_TOKEN=sk-live-0123456789
 run 4b status --output json
 is "$RC" 0 "AWSPHASE_NOT_SECRET: exit 0 as before"
 unlike "$(cat "$WORK/err")" 'too short|JWT_TOKEN_TTL_HOURS is a secret' "the listed keys are no secrets: no warning"
@@ -72,7 +72,8 @@ ok $? "and the document is valid"
 SCRIPT=$'0\t{}\t' run 4b deploy --dry-run
 unlike "$(cat "$WORK/err")" '(JWT_TOKEN_TTL_HOURS|API_SECRET|SESSION_TOKEN|AWSPHASE_NOT_SECRET) is a secret' \
 	"deploy does not call the listed keys, or the list, secrets"
-like "$(cat "$WORK/err")" 'DB_PASSWORD is a secret and is not passed' "DB_PASSWORD still is one"
+like "$(cat "$WORK/err")" 'STRIPE_API_TOKEN is a secret and is not passed' "a key not listed still is one"
+unlike "$(cat "$WORK/err")" 'DB_PASSWORD is a secret' "DB_PASSWORD is no warning: deploy keeps it in Secrets Manager"
 
 # ---- a long secret next to ids it is part of --------------------------------
 # 1a2b3c4d starts the last part of the target group ARN, backend-service

@@ -83,5 +83,6 @@ leaks=$(grep -lF -- "$secret" "$WORK"/out.* "$WORK"/err.* "$WORK"/trace.*)
 is "$leaks" "" "the secret is in no stdout, stderr, --trace or trace file of the $((i + 1)) runs"
 td=$(awscli ecs describe-task-definition --task-definition kaviar-backend)
 unlike "$td" "$secret" "nor in the task definition AWS holds"
-like "$(cat "$WORK/err.deploy")" 'DB_PASSWORD is a secret' "deploy warns about DB_PASSWORD instead, naming the fix"
+is "$(jget "$td" '[s["name"] for s in d["taskDefinition"]["containerDefinitions"][0]["secrets"]]')" \
+	"['DB_PASSWORD']" "where it has DB_PASSWORD as a secret, from Secrets Manager"
 finish

@@ -8,7 +8,7 @@
 # 4B wrote leave the env file, a second teardown changes nothing, and a
 # deploy afterwards starts from scratch.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 33
+plan 34
 localaws_start
 ctl config '{"provisioning_s":0.1,"pending_s":0.2,"stop_s":0.1,"restart_delay_s":0.2,"health_initial_s":0.1,
 	"interval_s":0.1,"drain_s":0.4,"lb_provisioning_s":0.3,"lb_delete_s":1.5,"grace_s":0.5}' >/dev/null
@@ -45,8 +45,8 @@ like "$out" 'not confirmed; nothing was deleted' "and nothing is deleted"
 
 # --- --dry-run lists every deletion, makes none
 ap --dry-run 4b teardown --all
-is "$AP_RC:$(trace_count mutating):$(trace_count dry_run)" 0:16:16 \
-	"--dry-run --all: exit 0, 16 deletions listed, none run"
+is "$AP_RC:$(trace_count mutating):$(trace_count dry_run)" 0:18:18 \
+	"--dry-run --all: exit 0, 18 deletions listed (the roles' inline policies too), none run"
 for what in 'service kaviar-backend-service' 'listener kaviar-alb HTTP:80' 'load balancer kaviar-alb' \
 	'target group kaviar-backend-tg' 'security group kaviar-ecs-sg sg-[0-9a-f]+' \
 	'security group kaviar-alb-sg sg-[0-9a-f]+' 'log group /ecs/kaviar-backend' 'cluster kaviar-cluster' \
@@ -86,6 +86,9 @@ is "$AP_RC:$(trace_count mutating)" 0:0 "a second teardown: exit 0, zero mutatin
 ap --timeout 120 4b teardown --yes --all
 is "$AP_RC" 0 "teardown --yes --all exits 0"
 [ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
+like "$AP_ERR$(awscli secretsmanager describe-secret --secret-id kaviar/db-password --query Name)" \
+	'secret kaviar/db-password \(DB_PASSWORD\) is kept; aws secretsmanager delete-secret .*"kaviar/db-password"' \
+	"the DB_PASSWORD secret is kept (it holds the database's password), and said so"
 # what must go first, each where AWS would refuse otherwise: the rules naming
 # a group before the group, a role's policies and the revisions using it
 # before the role, the revisions before the log group they write to, and the
@@ -105,8 +108,9 @@ bad = []
 if last("revoke-security-group-ingress") > (first("delete-security-group") or 0):
     bad.append("a rule revoked after a group went")
 for i, (o, role) in enumerate(ops):
-    if o == "delete-role" and any(p == "detach-role-policy" and r == role for p, r in ops[i:]):
-        bad.append("role %s deleted before its policy was detached" % role)
+    if o == "delete-role" and any(p in ("detach-role-policy", "delete-role-policy") and r == role
+                                  for p, r in ops[i:]):
+        bad.append("role %s deleted before its policies were detached or deleted" % role)
 if last("deregister-task-definition") > (first("delete-role") or 0):
     bad.append("a revision deregistered after a role went")
 if last("deregister-task-definition") > (first("delete-log-group") or 0):
@@ -116,7 +120,7 @@ if ops and ops[-1][0] != "delete-cluster":
 print("; ".join(bad) or "ok", len(ops))
 PY
 )
-is "$order" "ok 11" \
+is "$order" "ok 13" \
 	"the rules others hold on the groups, the roles' policies and the revisions go first, the cluster last"
 is "$(res 'sorted(k for k in d["security_groups"] if k.startswith("kaviar-")), d["ingress_rules"].get("kaviar-rds-sg"), d["ingress_rules"].get("kaviar-redis-sg")')" \
 	"(['kaviar-rds-sg', 'kaviar-redis-sg'], 1, 1)" \

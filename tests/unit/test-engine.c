@@ -34,6 +34,8 @@ static const struct awsphase_envvar vars[] = {
 	{ "SIZE", NULL, "1", 0, "the parent's size" },
 	{ "PARENT_ID", NULL, NULL, AWSPHASE_ENV_WRITTEN, "written" },
 	{ "CHILD_ID", NULL, NULL, AWSPHASE_ENV_WRITTEN, "written" },
+	{ "WANT", NULL, NULL, 0, "only_if" },
+	{ "GIVEN", NULL, NULL, 0, "unless" },
 	{ NULL },
 };
 
@@ -145,7 +147,17 @@ static const struct awsphase_resource after_slow = {
 	.id = "Id", .create = { "toy", "create-thing", make_plain, exists }, .created = "Thing",
 };
 
+/* made when WANT is set, unless GIVEN is (a secret made from a password
+ * unless the database's own is given) */
+static const struct awsphase_resource made = {
+	AWSPHASE_RESOURCE, .key = "made", .kind = "thing", .name = "{STACK}-made",
+	.only_if = "WANT", .unless = "GIVEN",
+	.find = { "toy", "get-thing", by_name, not_found }, .item = "Thing", .id = "Id",
+	.create = { "toy", "create-thing", make_plain, exists }, .created = "Thing",
+};
+
 static const struct awsphase_resource *const family[] = { &child, &parent, NULL };
+static const struct awsphase_resource *const conditional[] = { &made, NULL };
 static const struct awsphase_resource *const waits[] = { &slow, &after_slow, NULL };
 static const struct awsphase_resource *const peers[] = { &parent, &peer1, &peer2, NULL };
 /* found with describe-nat-gateways' spelling, --filter, and a filter of
@@ -531,6 +543,30 @@ static void test_ready(void)
 	end();
 }
 
+static void test_unless(void)
+{
+	static const struct { const char *env; int calls; const char *what; } runs[] = {
+		{ "AWS_REGION=us-east-2\n", 0, "without WANT: not in the stack, no call" },
+		{ "AWS_REGION=us-east-2\nWANT=1\nGIVEN=x\n", 0, "WANT and GIVEN: unless keeps it out" },
+		{ "AWS_REGION=us-east-2\nWANT=1\nGIVEN=\n", 2, "WANT, GIVEN empty: read and made" },
+	};
+	size_t i;
+	int changes, calls, rc;
+	char *log;
+
+	unlink(state_path);
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		write_file(env_path, runs[i].env);
+		begin(0, 4);
+		rc = deploy(conditional, NULL, &changes, &calls);
+		log = slurp(log_path);
+		calls = count(log, "toy-made");
+		free(log);
+		is_int(rc == 0 ? calls : -1, runs[i].calls, "%s", runs[i].what);
+		end();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -547,7 +583,7 @@ int main(int argc, char **argv)
 	log_set_verbosity(-1);
 	devnull = fopen("/dev/null", "w");
 
-	plan(44);
+	plan(47);
 	test_deploy();
 	test_dry_run();
 	test_teardown();
@@ -555,6 +591,7 @@ int main(int argc, char **argv)
 	test_tags();
 	test_speculative();
 	test_ready();
+	test_unless();
 
 	envfile_free(ef);
 	aws_shutdown();

@@ -43,6 +43,10 @@ static void test_keys(void)
 	ok(!redact_key_is_secret("SESSION_SECRET_ROTATION"), "nor the second name of the list");
 	ok(redact_key_is_secret("DB_PASSWORD"), "DB_PASSWORD still is");
 	ok(!redact_key_is_secret("AWSPHASE_NOT_SECRET"), "nor is the list itself a secret");
+	ok(!redact_key_is_secret("DB_SECRET_ARN") && !redact_key_is_secret("DB_SECRET_NAME"),
+	   "DB_SECRET_ARN, DB_SECRET_NAME: where a secret is kept, not one");
+	ok(redact_key_is_secret("ARN_SECRET") && redact_key_is_secret("SECRET_NAMES"),
+	   "only as the key's last part: ARN_SECRET and SECRET_NAMES are secrets");
 	is_int(redact_add_key("JWT_TOKEN_TTL_HOURS", "1"), 0, "a key listed as not secret is not registered");
 	shown("1 task of 1", "1 task of 1", "so its value is shown");
 
@@ -68,7 +72,7 @@ static void test_urls(void)
 
 int main(void)
 {
-	plan(29);
+	plan(31);
 	test_tokens();
 	test_keys();
 	test_urls();

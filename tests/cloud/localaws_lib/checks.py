@@ -253,6 +253,24 @@ def secret_service(value_from):
         else "ssm"
 
 
+def secret_json_key_failure(value_from, secret):
+    """ARN:json-key:… names a key of a JSON secret (an RDS-managed one's password): AWS fails
+    the task when the current value is no JSON object or lacks the key; moto has no tasks."""
+    parts = value_from.split(":")
+    key = parts[7] if len(parts) > 7 else ""
+    if not key:
+        return None
+    version = secret.versions.get(secret.default_version_id) or {}
+    try:
+        doc = json.loads(version.get("secret_string") or "")
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and key in doc:
+        return None
+    return (SECRETS_PREFIX + "unable to retrieve secret from asm: service call has been retried "
+            f"1 time(s): retrieved secret from Secrets Manager did not contain json key {key}")
+
+
 def secret_failure(value_from, role, task_id, check_role_policy):
     """Why ECS could not fetch this secret for the task (missing, or the execution role may not
     read it), or None."""
@@ -269,7 +287,7 @@ def secret_failure(value_from, role, task_id, check_role_policy):
                     "identity-based policy allows the secretsmanager:GetSecretValue action")
         if secret is None or secret.is_deleted():
             return asm + "ResourceNotFoundException: Secrets Manager can't find the specified secret."
-        return None
+        return secret_json_key_failure(value_from, secret)
     name = value_from.split(":parameter", 1)[1] if value_from.startswith("arn:") else value_from
     name = name if name.startswith("/") else "/" + name
     arn = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}"

@@ -3,7 +3,8 @@ does not (see README "Phases 1, 3 and 4A"): S3 refuses the bucket names AWS refu
 a new bucket AWS's defaults (public access blocked, SSE-S3, BucketOwnerEnforced); SQS answers
 queue URLs as https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, its redrive policy as AWS writes
 it, and refuses a name deleted less than sqs_deleted_recently_s ago; Secrets Manager refuses a
-name scheduled for deletion; an SSM SecureString read without decryption is ciphertext.
+name scheduled for deletion, and a new value for such a secret; an SSM SecureString read without
+decryption is ciphertext.
 """
 
 import base64
@@ -129,7 +130,18 @@ def _patch_secrets():
                 "scheduled for deletion.")
         return orig_create(self, name, *args, **kwargs)
 
+    orig_put = SecretsManagerBackend.put_secret_value
+
+    def put_secret_value(self, secret_id, *args, **kwargs):
+        secret = self.secrets.get(secret_id) if self._is_valid_identifier(secret_id) else None
+        if secret is not None and getattr(secret, "is_deleted", lambda: False)():
+            raise InvalidRequestException(
+                "You can't perform this operation on the secret because it was marked for "
+                "deletion.")
+        return orig_put(self, secret_id, *args, **kwargs)
+
     SecretsManagerBackend.create_secret = create_secret
+    SecretsManagerBackend.put_secret_value = put_secret_value
 
 
 def ciphertext(parameter):

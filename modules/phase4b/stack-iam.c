@@ -1,0 +1,392 @@
+/* Phase 4B's secret and least-privilege policies (issue 16): the database
+ * password kept in Secrets Manager, the execution role's inline policy that
+ * may read exactly that secret, and the task role's that reaches exactly
+ * S3_BUCKET's objects and SQS_QUEUE_URL's queue.
+ *
+ * The password's value goes to AWS only in a 0600 temporary file without a
+ * name (--secret-string file:///proc/PID/fd/N), never in an argument, and
+ * is compared with
+ * the secret's by get-secret-value — a read whose answer the runner neither
+ * traces nor prints — so that a second deploy changes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+#define EXEC_POLICY_NAME "awsphase-db-secret"
+#define TASK_POLICY_NAME "awsphase-app-access"
+
+/* ---- the temporary files that carry the value ------------------------------------- */
+
+/* Each file: its descriptor, and its name while it has one. */
+static struct held {
+	int fd;
+	char *path;
+} held[8];
+static size_t nheld;
+
+void p4b_secret_files_remove(void)
+{
+	while (nheld) {
+		struct held *f = &held[--nheld];
+
+		if (f->path)
+			unlink(f->path);
+		free(f->path);
+		close(f->fd);
+		f->path = NULL;
+	}
+}
+
+/* --secret-string file://PATH: the value in a file only its owner reads
+ * (mkstemp's 0600).  Where /proc is, the file loses its name at once and
+ * the aws CLI opens it as /proc/PID/fd/N: nothing is left on disk even if
+ * awsphase is killed before its calls are done; elsewhere it is removed
+ * once they are. */
+static int value_arg(struct awsphase_call *call)
+{
+	const char *value = p4b_h->env_get("DB_PASSWORD"), *dir = getenv("TMPDIR");
+	char path[4096];
+	size_t len;
+	int fd;
+
+	p4b_h->call_arg(call, "--secret-string");
+	if (p4b_h->settings->dry_run) {
+		p4b_h->call_arg(call, "file://(a 0600 temporary file with DB_PASSWORD)");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/awsphase-secret.XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = nheld < sizeof(held) / sizeof(held[0]) ? mkstemp(path) : -1;
+	len = value ? strlen(value) : 0;
+	if (fd < 0 || write(fd, value ? value : "", len) != (ssize_t)len) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		p4b_h->log(AWSPHASE_LOG_ERROR, "cannot write a temporary file for DB_PASSWORD in %s; "
+			   "set TMPDIR to a writable directory", dir && *dir ? dir : "/tmp");
+		return -AWSPHASE_EXIT_FAILED;
+	}
+	held[nheld].fd = fd;
+	held[nheld].path = NULL;
+	if (access("/proc/self/fd", X_OK) == 0 && unlink(path) == 0) {
+		p4b_h->call_argf(call, "file:///proc/%ld/fd/%d", (long)getpid(), fd);
+	} else {
+		held[nheld].path = strdup(path);
+		p4b_h->call_argf(call, "file://%s", path);
+	}
+	nheld++;
+	return 0;
+}
+
+/* ---- the secret ------------------------------------------------------------------ */
+
+enum { SECRET_VALUE = 1, SECRET_RESTORE = 2 };
+
+static const char *const secret_id[] = { "--secret-id", "{name}", NULL };
+static const char *const secret_none[] = { "ResourceNotFoundException", NULL };
+static const char *const secret_exists[] = { "ResourceExistsException", NULL };
+static const char *const secret_create[] = { "--name", "{name}", "--description",
+	"DB_PASSWORD of the Kaviar backend (awsphase 4b deploy)", NULL };
+
+/* Deploy compares the value: a second read, get-secret-value, whose
+ * answer stays in memory.  Not for a secret scheduled for deletion (its
+ * value cannot be read; deploy restores it) nor for the other actions. */
+static int secret_pick(struct awsphase_res *r, const cJSON *answer, int step, const cJSON **item)
+{
+	static const char *const unreadable[] = { "InvalidRequestException", NULL };
+	struct awsphase_call *call;
+
+	if (step > 0) {
+		*item = P4B_E->answer(r, 0);
+		return AWSPHASE_FOUND;
+	}
+	*item = answer;
+	if (!p4b_h->json_str(answer, "ARN"))
+		return AWSPHASE_ABSENT;
+	if (P4B_E->mode(r) != AWSPHASE_MODE_DEPLOY || p4b_h->json_get(answer, "DeletedDate"))
+		return AWSPHASE_FOUND;
+	call = P4B_E->again(r, "secretsmanager", "get-secret-value", unreadable);
+	p4b_h->call_arg(call, "--secret-id");
+	p4b_h->call_arg(call, p4b_h->json_str(answer, "ARN"));
+	return AWSPHASE_AGAIN;
+}
+
+/* The line never says the value, only that it changes. */
+static void secret_differs(struct awsphase_res *r, const cJSON *have)
+{
+	const char *want = p4b_h->env_get("DB_PASSWORD");
+	const char *now = p4b_h->json_str(P4B_E->answer(r, 1), "SecretString");
+
+	P4B_E->note(r, "holds DB_PASSWORD");
+	if (!have)
+		return;
+	/* restored alone: a fix's calls run at once, and AWS refuses
+	 * put-secret-value on a secret scheduled for deletion; the next
+	 * deploy compares the value it comes back with */
+	if (p4b_h->json_get(have, "DeletedDate"))
+		P4B_E->differs(r, SECRET_RESTORE, "scheduled for deletion → restored");
+	else if (!now || !want || strcmp(now, want) != 0)
+		P4B_E->differs(r, SECRET_VALUE, "value → the env file's DB_PASSWORD");
+}
+
+static int secret_create_args(struct awsphase_res *r, struct awsphase_call *call)
+{
+	(void)r;
+	return value_arg(call);
+}
+
+static void secret_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
+{
+	struct awsphase_call *call;
+
+	if (what & SECRET_RESTORE) {
+		call = P4B_E->call(r, "secretsmanager", "restore-secret");
+		P4B_E->args(r, call, "--secret-id", "{id}", NULL);
+	}
+	if (what & SECRET_VALUE) {
+		call = P4B_E->call(r, "secretsmanager", "put-secret-value");
+		P4B_E->args(r, call, "--secret-id", "{id}", NULL);
+		value_arg(call);
+	}
+}
+
+/* Made from DB_PASSWORD unless phase 3 gave the database's own secret.
+ * Teardown leaves it: it is not listed there (deleting a secret schedules
+ * it for deletion, and the password it holds is the database's). */
+const struct awsphase_resource p4b_db_secret = {
+	AWSPHASE_RESOURCE, .key = "db-secret", .kind = N_("secret"), .name = "{DB_SECRET_NAME}",
+	.only_if = "DB_PASSWORD", .unless = "DB_SECRET_ARN",
+	.find = { "secretsmanager", "describe-secret", secret_id, secret_none },
+	.pick = secret_pick, .id = "ARN", .show = "{.ARN}",
+	.create = { "secretsmanager", "create-secret", secret_create, secret_exists },
+	.create_args = secret_create_args, .created = "",
+	.differs = secret_differs, .fix = secret_fix,
+};
+
+/* The secret's ARN the task reads: phase 3's, else the one made here ("" when
+ * neither; a placeholder while it is only planned). */
+const char *p4b_db_secret_arn(struct awsphase_res *r, int *json_keys)
+{
+	const char *arn = p4b_h->env_get("DB_SECRET_ARN");
+
+	*json_keys = arn && *arn;
+	if (*json_keys)
+		return arn;
+	if (!p4b_h->env_get("DB_PASSWORD") || !*p4b_h->env_get("DB_PASSWORD"))
+		return "";
+	arn = P4B_E->id(r, "db-secret");
+	return arn ? arn : "";
+}
+
+/* ---- inline policies: parts of their roles ----------------------------------------- */
+
+static cJSON *statement(cJSON *doc, const char *sid, const char *const *actions,
+			const char *resource)
+{
+	cJSON *st = cJSON_CreateObject(), *a = NULL;
+
+	cJSON_AddStringToObject(st, "Sid", sid);
+	cJSON_AddStringToObject(st, "Effect", "Allow");
+	if (actions[1]) {
+		a = cJSON_AddArrayToObject(st, "Action");
+		for (; *actions; actions++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(*actions));
+	} else {
+		cJSON_AddStringToObject(st, "Action", actions[0]);
+	}
+	cJSON_AddStringToObject(st, "Resource", resource);
+	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(doc, "Statement"), st);
+	return st;
+}
+
+/* arn:PARTITION:sqs:REGION:ACCOUNT:NAME of https://sqs.REGION.amazonaws.com/ACCOUNT/NAME
+ * (the region: the URL's, else AWS_REGION's); 0, or -1 when url is not one. */
+int p4b_queue_arn(const char *url, const char *region, char *out, size_t size)
+{
+	const char *host = strstr(url ? url : "", "://"), *path, *name;
+	char reg[64] = "";
+	size_t n;
+
+	if (!host)
+		return -1;
+	host += 3;
+	path = strchr(host, '/');
+	if (!path || !(name = strchr(path + 1, '/')) || name - path - 1 != 12 || !name[1] ||
+	    strchr(name + 1, '/'))
+		return -1;
+	if (strncmp(host, "sqs.", 4) == 0 && (n = strcspn(host + 4, "./")) < sizeof(reg) &&
+	    strncmp(host + 4 + n, ".amazonaws.com", 14) == 0)
+		snprintf(reg, sizeof(reg), "%.*s", (int)n, host + 4);
+	if (!*reg)
+		snprintf(reg, sizeof(reg), "%s", region);
+	snprintf(out, size, "arn:%s:sqs:%s:%.12s:%s", P4B_E->partition(reg), reg, path + 1, name + 1);
+	return 0;
+}
+
+/* The document the role should hold, or NULL when it needs none; *what:
+ * what it allows, for the line. */
+static cJSON *want_doc(struct awsphase_res *r, char *what, size_t size)
+{
+	static const char *const get_secret[] = { "secretsmanager:GetSecretValue", NULL };
+	static const char *const objects[] = { "s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+		NULL };
+	static const char *const list[] = { "s3:ListBucket", NULL };
+	static const char *const queue[] = { "sqs:SendMessage", "sqs:ReceiveMessage",
+		"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", NULL };
+	const struct p4b *c = p4b_run_of(r)->c;
+	const char *bucket = p4b_h->env_get("S3_BUCKET"), *url = p4b_h->env_get("SQS_QUEUE_URL");
+	const char *part = P4B_E->partition(c->region);
+	cJSON *doc = cJSON_CreateObject();
+	char res[2048];
+	size_t len = 0;
+	int json_keys;
+
+	*what = '\0';
+	cJSON_AddStringToObject(doc, "Version", "2012-10-17");
+	cJSON_AddArrayToObject(doc, "Statement");
+	if (strcmp(P4B_E->name(r), "exec-policy") == 0) {
+		const char *arn = p4b_db_secret_arn(r, &json_keys);
+
+		if (*arn) {
+			statement(doc, "ReadDbSecret", get_secret, arn);
+			snprintf(what, size, "GetSecretValue on %s", arn);
+		}
+	} else {
+		if (bucket && *bucket) {
+			snprintf(res, sizeof(res), "arn:%s:s3:::%s/*", part, bucket);
+			statement(doc, "BucketObjects", objects, res);
+			snprintf(res, sizeof(res), "arn:%s:s3:::%s", part, bucket);
+			statement(doc, "ListBucket", list, res);
+			len = (size_t)snprintf(what, size, "s3 %s", bucket);
+		}
+		if (url && *url && p4b_queue_arn(url, c->region, res, sizeof(res)) == 0) {
+			statement(doc, "Queue", queue, res);
+			if (len < size)
+				snprintf(what + len, size - len, "%ssqs %s", len ? ", " : "",
+					 strrchr(res, ':') + 1);
+		}
+	}
+	if (!*what) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static const char *policy_name(struct awsphase_res *r)
+{
+	return strcmp(P4B_E->name(r), "exec-policy") == 0 ? EXEC_POLICY_NAME : TASK_POLICY_NAME;
+}
+
+static int hex(int ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
+	       ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* The role's inline policy named name, as JSON (the CLI decodes IAM's
+ * URL-encoded documents; a string, encoded or not, is decoded here). */
+static cJSON *have_doc(const cJSON *role, const char *name)
+{
+	const cJSON *p, *doc;
+	char *s, *o;
+	size_t i;
+	cJSON *out;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(role, "RolePolicyList")) {
+		if (!p4b_str_is(p, "PolicyName", name))
+			continue;
+		doc = cJSON_GetObjectItemCaseSensitive(p, "PolicyDocument");
+		if (!cJSON_IsString(doc))
+			return cJSON_Duplicate(doc, 1);
+		s = o = strdup(doc->valuestring);
+		for (i = 0; s && doc->valuestring[i]; i++) {
+			const char *v = doc->valuestring + i;
+
+			if (v[0] == '%' && hex(v[1]) >= 0 && hex(v[2]) >= 0) {
+				*o++ = (char)(hex(v[1]) * 16 + hex(v[2]));
+				i += 2;
+			} else {
+				*o++ = v[0] == '+' ? ' ' : v[0];
+			}
+		}
+		if (!s)
+			return NULL;
+		*o = '\0';
+		out = cJSON_Parse(s);
+		free(s);
+		return out ? out : cJSON_CreateObject();
+	}
+	return NULL;
+}
+
+/* In the role's item: there, or none wanted (nothing to do). */
+static int policy_pick(struct awsphase_res *r, const cJSON *role, int step, const cJSON **item)
+{
+	char what[512];
+	cJSON *want = want_doc(r, what, sizeof(what)), *have = have_doc(role, policy_name(r));
+	int found = !want || have;
+
+	cJSON_Delete(want);
+	cJSON_Delete(have);
+	*item = role;
+	return found ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
+}
+
+static void policy_differs(struct awsphase_res *r, const cJSON *role)
+{
+	char what[512];
+	cJSON *want = want_doc(r, what, sizeof(what)), *have;
+
+	if (!want)
+		return;
+	P4B_E->note(r, "policy %s: %s", policy_name(r), what);
+	have = role ? have_doc(role, policy_name(r)) : NULL;
+	if (role && !cJSON_Compare(want, have, 1))
+		P4B_E->differs(r, 1, "policy %s → %s", policy_name(r), what);
+	cJSON_Delete(want);
+	cJSON_Delete(have);
+}
+
+static void put_policy(struct awsphase_res *r, struct awsphase_call *call)
+{
+	char what[512], *text;
+	cJSON *want = want_doc(r, what, sizeof(what));
+
+	text = want ? cJSON_PrintUnformatted(want) : NULL;
+	P4B_E->args(r, call, "--role-name", strcmp(P4B_E->name(r), "exec-policy") == 0 ?
+		    "{EXEC_ROLE_NAME}" : "{TASK_ROLE_NAME}", "--policy-name", NULL);
+	p4b_h->call_arg(call, policy_name(r));
+	p4b_h->call_arg(call, "--policy-document");
+	p4b_h->call_arg(call, text ? text : "{}");
+	cJSON_free(text);
+	cJSON_Delete(want);
+}
+
+static int policy_create_args(struct awsphase_res *r, struct awsphase_call *call)
+{
+	put_policy(r, call);
+	return 0;
+}
+
+static void policy_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
+{
+	put_policy(r, P4B_E->call(r, "iam", "put-role-policy"));
+}
+
+static const char *const exec_policy_needs[] = { "exec-role", "db-secret", NULL };
+static const char *const task_policy_needs[] = { "task-role", NULL };
+
+#define POLICY(var, key_, parent, needs_)                                                        \
+	const struct awsphase_resource var = {                                                   \
+		AWSPHASE_RESOURCE, .key = key_, .kind = N_("IAM role"), .name = key_,            \
+		.needs = needs_, .part_of = parent, .from = parent, .read_after = needs_,        \
+		.pick = policy_pick,                                                             \
+		.create = { "iam", "put-role-policy" }, .create_args = policy_create_args,       \
+		.differs = policy_differs, .fix = policy_fix,                                    \
+	}
+POLICY(p4b_exec_policy, "exec-policy", "exec-role", exec_policy_needs);
+POLICY(p4b_task_policy, "task-policy", "task-role", task_policy_needs);
