@@ -15,8 +15,10 @@
  *   and the gateway's detach while the address is mapped in the VPC.
  *
  *   endpoints: a security group allowing 443 from VPC_CIDR; interface
- *   endpoints for ecr.api, ecr.dkr, logs and ssm in the private subnets
- *   with private DNS; a gateway endpoint for s3 on the private route table.
+ *   endpoints for ecr.api, ecr.dkr, logs, ssm and secretsmanager (where
+ *   the task's database secret is: phase 3's, or the one 4B keeps
+ *   DB_PASSWORD in) in the private subnets with private DNS; a gateway
+ *   endpoint for s3 on the private route table.
  *
  *     key          kind               found by                        needs
  *     vpce-sg      security group     describe-security-groups (vpc,  vpc
@@ -255,8 +257,10 @@ INTERFACE(vpce_ecr_api, "vpce-ecr-api", "ecr.api");
 INTERFACE(vpce_ecr_dkr, "vpce-ecr-dkr", "ecr.dkr");
 INTERFACE(vpce_logs, "vpce-logs", "logs");
 INTERFACE(vpce_ssm, "vpce-ssm", "ssm");
+INTERFACE(vpce_secrets, "vpce-secretsmanager", "secretsmanager");
 
-const char *const p1_interface_services[] = { "ecr.api", "ecr.dkr", "logs", "ssm", NULL };
+const char *const p1_interface_services[] = { "ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager",
+	NULL };
 
 /* The s3 gateway endpoint: on the private route table, where it puts the
  * s3 prefix list's route; put back on it when it is not. */
@@ -296,5 +300,6 @@ static const struct awsphase_resource vpce_s3 = {
 };
 
 const struct awsphase_resource *const p1_endpoints[] = {
-	&vpce_ecr_api, &vpce_ecr_dkr, &vpce_logs, &vpce_ssm, &vpce_s3, &vpce_sg, &vpce_https, NULL,
+	&vpce_ecr_api, &vpce_ecr_dkr, &vpce_logs, &vpce_ssm, &vpce_secrets, &vpce_s3, &vpce_sg,
+	&vpce_https, NULL,
 };

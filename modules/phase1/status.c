@@ -31,6 +31,7 @@ static const struct row rows[] = {
 	{ "vpce-ecr-dkr", N_("VPC endpoint"), { "ServiceName", "State" } },
 	{ "vpce-logs", N_("VPC endpoint"), { "ServiceName", "State" } },
 	{ "vpce-ssm", N_("VPC endpoint"), { "ServiceName", "State" } },
+	{ "vpce-secretsmanager", N_("VPC endpoint"), { "ServiceName", "State" } },
 	{ "vpce-s3", N_("VPC endpoint"), { "ServiceName", "State" } },
 	{ NULL },
 };

@@ -45,7 +45,8 @@ static int both_associated(struct awsphase_stack *s, const char *table, const ch
 
 static void check_endpoints(const struct awsphase_host *h, struct awsphase_stack *s, int *failed)
 {
-	static const char *const keys[] = { "vpce-ecr-api", "vpce-ecr-dkr", "vpce-logs", "vpce-ssm", NULL };
+	static const char *const keys[] = { "vpce-ecr-api", "vpce-ecr-dkr", "vpce-logs", "vpce-ssm",
+		"vpce-secretsmanager", NULL };
 	char bad[512] = "";
 	const char *const *k;
 	const cJSON *ep, *t;
@@ -71,8 +72,8 @@ static void check_endpoints(const struct awsphase_host *h, struct awsphase_stack
 	if (*bad)
 		h->check(N_("egress"), status(0, failed), "endpoints: %s (awsphase 1 deploy makes them)", bad);
 	else
-		h->check(N_("egress"), status(1, failed), "endpoints: ecr.api, ecr.dkr, logs, ssm "
-			 "(private DNS) and s3 on the private route table");
+		h->check(N_("egress"), status(1, failed), "endpoints: ecr.api, ecr.dkr, logs, ssm, "
+			 "secretsmanager (private DNS) and s3 on the private route table");
 }
 
 int p1_validate(const struct awsphase_host *h, int argc, const char **argv)

@@ -7,7 +7,7 @@
 # deleted by hand shown by --dry-run and put back; teardown leaving nothing,
 # twice.  PRIVATE_EGRESS=nat (the NAT gateway available and the private
 # default route, teardown waiting for it before releasing its address) and
-# =endpoints (five endpoints).  A deploy SIGKILLed right after each kind of
+# =endpoints (six endpoints).  A deploy SIGKILLed right after each kind of
 # create converges to one of each.  And a short run with the aws CLI v1.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 plan 56
@@ -141,10 +141,10 @@ is "$AP_RC" 0 "endpoints: deploy exits 0"
 [ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
 eps=$(awscli ec2 describe-vpc-endpoints --filters "Name=vpc-id,Values=$(key VPC_ID e.env)")
 is "$(jget "$eps" 'sorted((e["ServiceName"].split(".", 3)[3], e["VpcEndpointType"], e["State"], e["PrivateDnsEnabled"]) for e in d["VpcEndpoints"])')" \
-	"[('ecr.api', 'Interface', 'available', True), ('ecr.dkr', 'Interface', 'available', True), ('logs', 'Interface', 'available', True), ('s3', 'Gateway', 'available', False), ('ssm', 'Interface', 'available', True)]" \
-	"the five endpoints, available (aws ec2 describe-vpc-endpoints)"
+	"[('ecr.api', 'Interface', 'available', True), ('ecr.dkr', 'Interface', 'available', True), ('logs', 'Interface', 'available', True), ('s3', 'Gateway', 'available', False), ('secretsmanager', 'Interface', 'available', True), ('ssm', 'Interface', 'available', True)]" \
+	"the six endpoints, available (aws ec2 describe-vpc-endpoints)"
 ap -e e.env 1 validate
-like "$AP_RC $(printf '%s\n' "$AP_OUT" | grep egress)" '^0 \[ok\] +egress: endpoints: ecr.api, ecr.dkr, logs, ssm' \
+like "$AP_RC $(printf '%s\n' "$AP_OUT" | grep egress)" '^0 \[ok\] +egress: endpoints: ecr.api, ecr.dkr, logs, ssm, secretsmanager' \
 	"validate: the endpoints ok"
 ap -e e.env 1 deploy
 is "$AP_RC:$(trace_count mutating)" 0:0 "a second deploy makes no mutating call"
