@@ -18,6 +18,7 @@
 #include "logs.h"
 #include "metrics.h"
 #include "pattern.h"
+#include "redact.h"
 #include "report.h"
 #include "run.h"
 #include "strbuf.h"
@@ -485,6 +486,7 @@ static struct awsphase_host host = {
 	.env_in_file = host_env_in_file,
 	.verdict = host_verdict,
 	.json_same_set = json_same_set,
+	.secret_key = redact_key_is_secret,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -25,7 +25,7 @@
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
  * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
  * more_time, json_find, json_count, call_args, json_same_pairs, grid_json,
- * catf, env_in_file, verdict and json_same_set.
+ * catf, env_in_file, verdict, json_same_set and secret_key.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -399,6 +399,12 @@ struct awsphase_host {
 	 * and duplicates ignored: a service's subnets or security groups as
 	 * wanted.  Check struct_size before use. */
 	int (*json_same_set)(const cJSON *a, const char *const *b, size_t nb);
+	/* 1 when the env key's value is a secret the host keeps out of every
+	 * output, trace and argv: its name holds PASSWORD, SECRET, TOKEN or
+	 * PRIVATE, unless it only names where a secret is kept (…_ARN,
+	 * …_NAME), a network tier (PRIVATE_SUBNET_…, PRIVATE_EGRESS), or is
+	 * listed in AWSPHASE_NOT_SECRET.  Check struct_size before use. */
+	int (*secret_key)(const char *key);
 	/* append only */
 };
 

@@ -94,23 +94,28 @@ static void check_image(struct pf *p, const cJSON *image, const char *error)
 static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 			  const struct subnet_key *keys, size_t n)
 {
-	static const char *const need[] = { "ecr.api", "ecr.dkr", "logs", "s3" };
+	/* the task's database secret (DB_SECRET_ARN, or the one deploy keeps
+	 * DB_PASSWORD in) is read from Secrets Manager at its start */
+	static const char *const need[] = { "ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager" };
 	const struct awsphase_host *h = p->h;
 	const struct p4b *c = p->c;
 	const cJSON *tables = h->json_get(rt, "RouteTables");
+	int secret = (h->env_get("DB_SECRET_ARN") && *h->env_get("DB_SECRET_ARN")) ||
+		     (h->env_get("DB_PASSWORD") && *h->env_get("DB_PASSWORD"));
+	size_t i, k, nneed = sizeof(need) / sizeof(need[0]) - !secret;
 	char missing[200] = "";
-	size_t i, k;
 	int bad = 0;
 
-	for (k = 0; k < sizeof(need) / sizeof(need[0]); k++)
+	for (k = 0; k < nneed; k++)
 		if (!h->engine->vpc_endpoint(h->json_get(ep, "VpcEndpoints"), c->region, need[k]))
 			h->catf(missing, sizeof(missing), "%s%s", *missing ? ", " : "", need[k]);
 	for (i = 2; i < n; i++) {
 		if (h->engine->subnet_nat(tables, keys[i].id) || !*missing)
 			continue;
 		problem(p, N_("private tier egress"), "%s=%s: no NAT route and no VPC endpoints for %s: "
-			"tasks there cannot pull the image or write logs; add a NAT gateway route or "
-			"the VPC endpoints (ECR api/dkr, CloudWatch Logs, S3), or set SUBNET_TIER=public",
+			"tasks there cannot pull the image, read their secret or write logs; add a NAT "
+			"gateway route or the VPC endpoints (awsphase 1 deploy with "
+			"PRIVATE_EGRESS=endpoints), or set SUBNET_TIER=public",
 			keys[i].key, keys[i].id, missing);
 		bad++;
 	}
@@ -119,6 +124,9 @@ static void check_private(struct pf *p, const cJSON *rt, const cJSON *ep,
 	/* whole sentences, so that each is translated as one */
 	if (*missing)
 		fine(p, N_("private tier egress"), "a NAT route from each private subnet");
+	else if (secret)
+		fine(p, N_("private tier egress"), "VPC endpoints for ECR api/dkr, CloudWatch Logs, S3 and "
+		     "Secrets Manager");
 	else
 		fine(p, N_("private tier egress"), "VPC endpoints for ECR api/dkr, CloudWatch Logs and S3");
 }

@@ -222,25 +222,6 @@ static int declared(const char *key)
 	return 0;
 }
 
-/* 1 when the env file's AWSPHASE_NOT_SECRET (names separated by spaces or
- * commas) lists key, or key is that list itself. */
-static int not_secret(const struct awsphase_host *h, const char *key)
-{
-	const char *p = h->env_get("AWSPHASE_NOT_SECRET");
-	size_t n, len = strlen(key);
-
-	if (strcmp(key, "AWSPHASE_NOT_SECRET") == 0)
-		return 1;
-	while (p && *p) {
-		p += strspn(p, " \t,");
-		n = strcspn(p, " \t,");
-		if (n == len && strncmp(p, key, n) == 0)
-			return 1;
-		p += n;
-	}
-	return 0;
-}
-
 int p4b_warn_secrets(const struct p4b *c)
 {
 	const struct awsphase_host *h = c->h;
@@ -248,8 +229,7 @@ int p4b_warn_secrets(const struct p4b *c)
 	int n = 0;
 
 	for (key = h->env_keys(); key && *key; key++) {
-		if (declared(*key) || h->match("(?i)PASSWORD|SECRET|TOKEN|PRIVATE", *key) != 1 ||
-		    not_secret(h, *key))
+		if (declared(*key) || !h->secret_key(*key))
 			continue;
 		n++;
 		h->log(AWSPHASE_LOG_WARN, "%s: %s is a secret and is not passed to the task in plain "
@@ -294,6 +274,10 @@ const char *p4b_reason_fix(const struct p4b *c, const char *reason,
 		snprintf(fix, sizeof(fix), c->h->text("the image cannot be pulled: check ECR_URI in %s (%s) and "
 			 "that phase 4A pushed it (aws ecr describe-images)"), c->h->settings->env_file,
 			 c->ecr_uri);
+	else if (has(reason, "ResourceInitializationError") && has(reason, "did not contain json key"))
+		snprintf(fix, sizeof(fix), c->h->text("the secret has no such JSON key: DB_SECRET_ARN must "
+			 "name a JSON secret holding username and password (phase 3's, kept by RDS), "
+			 "or remove it and keep DB_PASSWORD in %s"), c->h->settings->env_file);
 	else if (has(reason, "ResourceInitializationError") && has(reason, "log group does not exist"))
 		snprintf(fix, sizeof(fix), c->h->text("the log group %s is missing: awsphase 4b deploy creates it"),
 			 c->log_group);
@@ -303,10 +287,13 @@ const char *p4b_reason_fix(const struct p4b *c, const char *reason,
 			 "awsphase 4b deploy sets it for SUBNET_TIER=public"));
 	else if (has(reason, "ResourceInitializationError") && !public_subnet)
 		snprintf(fix, sizeof(fix), c->h->text("tasks in private subnets need a NAT gateway or VPC "
-			 "endpoints (ECR api/dkr, CloudWatch Logs, S3) to reach ECR and CloudWatch Logs; "
-			 "add them (awsphase 4b preflight checks) or set SUBNET_TIER=public"));
+			 "endpoints (ECR api/dkr, CloudWatch Logs, S3, Secrets Manager) to reach ECR, "
+			 "CloudWatch Logs and their secret; add them (awsphase 1 deploy with "
+			 "PRIVATE_EGRESS=nat or endpoints; awsphase 4b preflight checks) or set "
+			 "SUBNET_TIER=public"));
 	else if (has(reason, "ResourceInitializationError"))
-		snprintf(fix, sizeof(fix), c->h->text("the task cannot reach ECR or CloudWatch Logs: check the "
+		snprintf(fix, sizeof(fix), c->h->text("the task cannot reach ECR, CloudWatch Logs or Secrets "
+			 "Manager: check the "
 			 "subnet's route to the internet gateway, the security group's egress on 443 "
 			 "and assignPublicIp=ENABLED"));
 	else if (has(reason, "ELB health checks") || has(reason, "Target.Timeout"))
