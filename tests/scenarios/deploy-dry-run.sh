@@ -28,8 +28,8 @@ cp aws-resources.env env.public
 echo SUBNET_TIER=private >>aws-resources.env
 ap 4b preflight
 is "$AP_RC" 2 "preflight on a private tier without NAT or endpoints exits 2"
-like "$AP_OUT" 'PRIVATE_SUBNET_1=subnet-[0-9a-f]+: no NAT route .*NAT gateway route or the VPC endpoints \(ECR api/dkr, CloudWatch Logs, S3\)' \
-	"it names the runbook's fix"
+like "$AP_OUT" 'PRIVATE_SUBNET_1=subnet-[0-9a-f]+: no NAT route and no VPC endpoints for ecr.api, ecr.dkr, logs, s3, secretsmanager: .*NAT gateway route or the VPC endpoints \(awsphase 1 deploy with PRIVATE_EGRESS=endpoints\)' \
+	"it names the endpoints missing (Secrets Manager too: the task reads DB_PASSWORD's secret) and the runbook's fix"
 cp env.public aws-resources.env
 
 # a group name with spaces, ; and $(…), a queue URL with a quote, ; and $(…)
