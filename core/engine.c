@@ -224,6 +224,24 @@ static struct awsphase_stack *sort_stack(struct awsphase_stack *s)
 	return s;
 }
 
+/* only_if: "KEY" or "KEY1|KEY2…", any of them set */
+static int any_set(const struct awsphase_host *h, const char *keys)
+{
+	char key[128];
+
+	while (*keys) {
+		size_t n = strcspn(keys, "|");
+		const char *v;
+
+		snprintf(key, sizeof(key), "%.*s", (int)(n < sizeof(key) ? n : sizeof(key) - 1), keys);
+		v = h->env_get(key);
+		if (v && *v)
+			return 1;
+		keys += n + (keys[n] == '|');
+	}
+	return 0;
+}
+
 struct awsphase_stack *engine_open(const struct awsphase_stack_spec *spec, void *ctx)
 {
 	struct awsphase_stack *s;
@@ -266,10 +284,9 @@ struct awsphase_stack *engine_open(const struct awsphase_stack_spec *spec, void 
 	}
 	for (i = 0; i < n; i++) {
 		struct awsphase_res *r = &s->res[i];
-		const char *v = r->d.only_if ? s->h->env_get(r->d.only_if) : NULL;
 		const char *u = r->d.unless ? s->h->env_get(r->d.unless) : NULL;
 
-		r->present = (!r->d.only_if || (v && *v)) && !(u && *u);
+		r->present = (!r->d.only_if || any_set(s->h, r->d.only_if)) && !(u && *u);
 		r->name = r->present ? engine_expand(r, r->d.name, NULL, NULL) : NULL;
 		if (r->present && !r->name) {
 			error(_("engine: the name of '%s' (%s) names a key that is not set"), r->d.key,

@@ -132,7 +132,8 @@ struct awsphase_resource {
 					 * its lines */
 	const char *name;               /* template: "{ALB_SG_NAME}" */
 	unsigned flags;                 /* AWSPHASE_RES_* */
-	const char *only_if;            /* env key: in the stack only when set */
+	const char *only_if;            /* env key: in the stack only when set;
+					 * "KEY1|KEY2": when any of them is */
 	const char *const *needs;       /* keys made (or read) before this one
 					 * and deleted after it; NULL-terminated */
 	const char *part_of;            /* key of the resource it is part of (a

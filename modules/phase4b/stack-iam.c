@@ -380,13 +380,15 @@ static void policy_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
 static const char *const exec_policy_needs[] = { "exec-role", "db-secret", NULL };
 static const char *const task_policy_needs[] = { "task-role", NULL };
 
-#define POLICY(var, key_, parent, needs_)                                                        \
+/* Only where there is something to allow: put-role-policy refuses a
+ * document without statements (MalformedPolicyDocument). */
+#define POLICY(var, key_, parent, needs_, when)                                                  \
 	const struct awsphase_resource var = {                                                   \
 		AWSPHASE_RESOURCE, .key = key_, .kind = N_("IAM role"), .name = key_,            \
-		.needs = needs_, .part_of = parent, .from = parent, .read_after = needs_,        \
+		.only_if = when, .needs = needs_, .part_of = parent, .from = parent, .read_after = needs_,        \
 		.pick = policy_pick,                                                             \
 		.create = { "iam", "put-role-policy" }, .create_args = policy_create_args,       \
 		.differs = policy_differs, .fix = policy_fix,                                    \
 	}
-POLICY(p4b_exec_policy, "exec-policy", "exec-role", exec_policy_needs);
-POLICY(p4b_task_policy, "task-policy", "task-role", task_policy_needs);
+POLICY(p4b_exec_policy, "exec-policy", "exec-role", exec_policy_needs, "DB_SECRET_ARN|DB_PASSWORD");
+POLICY(p4b_task_policy, "task-policy", "task-role", task_policy_needs, "S3_BUCKET|SQS_QUEUE_URL");

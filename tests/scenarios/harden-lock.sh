@@ -90,8 +90,11 @@ for args in "4b status" "4b diagnose" "4b logs --since 1m" "-n 4b deploy" "statu
 	start=$(date +%s%N)
 	ap $args
 	ms=$((($(date +%s%N) - start) / 1000000))
-	# diagnose exits 1 here: it probes the ALB without the local AWS's proxy
-	[ "$AP_RC" -le 1 ] && [ "$ms" -lt 5000 ] && ! grep -q 'waiting up to' "$WORK/err"
+	# diagnose exits 1 here: it probes the ALB without the local AWS's proxy.
+	# No clock limit (a shared machine's is no measure): it did not wait if it
+	# never said so and finished while the holder, still running after the
+	# loop, held the lock.
+	[ "$AP_RC" -le 1 ] && ! grep -q 'waiting up to' "$WORK/err"
 	ok $? "awsphase $args runs while the lock is held (exit $AP_RC, ${ms} ms)"
 	[ "$AP_RC" -le 1 ] || diag "$(tail -n 3 "$WORK/err")"
 done

@@ -145,6 +145,9 @@ unset FAKE_AWS_SCRIPT
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
 localaws_start --seed 20
 fast_sim
+# the subject is the env file: no DB_PASSWORD, whose value deploy hands the
+# aws CLI in a temporary file that no file can be under this limit either
+sed -i '/^DB_PASSWORD=/d' aws-resources.env
 cp aws-resources.env env.before
 prlimit --fsize=0 "$AWSPHASE" --aws "$AWS_BIN" --timeout 120 4b deploy 2>&1 >/dev/null | cat >"$WORK/err"
 RC=${PIPESTATUS[0]}
