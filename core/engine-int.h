@@ -187,6 +187,8 @@ void engine_sg_revoke_naming(struct awsphase_res *r, const cJSON *sg);
 int engine_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cidr);
 int engine_iam_role_trusts(const cJSON *role, const char *service);
 int engine_iam_role_has_policy(const cJSON *role, const char *policy_arn);
+cJSON *engine_iam_role_policy(const cJSON *role, const char *name);
+void engine_iam_allow(cJSON **doc, const char *sid, const char *const *actions, const char *resource);
 const char *engine_partition(const char *region);
 int engine_subnet_nat(const cJSON *tables, const char *subnet);
 int engine_fargate_size_ok(int cpu, int mem);

@@ -180,6 +180,7 @@ void host_release(void)
 	if (ctx.locked)
 		lock_release();
 	ctx.locked = 0;
+	argfile_release();
 	while (nkept)
 		free(kept[--nkept]);
 	free(kept);
@@ -485,6 +486,7 @@ static struct awsphase_host host = {
 	.env_in_file = host_env_in_file,
 	.verdict = host_verdict,
 	.json_same_set = json_same_set,
+	.call_arg_file = host_call_arg_file,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

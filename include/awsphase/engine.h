@@ -414,6 +414,20 @@ struct awsphase_engine {
 	 * TargetHealthDescriptions in state ("unhealthy", "unused") that has
 	 * one ("Target.Timeout"), else NULL. */
 	const char *(*target_reason)(const cJSON *targets, const char *state);
+
+	/* ---- inline role policies (a resource that is part_of its role,
+	 * from the role's get-account-authorization-details item) ---- */
+
+	/* The inline policy name of role (RolePolicyList) as a document,
+	 * decoded when IAM's URL encoding reaches it (an empty object when it
+	 * is not JSON), else NULL; compare it with cJSON_Compare.  The caller
+	 * frees it (cJSON_Delete). */
+	cJSON *(*iam_role_policy)(const cJSON *role, const char *name);
+	/* Adds to *doc (made, Version 2012-10-17, when NULL) a statement Sid
+	 * sid that allows actions (NULL-terminated; one: a string) on
+	 * resource, as put-role-policy takes it. */
+	void (*iam_allow)(cJSON **doc, const char *sid, const char *const *actions,
+			  const char *resource);
 	/* append only */
 };
 

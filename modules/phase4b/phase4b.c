@@ -136,14 +136,9 @@ static const struct awsphase_action actions[] = {
 static int p4b_init(const struct awsphase_host *h)
 {
 	p4b_h = h;
-	if (h->struct_size < offsetof(struct awsphase_host, json_same_set) + sizeof(h->json_same_set) ||
-	    !h->findings || h->findings->struct_size < offsetof(struct awsphase_findings, close) +
-	    sizeof(h->findings->close) || !h->engine || h->engine->struct_size <
-	    offsetof(struct awsphase_engine, target_reason) + sizeof(h->engine->target_reason)) {
-		h->log(AWSPHASE_LOG_ERROR, "this awsphase is older than the module; install both "
-		       "from one release");
-		return AWSPHASE_EXIT_USAGE;
-	}
+	if (!AWSPHASE_HAS(h, awsphase_host, call_arg_file) || !AWSPHASE_HAS(h->findings,
+	    awsphase_findings, close) || !AWSPHASE_HAS(h->engine, awsphase_engine, iam_allow))
+		return awsphase_host_too_old(h);
 	return 0;
 }
 
@@ -162,7 +157,6 @@ static struct awsphase_module phase4b = {
 	.env = p4b_env,
 	.actions = actions,
 	.init = p4b_init,
-	.fini = p4b_secret_files_remove,
 	.provides = provides,
 	.needs = needs,
 };
