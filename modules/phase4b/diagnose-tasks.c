@@ -299,7 +299,7 @@ static void cause_iam(struct diag *d, struct awsphase_finding *p)
 		} else if (!p4b_role_trusts_ecs_tasks(role)) {
 			d->f->evidence(p, "role %s does not trust %s", names[i], P4B_TRUSTED_SERVICE);
 			bad++;
-		} else if (i == 0 && !p4b_role_has_policy(role, p4b_exec_policy_arn(c))) {
+		} else if (i == 0 && !P4B_E->iam_role_has_policy(role, p4b_exec_policy_arn(c))) {
 			d->f->evidence(p, "role %s has no AmazonECSTaskExecutionRolePolicy attached", names[i]);
 			bad++;
 		} else {

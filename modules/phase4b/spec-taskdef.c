@@ -147,7 +147,7 @@ static void compare(struct awsphase_res *r, const cJSON *want, const cJSON *have
 
 	if (changed(want, have, "networkMode", &w, &o))
 		why_add(r, "network mode %s → %s", o, w);
-	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(have, "requiresCompatibilities"), "FARGATE"))
+	if (!p4b_h->json_find(p4b_h->json_get(have, "requiresCompatibilities"), NULL, "FARGATE"))
 		why_add(r, "not FARGATE-compatible");
 	if (changed(want, have, "cpu", &w, &o))
 		why_add(r, "cpu %s → %s", o, w);

@@ -76,7 +76,7 @@ static void role_differs(struct awsphase_res *r, const cJSON *have)
 
 	if (have && !p4b_role_trusts_ecs_tasks(have))
 		P4B_E->differs(r, ROLE_TRUST, "trust policy → %s", P4B_TRUSTED_SERVICE);
-	if (is_exec_role(r) && !p4b_role_has_policy(have, p4b_exec_policy_arn(run->c)))
+	if (is_exec_role(r) && !P4B_E->iam_role_has_policy(have, p4b_exec_policy_arn(run->c)))
 		P4B_E->differs(r, ROLE_POLICY, "AmazonECSTaskExecutionRolePolicy attached");
 }
 
@@ -165,11 +165,11 @@ static int ecs_sg_pick(struct awsphase_res *r, const cJSON *answer, int step, co
 
 	*item = P4B_E->select(r, answer);
 	if (*item && P4B_E->mode(r) == AWSPHASE_MODE_DEPLOY &&
-	    p4b_sg_allows(*item, c->port, NULL, "0.0.0.0/0"))
+	    P4B_E->sg_allows(*item, c->port, NULL, "0.0.0.0/0"))
 		p4b_h->log(AWSPHASE_LOG_WARN, "%s also lets tcp %d in from 0.0.0.0/0; the runbook lets "
 			   "only %s in: aws ec2 revoke-security-group-ingress --group-id %s --protocol "
 			   "tcp --port %d --cidr 0.0.0.0/0", c->ecs_sg_name, c->port, c->alb_sg_name,
-			   p4b_sg_id(*item), c->port);
+			   p4b_str(*item, "GroupId"), c->port);
 	return *item ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
 }
 
@@ -254,7 +254,7 @@ static int rule_pick(struct awsphase_res *r, const cJSON *sg, int step, const cJ
 	*item = sg;
 	if (ru->from_key && (!from || !*from || from[0] == '<'))
 		return AWSPHASE_ABSENT;
-	return p4b_sg_allows(sg, rule_port(r), from, from ? NULL : "0.0.0.0/0") ? AWSPHASE_FOUND :
+	return P4B_E->sg_allows(sg, rule_port(r), from, from ? NULL : "0.0.0.0/0") ? AWSPHASE_FOUND :
 									  AWSPHASE_ABSENT;
 }
 
