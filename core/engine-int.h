@@ -175,6 +175,10 @@ void engine_unread(struct awsphase_res *r);
 int engine_plan(struct awsphase_stack *s, const char *const *keys, int *changes);
 int engine_apply(struct awsphase_stack *s, int *calls);
 
+/* engine-policy.c: a resource with policy_doc gets the engine's pick,
+ * differs, create and fix for an inline role policy. */
+void engine_policy_kind(struct awsphase_resource *d);
+
 /* engine-remove.c */
 int engine_teardown(struct awsphase_stack *s, const char *const *keys, unsigned flags, int *steps);
 

@@ -213,6 +213,15 @@ struct awsphase_resource {
 	 * resource that stands in for one the env file names (a secret made
 	 * from a password, unless the database's own secret is given). */
 	const char *unless;
+	/* An inline IAM policy of the role it is part_of, found in that role's
+	 * item (from: the role, read by get-account-authorization-details):
+	 * policy is its name (a template), policy_doc makes the document
+	 * wanted (NULL: none wanted, nothing to do; what: what it allows, for
+	 * the line).  The engine then finds, compares and puts it
+	 * (put-role-policy on the role's name) itself: pick, differs, create
+	 * and fix are its own. */
+	const char *policy;
+	cJSON *(*policy_doc)(struct awsphase_res *r, char *what, size_t size);
 	/* append only */
 };
 

@@ -191,75 +191,15 @@ static cJSON *want_doc(struct awsphase_res *r, char *what, size_t size)
 	return doc;
 }
 
-static const char *policy_name(struct awsphase_res *r)
-{
-	return strcmp(P4B_E->name(r), "exec-policy") == 0 ? EXEC_POLICY_NAME : TASK_POLICY_NAME;
-}
-
-/* In the role's item: there, or none wanted (nothing to do). */
-static int policy_pick(struct awsphase_res *r, const cJSON *role, int step, const cJSON **item)
-{
-	char what[512];
-	cJSON *want = want_doc(r, what, sizeof(what)), *have = P4B_E->iam_role_policy(role, policy_name(r));
-	int found = !want || have;
-
-	cJSON_Delete(want);
-	cJSON_Delete(have);
-	*item = role;
-	return found ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
-}
-
-static void policy_differs(struct awsphase_res *r, const cJSON *role)
-{
-	char what[512];
-	cJSON *want = want_doc(r, what, sizeof(what)), *have;
-
-	if (!want)
-		return;
-	P4B_E->note(r, "policy %s: %s", policy_name(r), what);
-	have = role ? P4B_E->iam_role_policy(role, policy_name(r)) : NULL;
-	if (role && !cJSON_Compare(want, have, 1))
-		P4B_E->differs(r, 1, "policy %s → %s", policy_name(r), what);
-	cJSON_Delete(want);
-	cJSON_Delete(have);
-}
-
-static void put_policy(struct awsphase_res *r, struct awsphase_call *call)
-{
-	char what[512], *text;
-	cJSON *want = want_doc(r, what, sizeof(what));
-
-	text = want ? cJSON_PrintUnformatted(want) : NULL;
-	P4B_E->args(r, call, "--role-name", strcmp(P4B_E->name(r), "exec-policy") == 0 ?
-		    "{EXEC_ROLE_NAME}" : "{TASK_ROLE_NAME}", "--policy-name", NULL);
-	p4b_h->call_arg(call, policy_name(r));
-	p4b_h->call_arg(call, "--policy-document");
-	p4b_h->call_arg(call, text ? text : "{}");
-	cJSON_free(text);
-	cJSON_Delete(want);
-}
-
-static int policy_create_args(struct awsphase_res *r, struct awsphase_call *call)
-{
-	put_policy(r, call);
-	return 0;
-}
-
-static void policy_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
-{
-	put_policy(r, P4B_E->call(r, "iam", "put-role-policy"));
-}
-
 static const char *const exec_policy_needs[] = { "exec-role", "db-secret", NULL };
 static const char *const task_policy_needs[] = { "task-role", NULL };
 
-#define POLICY(var, key_, parent, needs_)                                                        \
+/* The engine finds, compares and puts them (engine.h: policy_doc). */
+#define POLICY(var, key_, parent, needs_, name_)                                                 \
 	const struct awsphase_resource var = {                                                   \
 		AWSPHASE_RESOURCE, .key = key_, .kind = N_("IAM role"), .name = key_,            \
 		.needs = needs_, .part_of = parent, .from = parent, .read_after = needs_,        \
-		.pick = policy_pick,                                                             \
-		.create = { "iam", "put-role-policy" }, .create_args = policy_create_args,       \
-		.differs = policy_differs, .fix = policy_fix,                                    \
+		.policy = name_, .policy_doc = want_doc,                                         \
 	}
-POLICY(p4b_exec_policy, "exec-policy", "exec-role", exec_policy_needs);
-POLICY(p4b_task_policy, "task-policy", "task-role", task_policy_needs);
+POLICY(p4b_exec_policy, "exec-policy", "exec-role", exec_policy_needs, EXEC_POLICY_NAME);
+POLICY(p4b_task_policy, "task-policy", "task-role", task_policy_needs, TASK_POLICY_NAME);
