@@ -17,25 +17,12 @@ int p4b_str_is(const cJSON *o, const char *key, const char *want)
 	return s && want && strcmp(s, want) == 0;
 }
 
-/* What roles say is the engine's (engine.h). */
-int p4b_role_trusts_ecs_tasks(const cJSON *role)
-{
-	return P4B_E->iam_role_trusts(role, P4B_TRUSTED_SERVICE);
-}
-
 const char *p4b_exec_policy_arn(const struct p4b *c)
 {
 	static char arn[128];
 
 	snprintf(arn, sizeof(arn), "arn:%s:" P4B_EXEC_POLICY, P4B_E->partition(c->region));
 	return arn;
-}
-
-const char *p4b_trust_policy(void)
-{
-	return "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-	       "\"Principal\":{\"Service\":\"" P4B_TRUSTED_SERVICE "\"},"
-	       "\"Action\":\"sts:AssumeRole\"}]}";
 }
 
 int p4b_targets_in(const cJSON *targets, const char *state)

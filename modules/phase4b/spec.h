@@ -19,19 +19,15 @@
 #define P4B_LOG_RETENTION_DAYS 30
 #define P4B_LOG_STREAM_PREFIX "ecs"
 #define P4B_TRUSTED_SERVICE "ecs-tasks.amazonaws.com"
-#define P4B_EXEC_POLICY "iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+#define P4B_EXEC_POLICY_PATH "service-role/AmazonECSTaskExecutionRolePolicy"
+#define P4B_EXEC_POLICY "iam::aws:policy/" P4B_EXEC_POLICY_PATH
 
-/* What a security group, a role (whether a managed policy is attached), a
- * listener (whether it forwards to a target group alone) say is the
- * engine's: sg_allows, iam_role_has_policy, listener_forwards (engine.h).
- *
- * IAM: whether a role's (RoleDetailList entry's) trust policy lets
- * ecs-tasks.amazonaws.com assume it.  p4b_exec_policy_arn:
+/* What a security group, a role (whom it trusts, whether a managed policy
+ * is attached), a listener (whether it forwards to a target group alone)
+ * say is the engine's: sg_allows, iam_role_trusts, iam_role_has_policy,
+ * listener_forwards (engine.h).  p4b_exec_policy_arn:
  * AmazonECSTaskExecutionRolePolicy in the region's partition. */
-int p4b_role_trusts_ecs_tasks(const cJSON *role);
 const char *p4b_exec_policy_arn(const struct p4b *c);
-/* The trust policy document create-role and update-assume-role-policy get. */
-const char *p4b_trust_policy(void);
 
 /* Target health: how many TargetHealthDescriptions are in state ("healthy",
  * "unhealthy", "initial", "draining", …); the reason of the first is the

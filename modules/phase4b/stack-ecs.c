@@ -486,7 +486,6 @@ static void service_differs(struct awsphase_res *r, const cJSON *have)
 /* One update-service with every flag that differs. */
 static void service_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
 {
-	struct p4b_run *run = p4b_run_of(r);
 	struct awsphase_call *call = P4B_E->call(r, "ecs", "update-service");
 	const char *subnets[8], *assign;
 	size_t n = want_network(r, have, subnets, &assign);
@@ -513,7 +512,6 @@ static void service_fix(struct awsphase_res *r, const cJSON *have, unsigned what
 		P4B_E->args(r, call, "--deployment-configuration", CIRCUIT_BREAKER, NULL);
 	if (what & SVC_FORCE)
 		p4b_h->call_arg(call, "--force-new-deployment");
-	(void)run;
 }
 
 /* Teardown: no tasks first, then the service; then it drains. */

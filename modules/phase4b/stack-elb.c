@@ -1,7 +1,6 @@
 /* Phase 4B's load balancer side for the engine: the target group, the ALB
  * and its HTTP:80 listener, and what of them cannot change in place. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"

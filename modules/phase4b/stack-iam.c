@@ -66,16 +66,12 @@ static void secret_differs(struct awsphase_res *r, const cJSON *have)
 		P4B_E->differs(r, SECRET_VALUE, "value → the env file's DB_PASSWORD");
 }
 
-static int value_arg(struct awsphase_call *call)
-{
-	return p4b_h->call_arg_file(call, "--secret-string", p4b_h->env_get("DB_PASSWORD"),
-				    "DB_PASSWORD");
-}
-
-static int secret_create_args(struct awsphase_res *r, struct awsphase_call *call)
+/* create-secret's and put-secret-value's, never an argument */
+static int value_arg(struct awsphase_res *r, struct awsphase_call *call)
 {
 	(void)r;
-	return value_arg(call);
+	return p4b_h->call_arg_file(call, "--secret-string", p4b_h->env_get("DB_PASSWORD"),
+				    "DB_PASSWORD");
 }
 
 static void secret_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
@@ -89,7 +85,7 @@ static void secret_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
 	if (what & SECRET_VALUE) {
 		call = P4B_E->call(r, "secretsmanager", "put-secret-value");
 		P4B_E->args(r, call, "--secret-id", "{id}", NULL);
-		value_arg(call);
+		value_arg(r, call);
 	}
 }
 
@@ -102,7 +98,7 @@ const struct awsphase_resource p4b_db_secret = {
 	.find = { "secretsmanager", "describe-secret", secret_id, secret_none },
 	.pick = secret_pick, .id = "ARN", .show = "{.ARN}",
 	.create = { "secretsmanager", "create-secret", secret_create, secret_exists },
-	.create_args = secret_create_args, .created = "",
+	.create_args = value_arg, .created = "",
 	.differs = secret_differs, .fix = secret_fix,
 };
 
