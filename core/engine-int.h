@@ -175,7 +175,7 @@ void engine_unread(struct awsphase_res *r);
 int engine_plan(struct awsphase_stack *s, const char *const *keys, int *changes);
 int engine_apply(struct awsphase_stack *s, int *calls);
 
-/* engine-policy.c: a resource with trusts gets the engine's find, create,
+/* engine-kinds.c: a resource with trusts gets the engine's find, create,
  * differs, fix and remove for an IAM role (what the module leaves unset);
  * one with policy_doc its pick, differs, create and fix for an inline role
  * policy; one with ingress_port its pick, differs and create for a rule. */
