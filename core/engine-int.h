@@ -175,6 +175,12 @@ void engine_unread(struct awsphase_res *r);
 int engine_plan(struct awsphase_stack *s, const char *const *keys, int *changes);
 int engine_apply(struct awsphase_stack *s, int *calls);
 
+/* engine-kinds.c: a resource with trusts gets the engine's find, create,
+ * differs, fix and remove for an IAM role (what the module leaves unset);
+ * one with policy_doc its pick, differs, create and fix for an inline role
+ * policy; one with ingress_port its pick, differs and create for a rule. */
+void engine_policy_kind(struct awsphase_resource *d);
+
 /* engine-remove.c */
 int engine_teardown(struct awsphase_stack *s, const char *const *keys, unsigned flags, int *steps);
 
@@ -187,6 +193,8 @@ void engine_sg_revoke_naming(struct awsphase_res *r, const cJSON *sg);
 int engine_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cidr);
 int engine_iam_role_trusts(const cJSON *role, const char *service);
 int engine_iam_role_has_policy(const cJSON *role, const char *policy_arn);
+cJSON *engine_iam_role_policy(const cJSON *role, const char *name);
+void engine_iam_allow(cJSON **doc, const char *sid, const char *const *actions, const char *resource);
 const char *engine_partition(const char *region);
 int engine_subnet_nat(const cJSON *tables, const char *subnet);
 int engine_fargate_size_ok(int cpu, int mem);

@@ -132,6 +132,47 @@ static cJSON *policy_doc(const cJSON *v)
 	return doc;
 }
 
+/* The role's inline policy name as JSON: the CLI decodes IAM's URL-encoded
+ * documents, the API does not.  One that is not JSON is an empty object,
+ * there but like no document a module wants. */
+cJSON *engine_iam_role_policy(const cJSON *role, const char *name)
+{
+	const cJSON *p;
+	cJSON *doc;
+
+	cJSON_ArrayForEach(p, json_get(role, "RolePolicyList")) {
+		if (!str_is(p, "PolicyName", name))
+			continue;
+		doc = policy_doc(json_get(p, "PolicyDocument"));
+		return doc ? doc : cJSON_CreateObject();
+	}
+	return NULL;
+}
+
+/* A document is built statement by statement, so "none wanted" stays NULL
+ * until the first. */
+void engine_iam_allow(cJSON **doc, const char *sid, const char *const *actions, const char *resource)
+{
+	cJSON *st = cJSON_CreateObject(), *a;
+
+	if (!*doc) {
+		*doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(*doc, "Version", "2012-10-17");
+		cJSON_AddArrayToObject(*doc, "Statement");
+	}
+	cJSON_AddStringToObject(st, "Sid", sid);
+	cJSON_AddStringToObject(st, "Effect", "Allow");
+	if (actions[1]) {
+		a = cJSON_AddArrayToObject(st, "Action");
+		for (; *actions; actions++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(*actions));
+	} else {
+		cJSON_AddStringToObject(st, "Action", actions[0]);
+	}
+	cJSON_AddStringToObject(st, "Resource", resource);
+	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(*doc, "Statement"), st);
+}
+
 /* Action and Principal.Service are a string or a list of them. */
 static int one_or_many_has(const cJSON *v, const char *want)
 {

@@ -423,6 +423,8 @@ static const struct awsphase_engine ops = {
 	.vpc_endpoint = engine_vpc_endpoint,
 	.listener_forwards = engine_listener_forwards,
 	.target_reason = engine_target_reason,
+	.iam_role_policy = engine_iam_role_policy,
+	.iam_allow = engine_iam_allow,
 };
 
 const struct awsphase_engine *engine_services(void)

@@ -264,6 +264,7 @@ struct awsphase_stack *engine_open(const struct awsphase_stack_spec *spec, void 
 
 		r->s = s;
 		memcpy(&r->d, d, d->struct_size < sizeof(r->d) ? d->struct_size : sizeof(r->d));
+		engine_policy_kind(&r->d);
 		r->index = i;
 	}
 	if (!sort_stack(s)) {

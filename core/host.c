@@ -181,6 +181,7 @@ void host_release(void)
 	if (ctx.locked)
 		lock_release();
 	ctx.locked = 0;
+	argfile_release();
 	while (nkept)
 		free(kept[--nkept]);
 	free(kept);
@@ -487,6 +488,7 @@ static struct awsphase_host host = {
 	.verdict = host_verdict,
 	.json_same_set = json_same_set,
 	.secret_key = redact_key_is_secret,
+	.call_arg_file = host_call_arg_file,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

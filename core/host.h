@@ -18,6 +18,12 @@ void host_bind(const char *module, const char *action, unsigned api_version, con
 /* Frees what host_init's env_get handed out; call after the module is done. */
 void host_release(void);
 
+/* call_arg_file (core/argfile.c), and the removal of its files that
+ * host_release makes once the module is done. */
+int host_call_arg_file(struct awsphase_call *call, const char *flag, const char *value,
+		       const char *what);
+void argfile_release(void);
+
 /* awsphase plan: a value an earlier phase would write ("<VPC_ID>"), which
  * env_get gives where the env file has none, and the env file's checks
  * leave alone; what it holds for a key (NULL: none); the keys that have

@@ -214,6 +214,35 @@ struct awsphase_resource {
 	 * resource that stands in for one the env file names (a secret made
 	 * from a password, unless the database's own secret is given). */
 	const char *unless;
+	/* An inline IAM policy of the role it is part_of, found in that role's
+	 * item (from: the role, read by get-account-authorization-details):
+	 * policy is its name (a template), policy_doc makes the document
+	 * wanted (NULL: none wanted, nothing to do) and in what what it allows,
+	 * for the line.  The engine then finds, compares and puts it
+	 * (put-role-policy on the role's name) itself: pick, differs, create
+	 * and fix are its own. */
+	const char *policy;
+	cJSON *(*policy_doc)(struct awsphase_res *r, char *what, size_t size);
+	/* An IAM role named name: trusts is the service its trust policy lets
+	 * sts:AssumeRole ("ecs-tasks.amazonaws.com"); managed, the AWS managed
+	 * policies attached to it, as their paths after
+	 * arn:PARTITION:iam::aws:policy/ (NULL-terminated, or NULL).  The
+	 * engine finds it among every role of one read
+	 * (get-account-authorization-details --filter Role, its item an entry
+	 * of RoleDetailList, id Arn), creates it trusting that service, sets
+	 * the trust and attaches the policies that differ, and removes it
+	 * (iam_role_remove, delete-role): what the module leaves unset of
+	 * find, create, differs, fix, remove and remove_fn is the engine's. */
+	const char *trusts;
+	const char *const *managed;
+	/* An ingress rule of the security group it is part_of (from: that
+	 * group): tcp ingress_port (a template, "{CONTAINER_PORT}") from the
+	 * group that is resource ingress_from, or from 0.0.0.0/0 when that is
+	 * NULL.  The engine finds it among the group's rules (sg_allows),
+	 * authorizes it and names it in the line: pick, differs and create
+	 * are its own. */
+	const char *ingress_port;
+	const char *ingress_from;
 	/* append only */
 };
 
@@ -415,6 +444,20 @@ struct awsphase_engine {
 	 * TargetHealthDescriptions in state ("unhealthy", "unused") that has
 	 * one ("Target.Timeout"), else NULL. */
 	const char *(*target_reason)(const cJSON *targets, const char *state);
+
+	/* ---- inline role policies (a resource that is part_of its role,
+	 * from the role's get-account-authorization-details item) ---- */
+
+	/* The inline policy name of role (RolePolicyList) as a document,
+	 * decoded when IAM's URL encoding reaches it (an empty object when it
+	 * is not JSON), else NULL; compare it with cJSON_Compare.  The caller
+	 * frees it (cJSON_Delete). */
+	cJSON *(*iam_role_policy)(const cJSON *role, const char *name);
+	/* Adds to *doc (made, Version 2012-10-17, when NULL) a statement Sid
+	 * sid that allows actions (NULL-terminated; one: a string) on
+	 * resource, as put-role-policy takes it. */
+	void (*iam_allow)(cJSON **doc, const char *sid, const char *const *actions,
+			  const char *resource);
 	/* append only */
 };
 

@@ -25,7 +25,7 @@
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
  * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
  * more_time, json_find, json_count, call_args, json_same_pairs, grid_json,
- * catf, env_in_file, verdict, json_same_set and secret_key.
+ * catf, env_in_file, verdict, json_same_set, secret_key and call_arg_file.
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -405,6 +405,15 @@ struct awsphase_host {
 	 * …_NAME), a network tier (PRIVATE_SUBNET_…, PRIVATE_EGRESS), or is
 	 * listed in AWSPHASE_NOT_SECRET.  Check struct_size before use. */
 	int (*secret_key)(const char *key);
+	/* Adds flag and file://PATH to a call, PATH a 0600 temporary file
+	 * holding value, which must never be an argument (a secret the call
+	 * stores: "--secret-string"); the host removes the file after the
+	 * run, and where /proc is it has no name even while the call runs.
+	 * --dry-run shows a placeholder naming what ("DB_PASSWORD").  0, or
+	 * -AWSPHASE_EXIT_FAILED after reporting that no file could be written.
+	 * Check struct_size before use. */
+	int (*call_arg_file)(struct awsphase_call *, const char *flag, const char *value,
+			     const char *what);
 	/* append only */
 };
 

@@ -32,10 +32,8 @@ static char *probe_url, *probe_number;
  * check for the last member this module uses. */
 static int example_init(const struct awsphase_host *h)
 {
-	if (h->struct_size < offsetof(struct awsphase_host, text) + sizeof(h->text)) {
-		h->log(AWSPHASE_LOG_ERROR, "example: this awsphase is too old; update it");
-		return AWSPHASE_EXIT_USAGE;
-	}
+	if (!AWSPHASE_HAS(h, awsphase_host, text))
+		return awsphase_host_too_old(h);
 	return 0;
 }
 

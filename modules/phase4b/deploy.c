@@ -140,7 +140,6 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 		rc = p4b_preflight_aws(s, &c, 0, 0);
 	if (!rc)
 		rc = e->apply(s, &calls);
-	p4b_secret_files_remove(); /* DB_PASSWORD's, once the calls that read them are done */
 	if (!rc && !h->settings->dry_run)
 		rc = settle_service(h, s, &c, calls, &waited);
 	if (!rc)

@@ -65,7 +65,7 @@ void diag_sg(struct diag *d)
 		d->sg_problem = p;
 		return;
 	}
-	d->rule_ok = p4b_sg_allows(ecs, c->port, d->alb_sg, NULL);
+	d->rule_ok = P4B_E->sg_allows(ecs, c->port, d->alb_sg, NULL);
 	if (!d->rule_ok && (timeouts || !healthy)) {
 		const char *args[] = { "--group-id", d->ecs_sg, "--protocol", "tcp", "--port", port,
 				       "--source-group", d->alb_sg, NULL };
@@ -83,7 +83,7 @@ void diag_sg(struct diag *d)
 		d->f->autofix(p, FIX_SG_RULE);
 		d->sg_problem = p;
 	}
-	if (obs_json(&d->o, "service") && sgs && !p4b_json_has(sgs, d->ecs_sg)) {
+	if (obs_json(&d->o, "service") && sgs && !p4b_h->json_find(sgs, NULL, d->ecs_sg)) {
 		char *list = cJSON_PrintUnformatted(sgs);
 
 		p = d->f->finding(d->found, C_TIMEOUT, "the service's tasks do not carry %s (%s): they have %s", c->ecs_sg_name,

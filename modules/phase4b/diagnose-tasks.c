@@ -296,10 +296,10 @@ static void cause_iam(struct diag *d, struct awsphase_finding *p)
 		if (!role) {
 			d->f->evidence(p, "role %s does not exist", names[i]);
 			bad++;
-		} else if (!p4b_role_trusts_ecs_tasks(role)) {
+		} else if (!P4B_E->iam_role_trusts(role, P4B_TRUSTED_SERVICE)) {
 			d->f->evidence(p, "role %s does not trust %s", names[i], P4B_TRUSTED_SERVICE);
 			bad++;
-		} else if (i == 0 && !p4b_role_has_policy(role, p4b_exec_policy_arn(c))) {
+		} else if (i == 0 && !P4B_E->iam_role_has_policy(role, p4b_exec_policy_arn(c))) {
 			d->f->evidence(p, "role %s has no AmazonECSTaskExecutionRolePolicy attached", names[i]);
 			bad++;
 		} else {

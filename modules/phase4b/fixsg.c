@@ -4,7 +4,6 @@
  * the group or the rule when missing, points the service at the group when
  * it uses another, forces a new deployment only when something changed,
  * and waits as deploy does. */
-#include <stdio.h>
 #include <string.h>
 
 #include "deploy.h"

@@ -136,9 +136,9 @@ static const struct awsphase_action actions[] = {
 static int p4b_init(const struct awsphase_host *h)
 {
 	p4b_h = h;
-	if (!AWSPHASE_HAS(h, awsphase_host, secret_key) ||
+	if (!AWSPHASE_HAS(h, awsphase_host, call_arg_file) ||
 	    !AWSPHASE_HAS(h->findings, awsphase_findings, close) ||
-	    !AWSPHASE_HAS(h->engine, awsphase_engine, target_reason))
+	    !AWSPHASE_HAS(h->engine, awsphase_engine, iam_allow))
 		return awsphase_host_too_old(h);
 	return 0;
 }
@@ -158,7 +158,6 @@ static struct awsphase_module phase4b = {
 	.env = p4b_env,
 	.actions = actions,
 	.init = p4b_init,
-	.fini = p4b_secret_files_remove,
 	.provides = provides,
 	.needs = needs,
 };

@@ -17,55 +17,12 @@ int p4b_str_is(const cJSON *o, const char *key, const char *want)
 	return s && want && strcmp(s, want) == 0;
 }
 
-int p4b_json_has(const cJSON *array, const char *s)
-{
-	return p4b_h->json_find(array, NULL, s) != NULL;
-}
-
-int p4b_json_same_set(const cJSON *a, const char *const *b, size_t nb)
-{
-	return p4b_h->json_same_set(a, b, nb);
-}
-
-const char *p4b_sg_id(const cJSON *sg)
-{
-	return p4b_str(sg, "GroupId");
-}
-
-/* What security groups and roles say is the engine's (engine.h). */
-int p4b_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cidr)
-{
-	return P4B_E->sg_allows(sg, port, src_sg, cidr);
-}
-
-int p4b_role_trusts_ecs_tasks(const cJSON *role)
-{
-	return P4B_E->iam_role_trusts(role, P4B_TRUSTED_SERVICE);
-}
-
-int p4b_role_has_policy(const cJSON *role, const char *policy_arn)
-{
-	return P4B_E->iam_role_has_policy(role, policy_arn);
-}
-
 const char *p4b_exec_policy_arn(const struct p4b *c)
 {
 	static char arn[128];
 
 	snprintf(arn, sizeof(arn), "arn:%s:" P4B_EXEC_POLICY, P4B_E->partition(c->region));
 	return arn;
-}
-
-const char *p4b_trust_policy(void)
-{
-	return "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-	       "\"Principal\":{\"Service\":\"" P4B_TRUSTED_SERVICE "\"},"
-	       "\"Action\":\"sts:AssumeRole\"}]}";
-}
-
-int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn)
-{
-	return P4B_E->listener_forwards(listener, tg_arn);
 }
 
 int p4b_targets_in(const cJSON *targets, const char *state)

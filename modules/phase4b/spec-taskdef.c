@@ -2,16 +2,14 @@
  * it; secrets kept out of it; the runbook's fix for a task that stopped. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
 
-static void add_env(const struct p4b *c, cJSON *env, const char *name, const char *value)
+static void add_env(cJSON *env, const char *name, const char *value)
 {
 	cJSON *kv;
 
-	(void)c;
 	if (!value || !*value)
 		return;
 	kv = cJSON_CreateObject();
@@ -53,11 +51,11 @@ cJSON *p4b_taskdef_want(const struct p4b *c, const char *exec_role_arn,
 	cJSON_AddStringToObject(pm, "protocol", "tcp");
 	cJSON_AddItemToArray(a, pm);
 	env = cJSON_AddArrayToObject(ct, "environment");
-	add_env(c, env, "NODE_ENV", "production");
-	add_env(c, env, "PORT", port);
+	add_env(env, "NODE_ENV", "production");
+	add_env(env, "PORT", port);
 	for (i = 0; phase3[i]; i++)
-		add_env(c, env, phase3[i], h->env_get(phase3[i]));
-	add_env(c, env, "AWS_REGION", c->region);
+		add_env(env, phase3[i], h->env_get(phase3[i]));
+	add_env(env, "AWS_REGION", c->region);
 	lc = cJSON_AddObjectToObject(ct, "logConfiguration");
 	cJSON_AddStringToObject(lc, "logDriver", "awslogs");
 	opts = cJSON_AddObjectToObject(lc, "options");
@@ -147,7 +145,7 @@ static void compare(struct awsphase_res *r, const cJSON *want, const cJSON *have
 
 	if (changed(want, have, "networkMode", &w, &o))
 		why_add(r, "network mode %s → %s", o, w);
-	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(have, "requiresCompatibilities"), "FARGATE"))
+	if (!p4b_h->json_find(p4b_h->json_get(have, "requiresCompatibilities"), NULL, "FARGATE"))
 		why_add(r, "not FARGATE-compatible");
 	if (changed(want, have, "cpu", &w, &o))
 		why_add(r, "cpu %s → %s", o, w);

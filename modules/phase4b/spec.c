@@ -1,6 +1,5 @@
 /* The settings of a run, read from the env file; the lookups are in
  * spec-lookup.c, the task definition and stop reasons in spec-taskdef.c. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

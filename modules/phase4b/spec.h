@@ -19,26 +19,15 @@
 #define P4B_LOG_RETENTION_DAYS 30
 #define P4B_LOG_STREAM_PREFIX "ecs"
 #define P4B_TRUSTED_SERVICE "ecs-tasks.amazonaws.com"
-#define P4B_EXEC_POLICY "iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+#define P4B_EXEC_POLICY_PATH "service-role/AmazonECSTaskExecutionRolePolicy"
+#define P4B_EXEC_POLICY "iam::aws:policy/" P4B_EXEC_POLICY_PATH
 
-/* Security groups: 1 when an ingress rule of sg lets tcp port in from the
- * group src_sg (when not NULL) or from the CIDR cidr (when not NULL); "-1"
- * (all) rules count. */
-int p4b_sg_allows(const cJSON *sg, int port, const char *src_sg, const char *cidr);
-const char *p4b_sg_id(const cJSON *sg);
-
-/* IAM: whether a role's (RoleDetailList entry's) trust policy lets
- * ecs-tasks.amazonaws.com assume it; whether a managed policy ARN is
- * attached.  p4b_exec_policy_arn: AmazonECSTaskExecutionRolePolicy in the
- * region's partition. */
-int p4b_role_trusts_ecs_tasks(const cJSON *role);
-int p4b_role_has_policy(const cJSON *role, const char *policy_arn);
+/* What a security group, a role (whom it trusts, whether a managed policy
+ * is attached), a listener (whether it forwards to a target group alone)
+ * say is the engine's: sg_allows, iam_role_trusts, iam_role_has_policy,
+ * listener_forwards (engine.h).  p4b_exec_policy_arn:
+ * AmazonECSTaskExecutionRolePolicy in the region's partition. */
 const char *p4b_exec_policy_arn(const struct p4b *c);
-/* The trust policy document create-role and update-assume-role-policy get. */
-const char *p4b_trust_policy(void);
-
-/* Whether a listener's default action forwards to tg_arn alone. */
-int p4b_listener_forwards_to(const cJSON *listener, const char *tg_arn);
 
 /* Target health: how many TargetHealthDescriptions are in state ("healthy",
  * "unhealthy", "initial", "draining", …); the reason of the first is the
@@ -98,14 +87,12 @@ const char *p4b_reason_fix(const struct p4b *c, const char *reason,
 int p4b_reason_is_fatal(const char *reason);
 
 /* Small helpers: the string at o's key (NULL if none or not a string), and
- * whether it is want; cJSON array of strings contains s; a string set of two
- * arrays is equal (order and duplicates ignored); attachments[].details[name
- * == key].value of a task; the last part of an ARN ("…/abc" → "abc",
+ * whether it is want (an array holding a string, two string sets alike:
+ * the host's json_find and json_same_set); attachments[].details[name ==
+ * key].value of a task; the last part of an ARN ("…/abc" → "abc",
  * "kaviar-backend:3" of a task definition's). */
 const char *p4b_str(const cJSON *o, const char *key);
 int p4b_str_is(const cJSON *o, const char *key, const char *want);
-int p4b_json_has(const cJSON *array, const char *s);
-int p4b_json_same_set(const cJSON *a, const char *const *b, size_t nb);
 const char *p4b_task_detail(const cJSON *task, const char *key);
 const char *p4b_arn_tail(const char *arn);
 

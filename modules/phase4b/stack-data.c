@@ -3,7 +3,6 @@
  * in service, the tasks' network interfaces, and preflight's identity,
  * subnets, image, route tables and VPC endpoints. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"

@@ -291,13 +291,6 @@ enum {
 	SVC_CB = 1 << 5, SVC_FORCE = 1 << 6,
 };
 
-static const char *revision(const char *arn)
-{
-	const char *slash = arn ? strrchr(arn, '/') : NULL;
-
-	return slash ? slash + 1 : arn ? arn : "(none)";
-}
-
 /* Deploy: the ACTIVE service (DRAINING or INACTIVE is one to create again);
  * teardown: one not INACTIVE yet; the read-only actions: in any status. */
 static int service_pick(struct awsphase_res *r, const cJSON *answer, int step, const cJSON **item)
@@ -445,7 +438,8 @@ static void service_differs(struct awsphase_res *r, const cJSON *have)
 
 	if (!have) { /* just created */
 		P4B_E->note(r, c->desired == 1 ? "%s, %d task" : "%s, %d tasks",
-			    revision(p4b_h->json_str(P4B_E->item(r, NULL), "taskDefinition")), c->desired);
+			    p4b_arn_tail(p4b_h->json_str(P4B_E->item(r, NULL), "taskDefinition")),
+			    c->desired);
 		return;
 	}
 	if (p4b_h->json_str(have, "launchType") && !is(p4b_h->json_str(have, "launchType"), "FARGATE"))
@@ -454,7 +448,7 @@ static void service_differs(struct awsphase_res *r, const cJSON *have)
 				"completo\") and deploy again", c->service,
 				p4b_h->json_str(have, "launchType"));
 	n = want_network(r, have, subnets, &assign);
-	if (!p4b_json_same_set(cJSON_GetObjectItemCaseSensitive(net, "securityGroups"), sg, 1))
+	if (!p4b_h->json_same_set(cJSON_GetObjectItemCaseSensitive(net, "securityGroups"), sg, 1))
 		P4B_E->differs(r, SVC_NET, "security groups → %s", c->ecs_sg_name);
 	if (run->only_sg) {
 		if (run->force || P4B_E->changed(r, "ecs-from-alb"))
@@ -462,14 +456,15 @@ static void service_differs(struct awsphase_res *r, const cJSON *have)
 		return;
 	}
 	if (*want_td && !is(td, want_td))
-		P4B_E->differs(r, SVC_TD, "task definition %s → %s", revision(td), revision(want_td));
+		P4B_E->differs(r, SVC_TD, "task definition %s → %s", p4b_arn_tail(td),
+			       p4b_arn_tail(want_td));
 	/* DESIRED_COUNT's default is for the create: a service scaled by hand
 	 * or by autoscaling keeps its count unless the env file names one */
 	count = (int)p4b_h->json_num(have, "desiredCount", -1);
 	if (count != c->desired && (c->desired_set || count < 0))
 		P4B_E->differs(r, SVC_COUNT, count > c->desired ? "desired count %d → %d (scaling in)" :
 			       "desired count %d → %d", count, c->desired);
-	if (!p4b_json_same_set(cJSON_GetObjectItemCaseSensitive(net, "subnets"), subnets, n))
+	if (!p4b_h->json_same_set(cJSON_GetObjectItemCaseSensitive(net, "subnets"), subnets, n))
 		P4B_E->differs(r, SVC_NET, "subnets → %s", strcmp(c->tier, "private") == 0 ?
 			       "PRIVATE_SUBNET_1/2" : "PUBLIC_SUBNET_1/2");
 	if (!is(now_assign, assign))
@@ -491,7 +486,6 @@ static void service_differs(struct awsphase_res *r, const cJSON *have)
 /* One update-service with every flag that differs. */
 static void service_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
 {
-	struct p4b_run *run = p4b_run_of(r);
 	struct awsphase_call *call = P4B_E->call(r, "ecs", "update-service");
 	const char *subnets[8], *assign;
 	size_t n = want_network(r, have, subnets, &assign);
@@ -518,7 +512,6 @@ static void service_fix(struct awsphase_res *r, const cJSON *have, unsigned what
 		P4B_E->args(r, call, "--deployment-configuration", CIRCUIT_BREAKER, NULL);
 	if (what & SVC_FORCE)
 		p4b_h->call_arg(call, "--force-new-deployment");
-	(void)run;
 }
 
 /* Teardown: no tasks first, then the service; then it drains. */

@@ -1,7 +1,6 @@
 /* Phase 4B's load balancer side for the engine: the target group, the ALB
  * and its HTTP:80 listener, and what of them cannot change in place. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
@@ -120,8 +119,7 @@ static void alb_differs(struct awsphase_res *r, const cJSON *alb)
 				"delete it (see the runbook's \"Rollback completo\") or set ALB_NAME to "
 				"another name", c->alb_name, or_none(str(alb, "Scheme")),
 				or_none(str(alb, "Type")), or_none(str(alb, "VpcId")), c->vpc);
-	if (!p4b_json_has(cJSON_GetObjectItemCaseSensitive(alb, "SecurityGroups"),
-			  P4B_E->id(r, "alb-sg")))
+	if (!p4b_h->json_find(p4b_h->json_get(alb, "SecurityGroups"), NULL, P4B_E->id(r, "alb-sg")))
 		P4B_E->differs(r, ALB_SG, "security groups → %s", c->alb_sg_name);
 	cJSON_ArrayForEach(az, cJSON_GetObjectItemCaseSensitive(alb, "AvailabilityZones"))
 		if (n < 8 && str(az, "SubnetId"))
@@ -175,7 +173,7 @@ const struct awsphase_resource p4b_alb = {
 
 static int forwards_to_tg(struct awsphase_res *r, const cJSON *l)
 {
-	return is(l, "Protocol", "HTTP") && p4b_listener_forwards_to(l, P4B_E->id(r, "tg"));
+	return is(l, "Protocol", "HTTP") && P4B_E->listener_forwards(l, P4B_E->id(r, "tg"));
 }
 
 static void listener_differs(struct awsphase_res *r, const cJSON *l)

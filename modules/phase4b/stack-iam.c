@@ -4,82 +4,16 @@
  * S3_BUCKET's objects and SQS_QUEUE_URL's queue.
  *
  * The password's value goes to AWS only in a 0600 temporary file without a
- * name (--secret-string file:///proc/PID/fd/N), never in an argument, and
- * is compared with
- * the secret's by get-secret-value — a read whose answer the runner neither
+ * name (--secret-string file:///proc/PID/fd/N: the host's call_arg_file),
+ * never in an argument, and is compared with the secret's by get-secret-value — a read whose answer the runner neither
  * traces nor prints — so that a second deploy changes nothing. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "stack.h"
 
 #define EXEC_POLICY_NAME "awsphase-db-secret"
 #define TASK_POLICY_NAME "awsphase-app-access"
-
-/* ---- the temporary files that carry the value ------------------------------------- */
-
-/* Each file: its descriptor, and its name while it has one. */
-static struct held {
-	int fd;
-	char *path;
-} held[8];
-static size_t nheld;
-
-void p4b_secret_files_remove(void)
-{
-	while (nheld) {
-		struct held *f = &held[--nheld];
-
-		if (f->path)
-			unlink(f->path);
-		free(f->path);
-		close(f->fd);
-		f->path = NULL;
-	}
-}
-
-/* --secret-string file://PATH: the value in a file only its owner reads
- * (mkstemp's 0600).  Where /proc is, the file loses its name at once and
- * the aws CLI opens it as /proc/PID/fd/N: nothing is left on disk even if
- * awsphase is killed before its calls are done; elsewhere it is removed
- * once they are. */
-static int value_arg(struct awsphase_call *call)
-{
-	const char *value = p4b_h->env_get("DB_PASSWORD"), *dir = getenv("TMPDIR");
-	char path[4096];
-	size_t len;
-	int fd;
-
-	p4b_h->call_arg(call, "--secret-string");
-	if (p4b_h->settings->dry_run) {
-		p4b_h->call_arg(call, "file://(a 0600 temporary file with DB_PASSWORD)");
-		return 0;
-	}
-	snprintf(path, sizeof(path), "%s/awsphase-secret.XXXXXX", dir && *dir ? dir : "/tmp");
-	fd = nheld < sizeof(held) / sizeof(held[0]) ? mkstemp(path) : -1;
-	len = value ? strlen(value) : 0;
-	if (fd < 0 || write(fd, value ? value : "", len) != (ssize_t)len) {
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
-		}
-		p4b_h->log(AWSPHASE_LOG_ERROR, "cannot write a temporary file for DB_PASSWORD in %s; "
-			   "set TMPDIR to a writable directory", dir && *dir ? dir : "/tmp");
-		return -AWSPHASE_EXIT_FAILED;
-	}
-	held[nheld].fd = fd;
-	held[nheld].path = NULL;
-	if (access("/proc/self/fd", X_OK) == 0 && unlink(path) == 0) {
-		p4b_h->call_argf(call, "file:///proc/%ld/fd/%d", (long)getpid(), fd);
-	} else {
-		held[nheld].path = strdup(path);
-		p4b_h->call_argf(call, "file://%s", path);
-	}
-	nheld++;
-	return 0;
-}
 
 /* ---- the secret ------------------------------------------------------------------ */
 
@@ -132,10 +66,12 @@ static void secret_differs(struct awsphase_res *r, const cJSON *have)
 		P4B_E->differs(r, SECRET_VALUE, "value → the env file's DB_PASSWORD");
 }
 
-static int secret_create_args(struct awsphase_res *r, struct awsphase_call *call)
+/* create-secret's and put-secret-value's, never an argument */
+static int value_arg(struct awsphase_res *r, struct awsphase_call *call)
 {
 	(void)r;
-	return value_arg(call);
+	return p4b_h->call_arg_file(call, "--secret-string", p4b_h->env_get("DB_PASSWORD"),
+				    "DB_PASSWORD");
 }
 
 static void secret_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
@@ -149,7 +85,7 @@ static void secret_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
 	if (what & SECRET_VALUE) {
 		call = P4B_E->call(r, "secretsmanager", "put-secret-value");
 		P4B_E->args(r, call, "--secret-id", "{id}", NULL);
-		value_arg(call);
+		value_arg(r, call);
 	}
 }
 
@@ -162,7 +98,7 @@ const struct awsphase_resource p4b_db_secret = {
 	.find = { "secretsmanager", "describe-secret", secret_id, secret_none },
 	.pick = secret_pick, .id = "ARN", .show = "{.ARN}",
 	.create = { "secretsmanager", "create-secret", secret_create, secret_exists },
-	.create_args = secret_create_args, .created = "",
+	.create_args = value_arg, .created = "",
 	.differs = secret_differs, .fix = secret_fix,
 };
 
@@ -182,25 +118,6 @@ const char *p4b_db_secret_arn(struct awsphase_res *r, int *json_keys)
 }
 
 /* ---- inline policies: parts of their roles ----------------------------------------- */
-
-static cJSON *statement(cJSON *doc, const char *sid, const char *const *actions,
-			const char *resource)
-{
-	cJSON *st = cJSON_CreateObject(), *a = NULL;
-
-	cJSON_AddStringToObject(st, "Sid", sid);
-	cJSON_AddStringToObject(st, "Effect", "Allow");
-	if (actions[1]) {
-		a = cJSON_AddArrayToObject(st, "Action");
-		for (; *actions; actions++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(*actions));
-	} else {
-		cJSON_AddStringToObject(st, "Action", actions[0]);
-	}
-	cJSON_AddStringToObject(st, "Resource", resource);
-	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(doc, "Statement"), st);
-	return st;
-}
 
 /* arn:PARTITION:sqs:REGION:ACCOUNT:NAME of https://sqs.REGION.amazonaws.com/ACCOUNT/NAME
  * (the region: the URL's, else AWS_REGION's); 0, or -1 when url is not one. */
@@ -239,156 +156,50 @@ static cJSON *want_doc(struct awsphase_res *r, char *what, size_t size)
 	const struct p4b *c = p4b_run_of(r)->c;
 	const char *bucket = p4b_h->env_get("S3_BUCKET"), *url = p4b_h->env_get("SQS_QUEUE_URL");
 	const char *part = P4B_E->partition(c->region);
-	cJSON *doc = cJSON_CreateObject();
+	cJSON *doc = NULL;
 	char res[2048];
 	size_t len = 0;
 	int json_keys;
 
 	*what = '\0';
-	cJSON_AddStringToObject(doc, "Version", "2012-10-17");
-	cJSON_AddArrayToObject(doc, "Statement");
 	if (strcmp(P4B_E->name(r), "exec-policy") == 0) {
 		const char *arn = p4b_db_secret_arn(r, &json_keys);
 
 		if (*arn) {
-			statement(doc, "ReadDbSecret", get_secret, arn);
+			P4B_E->iam_allow(&doc, "ReadDbSecret", get_secret, arn);
 			snprintf(what, size, "GetSecretValue on %s", arn);
 		}
 	} else {
 		if (bucket && *bucket) {
 			snprintf(res, sizeof(res), "arn:%s:s3:::%s/*", part, bucket);
-			statement(doc, "BucketObjects", objects, res);
+			P4B_E->iam_allow(&doc, "BucketObjects", objects, res);
 			snprintf(res, sizeof(res), "arn:%s:s3:::%s", part, bucket);
-			statement(doc, "ListBucket", list, res);
+			P4B_E->iam_allow(&doc, "ListBucket", list, res);
 			len = (size_t)snprintf(what, size, "s3 %s", bucket);
 		}
 		if (url && *url && p4b_queue_arn(url, c->region, res, sizeof(res)) == 0) {
-			statement(doc, "Queue", queue, res);
+			P4B_E->iam_allow(&doc, "Queue", queue, res);
 			if (len < size)
 				snprintf(what + len, size - len, "%ssqs %s", len ? ", " : "",
 					 strrchr(res, ':') + 1);
 		}
 	}
-	if (!*what) {
-		cJSON_Delete(doc);
-		return NULL;
-	}
 	return doc;
-}
-
-static const char *policy_name(struct awsphase_res *r)
-{
-	return strcmp(P4B_E->name(r), "exec-policy") == 0 ? EXEC_POLICY_NAME : TASK_POLICY_NAME;
-}
-
-static int hex(int ch)
-{
-	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
-	       ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
-/* The role's inline policy named name, as JSON (the CLI decodes IAM's
- * URL-encoded documents; a string, encoded or not, is decoded here). */
-static cJSON *have_doc(const cJSON *role, const char *name)
-{
-	const cJSON *p, *doc;
-	char *s, *o;
-	size_t i;
-	cJSON *out;
-
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(role, "RolePolicyList")) {
-		if (!p4b_str_is(p, "PolicyName", name))
-			continue;
-		doc = cJSON_GetObjectItemCaseSensitive(p, "PolicyDocument");
-		if (!cJSON_IsString(doc))
-			return cJSON_Duplicate(doc, 1);
-		s = o = strdup(doc->valuestring);
-		for (i = 0; s && doc->valuestring[i]; i++) {
-			const char *v = doc->valuestring + i;
-
-			if (v[0] == '%' && hex(v[1]) >= 0 && hex(v[2]) >= 0) {
-				*o++ = (char)(hex(v[1]) * 16 + hex(v[2]));
-				i += 2;
-			} else {
-				*o++ = v[0] == '+' ? ' ' : v[0];
-			}
-		}
-		if (!s)
-			return NULL;
-		*o = '\0';
-		out = cJSON_Parse(s);
-		free(s);
-		return out ? out : cJSON_CreateObject();
-	}
-	return NULL;
-}
-
-/* In the role's item: there, or none wanted (nothing to do). */
-static int policy_pick(struct awsphase_res *r, const cJSON *role, int step, const cJSON **item)
-{
-	char what[512];
-	cJSON *want = want_doc(r, what, sizeof(what)), *have = have_doc(role, policy_name(r));
-	int found = !want || have;
-
-	cJSON_Delete(want);
-	cJSON_Delete(have);
-	*item = role;
-	return found ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
-}
-
-static void policy_differs(struct awsphase_res *r, const cJSON *role)
-{
-	char what[512];
-	cJSON *want = want_doc(r, what, sizeof(what)), *have;
-
-	if (!want)
-		return;
-	P4B_E->note(r, "policy %s: %s", policy_name(r), what);
-	have = role ? have_doc(role, policy_name(r)) : NULL;
-	if (role && !cJSON_Compare(want, have, 1))
-		P4B_E->differs(r, 1, "policy %s → %s", policy_name(r), what);
-	cJSON_Delete(want);
-	cJSON_Delete(have);
-}
-
-static void put_policy(struct awsphase_res *r, struct awsphase_call *call)
-{
-	char what[512], *text;
-	cJSON *want = want_doc(r, what, sizeof(what));
-
-	text = want ? cJSON_PrintUnformatted(want) : NULL;
-	P4B_E->args(r, call, "--role-name", strcmp(P4B_E->name(r), "exec-policy") == 0 ?
-		    "{EXEC_ROLE_NAME}" : "{TASK_ROLE_NAME}", "--policy-name", NULL);
-	p4b_h->call_arg(call, policy_name(r));
-	p4b_h->call_arg(call, "--policy-document");
-	p4b_h->call_arg(call, text ? text : "{}");
-	cJSON_free(text);
-	cJSON_Delete(want);
-}
-
-static int policy_create_args(struct awsphase_res *r, struct awsphase_call *call)
-{
-	put_policy(r, call);
-	return 0;
-}
-
-static void policy_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
-{
-	put_policy(r, P4B_E->call(r, "iam", "put-role-policy"));
 }
 
 static const char *const exec_policy_needs[] = { "exec-role", "db-secret", NULL };
 static const char *const task_policy_needs[] = { "task-role", NULL };
 
-/* Only where there is something to allow: put-role-policy refuses a
- * document without statements (MalformedPolicyDocument). */
-#define POLICY(var, key_, parent, needs_, when)                                                  \
+/* The engine finds, compares and puts them (engine.h: policy_doc); only
+ * where there is something to allow: put-role-policy refuses a document
+ * without statements (MalformedPolicyDocument). */
+#define POLICY(var, key_, parent, needs_, name_, when)                                           \
 	const struct awsphase_resource var = {                                                   \
 		AWSPHASE_RESOURCE, .key = key_, .kind = N_("IAM role"), .name = key_,            \
-		.only_if = when, .needs = needs_, .part_of = parent, .from = parent, .read_after = needs_,        \
-		.pick = policy_pick,                                                             \
-		.create = { "iam", "put-role-policy" }, .create_args = policy_create_args,       \
-		.differs = policy_differs, .fix = policy_fix,                                    \
+		.only_if = when, .needs = needs_, .part_of = parent, .from = parent,             \
+		.read_after = needs_, .policy = name_, .policy_doc = want_doc,                   \
 	}
-POLICY(p4b_exec_policy, "exec-policy", "exec-role", exec_policy_needs, "DB_SECRET_ARN|DB_PASSWORD");
-POLICY(p4b_task_policy, "task-policy", "task-role", task_policy_needs, "S3_BUCKET|SQS_QUEUE_URL");
+POLICY(p4b_exec_policy, "exec-policy", "exec-role", exec_policy_needs, EXEC_POLICY_NAME,
+       "DB_SECRET_ARN|DB_PASSWORD");
+POLICY(p4b_task_policy, "task-policy", "task-role", task_policy_needs, TASK_POLICY_NAME,
+       "S3_BUCKET|SQS_QUEUE_URL");

@@ -1,7 +1,6 @@
 /* Phase 4B's stack: the table of its resources, the IAM roles, the
  * security groups and their rules (stack.h lists them all). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
@@ -49,79 +48,22 @@ struct awsphase_stack *p4b_open(const struct awsphase_host *h, struct p4b_run *r
 
 /* ---- IAM roles ------------------------------------------------------------------- */
 
-enum { ROLE_TRUST = 1, ROLE_POLICY = 2 };
+/* The engine's kind (engine.h: trusts), found in one read:
+ * get-account-authorization-details --filter Role gives every role with its
+ * trust policy and attached policies, so a converged deploy reads 8 times,
+ * not 10; the price is a larger answer in an account with many roles and
+ * iam:GetAccountAuthorizationDetails, which ReadOnlyAccess and SecurityAudit
+ * include. */
+static const char *const exec_managed[] = { P4B_EXEC_POLICY_PATH, NULL };
 
-static const char *const role_find[] = { "--filter", "Role", NULL };
-static const char *const role_name[] = { "--role-name", "{name}", NULL };
-static const char *const role_exists[] = { "EntityAlreadyExists", NULL };
-static const char *const role_gone[] = { "NoSuchEntity", NULL };
-static const char *const role_busy[] = { "DeleteConflict", NULL };
-
-static int is_exec_role(struct awsphase_res *r)
-{
-	return strcmp(P4B_E->name(r), p4b_run_of(r)->c->exec_role) == 0;
-}
-
-static int role_trust(struct awsphase_res *r, struct awsphase_call *call)
-{
-	p4b_h->call_arg(call, "--assume-role-policy-document");
-	p4b_h->call_arg(call, p4b_trust_policy());
-	return 0;
-}
-
-/* have NULL: just created, trusting ecs-tasks, with no policy attached. */
-static void role_differs(struct awsphase_res *r, const cJSON *have)
-{
-	struct p4b_run *run = p4b_run_of(r);
-
-	if (have && !p4b_role_trusts_ecs_tasks(have))
-		P4B_E->differs(r, ROLE_TRUST, "trust policy → %s", P4B_TRUSTED_SERVICE);
-	if (is_exec_role(r) && !p4b_role_has_policy(have, p4b_exec_policy_arn(run->c)))
-		P4B_E->differs(r, ROLE_POLICY, "AmazonECSTaskExecutionRolePolicy attached");
-}
-
-static void role_fix(struct awsphase_res *r, const cJSON *have, unsigned what)
-{
-	struct awsphase_call *call;
-
-	if (what & ROLE_TRUST) {
-		call = P4B_E->call(r, "iam", "update-assume-role-policy");
-		P4B_E->args(r, call, "--role-name", "{name}", NULL);
-		p4b_h->call_arg(call, "--policy-document");
-		p4b_h->call_arg(call, p4b_trust_policy());
-	}
-	if (what & ROLE_POLICY) {
-		call = P4B_E->call(r, "iam", "attach-role-policy");
-		P4B_E->args(r, call, "--role-name", "{name}", NULL);
-		p4b_h->call_arg(call, "--policy-arn");
-		p4b_h->call_arg(call, p4b_exec_policy_arn(p4b_run_of(r)->c));
-	}
-}
-
-static void role_remove(struct awsphase_res *r)
-{
-	P4B_E->iam_role_remove(r);
-}
-
-/* IAM in one call, not two: get-account-authorization-details --filter Role
- * gives every role with its trust policy and attached policies, so a
- * converged deploy reads 8 times, not 10; the price is a larger answer in an
- * account with many roles and iam:GetAccountAuthorizationDetails, which
- * ReadOnlyAccess and SecurityAudit include. */
-#define ROLE(var, key_, name_)                                                                   \
+#define ROLE(var, key_, name_, managed_)                                                         \
 	const struct awsphase_resource var = {                                                   \
 		AWSPHASE_RESOURCE, .key = key_, .kind = N_("IAM role"), .name = name_,           \
-		.flags = AWSPHASE_RES_LAZY,                                                      \
-		.find = { "iam", "get-account-authorization-details", role_find },               \
-		.list = "RoleDetailList", .match = "RoleName", .id = "Arn",                      \
-		.create = { "iam", "create-role", role_name, role_exists },                      \
-		.create_args = role_trust, .created = "Role",                                    \
-		.differs = role_differs, .fix = role_fix,                                        \
-		.remove = { "iam", "delete-role", role_name, role_gone, role_busy },             \
-		.remove_fn = role_remove, .remove_after = p4b_after_runbook,                     \
+		.flags = AWSPHASE_RES_LAZY, .remove_after = p4b_after_runbook,                   \
+		.trusts = P4B_TRUSTED_SERVICE, .managed = managed_,                              \
 	}
-ROLE(p4b_exec_role, "exec-role", "{EXEC_ROLE_NAME}");
-ROLE(p4b_task_role, "task-role", "{TASK_ROLE_NAME}");
+ROLE(p4b_exec_role, "exec-role", "{EXEC_ROLE_NAME}", exec_managed);
+ROLE(p4b_task_role, "task-role", "{TASK_ROLE_NAME}", NULL);
 
 /* ---- security groups --------------------------------------------------------------- */
 
@@ -165,11 +107,11 @@ static int ecs_sg_pick(struct awsphase_res *r, const cJSON *answer, int step, co
 
 	*item = P4B_E->select(r, answer);
 	if (*item && P4B_E->mode(r) == AWSPHASE_MODE_DEPLOY &&
-	    p4b_sg_allows(*item, c->port, NULL, "0.0.0.0/0"))
+	    P4B_E->sg_allows(*item, c->port, NULL, "0.0.0.0/0"))
 		p4b_h->log(AWSPHASE_LOG_WARN, "%s also lets tcp %d in from 0.0.0.0/0; the runbook lets "
 			   "only %s in: aws ec2 revoke-security-group-ingress --group-id %s --protocol "
 			   "tcp --port %d --cidr 0.0.0.0/0", c->ecs_sg_name, c->port, c->alb_sg_name,
-			   p4b_sg_id(*item), c->port);
+			   p4b_str(*item, "GroupId"), c->port);
 	return *item ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
 }
 
@@ -229,82 +171,20 @@ DATA_SG(p4b_redis_sg, "redis-sg", "REDIS_SG_ID");
 
 /* ---- ingress rules: parts of their groups ------------------------------------------ */
 
-static const char *const rule_exists[] = { "InvalidPermission.Duplicate", NULL };
-
-/* The rule's port and source: from a group (key) or 0.0.0.0/0. */
-struct rule {
-	int port;               /* 0: CONTAINER_PORT */
-	const char *from_key;   /* NULL: from 0.0.0.0/0 */
-};
-
-static const struct rule *rule_of(struct awsphase_res *r);
-
-static int rule_port(struct awsphase_res *r)
-{
-	const struct rule *ru = rule_of(r);
-
-	return ru->port ? ru->port : p4b_run_of(r)->c->port;
-}
-
-static int rule_pick(struct awsphase_res *r, const cJSON *sg, int step, const cJSON **item)
-{
-	const struct rule *ru = rule_of(r);
-	const char *from = ru->from_key ? P4B_E->id(r, ru->from_key) : NULL;
-
-	*item = sg;
-	if (ru->from_key && (!from || !*from || from[0] == '<'))
-		return AWSPHASE_ABSENT;
-	return p4b_sg_allows(sg, rule_port(r), from, from ? NULL : "0.0.0.0/0") ? AWSPHASE_FOUND :
-									  AWSPHASE_ABSENT;
-}
-
-static void rule_note(struct awsphase_res *r, const cJSON *have)
-{
-	const struct rule *ru = rule_of(r);
-	struct p4b *c = p4b_run_of(r)->c;
-
-	P4B_E->note(r, "tcp %d from %s", rule_port(r), !ru->from_key ? "0.0.0.0/0" :
-		    strcmp(ru->from_key, "alb-sg") == 0 ? c->alb_sg_name : c->ecs_sg_name);
-}
-
-static const char *const alb_http_create[] = { "--group-id", "{@alb-sg}", "--protocol", "tcp",
-	"--port", "80", "--cidr", "0.0.0.0/0", NULL };
-static const char *const ecs_rule_create[] = { "--group-id", "{@ecs-sg}", "--protocol", "tcp",
-	"--port", "{CONTAINER_PORT}", "--source-group", "{@alb-sg}", NULL };
-static const char *const rds_rule_create[] = { "--group-id", "{RDS_SG_ID}", "--protocol", "tcp",
-	"--port", "5432", "--source-group", "{@ecs-sg}", NULL };
-static const char *const redis_rule_create[] = { "--group-id", "{REDIS_SG_ID}", "--protocol", "tcp",
-	"--port", "6379", "--source-group", "{@ecs-sg}", NULL };
+/* The engine's kind (engine.h: ingress_port): tcp port from a group, or
+ * from 0.0.0.0/0. */
 static const char *const needs_alb_sg[] = { "alb-sg", NULL };
 static const char *const needs_both_sgs[] = { "alb-sg", "ecs-sg", NULL };
 static const char *const needs_ecs_sg[] = { "ecs-sg", NULL };
 
-#define RULE(var, key_, parent, only, needs_, create_)                                           \
+#define RULE(var, key_, parent, only, needs_, port, from_)                                       \
 	const struct awsphase_resource var = {                                                   \
 		AWSPHASE_RESOURCE, .key = key_, .kind = N_("security group"), .name = key_,      \
 		.only_if = only, .needs = needs_, .part_of = parent, .from = parent,             \
-		.read_after = needs_, .pick = rule_pick,                                         \
-		.create = { "ec2", "authorize-security-group-ingress", create_, rule_exists },  \
-		.differs = rule_note,                                                            \
+		.read_after = needs_, .ingress_port = port, .ingress_from = from_,               \
 	}
-RULE(p4b_alb_http, "alb-http", "alb-sg", NULL, needs_alb_sg, alb_http_create);
-RULE(p4b_ecs_from_alb, "ecs-from-alb", "ecs-sg", NULL, needs_both_sgs, ecs_rule_create);
-RULE(p4b_rds_from_ecs, "rds-from-ecs", "rds-sg", "RDS_SG_ID", needs_ecs_sg, rds_rule_create);
-RULE(p4b_redis_from_ecs, "redis-from-ecs", "redis-sg", "REDIS_SG_ID", needs_ecs_sg,
-     redis_rule_create);
-
-static const struct rule *rule_of(struct awsphase_res *r)
-{
-	static const struct { const char *name; struct rule rule; } rules[] = {
-		{ "alb-http", { 80, NULL } },
-		{ "ecs-from-alb", { 0, "alb-sg" } },
-		{ "rds-from-ecs", { 5432, "ecs-sg" } },
-		{ "redis-from-ecs", { 6379, "ecs-sg" } },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]) - 1; i++)
-		if (strcmp(P4B_E->name(r), rules[i].name) == 0)
-			break;
-	return &rules[i].rule;
-}
+RULE(p4b_alb_http, "alb-http", "alb-sg", NULL, needs_alb_sg, "80", NULL);
+RULE(p4b_ecs_from_alb, "ecs-from-alb", "ecs-sg", NULL, needs_both_sgs, "{CONTAINER_PORT}", "alb-sg");
+RULE(p4b_rds_from_ecs, "rds-from-ecs", "rds-sg", "RDS_SG_ID", needs_ecs_sg, "5432", "ecs-sg");
+RULE(p4b_redis_from_ecs, "redis-from-ecs", "redis-sg", "REDIS_SG_ID", needs_ecs_sg, "6379",
+     "ecs-sg");

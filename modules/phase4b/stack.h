@@ -67,11 +67,9 @@ extern const struct awsphase_resource p4b_identity, p4b_subnets, p4b_image, p4b_
 
 /* stack-iam.c: the database secret's ARN the task reads (DB_SECRET_ARN, else
  * the db-secret made from DB_PASSWORD; "" when neither), *json_keys set when
- * it is phase 3's JSON secret; the ARN of an SQS queue URL (0, or -1); the
- * temporary files that carried DB_PASSWORD, removed. */
+ * it is phase 3's JSON secret; the ARN of an SQS queue URL (0, or -1). */
 const char *p4b_db_secret_arn(struct awsphase_res *r, int *json_keys);
 int p4b_queue_arn(const char *url, const char *region, char *out, size_t size);
-void p4b_secret_files_remove(void);
 
 /* The host of the run (set by the module's init; one run per process). */
 extern const struct awsphase_host *p4b_h;
