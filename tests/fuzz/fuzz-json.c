@@ -1,7 +1,9 @@
 /* libFuzzer target for the JSON result walkers: json_get/json_str/json_num
- * (core/json.c) and phase 4B's readings of describe-services,
- * describe-target-health, describe-security-groups, IAM roles, listeners
- * and task definitions (modules/phase4b/spec-lookup.c, spec-taskdef.c),
+ * (core/json.c), the engine's judges of describe-target-health,
+ * describe-security-groups, IAM roles and their inline policies, route
+ * tables, VPC endpoints and listeners (core/engine-judge.c), and phase 4B's
+ * readings of describe-services and task definitions
+ * (modules/phase4b/spec-lookup.c, spec-taskdef.c),
  * over whatever JSON an aws CLI, a proxy or AWS itself may hand back.
  * Built and run by tests/fuzz/run.sh.
  *
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine-int.h"
 #include "json.h"
 #include "stack.h"
 
@@ -38,8 +41,11 @@ static void differs(struct awsphase_res *r, unsigned what, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const struct awsphase_engine engine = { .differs = differs };
-static const struct awsphase_host host = { .engine = &engine, .json_get = json_get };
+static const struct awsphase_engine engine = { .differs = differs, .partition = engine_partition,
+	.ecr_image = engine_ecr_image };
+static const struct awsphase_host host = { .engine = &engine, .json_get = json_get,
+	.json_str = json_str, .json_find = json_find, .json_count = json_count,
+	.json_same_pairs = json_same_pairs };
 const struct awsphase_host *p4b_h = &host;
 
 static const char *const paths[] = {
@@ -76,22 +82,28 @@ static void phase4b(const cJSON *doc)
 	for (i = 0; states[i]; i++) {
 		(void)p4b_targets_in(cJSON_GetObjectItemCaseSensitive(doc, "TargetHealthDescriptions"),
 				     states[i]);
-		(void)p4b_targets_reason(cJSON_GetObjectItemCaseSensitive(doc,
-					 "TargetHealthDescriptions"), states[i]);
+		(void)engine_target_reason(cJSON_GetObjectItemCaseSensitive(doc,
+					   "TargetHealthDescriptions"), states[i]);
 	}
 	cJSON_ArrayForEach(sg, cJSON_GetObjectItemCaseSensitive(doc, "SecurityGroups")) {
-		(void)p4b_sg_id(sg);
-		(void)p4b_sg_allows(sg, 3001, "sg-0123456789abcdef0", NULL);
-		(void)p4b_sg_allows(sg, 80, NULL, "0.0.0.0/0");
+		char words[512];
+
+		(void)engine_sg_allows(sg, 3001, "sg-0123456789abcdef0", NULL);
+		(void)engine_sg_allows(sg, 80, NULL, "0.0.0.0/0");
+		engine_sg_ingress_words(sg, words, sizeof(words));
 	}
 	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "RoleDetailList")) {
-		(void)p4b_role_trusts_ecs_tasks(item);
-		(void)p4b_role_has_policy(item,
+		(void)engine_iam_role_trusts(item, "ecs-tasks.amazonaws.com");
+		(void)engine_iam_role_has_policy(item,
 			"arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy");
+		cJSON_Delete(engine_iam_role_policy(item, "awsphase-app-access"));
 	}
 	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "Listeners"))
-		(void)p4b_listener_forwards_to(item, "arn:aws:elasticloadbalancing:us-east-2:"
+		(void)engine_listener_forwards(item, "arn:aws:elasticloadbalancing:us-east-2:"
 					       "123456789012:targetgroup/kaviar-backend-tg/0123456789abcdef");
+	(void)engine_subnet_nat(cJSON_GetObjectItemCaseSensitive(doc, "RouteTables"), "subnet-1");
+	(void)engine_vpc_endpoint(cJSON_GetObjectItemCaseSensitive(doc, "VpcEndpoints"), "us-east-2",
+				  "ecr.dkr");
 	item = cJSON_GetObjectItemCaseSensitive(doc, "taskDefinition");
 	if (item) {
 		/* every difference formats, whatever either side holds */
@@ -99,7 +111,6 @@ static void phase4b(const cJSON *doc)
 		p4b_taskdef_differs(NULL, item, doc);
 		p4b_taskdef_differs(NULL, doc, item);
 	}
-	(void)p4b_json_has(doc, "x");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

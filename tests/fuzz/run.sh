@@ -28,8 +28,8 @@ sources() {
 	envfile) echo tests/fuzz/fuzz-envfile.c core/envfile.c core/envfile-parse.c \
 		core/envfile-check.c core/envfile-write.c "${core[@]}" ;;
 	classify) echo tests/fuzz/fuzz-classify.c core/aws-classify.c core/aws-trace.c "${core[@]}" ;;
-	json) echo tests/fuzz/fuzz-json.c core/json.c modules/phase4b/spec-lookup.c \
-		modules/phase4b/spec-taskdef.c ;;
+	json) echo tests/fuzz/fuzz-json.c core/json.c core/engine-judge.c \
+		modules/phase4b/spec-lookup.c modules/phase4b/spec-taskdef.c ;;
 	*) return 1 ;;
 	esac
 }
