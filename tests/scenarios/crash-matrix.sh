@@ -43,59 +43,6 @@ ns_dir() {
 	echo "$d"
 }
 
-# run_in DIR TRACE ARGS…: awsphase in DIR; sets RC
-run_in() {
-	local d=$1 trace=$2
-	shift 2
-	: >"$trace"
-	(cd "$d" && exec "$AWSPHASE" --aws "$AWS_BIN" --trace-file "$trace" --timeout 120 "$@") \
-		>"$trace.out" 2>"$trace.err"
-	RC=$?
-}
-
-# killed_after K DIR TRACE ARGS…: awsphase in DIR, SIGKILLed as soon as TRACE
-# shows K mutating calls; sets RC, DONE (the mutating operations done) and
-# STRAYS (its aws workers still alive 10 s later)
-killed_after() {
-	local k=$1 d=$2 trace=$3 pid kids i n line
-	shift 3
-	: >"$trace"
-	(cd "$d" && exec "$AWSPHASE" --aws "$AWS_BIN" --trace-file "$trace" --timeout 120 "$@") \
-		>"$trace.out" 2>"$trace.err" &
-	pid=$!
-	n=0
-	while IFS= read -r line; do
-		case $line in *'"mutating":true'*) n=$((n + 1)) ;; esac
-		[ "$n" -ge "$k" ] && break
-	done < <(exec tail -n +1 -f --pid="$pid" "$trace")
-	kids=$(pgrep -P "$pid")
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	RC=$?
-	DONE=$(grep '"mutating":true' "$trace" | python3 -c 'import json, sys
-print(",".join(json.loads(l)["argv"][1] for l in sys.stdin))')
-	STRAYS=
-	for i in $(seq 50); do
-		STRAYS=$(for p in $kids; do kill -0 "$p" 2>/dev/null && echo "$p"; done)
-		[ -z "$STRAYS" ] && break
-		sleep 0.2
-	done
-}
-
-# mutations TRACE: how many mutating calls
-mutations() { grep -c '"mutating":true' "$1"; }
-
-# env_sane DIR [temps]: what is wrong with the env file: a key set twice;
-# with "temps", a temp file beside it.  (That awsphase reads it, the next run
-# shows.)  A SIGKILL during a write leaves a temp file; the next write
-# removes it.
-env_sane() {
-	local d=$1
-	grep -E '^(export +)?[A-Za-z_][A-Za-z0-9_]*=' "$d/aws-resources.env" |
-		sed -E 's/^(export +)?([A-Za-z0-9_]*)=.*/\2/' | sort | uniq -d | sed 's/^/set twice: /'
-	[ "${2:-}" = temps ] && ls -A "$d" | grep -E '^\.aws-resources\.env\.' | sed 's/^/temp file left: /'
-}
-
 # one_of_each K: "" when /resources holds exactly one of each resource of
 # account K, else what is not
 ONE_PY='

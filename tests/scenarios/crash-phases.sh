@@ -50,46 +50,6 @@ ns_dir() {
 	echo "$d"
 }
 
-# run_in DIR TRACE ARGS…: awsphase in DIR; sets RC
-run_in() {
-	local d=$1 trace=$2
-	shift 2
-	: >"$trace"
-	(cd "$d" && exec "$AWSPHASE" --aws "$AWS_BIN" --trace-file "$trace" --timeout 120 "$@") \
-		>"$trace.out" 2>"$trace.err"
-	RC=$?
-}
-
-# killed_after K DIR TRACE ARGS…: awsphase in DIR, SIGKILLed as soon as TRACE
-# shows K mutating calls; sets RC and DONE (the mutating operations done)
-killed_after() {
-	local k=$1 d=$2 trace=$3 pid n line
-	shift 3
-	: >"$trace"
-	(cd "$d" && exec "$AWSPHASE" --aws "$AWS_BIN" --trace-file "$trace" --timeout 120 "$@") \
-		>"$trace.out" 2>"$trace.err" &
-	pid=$!
-	n=0
-	while IFS= read -r line; do
-		case $line in *'"mutating":true'*) n=$((n + 1)) ;; esac
-		[ "$n" -ge "$k" ] && break
-	done < <(exec tail -n +1 -f --pid="$pid" "$trace")
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	RC=$?
-	DONE=$(grep '"mutating":true' "$trace" | python3 -c 'import json, sys
-print(",".join(json.loads(l)["argv"][1] for l in sys.stdin))')
-}
-
-mutations() { grep -c '"mutating":true' "$1"; }
-
-# env_sane DIR: a key set twice, a temp file left beside the env file
-env_sane() {
-	grep -E '^(export +)?[A-Za-z_][A-Za-z0-9_]*=' "$1/aws-resources.env" |
-		sed -E 's/^(export +)?([A-Za-z0-9_]*)=.*/\2/' | sort | uniq -d | sed 's/^/set twice: /'
-	ls -A "$1" | grep -E '^\.aws-resources\.env\.' | sed 's/^/temp file left: /'
-}
-
 # count_of_each K: "" when /resources holds exactly one of each resource of
 # account K (its groups, kaviar-K-vpce among them, with as many ingress
 # rules as account k0's: R0, GET /resources after k0), else what is not
@@ -166,7 +126,7 @@ crash_k() {
 	check $([ "$RC" -eq 137 ] && [ "$n" -ge "$k" ]; echo $?) \
 		"k=$k: SIGKILLed right after mutating call $k, $(echo "$DONE" | cut -d, -f"$k") ($n done)"
 	rdiag "k=$k: done when killed: $DONE"
-	left=$(env_sane "$d" | grep -v '^temp')
+	left=$(env_sane "$d")
 	check $([ -z "$left" ]; echo $?) "k=$k: the env file has no key twice${left:+: $left}"
 	run_in "$d" "$t.2" up --to 3
 	check "$RC" "k=$k: the next up --to 3 exits 0 (after $(mutations "$t.2") mutating calls)"
@@ -177,7 +137,7 @@ crash_k() {
 	for key in $KEYS; do
 		[ "$(grep -c "^$key=" "$d/aws-resources.env")" -eq 1 ] && n=$((n + 1))
 	done
-	left=$(env_sane "$d")
+	left=$(env_sane "$d" temps)
 	check $([ "$n" -eq "$NKEYS" ] && [ -z "$left" ]; echo $?) \
 		"k=$k: the env file holds the $NKEYS written keys once each ($n), no key twice, no temp file${left:+; $left}"
 	cp "$d/aws-resources.env" "$d/env.converged"
