@@ -1,6 +1,8 @@
-"""Fargate tasks of services: PROVISIONING -> PENDING -> RUNNING, and the stop path
-DEACTIVATING -> STOPPING -> DEPROVISIONING -> STOPPED, with ENIs, target registration and
-log lines. Times are simulated seconds (sim.now); timestamps shown to clients are wall clock.
+"""Fargate tasks of services and of run-task: PROVISIONING -> PENDING -> RUNNING, and the stop
+path DEACTIVATING -> STOPPING -> DEPROVISIONING -> STOPPED, with ENIs, target registration and
+log lines. A run-task whose container override has a command runs it (ecs_commands.py) and
+stops when it exits. Times are simulated seconds (sim.now); timestamps shown to clients are
+wall clock.
 """
 
 import time
@@ -13,6 +15,7 @@ from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from . import ACCOUNT, REGION
 from .backends import ec2, ecs, elbv2, logs
 from .checks import awslogs_options, task_start_failure
+from .ecs_commands import Run
 from .network import free_ip
 
 # moto's Task() asks this for the ENI's address; we hand it one from the subnet's CIDR.
@@ -29,8 +32,10 @@ NetworkInterface.private_dns_name = None
 
 
 class TaskState:
-    def __init__(self, service, deployment_id, subnet_id, net, until):
-        self.service = service        # the moto Service that started it
+    def __init__(self, service, deployment_id, subnet_id, net, until, run=None):
+        self.service = service        # the moto Service that started it, or None (run-task)
+        self.run = run                # the overriding command being run (ecs_commands.Run)
+        self.run_container = None     # the name of the container that runs it
         self.net = net                # the awsvpcConfiguration it was started with
         self.deployment_id = deployment_id
         self.subnet_id = subnet_id
@@ -56,9 +61,32 @@ class Tasks:
     def start(self, service, deployment, subnet_id):
         """Create one task of the deployment in the subnet; raises if it cannot be placed."""
         backend = ecs()
-        cluster = backend._get_cluster(service.cluster_name)
-        task_def = backend.describe_task_definition(deployment["taskDefinition"])
         net = (deployment.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+        task = self.create(backend._get_cluster(service.cluster_name),
+                           backend.describe_task_definition(deployment["taskDefinition"]),
+                           subnet_id, net, f"service:{service.name}", deployment["id"])
+        task._sim = TaskState(service, deployment["id"], subnet_id, net,
+                              self.sim.now + self.sim.config["provisioning_s"])
+        return task
+
+    def run_task(self, cluster, task_def, net, group, started_by, overrides, tags):
+        """run-task of one FARGATE task (the caller checked its parameters): in one of the
+        subnets, running the overriding command of a container if there is one."""
+        subnet_id = self.sim.rng.choice(list(net.get("subnets") or []))
+        task = self.create(cluster, task_def, subnet_id, net, group, started_by or "",
+                           overrides, tags)
+        task._sim = TaskState(None, None, subnet_id, net,
+                              self.sim.now + self.sim.config["provisioning_s"])
+        for o in (overrides or {}).get("containerOverrides") or []:
+            if o.get("command"):
+                task._sim.run = Run(o["command"])
+                task._sim.run_container = o.get("name")
+                break
+        return task
+
+    def create(self, cluster, task_def, subnet_id, net, group, started_by, overrides=None,
+               tags=None):
+        backend = ecs()
         subnet = ec2().get_subnet(subnet_id)
         ip = self.free_ip(subnet)
         if ip is None:
@@ -66,8 +94,8 @@ class Tasks:
         _ip_hint[:] = [ip]
         try:
             task = ecs_models.Task(
-                cluster, task_def, None, None, backend, f"service:{service.name}",
-                launch_type="FARGATE", started_by=deployment["id"],
+                cluster, task_def, None, None, backend, group,
+                launch_type="FARGATE", started_by=started_by, overrides=overrides, tags=tags,
                 networking_configuration={"awsvpcConfiguration": {
                     "subnets": [subnet_id], "securityGroups": list(net.get("securityGroups") or []),
                     "assignPublicIp": net.get("assignPublicIp", "DISABLED")}},
@@ -115,8 +143,6 @@ class Tasks:
             c.network_interfaces = [{"attachmentId": task.attachments[0]["id"],
                                      "privateIpv4Address": ip}]
             task.containers.append(c)
-        task._sim = TaskState(service, deployment["id"], subnet_id, net,
-                              self.sim.now + self.sim.config["provisioning_s"])
         self.sim.tasks_by_ip[ip] = task
         return task
 
@@ -172,9 +198,26 @@ class Tasks:
             c.last_status = "RUNNING"
             c.runtime_id = f"{short_id(task)}-{self.sim.rng.randrange(10**9, 10**10)}"
             c.image_digest = "sha256:" + "%064x" % self.sim.rng.getrandbits(256)
-        self.write_start_logs(task, task_def)
+        if st.run is not None:
+            return self._after_running(task, st)
+        self.write_logs(task, task_def, ["> kaviar-backend@1.0.0 start", "> node dist/server.js",
+                                         f"Backend running on port {self.port(task_def)}"])
         if service:
             self.register_targets(service, task)
+
+    def _after_running(self, task, st):
+        """The overriding command goes on: until it sleeps, or exits and the task stops."""
+        task_def = ecs().describe_task_definition(task.task_definition_arn)
+        lines = []
+        sleep = st.run.step(lines.append)
+        self.write_logs(task, task_def, lines, st.run_container)
+        if sleep is not None:
+            st.until = self.sim.now + sleep
+            return
+        for c in task.containers:
+            if c.name == st.run_container or st.run_container is None:
+                c.exitCode = st.run.exit_code
+        self.request_stop(task, "Essential container in task exited", "EssentialContainerExited")
 
     def _after_deactivating(self, task, st):
         self._to(task, "STOPPING", self.sim.config["stop_s"])
@@ -184,7 +227,9 @@ class Tasks:
         task.execution_stopped_at = now
         for c in task.containers:
             c.last_status = "STOPPED"
-            if c.exitCode is None and task.started_at and not st.failed:
+            # stopped while running: an app ends on SIGTERM (0); a task that failed, or a
+            # command whose shell (PID 1) ignores SIGTERM, is killed after stopTimeout (137)
+            if c.exitCode is None and task.started_at and not st.failed and st.run is None:
                 c.exitCode = 0
             elif c.exitCode is None and task.started_at:
                 c.exitCode = 137
@@ -252,19 +297,29 @@ class Tasks:
         if service is not None:
             self.sim.event(service, "has begun draining connections on 1 tasks.")
 
-    def write_start_logs(self, task, task_def):
+    @staticmethod
+    def port(task_def):
         for cdef in task_def.container_definitions:
+            for pm in cdef.get("portMappings") or []:
+                return pm.get("containerPort")
+        return 3001
+
+    def write_logs(self, task, task_def, lines, container=None):
+        """lines as the awslogs driver sends them: to each container's (or container's) group,
+        stream <prefix>/<container>/<task id>."""
+        for cdef in task_def.container_definitions:
+            if container is not None and cdef.get("name") != container:
+                continue
             opts = awslogs_options(cdef)
             if opts is None or opts.get("awslogs-group") not in logs().groups:
                 continue
             group = opts["awslogs-group"]
             prefix = opts.get("awslogs-stream-prefix")
             stream = f"{prefix}/{cdef['name']}/{short_id(task)}" if prefix else short_id(task)
-            port = next((pm.get("containerPort") for pm in cdef.get("portMappings") or []), 3001)
             if stream not in logs().groups[group].streams:
                 logs().create_log_stream(group, stream)
+            if not lines:
+                continue
             ms = int(time.time() * 1000)
-            lines = ["> kaviar-backend@1.0.0 start", "> node dist/server.js",
-                     f"Backend running on port {port}"]
             logs().put_log_events(group, stream, [{"timestamp": ms + i, "message": line}
                                                   for i, line in enumerate(lines)])

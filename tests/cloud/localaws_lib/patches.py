@@ -3,7 +3,8 @@
 ECS: create-service is not idempotent on an ACTIVE service and validates its load balancers;
 grace period and deployment configuration are kept; update-service starts deployments where
 ECS would; delete-service drains; list-tasks honours --service-name and defaults to RUNNING;
-describe-tasks does not age tasks and reports MISSING ones; port mappings get AWS's defaults
+describe-tasks does not age tasks and reports MISSING ones; run-task (FARGATE) and stop-task go
+through the simulator (ecs_tasks.py, ecs_commands.py); port mappings get AWS's defaults
 (protocol tcp, hostPort = containerPort under awsvpc); list-services leaves INACTIVE
 services out; a cluster with services or tasks cannot be deleted. ELBv2: load balancers provision
 and take time to delete, creates are idempotent on identical settings (Duplicate* otherwise),
@@ -88,6 +89,8 @@ def _patch_ecs():
     orig_list_services = EC2ContainerServiceBackend.list_services
     orig_register = EC2ContainerServiceBackend.register_task_definition
     orig_describe_td = EC2ContainerServiceBackend.describe_task_definition
+    orig_run_task = EC2ContainerServiceBackend.run_task
+    orig_stop_task = EC2ContainerServiceBackend.stop_task
 
     def describe_task_definition(self, task_definition_str):
         """A family without a revision means its latest ACTIVE revision (moto: the latest)."""
@@ -219,7 +222,49 @@ def _patch_ecs():
                     mapping.setdefault("hostPort", mapping["containerPort"])
         return task_def
 
+    def run_task(self, cluster_str, task_definition_str, count, overrides, started_by, tags,
+                 launch_type, networking_configuration=None, group=None, platform_version=None):
+        """FARGATE tasks are the simulator's (ecs_tasks.Tasks.run_task); others moto's."""
+        if launch_type != "FARGATE":
+            return orig_run_task(self, cluster_str, task_definition_str, count, overrides,
+                                 started_by, tags, launch_type, networking_configuration, group,
+                                 platform_version)
+        cluster = self._get_cluster(cluster_str or "default")
+        task_def = self.describe_task_definition(task_definition_str)
+        if task_def.status != "ACTIVE":
+            raise ECSException("ClientException", "TaskDefinition is inactive")
+        net = (networking_configuration or {}).get("awsvpcConfiguration") or {}
+        if not net.get("subnets"):
+            raise InvalidParameterException(
+                "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+        names = {c.get("name") for c in task_def.container_definitions}
+        for o in (overrides or {}).get("containerOverrides") or []:
+            if o.get("name") not in names:
+                raise InvalidParameterException(
+                    f"Override for container named {o.get('name')} is not a container in the "
+                    "TaskDefinition.")
+        if not 1 <= int(count or 1) <= 10:
+            raise InvalidParameterException("count must be between 1 and 10")
+        return [SIM.tasks.run_task(cluster, task_def, net, group or f"family:{task_def.family}",
+                                   started_by, overrides, tags) for _ in range(int(count or 1))]
+
+    def stop_task(self, cluster_str, task_str, reason):
+        """A simulated task stops the way ECS stops it (SIGTERM, STOPPING, ... STOPPED), with
+        stopCode UserInitiated and the reason given, else "Task stopped by user"."""
+        cluster = self._get_cluster(cluster_str or "default")
+        task_id = task_str.split("/")[-1]
+        task = next((t for arn, t in self.tasks.get(cluster.name, {}).items()
+                     if arn.endswith("/" + task_id)), None)
+        if task is None or getattr(task, "_sim", None) is None:
+            if task is None:
+                raise InvalidParameterException("The referenced task was not found.")
+            return orig_stop_task(self, cluster_str, task_str, reason)
+        SIM.tasks.request_stop(task, reason or "Task stopped by user", "UserInitiated")
+        return task
+
     EC2ContainerServiceResponse.create_service = create_service
+    EC2ContainerServiceBackend.run_task = run_task
+    EC2ContainerServiceBackend.stop_task = stop_task
     EC2ContainerServiceBackend.describe_task_definition = describe_task_definition
     EC2ContainerServiceBackend.register_task_definition = register_task_definition
     EC2ContainerServiceBackend.list_services = list_services
