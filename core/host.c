@@ -324,6 +324,17 @@ static int host_interrupted(void)
 	return run_interrupted();
 }
 
+/* The action still ends as the signal says (action.c: 128 + it). */
+static int host_cleanup(double seconds)
+{
+	int was = run_resume();
+
+	run_extend_deadline(seconds);
+	if (was)
+		log_msg(AWSPHASE_LOG_VERBOSE, _("interrupted: stopping what this run started first"));
+	return was;
+}
+
 /* ---- API 2 ---- */
 
 static int host_confirm(const char *text, const char *question)
@@ -489,6 +500,7 @@ static struct awsphase_host host = {
 	.json_same_set = json_same_set,
 	.secret_key = redact_key_is_secret,
 	.call_arg_file = host_call_arg_file,
+	.cleanup = host_cleanup,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -70,6 +70,14 @@ int run_interrupted(void)
 	return interrupt_flag != 0;
 }
 
+int run_resume(void)
+{
+	int was = interrupt_flag != 0;
+
+	interrupt_flag = 0;
+	return was;
+}
+
 int run_capped_timeout(int timeout_ms)
 {
 	long left = run_time_left_ms();

@@ -65,6 +65,9 @@ void run_cmd_release(struct run_cmd *cmd);
  * from the handler of the terminating signals. */
 void run_interrupt(void);
 int run_interrupted(void);
+/* Clears an interrupt: what an action runs after it (stopping what it
+ * started) runs, and a new signal interrupts it.  1 when there was one. */
+int run_resume(void);
 
 /* The whole run's deadline (--timeout): seconds from run_mark_start(), 0
  * for none.  Callers cap their own deadlines with run_time_left_ms(). */

@@ -414,6 +414,14 @@ struct awsphase_host {
 	 * Check struct_size before use. */
 	int (*call_arg_file)(struct awsphase_call *, const char *flag, const char *value,
 			     const char *what);
+	/* After a wait that ended on SIGINT or SIGTERM (or the deadline):
+	 * the calls that stop what the action started and must not leave
+	 * running (ecs stop-task of a task it ran) run after this — the
+	 * interrupt is cleared, a second signal interrupts them — within
+	 * seconds from now at least.  Returns 1 when a signal had come: the
+	 * action then returns AWSPHASE_EXIT_INTERRUPTED and the run still
+	 * exits 128 + the signal.  Check struct_size before use. */
+	int (*cleanup)(double seconds);
 	/* append only */
 };
 
