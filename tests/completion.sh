@@ -17,7 +17,7 @@ for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 done
 runs=1
 [ -n "$bash_completion" ] && runs=2
-plan $((30 * runs))
+plan $((32 * runs))
 
 # comp [WORD...] -- the reply, sorted, for a command line ending in the last
 # word (readline's own split: --opt=value is three words).
@@ -65,6 +65,8 @@ awsphase -n up --to 4b -
 awsphase --no-w
 awsphase 4b rollback --no-wait-lock --prev
 awsphase vpc ''
+awsphase 4b run --re
+awsphase 4b deploy --be
 LINES
 	local got
 	mapfile -t got <"$bindir/out"
@@ -98,6 +100,8 @@ LINES
 	is "${got[27]}" "--no-wait-lock" "$label: --no-wait-lock"
 	is "${got[28]}" "--previous" "$label: after --no-wait-lock (no value), the action's options"
 	is "${got[29]}" "deploy status teardown validate" "$label: phase 1's actions by its alias"
+	is "${got[30]}" "--region --revision" "$label: 4b run's --revision next to the global --region"
+	is "${got[31]}" "--before" "$label: deploy --before"
 }
 
 [ -n "$bash_completion" ] && run_cases "$bash_completion"

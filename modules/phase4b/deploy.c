@@ -10,17 +10,26 @@
  * The service is then waited for unless it is already settled, and a
  * deployment that fails is rolled back to the last good revision.
  *
+ * With a command to run first (--before, BEFORE_DEPLOY) the service is
+ * planned and applied after the rest: once the revision it is to run is
+ * registered, and only when the service is to run another revision (or is
+ * to be created, or --force-new-deployment), the command runs as a one-off
+ * task of it (oneoff.c); the service moves only when it exited 0.
+ *
  * A first deploy (none of the keys deploy writes in the env file, no
  * cluster) reads only the service, the task definition and the security
  * groups, and creates the rest without looking for it first; should a
  * create find its resource there already, the engine reads what it skipped
  * and converges as any later run does. */
 
+#include <string.h>
+
 #include "deploy.h"
 #include "rollback.h"
 
 static int no_wait, force, retention = P4B_LOG_RETENTION_DAYS;
 static int no_rollback;
+static char *before;
 
 const struct poptOption p4b_deploy_options[] = {
 	{ "no-wait", 0, POPT_ARG_NONE, &no_wait, 0,
@@ -32,6 +41,10 @@ const struct poptOption p4b_deploy_options[] = {
 	{ "no-rollback", 0, POPT_ARG_NONE, &no_rollback, 0,
 	  N_("when the deployment fails, leave the service on it instead of moving it back to the "
 	  "last revision that deployed successfully"), NULL },
+	{ "before", 0, POPT_ARG_STRING, &before, 0,
+	  N_("run COMMAND (sh -c) as a one-off task of the new revision first, and move the service "
+	  "only when it exits 0 (migrations); only when a deployment is to start; '' for none "
+	  "(default: BEFORE_DEPLOY)"), "COMMAND" },
 	POPT_TABLEEND
 };
 
@@ -112,9 +125,53 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 	return rc;
 }
 
+/* A deployment is to start: the service is to be created, to run another
+ * revision, or forced. */
+static int deployment_coming(struct awsphase_stack *s)
+{
+	const struct awsphase_engine *e = p4b_h->engine;
+	const char *runs = p4b_h->json_str(e->have(s, "service"), "taskDefinition");
+
+	return force || !runs || strcmp(runs, e->id_of(s, "td")) != 0;
+}
+
+/* Everything but the service, then the command, then the service. */
+static int apply_gated(struct awsphase_stack *s, struct p4b *c, const char *command, int *calls)
+{
+	const struct awsphase_engine *e = p4b_h->engine;
+	const struct awsphase_resource *const *r;
+	const char *keys[64];
+	size_t n = 0;
+	int rc, changes = 0, more = 0, later = 0;
+
+	for (r = p4b_stack.resources; *r && n < 63; r++)
+		if (!((*r)->flags & AWSPHASE_RES_DATA) && strcmp((*r)->key, "service") != 0)
+			keys[n++] = (*r)->key;
+	keys[n] = NULL;
+	rc = e->plan(s, keys, &changes);
+	if (!rc && changes)
+		rc = p4b_preflight_aws(s, c, 0, 0);
+	if (!rc)
+		rc = e->apply(s, calls);
+	if (!rc)
+		rc = e->plan(s, NULL, &more);
+	if (!rc && more && !changes)
+		rc = p4b_preflight_aws(s, c, 0, 0);
+	if (!rc && deployment_coming(s))
+		rc = p4b_before_deploy(s, c, command);
+	else if (!rc)
+		p4b_h->log(AWSPHASE_LOG_VERBOSE, "no deployment to start: not running the command "
+			   "before it");
+	if (!rc)
+		rc = e->apply(s, &later);
+	*calls += later;
+	return rc;
+}
+
 int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 {
 	const struct awsphase_engine *e = h->engine;
+	const char *command = before ? before : h->env_get("BEFORE_DEPLOY");
 	struct p4b c;
 	struct p4b_run run = { .c = &c };
 	struct awsphase_stack *s;
@@ -134,12 +191,20 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	s = p4b_open(h, &run);
 	if (!s)
 		return AWSPHASE_EXIT_FAILED;
-	rc = e->plan(s, NULL, &changes);
-	h->log(AWSPHASE_LOG_VERBOSE, "%d resource(s) to change", changes);
-	if (!rc && changes)
-		rc = p4b_preflight_aws(s, &c, 0, 0);
-	if (!rc)
-		rc = e->apply(s, &calls);
+	if (command && *command) {
+		if (!AWSPHASE_HAS(h, awsphase_host, cleanup)) {
+			e->close(s);
+			return awsphase_host_too_old(h);
+		}
+		rc = apply_gated(s, &c, command, &calls);
+	} else {
+		rc = e->plan(s, NULL, &changes);
+		h->log(AWSPHASE_LOG_VERBOSE, "%d resource(s) to change", changes);
+		if (!rc && changes)
+			rc = p4b_preflight_aws(s, &c, 0, 0);
+		if (!rc)
+			rc = e->apply(s, &calls);
+	}
 	if (!rc && !h->settings->dry_run)
 		rc = settle_service(h, s, &c, calls, &waited);
 	if (!rc)

@@ -31,4 +31,20 @@ int p4b_started(struct awsphase_stack *s, char *dep, size_t size);
  * problem. */
 int p4b_preflight_aws(struct awsphase_stack *s, struct p4b *c, int with_identity, int as_checks);
 
+/* oneoff.c: runs argv (argc words) as the command of the container
+ * CONTAINER_NAME in a one-off task of revision td (an ARN or FAMILY:N) with
+ * the network awsvpc (an awsvpcConfiguration object), reading its log
+ * lines (live: printed as they come) and waiting until it is STOPPED; what
+ * ("--before: ", or "") starts its lines.  Into out: revision, task, exit_code,
+ * reason, log (its last lines).  0 when its essential container exited 0,
+ * 1 when not, 4 or 130 after stopping it (ecs stop-task), or an exit code;
+ * reported. */
+int p4b_oneoff(struct p4b *c, const char *td, const cJSON *awsvpc, const char *const *argv,
+	       int argc, const char *what, int live, cJSON *out);
+/* deploy --before: command (sh -c) as a one-off task of the revision the
+ * stack's td holds, with the network the service is to have; "before" in
+ * the report.  0 when it exited 0, else as p4b_oneoff (reported, with the
+ * task's last lines and the service left as it is). */
+int p4b_before_deploy(struct awsphase_stack *s, struct p4b *c, const char *command);
+
 #endif

@@ -73,6 +73,9 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "PREVIOUS_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
 	  AWSPHASE_ENV_WRITTEN, N_("written by deploy and rollback: the good revision before it "
 	  "(rollback --previous)") },
+	{ "BEFORE_DEPLOY", "[^\\x00-\\x1f\\x7f]{1,4096}", NULL, 0,
+	  N_("a command deploy runs first (sh -c) as a one-off task of the revision it is to deploy, "
+	  "moving the service only when it exits 0: migrations; deploy --before overrides it") },
 	{ NULL },
 };
 
@@ -128,6 +131,18 @@ static const struct awsphase_action actions[] = {
 	  "detached first) and deregisters the family's revisions.  Asks first on a terminal;\n"
 	  "elsewhere it needs --yes.  Removes the keys of what it deleted from the env file.\n"
 	  "Killed halfway, the next run finishes; a second run makes no change.") },
+	{ .name = "run", .summary = N_("Run a command as a one-off task of the service's task definition"),
+	  .options = p4b_run_options, .exec = p4b_run, .args = "COMMAND...",
+	  .help = N_("A task of the revision the service runs (--revision N: of FAMILY:N; --next: of the\n"
+	  "one the next deploy would register, registered now unless there already), with the\n"
+	  "service's subnets, security groups and assignPublicIp, launch type FARGATE and the\n"
+	  "container's command overridden by the words after --, each one argument: give a\n"
+	  "shell script as -- sh -c 'npm run migrate && echo done'.  Its log lines are shown as\n"
+	  "they come and it is waited for until STOPPED (the global --timeout, default 900 s).\n"
+	  "Exit 0 when the container exits 0, 1 otherwise (its exit code and stopped reason in\n"
+	  "the message and in JSON's run: task, revision, exit_code, reason, log).  Ctrl-C or\n"
+	  "SIGTERM stops the task (ecs stop-task) before awsphase exits 130 or 143; the deadline\n"
+	  "stops it too, exit 4.  Under --dry-run run-task is printed, not run.") },
 	{ NULL },
 };
 

@@ -57,5 +57,6 @@ P4B_ACTION(p4b_logs);
 P4B_ACTION(p4b_metrics);
 P4B_ACTION(p4b_rollback);
 P4B_ACTION(p4b_teardown);
+P4B_ACTION(p4b_run);
 
 #endif
