@@ -283,11 +283,11 @@ int p4b_run(const struct awsphase_host *h, int argc, const char **argv)
 	if (!AWSPHASE_HAS(h, awsphase_host, cleanup))
 		return awsphase_host_too_old(h);
 	if (opt_next && opt_revision) {
-		h->log(AWSPHASE_LOG_ERROR, "4b run: --revision and --next name two revisions; give one");
+		h->log(AWSPHASE_LOG_ERROR, "--revision and --next name two revisions; give one");
 		return AWSPHASE_EXIT_USAGE;
 	}
 	if (opt_revision < 0) {
-		h->log(AWSPHASE_LOG_ERROR, "4b run: --revision %d: give a revision number, 1 or more",
+		h->log(AWSPHASE_LOG_ERROR, "--revision %d: give a revision number, 1 or more",
 		       opt_revision);
 		return AWSPHASE_EXIT_USAGE;
 	}
@@ -300,7 +300,7 @@ int p4b_run(const struct awsphase_host *h, int argc, const char **argv)
 	rc = opt_next ? e->plan(s, td_key, NULL) : e->read(s, service_key);
 	svc = e->have(s, "service");
 	if (!rc && !p4b_str_is(svc, "status", "ACTIVE")) {
-		h->log(AWSPHASE_LOG_ERROR, "4b run: service %s is not in cluster %s, and a one-off task "
+		h->log(AWSPHASE_LOG_ERROR, "service %s is not in cluster %s, and a one-off task "
 		       "runs with its network configuration; run awsphase 4b deploy first", c.service,
 		       c.cluster);
 		rc = AWSPHASE_EXIT_FAILED;

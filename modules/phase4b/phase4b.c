@@ -73,7 +73,7 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "PREVIOUS_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
 	  AWSPHASE_ENV_WRITTEN, N_("written by deploy and rollback: the good revision before it "
 	  "(rollback --previous)") },
-	{ "BEFORE_DEPLOY", "[^\\x00-\\x1f\\x7f]{1,4096}", NULL, 0,
+	{ "BEFORE_DEPLOY", "[^\\x00-\\x08\\x0a-\\x1f\\x7f]{1,4096}", NULL, 0,
 	  N_("a command deploy runs first (sh -c) as a one-off task of the revision it is to deploy, "
 	  "moving the service only when it exits 0: migrations; deploy --before overrides it") },
 	{ NULL },

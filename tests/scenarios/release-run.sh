@@ -123,9 +123,11 @@ like "$(cat "$WORK/other/result")" 'service kaviar-other not created: the comman
 AP_TRACE_FILE=$WORK/trace.sigint.jsonl
 "$AWSPHASE" --aws "$AWS_BIN" --trace-file "$AP_TRACE_FILE" 4b run -- sleep 60 >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-for i in $(seq 300); do
-	grep -q '"describe-tasks"' "$AP_TRACE_FILE" && break
-	sleep 0.05
+for i in $(seq 300); do # RUNNING: its container has started (and ignores SIGTERM)
+	AP_OUT=$(cat "$WORK/out")
+	[ -n "$(task_of)" ] && [ "$(awscli ecs describe-tasks --cluster kaviar-cluster --tasks "$(task_of)" \
+		--query 'tasks[0].lastStatus' --output text)" = RUNNING ] && break
+	sleep 0.1
 done
 kill -INT "$pid"
 wait "$pid"
