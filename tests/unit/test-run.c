@@ -418,6 +418,14 @@ static void test_interrupt(void)
 	cmds[0].argv = sleeper;
 	ok(run_cmd(&cmds[0]) == -1 && cmds[0].interrupted, "later runs fail at once");
 	run_cmd_release(&cmds[0]);
+	/* the host's cleanup(): what stops what the action started runs */
+	is_int(run_resume(), 1, "run_resume() after an interrupt: 1");
+	ok(!run_interrupted() && run_resume() == 0, "the interrupt is cleared, once");
+	memset(cmds, 0, sizeof(cmds));
+	cmds[0].argv = (const char *[]){ "true", NULL };
+	ok(run_cmd(&cmds[0]) == 0 && !cmds[0].interrupted && cmds[0].exit_code == 0,
+	   "then a command runs again");
+	run_cmd_release(&cmds[0]);
 }
 
 int main(int argc, char **argv)
@@ -426,7 +434,7 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	find_fake_aws(argv[0]);
-	plan(49);
+	plan(52);
 	fds = count_fds();
 	test_basics();
 	test_big_output();
