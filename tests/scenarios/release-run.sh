@@ -8,7 +8,7 @@
 # deadline stop the task (ecs stop-task) before awsphase exits.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 35
+plan 37
 localaws_start
 fast_sim
 
@@ -90,6 +90,9 @@ ap 4b run
 is "$AP_RC" 2 "no command: exit 2"
 
 # --- deploy --before: the gate
+ap --dry-run --timeout 120 4b deploy --before 'echo dry'
+is "$AP_RC:$(operations mutating | paste -sd' '):$(trace_count dry_run):$(service_td)" \
+	"0:run-task update-service:2:kaviar-backend:1" "--dry-run: the task and the update-service listed in that order, none run"
 ap --output json --timeout 120 4b deploy --before 'echo migrating; exit 1'
 is "$AP_RC:$(service_td)" 1:kaviar-backend:1 "deploy --before 'echo migrating; exit 1': exit 1, the service stays on 1"
 like "$AP_ERR" 'service kaviar-backend-service not moved: it stays on kaviar-backend:1' "saying so"
@@ -110,6 +113,11 @@ is "$(awscli ecs list-task-definitions --family-prefix kaviar-backend --query 'l
 echo "BEFORE_DEPLOY='exit 1'" >>"$WORK/aws-resources.env"
 ap --timeout 120 4b deploy
 is "$AP_RC:$(trace_count mutating)" 0:0 "BEFORE_DEPLOY set, nothing to deploy: exit 0, no task, no change"
+
+sed 's/^BEFORE_DEPLOY=.*/BEFORE_DEPLOY="migrate\x01"/' aws-resources.env >"$WORK/bad.env"
+ap -e "$WORK/bad.env" 4b deploy
+like "$AP_RC:$(trace_count):$AP_ERR" '^2:0:.*BEFORE_DEPLOY: .*fix the value' \
+	"BEFORE_DEPLOY with a control character: exit 2 before any call, naming the key"
 
 # a service to create: the command runs first, with the network the env file gives it
 mkdir "$WORK/other" && sed 's/^BEFORE_DEPLOY=.*/BEFORE_DEPLOY="echo first; exit 1"/' aws-resources.env \
