@@ -73,6 +73,9 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "PREVIOUS_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
 	  AWSPHASE_ENV_WRITTEN, N_("written by deploy and rollback: the good revision before it "
 	  "(rollback --previous)") },
+	{ "IMAGE_PINNING", "digest|tag", "digest", 0, N_("digest: deploy registers the image as "
+	  "REPO@sha256:… that ECR_URI's tag names now, so a new image under the same tag makes a new "
+	  "revision and a rollback restores the image it ran; tag: ECR_URI as written") },
 	{ NULL },
 };
 
@@ -128,6 +131,15 @@ static const struct awsphase_action actions[] = {
 	  "detached first) and deregisters the family's revisions.  Asks first on a terminal;\n"
 	  "elsewhere it needs --yes.  Removes the keys of what it deleted from the env file.\n"
 	  "Killed halfway, the next run finishes; a second run makes no change.") },
+	{ .name = "prune", .summary = N_("Deregister old task definition revisions, keeping the newest N"),
+	  .options = p4b_prune_options, .exec = p4b_prune,
+	  .help = N_("Lists the family's ACTIVE revisions (ecs list-task-definitions --status ACTIVE\n"
+	  "--sort DESC) and deregisters those beyond the newest --keep N, never the one in\n"
+	  "service, one a deployment of the service still runs, or the last two good ones\n"
+	  "(LAST_GOOD_TASK_DEF_ARN, PREVIOUS_GOOD_TASK_DEF_ARN).  A line per revision says\n"
+	  "why it is kept or that it was deregistered (INACTIVE: still describable, nothing\n"
+	  "lost).  Asks first on a terminal; elsewhere it needs --yes.  --dry-run lists them.\n"
+	  "A second run makes no change.") },
 	{ NULL },
 };
 

@@ -13,6 +13,7 @@ from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from . import ACCOUNT, REGION
 from .backends import ec2, ecs, elbv2, logs
 from .checks import awslogs_options, task_start_failure
+from .ecr import image_digest
 from .network import free_ip
 
 # moto's Task() asks this for the ENI's address; we hand it one from the subnet's CIDR.
@@ -171,7 +172,9 @@ class Tasks:
         for c in task.containers:
             c.last_status = "RUNNING"
             c.runtime_id = f"{short_id(task)}-{self.sim.rng.randrange(10**9, 10**10)}"
-            c.image_digest = "sha256:" + "%064x" % self.sim.rng.getrandbits(256)
+            # what ECS reports: the digest the image resolved to when pulled
+            c.image_digest = image_digest(c.image) or \
+                "sha256:" + "%064x" % self.sim.rng.getrandbits(256)
         self.write_start_logs(task, task_def)
         if service:
             self.register_targets(service, task)
