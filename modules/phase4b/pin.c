@@ -22,6 +22,15 @@ const char *p4b_image_ref(const struct p4b *c, const cJSON *image, char *buf, si
 	return buf;
 }
 
+int p4b_image_of_uri(const struct p4b *c, const char *image)
+{
+	const char *slash = strrchr(c->ecr_uri, '/'), *colon = slash ? strchr(slash, ':') : NULL;
+	size_t n = colon ? (size_t)(colon - c->ecr_uri) : strlen(c->ecr_uri);
+
+	return image && (strcmp(image, c->ecr_uri) == 0 ||
+			 (strncmp(image, c->ecr_uri, n) == 0 && image[n] == '@'));
+}
+
 void p4b_image_report(const struct p4b *c, const char *ref, const char *digest)
 {
 	const struct awsphase_host *h = c->h;
