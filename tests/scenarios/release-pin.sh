@@ -6,9 +6,9 @@
 # (not to today's under the tag), and a rerun changes nothing.  deploy and
 # status say tag and digest (text and JSON); describe-images is an ordinary
 # call under --trace and --dry-run.  IMAGE_PINNING=tag keeps ECR_URI as
-# written.
+# written, and so does an ECR_URI that names a digest.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 27
+plan 29
 localaws_start
 export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
 ctl config '{"provisioning_s":0.1,"pending_s":0.2,"stop_s":0.1,"restart_delay_s":0.2,"health_initial_s":0.1,
@@ -118,7 +118,15 @@ is "$(td_image kaviar-backend:3)" "$repo:latest" "which names $repo:latest"
 like "$AP_OUT" "image $repo:latest \(${d2:0:19}…\)" "deploy still says the digest latest names"
 ap --timeout 120 4b deploy
 is "$AP_RC:$(trace_count mutating)" 0:0 "a rerun changes nothing"
-sed -i 's/^IMAGE_PINNING=tag$/IMAGE_PINNING=sha/' "$WORK/aws-resources.env"
+
+# --- ECR_URI given by digest: used as it is
+sed -i "s#^ECR_URI=.*#ECR_URI=$repo@$d1#; s/^IMAGE_PINNING=tag\$/IMAGE_PINNING=digest/" "$WORK/aws-resources.env"
+ap --timeout 120 --output json 4b deploy
+is "$AP_RC:$(service_td):$(td_image kaviar-backend:4)" "0:kaviar-backend:4:$repo@$d1" \
+	"ECR_URI=REPO@sha256:…: revision 4 names it as given"
+[ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
+is "$(jget "$AP_OUT" 'd["image_tag"], d["image_digest"]')" "(None, '$d1')" "no tag, its digest"
+sed -i 's/^IMAGE_PINNING=digest$/IMAGE_PINNING=sha/' "$WORK/aws-resources.env"
 ap --timeout 120 4b deploy
 is "$AP_RC:$(trace_count all)" 2:0 "IMAGE_PINNING=sha: exit 2 before any aws call"
 like "$AP_ERR" "IMAGE_PINNING" "naming the key"
