@@ -8,24 +8,29 @@
 
 #include "stack.h"
 
+/* The length of ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO in uri, before
+ * its :TAG or @DIGEST. */
+static size_t repo_len(const char *uri)
+{
+	const char *slash = strrchr(uri, '/');
+
+	return slash ? (size_t)(slash - uri) + strcspn(slash, ":@") : strlen(uri);
+}
+
 const char *p4b_image_ref(const struct p4b *c, const cJSON *image, char *buf, size_t size)
 {
 	const char *digest = p4b_str(image, "imageDigest");
-	const char *slash = strrchr(c->ecr_uri, '/'), *colon = slash ? strchr(slash, ':') : NULL;
 
 	/* given as REPO@sha256:… already, or not found (preflight says so) */
-	if (c->pin_tag || !digest || strncmp(digest, "sha256:", 7) != 0 || strchr(c->ecr_uri, '@') ||
-	    !slash)
+	if (c->pin_tag || !digest || strncmp(digest, "sha256:", 7) != 0 || strchr(c->ecr_uri, '@'))
 		return c->ecr_uri;
-	snprintf(buf, size, "%.*s@%s", colon ? (int)(colon - c->ecr_uri) : (int)strlen(c->ecr_uri),
-		 c->ecr_uri, digest);
+	snprintf(buf, size, "%.*s@%s", (int)repo_len(c->ecr_uri), c->ecr_uri, digest);
 	return buf;
 }
 
 int p4b_image_of_uri(const struct p4b *c, const char *image)
 {
-	const char *slash = strrchr(c->ecr_uri, '/'), *colon = slash ? strchr(slash, ':') : NULL;
-	size_t n = colon ? (size_t)(colon - c->ecr_uri) : strlen(c->ecr_uri);
+	size_t n = repo_len(c->ecr_uri);
 
 	return image && (strcmp(image, c->ecr_uri) == 0 ||
 			 (strncmp(image, c->ecr_uri, n) == 0 && image[n] == '@'));
