@@ -207,8 +207,15 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	}
 	if (!rc && !h->settings->dry_run)
 		rc = settle_service(h, s, &c, calls, &waited);
-	if (!rc)
+	if (!rc) {
+		char ref[512];
+		const cJSON *image = e->have(s, "image");
+
 		summary(h, s, &c, calls, waited);
+		/* what the service runs now, or would under --dry-run */
+		p4b_image_report(&c, p4b_image_ref(&c, image, ref, sizeof(ref)),
+				 h->json_str(image, "imageDigest"));
+	}
 	e->close(s);
 	return rc;
 }

@@ -269,7 +269,7 @@ static void cause_image(struct diag *d, struct awsphase_finding *p)
 			d->f->evidence(p, "ecr describe-images: %s%s%s", h->call_error(call),
 				 *h->call_message(call) ? ": " : "", h->call_message(call));
 	}
-	if (ecr_uri && d->image && strcmp(ecr_uri, d->image) != 0)
+	if (ecr_uri && d->image && !p4b_image_of_uri(&d->o.c, d->image))
 		d->f->evidence(p, "the task definition uses %s, but ECR_URI in %s is %s", d->image,
 			 h->settings->env_file ? h->settings->env_file : "aws-resources.env", ecr_uri);
 	else if (ecr_uri)

@@ -76,6 +76,9 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "BEFORE_DEPLOY", "[^\\x00-\\x08\\x0a-\\x1f\\x7f]{1,4096}", NULL, 0,
 	  N_("a command deploy runs first (sh -c) as a one-off task of the revision it is to deploy, "
 	  "moving the service only when it exits 0: migrations; deploy --before overrides it") },
+	{ "IMAGE_PINNING", "digest|tag", "digest", 0, N_("digest: deploy registers the image as "
+	  "REPO@sha256:… that ECR_URI's tag names now, so a new image under the same tag makes a new "
+	  "revision and a rollback restores the image it ran; tag: ECR_URI as written") },
 	{ NULL },
 };
 
@@ -143,6 +146,15 @@ static const struct awsphase_action actions[] = {
 	  "the message and in JSON's run: task, revision, exit_code, reason, log).  Ctrl-C or\n"
 	  "SIGTERM stops the task (ecs stop-task) before awsphase exits 130 or 143; the deadline\n"
 	  "stops it too, exit 4.  Under --dry-run run-task is printed, not run.") },
+	{ .name = "prune", .summary = N_("Deregister old task definition revisions, keeping the newest N"),
+	  .options = p4b_prune_options, .exec = p4b_prune,
+	  .help = N_("Lists the family's ACTIVE revisions (ecs list-task-definitions --status ACTIVE\n"
+	  "--sort DESC) and deregisters those beyond the newest --keep N, never the one in\n"
+	  "service, one a deployment of the service still runs, or the last two good ones\n"
+	  "(LAST_GOOD_TASK_DEF_ARN, PREVIOUS_GOOD_TASK_DEF_ARN).  A line per revision says\n"
+	  "why it is kept or that it was deregistered (INACTIVE: still describable, nothing\n"
+	  "lost).  Asks first on a terminal; elsewhere it needs --yes.  --dry-run lists them.\n"
+	  "A second run makes no change.") },
 	{ NULL },
 };
 

@@ -36,6 +36,7 @@ struct p4b {
 	int desired;
 	int desired_set;        /* DESIRED_COUNT is in the env file: it is kept */
 	int lb_gone;            /* deploy's wait found the ALB or its listener gone */
+	int pin_tag;            /* IMAGE_PINNING=tag: ECR_URI as written, not its digest */
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */
@@ -58,5 +59,6 @@ P4B_ACTION(p4b_metrics);
 P4B_ACTION(p4b_rollback);
 P4B_ACTION(p4b_teardown);
 P4B_ACTION(p4b_run);
+P4B_ACTION(p4b_prune);
 
 #endif

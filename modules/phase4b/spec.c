@@ -60,6 +60,7 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 	c->cpu = h->env_get("TASK_CPU");
 	c->memory = h->env_get("TASK_MEMORY");
 	c->tier = h->env_get("SUBNET_TIER");
+	c->pin_tag = h->env_get("IMAGE_PINNING") && strcmp(h->env_get("IMAGE_PINNING"), "tag") == 0;
 	if (c->rds_sg && !*c->rds_sg)
 		c->rds_sg = NULL;
 	if (c->redis_sg && !*c->redis_sg)

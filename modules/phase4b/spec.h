@@ -103,4 +103,16 @@ struct p4b_image {
 };
 int p4b_parse_image(const char *uri, struct p4b_image *im);
 
+/* pin.c: the image the task definition names: with IMAGE_PINNING=digest
+ * (the default) ECR_URI's repository @ the imageDigest of image (ECR_URI's
+ * describe-images item) into buf, else (tag pinning, ECR_URI given by
+ * digest, no image found) ECR_URI.  p4b_image_report says the image in use
+ * as "image ECR_URI (sha256:…)", its digest ref's when ref names one, else
+ * digest (NULL: unknown), and adds image_tag and image_digest to the JSON
+ * report.  p4b_image_of_uri: 1 when image is ECR_URI or its repository
+ * pinned by digest. */
+const char *p4b_image_ref(const struct p4b *c, const cJSON *image, char *buf, size_t size);
+void p4b_image_report(const struct p4b *c, const char *ref, const char *digest);
+int p4b_image_of_uri(const struct p4b *c, const char *image);
+
 #endif

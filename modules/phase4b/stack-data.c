@@ -157,13 +157,15 @@ const struct awsphase_resource p4b_subnets = {
 };
 
 /* ECR_URI's image, when it is in this region (the host puts --region on
- * every call, so another region's registry cannot be asked). */
+ * every call, so another region's registry cannot be asked); not for
+ * teardown, which reads the task definitions that name it. */
 static int image_args(struct awsphase_res *r, struct awsphase_call *call)
 {
 	const struct p4b *c = p4b_run_of(r)->c;
 	struct p4b_image im;
 
-	if (p4b_parse_image(c->ecr_uri, &im) < 0 || strcmp(im.region, c->region) != 0)
+	if (P4B_E->mode(r) == AWSPHASE_MODE_TEARDOWN || p4b_parse_image(c->ecr_uri, &im) < 0 ||
+	    strcmp(im.region, c->region) != 0)
 		return AWSPHASE_ABSENT;
 	p4b_h->call_arg(call, "--registry-id");
 	p4b_h->call_arg(call, im.account);

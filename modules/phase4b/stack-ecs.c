@@ -119,7 +119,9 @@ const struct awsphase_resource p4b_log_group = {
 
 /* ---- task definition ------------------------------------------------------------------- */
 
-static const char *const td_after[] = { "service", "exec-role", "task-role", "db-secret", NULL };
+/* image: the digest IMAGE_PINNING=digest registers (pin.c) */
+static const char *const td_after[] = { "service", "exec-role", "task-role", "db-secret", "image",
+	NULL };
 /* "Unable to describe task definition." */
 static const char *const td_none[] = { "ClientException", NULL };
 /* the policies first: a task started before its role may read the secret
@@ -138,7 +140,11 @@ static cJSON *td_want_from(struct awsphase_res *r, const cJSON *keep_from)
 				     P4B_E->id(r, "task-role"), keep_from);
 	int json_keys;
 	const char *arn = p4b_db_secret_arn(r, &json_keys);
+	char ref[512];
+	cJSON *ct = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), 0);
 
+	cJSON_ReplaceItemInObjectCaseSensitive(ct, "image", cJSON_CreateString(p4b_image_ref(
+		p4b_run_of(r)->c, P4B_E->item(r, "image"), ref, sizeof(ref))));
 	p4b_taskdef_db_secret(td, arn, json_keys);
 	return td;
 }

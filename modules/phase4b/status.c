@@ -156,6 +156,19 @@ static void show_events(const struct obs *o)
 	h->grid_show(g, obs_unknown(o, "service") ? N_("events (unknown)") : N_("events"), headers);
 }
 
+/* The image a running task runs, as ECS reports it (its container's image
+ * and imageDigest): no read of its own. */
+static void show_image(const struct obs *o)
+{
+	const struct awsphase_host *h = o->h;
+	const cJSON *cts = h->json_get(obs_task(o, 0, 0), "containers");
+	const cJSON *ct = h->json_find(cts, "name", o->c.container);
+
+	if (!ct)
+		ct = cJSON_GetArrayItem(cts, 0);
+	p4b_image_report(&o->c, h->json_str(ct, "image"), h->json_str(ct, "imageDigest"));
+}
+
 int p4b_status(const struct awsphase_host *h, int argc, const char **argv)
 {
 	static const char *const reads[] = { "service", "tg", "alb", "targets", "tasks", "enis", NULL };
@@ -177,6 +190,7 @@ int p4b_status(const struct awsphase_host *h, int argc, const char **argv)
 	show_targets(&o);
 	show_alb(&o);
 	show_events(&o);
+	show_image(&o);
 	rc = o.rc ? o.rc : obs_json(&o, "service") ? AWSPHASE_EXIT_OK : AWSPHASE_EXIT_FAILED;
 	obs_free(&o);
 	return rc;

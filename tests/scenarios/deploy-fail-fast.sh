@@ -4,10 +4,13 @@
 # touch it) fails fast with the runbook's assignPublicIp note, and deploy sets
 # it back, saying why.  An image gone from ECR: deploy's preflight refuses a
 # new deployment before any change, and a deployment started by hand fails
-# fast with CannotPullContainerError, long before the deadline.
+# fast with CannotPullContainerError, long before the deadline.  The image
+# by tag (IMAGE_PINNING=tag): pinned by digest, a tag that names no image is
+# a difference the preflight refuses, and the wait would not be reached.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 plan 13
 localaws_start
+echo IMAGE_PINNING=tag >>"$WORK/aws-resources.env"
 
 ap --timeout 120 4b deploy
 is "$AP_RC" 0 "a fresh deploy exits 0"

@@ -24,8 +24,9 @@ like "$out1" 'deployed service kaviar-backend-service: stable, targets healthy' 
 calls=$(grep -c . "$TRACE1")
 before_wait=$(grep -n '"create-service"' "$TRACE1" | cut -d: -f1)
 diag "fresh deploy: $calls aws calls, $(grep -c '"mutating": *true' "$TRACE1") mutating, $before_wait before the wait"
-# A first deploy: 4 reads at once (service, task definition, security
-# groups, the DB_PASSWORD secret), 2 preflight reads, 20 changes (issue 16:
+# A first deploy: 5 reads at once (service, task definition, security
+# groups, the DB_PASSWORD secret, the image's digest: issue 17), 1 preflight
+# read (the image's was made), 20 changes (issue 16:
 # the secret and the two roles' inline policies); then the wait's polls, two
 # per look (one look with the simulator's delays at zero, as bench/run has
 # them)
@@ -101,9 +102,10 @@ cp aws-resources.env env.before
 ap --trace --timeout 120 4b deploy
 is "$AP_RC" 0 "a second deploy exits 0"
 is "$(trace_count mutating)" 0 "it makes no mutating call"
-# the 8 of before issue 16, and the secret: describe-secret, get-secret-value
-[ "$(trace_count all)" -le 10 ]
-ok $? "it makes at most 10 aws calls ($(trace_count all))"
+# the 8 of before issue 16, the secret: describe-secret, get-secret-value, and
+# the image's digest: ecr describe-images (issue 17)
+[ "$(trace_count all)" -le 11 ]
+ok $? "it makes at most 11 aws calls ($(trace_count all))"
 like "$AP_OUT" 'no changes: service kaviar-backend-service: already stable' "it says nothing changed and does not wait"
 cmp -s env.before aws-resources.env
 ok $? "it leaves aws-resources.env as it was"

@@ -107,7 +107,7 @@ force_deployment
 until_ok 30 failed_task_in_deployment
 diagnose_json
 is "$AP_RC/$FAILED" "1/tasks-starting" "image deleted: tasks-starting alone (the old task still serves)"
-like "$(problem tasks-starting cause)" "the image [^ ]+/kaviar-backend:latest is not in ECR" "the cause: the image"
+like "$(problem tasks-starting cause)" "the image [^ ]+/kaviar-backend@sha256:[0-9a-f]{64} is not in ECR" "the cause: the image"
 like "$(problem tasks-starting evidence)" "TaskFailedToStart: CannotPullContainerError" "the evidence: the stopped reason"
 like "$(problem tasks-starting evidence)" "ecr describe-images: ImageNotFoundException" "… and ECR's answer"
 awscli ecr put-image --repository-name kaviar-backend --image-tag latest --image-manifest "$manifest" >/dev/null

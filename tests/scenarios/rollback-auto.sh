@@ -35,7 +35,7 @@ for line in open(sys.argv[1]):
 deploy_losing_image() {
 	local pid i
 	awscli ecr put-image --repository-name kaviar-backend --image-tag v2 \
-		--image-manifest "$manifest" >/dev/null
+		--image-manifest "$manifest2" >/dev/null
 	ctl config '{"manual": true}' >/dev/null
 	AP_TRACE_FILE=$WORK/trace.lose.$TAP_N.jsonl
 	: >"$AP_TRACE_FILE"
@@ -59,6 +59,11 @@ ap --timeout 120 4b deploy
 is "$AP_RC:$(envkey LAST_GOOD_TASK_DEF_ARN)" 0:kaviar-backend:1 "deploy of revision 1 exits 0 and records it as good"
 manifest=$(awscli ecr batch-get-image --repository-name kaviar-backend --image-ids imageTag=latest \
 	--query 'images[0].imageManifest' --output text)
+# v2: a new image (pinned by digest, latest's image under v2 would change nothing)
+manifest2=$(python3 -c 'import json, sys
+m = json.loads(sys.argv[1])
+m["layers"][0]["digest"] = "sha256:" + "7" * 64
+print(json.dumps(m))' "$manifest")
 
 # --- an image missing at preflight: no change at all
 sed -i 's#^\(ECR_URI=.*\):latest#\1:missing#' "$WORK/aws-resources.env"

@@ -15,6 +15,7 @@ from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from . import ACCOUNT, REGION
 from .backends import ec2, ecs, elbv2, logs
 from .checks import awslogs_options, task_start_failure
+from .ecr import image_digest
 from .ecs_commands import Run
 from .network import free_ip
 
@@ -197,7 +198,9 @@ class Tasks:
         for c in task.containers:
             c.last_status = "RUNNING"
             c.runtime_id = f"{short_id(task)}-{self.sim.rng.randrange(10**9, 10**10)}"
-            c.image_digest = "sha256:" + "%064x" % self.sim.rng.getrandbits(256)
+            # what ECS reports: the digest the image resolved to when pulled
+            c.image_digest = image_digest(c.image) or \
+                "sha256:" + "%064x" % self.sim.rng.getrandbits(256)
         if st.run is not None:
             return self._after_running(task, st)
         self.write_logs(task, task_def, ["> kaviar-backend@1.0.0 start", "> node dist/server.js",

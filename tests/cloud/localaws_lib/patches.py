@@ -10,14 +10,16 @@ services out; a cluster with services or tasks cannot be deleted. ELBv2: load ba
 and take time to delete, creates are idempotent on identical settings (Duplicate* otherwise),
 target health comes from the simulator. EC2: a security group still used by an ENI, a load
 balancer or another group's rule cannot be deleted (DependencyViolation). describe-task-definition
-of a family is its latest ACTIVE revision; secrets need an execution role.
-install() also installs network (phase 1), datastores (RDS, ElastiCache) and services (S3, SQS,
+of a family is its latest ACTIVE revision; list-task-definitions sorts (--sort DESC); secrets need
+an execution role.
+install() also installs ecr (put-image keeps the image a moved tag leaves), network (phase 1), datastores (RDS, ElastiCache) and services (S3, SQS,
 Secrets Manager, SSM).
 """
 
 from moto.ecs.exceptions import (ECSException, InvalidParameterException,
                                  TaskDefinitionNotFoundException)
 from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.core.responses import ActionResult
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.exceptions import (DuplicateListenerError, DuplicateLoadBalancerName,
                                    DuplicateTargetGroupName, LoadBalancerNotFoundError,
@@ -27,7 +29,7 @@ from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.moto_api import state_manager
 
-from . import ACCOUNT, REGION, datastores, network, services
+from . import ACCOUNT, REGION, datastores, ecr, network, services
 from .backends import ecs, elbv2
 
 SIM = None  # the Simulator, set by install()
@@ -46,6 +48,7 @@ def install(sim):
     _patch_ecs()
     _patch_elbv2()
     _patch_ec2()
+    ecr.install(sim)
     network.install(sim)
     datastores.install(sim)
     services.install(sim)
@@ -273,6 +276,17 @@ def _patch_ecs():
     EC2ContainerServiceBackend.update_service = update_service
     EC2ContainerServiceBackend.delete_service = delete_service
     EC2ContainerServiceBackend.list_tasks = list_tasks
+    EC2ContainerServiceResponse.list_task_definitions = list_task_definitions
+
+
+def list_task_definitions(self):
+    """As ECS: by family and revision number, --sort ASC (the default) or DESC (moto: in
+    registration order, --sort ignored)."""
+    arns = self.ecs_backend.list_task_definitions(self._get_param("familyPrefix"),
+                                                  self._get_param("status", "ACTIVE"))
+    arns.sort(key=lambda a: (a.rsplit("/", 1)[1].rsplit(":", 1)[0], int(a.rsplit(":", 1)[1])),
+              reverse=self._get_param("sort") == "DESC")
+    return ActionResult({"taskDefinitionArns": arns})
 
 
 # ---- ELBv2 -------------------------------------------------------------------------------
