@@ -36,6 +36,10 @@ struct p4b {
 	int desired;
 	int desired_set;        /* DESIRED_COUNT is in the env file: it is kept */
 	int lb_gone;            /* deploy's wait found the ALB or its listener gone */
+	/* rollout settings: the target group's health check and deregistration
+	 * delay, the service's deployment percents (spec.c) */
+	int hc_interval, hc_timeout, healthy, unhealthy, dereg_delay;
+	int min_healthy, max_percent;
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */
