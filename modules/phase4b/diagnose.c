@@ -199,7 +199,8 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	show.ok = ok_detail;
 	show.fixing = opt_fix;
 	d.f->show(d.found, &show);
-	p4b_rollout_report(d.o.s, &d.o.c, 1);
+	/* the runbook's four problems, then what slows the next deploy */
+	p4b_rollout_report(d.o.s, &d.o.c, 1, 1);
 
 	sg_fixed = apply(&d, FIX_SG_RULE);
 	force_fixed = apply(&d, FIX_FORCE_DEPLOY);

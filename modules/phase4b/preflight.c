@@ -229,7 +229,7 @@ int p4b_preflight(const struct awsphase_host *h, int argc, const char **argv)
 	rc = p4b_preflight_aws(s, &c, 1, 1);
 	/* an existing stack: how long its next deploy takes */
 	if (!rc && !h->engine->read(s, rollout))
-		p4b_rollout_report(s, &c, 1);
+		p4b_rollout_report(s, &c, 1, 0);
 	h->engine->close(s);
 	return rc;
 }

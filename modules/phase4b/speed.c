@@ -16,7 +16,7 @@ int p4b_rollout_s(int interval, int healthy, int delay)
 	return P4B_START_S + interval * healthy + (delay > 0 ? delay : 0) + P4B_REACT_S;
 }
 
-void p4b_rollout_report(struct awsphase_stack *s, const struct p4b *c, int as_check)
+void p4b_rollout_report(struct awsphase_stack *s, const struct p4b *c, int as_check, int only_slow)
 {
 	const struct awsphase_host *h = c->h;
 	const cJSON *tg = h->engine->have(s, "tg");
@@ -36,7 +36,7 @@ void p4b_rollout_report(struct awsphase_stack *s, const struct p4b *c, int as_ch
 			   "the next deploy takes ≈%d s (≈%d s with awsphase's settings: awsphase 4b "
 			   "deploy sets them)", c->tg_name, interval, healthy, interval * healthy, delay,
 			   now, want);
-	else
+	else if (!only_slow)
 		h->verdict(as_check, N_("rollout time"), AWSPHASE_OK, "target group %s: health check "
 			   "every %d s × %d healthy, deregistration delay %d s: the next deploy takes "
 			   "≈%d s", c->tg_name, interval, healthy, delay, now);

@@ -7,7 +7,7 @@
 # rerun changes nothing.  Bad settings are refused before anything is read.
 # Fast timing: the local AWS's clock ignores the groups' own settings.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 15
+plan 18
 localaws_start
 . "$WORK/aws-resources.env"
 
@@ -65,6 +65,34 @@ is "$(awscli ecs describe-services --cluster kaviar-cluster --services kaviar-ba
 ap --timeout 120 4b deploy
 is "$AP_RC:$(trace_count mutating)" "0:0" "a rerun changes nothing"
 ap 4b diagnose
+unlike "$AP_OUT" 'rollout time' "diagnose no longer names them"
+ap 4b preflight
 like "$AP_OUT" 'rollout time: target group kaviar-backend-tg: health check every 10 s × 2 healthy, deregistration delay 30 s: the next deploy takes ≈105 s' \
-	"diagnose now estimates ≈105 s"
+	"preflight estimates ≈105 s"
+
+# --- the wait: the local AWS keeps the group's timing (5 s x 2, delay 5 s,
+# a 5 s stop); deploy declares success within 2 s of COMPLETED, spending at
+# most 6 describe calls a minute
+cat >>aws-resources.env <<'ENV'
+HEALTH_CHECK_INTERVAL=5
+HEALTH_CHECK_TIMEOUT=4
+DEREGISTRATION_DELAY=5
+ENV
+ctl config '{"group_timing": true, "stop_s": 5}' >/dev/null
+ap --timeout 120 4b deploy
+ap --timeout 120 4b deploy --force-new-deployment
+end=$(date +%s.%N)
+[ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
+completed=$(awscli ecs describe-services --cluster kaviar-cluster --services kaviar-backend-service \
+	--query 'services[0].events[?contains(message, `deployment completed`)].createdAt | [0]' --output text)
+late=$(python3 -c 'import sys, datetime as d; print(round(float(sys.argv[1]) - d.datetime.fromisoformat(sys.argv[2]).timestamp(), 1))' "$end" "$completed")
+python3 -c 'import sys; sys.exit(not 0 <= float(sys.argv[1]) <= 2.0)' "$late"
+ok $? "a redeploy: success declared ${late} s after the deployment COMPLETED (at most 2 s)"
+waits=$(python3 -c 'import json, sys
+lines = [json.loads(l)["argv"][1] for l in open(sys.argv[1])]
+print(sum(1 for op in lines[lines.index("update-service"):] if op.startswith(("describe-", "list-"))))' "$AP_TRACE_FILE")
+[ "$waits" -le 6 ]
+ok $? "its wait spent ${waits} describe calls over about 30 s (at most 6 a minute)"
+[ "$waits" -le 6 ] ||
+	diag "$(python3 -c 'import json, sys; print(" ".join(json.loads(l)["argv"][1] for l in open(sys.argv[1])))' "$AP_TRACE_FILE")" "$AP_ERR"
 finish
