@@ -11,6 +11,10 @@
  * next deploy ≈ start + health + drain + react. */
 #include "speed.h"
 
+/* A verdict named "rollout time"; a macro named as po/xgettext.sh extracts
+ * it (fine:3), so that the host finds the format in the catalogue. */
+#define fine(as_check, status, ...) h->verdict(as_check, N_("rollout time"), status, __VA_ARGS__)
+
 int p4b_rollout_s(int interval, int healthy, int delay)
 {
 	return P4B_START_S + interval * healthy + (delay > 0 ? delay : 0) + P4B_REACT_S;
@@ -31,13 +35,13 @@ void p4b_rollout_report(struct awsphase_stack *s, const struct p4b *c, int as_ch
 		delay = 300; /* unknown: AWS's default */
 	now = p4b_rollout_s(interval, healthy, delay);
 	if (interval * healthy > c->hc_interval * c->healthy || delay > c->dereg_delay)
-		h->verdict(as_check, N_("rollout time"), AWSPHASE_WARN, "target group %s: health check "
+		fine(as_check, AWSPHASE_WARN, "target group %s: health check "
 			   "every %d s × %d healthy → ≥%d s per new task; deregistration delay %d s: "
 			   "the next deploy takes ≈%d s (≈%d s with awsphase's settings: awsphase 4b "
 			   "deploy sets them)", c->tg_name, interval, healthy, interval * healthy, delay,
 			   now, want);
 	else if (!only_slow)
-		h->verdict(as_check, N_("rollout time"), AWSPHASE_OK, "target group %s: health check "
+		fine(as_check, AWSPHASE_OK, "target group %s: health check "
 			   "every %d s × %d healthy, deregistration delay %d s: the next deploy takes "
 			   "≈%d s", c->tg_name, interval, healthy, delay, now);
 }
