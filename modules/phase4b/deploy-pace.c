@@ -82,11 +82,13 @@ void p4b_pace_plan(struct p4b_pace *p, const struct p4b *c, int old)
 
 int p4b_pace_sleep(const struct p4b_pace *p)
 {
-	double now = p4b_h->now(), left = p->next - now;
-	double timeout = p4b_h->settings->timeout_s;
+	double left = p->next - p4b_h->now();
 
-	/* the host's deadline is checked between polls: never sleep past it */
-	if (timeout > 0 && left > p->start + timeout - now)
-		left = p->start + timeout - now;
-	return left > 0 ? p4b_h->sleep(left) : 0;
+	if (left <= 0)
+		return 0;
+	if (p4b_h->sleep(left) < 0)
+		return -1;
+	/* the host's sleep ends at the run's deadline: no look then, the
+	 * host's wait says what ran out */
+	return p4b_h->now() < p->next - 0.05;
 }

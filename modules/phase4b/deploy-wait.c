@@ -214,8 +214,9 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 	cJSON *doc = NULL, *th = NULL;
 	int rc, done = 0, running, desired, pending, ndeps, failed, healthy, unused, settled;
 
-	if (p4b_pace_sleep(&w->pace) < 0)
-		return fail(exit_code, AWSPHASE_EXIT_INTERRUPTED);
+	rc = p4b_pace_sleep(&w->pace);
+	if (rc)
+		return rc < 0 ? fail(exit_code, AWSPHASE_EXIT_INTERRUPTED) : 0;
 	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
 		    c->service, NULL);
 	p4b_pace_call(&w->pace);

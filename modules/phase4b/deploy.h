@@ -17,8 +17,8 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 
 /* deploy-pace.c: when the wait looks.  Feed it each service event shown
  * and each describe call made; p4b_pace_plan sets the next look (old: an
- * older deployment is still there to drain), p4b_pace_sleep waits for it
- * (h->sleep's answer: <0 interrupted). */
+ * older deployment is still there to drain), p4b_pace_sleep waits for it:
+ * 0, -1 interrupted, 1 the run's deadline came first. */
 #define P4B_PACE_CALLS 6       /* describe calls in any minute, at most */
 struct p4b_pace {
 	double start, next;     /* the wait's start, the next look: epoch s */

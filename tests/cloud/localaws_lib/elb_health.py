@@ -151,6 +151,8 @@ class Health:
                     lbs = self.balancers_for(tg)
                 if not lbs:
                     if self.any_balancer(tg):   # the load balancer is still provisioning
+                        if self.sim.config["group_timing"]:  # checks start once it is active
+                            rec.next_check = max(rec.next_check, now + tm["initial"])
                         continue
                     rec.state = "unused"
                     rec.reason, rec.description = REASONS["unused"]
