@@ -5,9 +5,10 @@
  * runbook's fix, and so does a load balancer (or its listener) deleted
  * meanwhile, whose targets ECS would wait for until the deadline.  Reads
  * are spent sparingly: one describe-services a poll; describe-target-health
- * only once the service runs what it wants; the load balancer and its
- * listeners only when every target is unused; list-tasks and describe-tasks
- * only when the deployment's failedTasks grows. */
+ * once the deployment is COMPLETED (or every 30 s while the service runs
+ * what it wants and is not); the load balancer and its listeners only when
+ * every target is unused; list-tasks and describe-tasks only when the
+ * deployment's failedTasks grows.  When to look is deploy-pace.c's. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,8 @@ struct watch {
 	int failed_seen;
 	int warned_health;
 	time_t since;              /* stopped tasks older than this are history */
+	struct p4b_pace pace;
+	double th_at;              /* the last describe-target-health */
 };
 
 static const char *or_default(const char *s)
@@ -63,6 +66,8 @@ static void show_events(struct watch *w, const cJSON *service, int quiet)
 
 		if (!quiet && p4b_str(e, "message"))
 			w->h->say("  %s", p4b_str(e, "message"));
+		if (!quiet)
+			p4b_pace_event(&w->pace, e);
 		remember(w->seen, p4b_str(e, "id"));
 	}
 }
@@ -82,6 +87,7 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 
 	rc = h->aws(&list, "ecs", "list-tasks", "--cluster", c->cluster, "--service-name", c->service,
 		    "--desired-status", "STOPPED", NULL);
+	p4b_pace_call(&w->pace);
 	if (rc)
 		return fail(exit_code, rc);
 	call = h->call_new("ecs", "describe-tasks");
@@ -97,6 +103,7 @@ static int stopped_tasks(struct watch *w, const cJSON *dep, int *exit_code)
 		return 0;
 	}
 	rc = h->call_run(call);
+	p4b_pace_call(&w->pace);
 	if (rc) {
 		h->call_free(call);
 		return fail(exit_code, rc);
@@ -153,6 +160,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 	h->call_args(call, "--names", c->alb_name, NULL);
 	h->call_accept(call, "LoadBalancerNotFound");
 	rc = h->call_run(call);
+	p4b_pace_call(&w->pace);
 	if (rc) {
 		h->call_free(call);
 		return fail(exit_code, rc);
@@ -172,6 +180,7 @@ static int lb_gone(struct watch *w, int *exit_code)
 		return 0;
 	}
 	rc = h->aws(&doc, "elbv2", "describe-listeners", "--load-balancer-arn", arn, NULL);
+	p4b_pace_call(&w->pace);
 	h->call_free(call);
 	if (rc)
 		return fail(exit_code, rc);
@@ -205,8 +214,12 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 	cJSON *doc = NULL, *th = NULL;
 	int rc, done = 0, running, desired, pending, ndeps, failed, healthy, unused, settled;
 
+	rc = p4b_pace_sleep(&w->pace);
+	if (rc)
+		return rc < 0 ? fail(exit_code, AWSPHASE_EXIT_INTERRUPTED) : 0;
 	rc = h->aws(&doc, "ecs", "describe-services", "--cluster", c->cluster, "--services",
 		    c->service, NULL);
+	p4b_pace_call(&w->pace);
 	if (rc)
 		return fail(exit_code, rc);
 	svc = h->json_get(doc, "services.0");
@@ -258,12 +271,15 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 	settled = (!rollout || strcmp(rollout, "COMPLETED") == 0) && ndeps == 1;
 	if (settled && desired == 0 && running == 0 && pending == 0) {
 		done = 1;
-	} else if (running == desired && pending == 0 && desired > 0) {
+	} else if (running == desired && pending == 0 && desired > 0 &&
+		   (settled || h->now() - w->th_at >= 30)) {
 		/* it runs what it wants: what it waits for now is its targets
 		 * (with one deployment left, every registered target is one of
 		 * its tasks) */
 		rc = h->aws(&th, "elbv2", "describe-target-health", "--target-group-arn", w->tg_arn,
 			    NULL);
+		p4b_pace_call(&w->pace);
+		w->th_at = h->now();
 		if (rc) {
 			cJSON_Delete(doc);
 			return fail(exit_code, rc);
@@ -294,6 +310,7 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 		cJSON_Delete(th);
 	}
 	cJSON_Delete(doc);
+	p4b_pace_plan(&w->pace, c, ndeps > 1);
 	return done;
 }
 
@@ -312,6 +329,9 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	w.tg_arn = tg_arn;
 	w.seen = cJSON_CreateArray();
 	w.stopped = cJSON_CreateArray();
+	w.pace.start = h->now();
+	w.pace.ramp = 1;
+	w.th_at = w.pace.start; /* targets of a service not settled: from 30 s on */
 	/* a deployment this run did not start is followed as the PRIMARY */
 	snprintf(w.dep_id, sizeof(w.dep_id), "%s", dep_id && just_started ? dep_id : "");
 	if (before) {
@@ -329,7 +349,7 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	}
 	snprintf(what, sizeof(what), h->text("service %s to become stable"), c->service);
 	wait.what = what;
-	wait.interval_s = 5;
+	wait.interval_s = 0.05; /* the poll sleeps until its next look (deploy-pace.c) */
 	wait.poll = watch_poll;
 	wait.ctx = &w;
 	if (*w.dep_id)
@@ -337,7 +357,7 @@ int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 	else
 		h->say("… waiting for %s", what);
 	/* what ECS reports at once is the request just made: the first look
-	 * comes a moment later (then the host's pauses grow to 5 s) */
+	 * comes a moment later */
 	if (just_started && h->sleep(1) < 0) {
 		/* what the wait itself says when interrupted later */
 		h->log(AWSPHASE_LOG_ERROR, "interrupted while waiting for %s (last state: none yet)",

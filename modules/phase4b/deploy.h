@@ -15,6 +15,23 @@
 int p4b_wait_service(struct p4b *c, const char *tg_arn, const char *dep_id,
 		     const cJSON *before, int just_started);
 
+/* deploy-pace.c: when the wait looks.  Feed it each service event shown
+ * and each describe call made; p4b_pace_plan sets the next look (old: an
+ * older deployment is still there to drain), p4b_pace_sleep waits for it:
+ * 0, -1 interrupted, 1 the run's deadline came first. */
+#define P4B_PACE_CALLS 6       /* describe calls in any minute, at most */
+struct p4b_pace {
+	double start, next;     /* the wait's start, the next look: epoch s */
+	double reg_at, drain_at;/* events: targets registered, old tasks draining */
+	double ramp;            /* the next quick look's pause */
+	double calls[P4B_PACE_CALLS];
+	unsigned ncalls;
+};
+void p4b_pace_event(struct p4b_pace *p, const cJSON *event);
+void p4b_pace_call(struct p4b_pace *p);
+void p4b_pace_plan(struct p4b_pace *p, const struct p4b *c, int old);
+int p4b_pace_sleep(const struct p4b_pace *p);
+
 /* 1 when the service needs no wait: one deployment, COMPLETED (or no
  * rollout state), running = desired, none pending. */
 int p4b_service_settled(const struct awsphase_host *h, const cJSON *service);

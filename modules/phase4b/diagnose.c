@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "diagnose.h"
+#include "speed.h"
 
 #define PROBE_TIMEOUT_S 10.0
 
@@ -143,6 +144,7 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	d.h = h;
 	d.f = h->findings;
 	d.found = d.f->open(diag_classes);
+	d.o.run.tg_attrs = 1; /* the deregistration delay, for the rollout time */
 
 	/* the service, the load balancer and its target group and targets, the
 	 * security groups; then the ALB itself */
@@ -197,6 +199,8 @@ int p4b_diagnose(const struct awsphase_host *h, int argc, const char **argv)
 	show.ok = ok_detail;
 	show.fixing = opt_fix;
 	d.f->show(d.found, &show);
+	/* the runbook's four problems, then what slows the next deploy */
+	p4b_rollout_report(d.o.s, &d.o.c, 1, 1);
 
 	sg_fixed = apply(&d, FIX_SG_RULE);
 	force_fixed = apply(&d, FIX_FORCE_DEPLOY);

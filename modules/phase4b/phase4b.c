@@ -79,6 +79,15 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "IMAGE_PINNING", "digest|tag", "digest", 0, N_("digest: deploy registers the image as "
 	  "REPO@sha256:… that ECR_URI's tag names now, so a new image under the same tag makes a new "
 	  "revision and a rollback restores the image it ran; tag: ECR_URI as written") },
+	/* rollout settings (issue 19): AWS's defaults (30 s x 5, 300 s) make a rolling deploy take
+	 * 8 minutes or more; these make it about one, and stay safe (spec.c checks them) */
+	{ "HEALTH_CHECK_INTERVAL", "[0-9]{1,3}", "10", 0, N_("seconds between target group health checks, 5-300") },
+	{ "HEALTH_CHECK_TIMEOUT", "[0-9]{1,3}", "5", 0, N_("seconds a health check may take, 2-120, less than the interval") },
+	{ "HEALTHY_THRESHOLD", "[0-9]{1,2}", "2", 0, N_("passing health checks that make a target healthy, 2-10") },
+	{ "UNHEALTHY_THRESHOLD", "[0-9]{1,2}", "3", 0, N_("failing health checks that make a target unhealthy, 2-10") },
+	{ "DEREGISTRATION_DELAY", "[0-9]{1,4}", "30", 0, N_("seconds an old target drains before it goes, 0-3600") },
+	{ "MIN_HEALTHY_PERCENT", "[0-9]{1,3}", "100", 0, N_("service minimum healthy percent during a deploy, 0-100") },
+	{ "MAX_PERCENT", "[0-9]{1,3}", "200", 0, N_("service maximum percent during a deploy, 100-200") },
 	{ NULL },
 };
 

@@ -37,6 +37,10 @@ struct p4b {
 	int desired_set;        /* DESIRED_COUNT is in the env file: it is kept */
 	int lb_gone;            /* deploy's wait found the ALB or its listener gone */
 	int pin_tag;            /* IMAGE_PINNING=tag: ECR_URI as written, not its digest */
+	/* rollout settings: the target group's health check and deregistration
+	 * delay, the service's deployment percents (spec.c) */
+	int hc_interval, hc_timeout, healthy, unhealthy, dereg_delay;
+	int min_healthy, max_percent;
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */

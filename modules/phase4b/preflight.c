@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "deploy.h"
+#include "speed.h"
 
 struct pf {
 	struct p4b *c;
@@ -202,7 +203,8 @@ int p4b_preflight_aws(struct awsphase_stack *s, struct p4b *c, int with_identity
 int p4b_preflight(const struct awsphase_host *h, int argc, const char **argv)
 {
 	struct p4b c;
-	struct p4b_run run = { .c = &c };
+	struct p4b_run run = { .c = &c, .tg_attrs = 1 };
+	static const char *const rollout[] = { "tg", NULL };
 	struct awsphase_stack *s;
 	int rc, secrets;
 
@@ -225,6 +227,9 @@ int p4b_preflight(const struct awsphase_host *h, int argc, const char **argv)
 	if (!s)
 		return AWSPHASE_EXIT_FAILED;
 	rc = p4b_preflight_aws(s, &c, 1, 1);
+	/* an existing stack: how long its next deploy takes */
+	if (!rc && !h->engine->read(s, rollout))
+		p4b_rollout_report(s, &c, 1, 0);
 	h->engine->close(s);
 	return rc;
 }

@@ -23,6 +23,43 @@ static const char *need(const struct awsphase_host *h, const char *key, int *pro
 	return v;
 }
 
+/* A whole number key in [lo, hi]; counts 1 when it is not. */
+static int number(const struct awsphase_host *h, const char *key, int lo, int hi, int *out)
+{
+	const char *v = h->env_get(key);
+	char *end;
+	long n = strtol(v ? v : "", &end, 10);
+
+	*out = (int)n;
+	if (v && *v && !*end && n >= lo && n <= hi)
+		return 0;
+	return bad(h, "%s: %s=%s: give a whole number %d-%d (AWS's range)", h->settings->env_file, key,
+		   v ? v : "", lo, hi);
+}
+
+/* The rollout settings (issue 19): AWS's ranges, and what AWS or ECS would
+ * refuse or get stuck on together. */
+static int rollout(const struct awsphase_host *h, struct p4b *c)
+{
+	const char *env = h->settings->env_file;
+	int problems = number(h, "HEALTH_CHECK_INTERVAL", 5, 300, &c->hc_interval) +
+		       number(h, "HEALTH_CHECK_TIMEOUT", 2, 120, &c->hc_timeout) +
+		       number(h, "HEALTHY_THRESHOLD", 2, 10, &c->healthy) +
+		       number(h, "UNHEALTHY_THRESHOLD", 2, 10, &c->unhealthy) +
+		       number(h, "DEREGISTRATION_DELAY", 0, 3600, &c->dereg_delay) +
+		       number(h, "MIN_HEALTHY_PERCENT", 0, 100, &c->min_healthy) +
+		       number(h, "MAX_PERCENT", 100, 200, &c->max_percent);
+
+	if (!problems && c->hc_timeout >= c->hc_interval)
+		problems += bad(h, "%s: HEALTH_CHECK_TIMEOUT=%d is not less than HEALTH_CHECK_INTERVAL=%d; "
+				"AWS refuses it: give a shorter timeout", env, c->hc_timeout, c->hc_interval);
+	if (!problems && c->min_healthy == 100 && c->max_percent == 100)
+		problems += bad(h, "%s: MIN_HEALTHY_PERCENT=100 with MAX_PERCENT=100 leaves ECS no room "
+				"to start a new task: a deploy would never finish; raise MAX_PERCENT "
+				"(200 is ECS's default)", env);
+	return problems;
+}
+
 int p4b_config(const struct awsphase_host *h, struct p4b *c)
 {
 	const char *env = h->settings->env_file;
@@ -109,6 +146,7 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 				env, c->exec_role);
 	if (c->health_path && strlen(c->health_path) > 1024)
 		problems += bad(h, "%s: HEALTH_PATH is longer than 1024 characters", env);
+	problems += rollout(h, c);
 	if (problems)
 		return AWSPHASE_EXIT_USAGE;
 	return 0;

@@ -7,7 +7,15 @@
 #include "rollback.h"
 #include "stack.h"
 
-#define CIRCUIT_BREAKER "deploymentCircuitBreaker={enable=true,rollback=true}"
+/* The circuit breaker with rollback, and MIN_HEALTHY_PERCENT / MAX_PERCENT. */
+static void deployment_arg(struct awsphase_res *r, struct awsphase_call *call)
+{
+	const struct p4b *c = p4b_run_of(r)->c;
+
+	p4b_h->call_arg(call, "--deployment-configuration");
+	p4b_h->call_argf(call, "deploymentCircuitBreaker={enable=true,rollback=true},"
+			 "maximumPercent=%d,minimumHealthyPercent=%d", c->max_percent, c->min_healthy);
+}
 
 static const char *const describe_service[] = { "--cluster", "{ECS_CLUSTER}", "--services",
 	"{ECS_SERVICE}", NULL };
@@ -395,7 +403,7 @@ static int service_create(struct awsphase_res *r, struct awsphase_call *call)
 	lb_arg(r, call);
 	P4B_E->args(r, call, "--health-check-grace-period-seconds", NULL);
 	p4b_h->call_argf(call, "%d", P4B_GRACE_S);
-	P4B_E->args(r, call, "--deployment-configuration", CIRCUIT_BREAKER, NULL);
+	deployment_arg(r, call);
 	return 0;
 }
 
@@ -485,6 +493,12 @@ static void service_differs(struct awsphase_res *r, const cJSON *have)
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cb, "enable")) ||
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cb, "rollback")))
 		P4B_E->differs(r, SVC_CB, "circuit breaker with rollback");
+	if ((int)p4b_h->json_num(have, "deploymentConfiguration.minimumHealthyPercent", -1) != c->min_healthy ||
+	    (int)p4b_h->json_num(have, "deploymentConfiguration.maximumPercent", -1) != c->max_percent)
+		P4B_E->differs(r, SVC_CB, "minimum healthy %d%%, maximum %d%% → %d%%, %d%%",
+			       (int)p4b_h->json_num(have, "deploymentConfiguration.minimumHealthyPercent", -1),
+			       (int)p4b_h->json_num(have, "deploymentConfiguration.maximumPercent", -1),
+			       c->min_healthy, c->max_percent);
 	if (run->force)
 		P4B_E->differs(r, SVC_FORCE, "new deployment forced");
 }
@@ -515,7 +529,7 @@ static void service_fix(struct awsphase_res *r, const cJSON *have, unsigned what
 		p4b_h->call_argf(call, "%d", P4B_GRACE_S);
 	}
 	if (what & SVC_CB)
-		P4B_E->args(r, call, "--deployment-configuration", CIRCUIT_BREAKER, NULL);
+		deployment_arg(r, call);
 	if (what & SVC_FORCE)
 		p4b_h->call_arg(call, "--force-new-deployment");
 }

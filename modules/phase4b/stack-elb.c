@@ -1,6 +1,7 @@
 /* Phase 4B's load balancer side for the engine: the target group, the ALB
  * and its HTTP:80 listener, and what of them cannot change in place. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
@@ -25,7 +26,51 @@ static const char *or_none(const char *s)
 /* ---- target group -------------------------------------------------------------------- */
 
 enum { TG_PATH = 1 << 0, TG_PORT = 1 << 1, TG_PROTOCOL = 1 << 2, TG_MATCHER = 1 << 3,
-       TG_ENABLED = 1 << 4 };
+       TG_ENABLED = 1 << 4, TG_TIMING = 1 << 5, TG_DELAY = 1 << 6 };
+
+int p4b_dereg_delay(const cJSON *attributes)
+{
+	const cJSON *a = p4b_h->json_find(p4b_h->json_get(attributes, "Attributes"), "Key",
+					  "deregistration_delay.timeout_seconds");
+	const char *v = str(a, "Value");
+
+	return v ? atoi(v) : -1;
+}
+
+/* The group, then (deploy, or a read that asks) its attributes: the
+ * deregistration delay is not in describe-target-groups' answer. */
+static int tg_pick(struct awsphase_res *r, const cJSON *answer, int step, const cJSON **item)
+{
+	struct awsphase_call *call;
+
+	*item = P4B_E->select(r, P4B_E->answer(r, 0));
+	if (!*item || step > 0 || P4B_E->mode(r) == AWSPHASE_MODE_TEARDOWN ||
+	    (P4B_E->mode(r) == AWSPHASE_MODE_READ && !p4b_run_of(r)->tg_attrs))
+		return *item ? AWSPHASE_FOUND : AWSPHASE_ABSENT;
+	call = P4B_E->again(r, "elbv2", "describe-target-group-attributes", NULL);
+	p4b_h->call_args(call, "--target-group-arn", str(*item, "TargetGroupArn"), NULL);
+	return AWSPHASE_AGAIN;
+}
+
+/* The health check's timing and the deregistration delay (issue 19); have
+ * NULL: just created, with AWS's 300 s delay. */
+static void tg_timing_differs(struct awsphase_res *r, const cJSON *tg)
+{
+	const struct p4b *c = p4b_run_of(r)->c;
+	int delay = tg ? p4b_dereg_delay(P4B_E->answer(r, 1)) : 300;
+	int interval = (int)p4b_h->json_num(tg, "HealthCheckIntervalSeconds", 0);
+	int timeout = (int)p4b_h->json_num(tg, "HealthCheckTimeoutSeconds", 0);
+	int up = (int)p4b_h->json_num(tg, "HealthyThresholdCount", 0);
+	int down = (int)p4b_h->json_num(tg, "UnhealthyThresholdCount", 0);
+
+	if (tg && (interval != c->hc_interval || timeout != c->hc_timeout || up != c->healthy ||
+		   down != c->unhealthy))
+		P4B_E->differs(r, TG_TIMING, "health check every %d s, timeout %d s, %d healthy/%d "
+			       "unhealthy → %d s, %d s, %d/%d", interval, timeout, up, down,
+			       c->hc_interval, c->hc_timeout, c->healthy, c->unhealthy);
+	if (delay >= 0 && delay != c->dereg_delay)
+		P4B_E->differs(r, TG_DELAY, "deregistration delay %d s → %d s", delay, c->dereg_delay);
+}
 
 static void tg_differs(struct awsphase_res *r, const cJSON *tg)
 {
@@ -34,6 +79,7 @@ static void tg_differs(struct awsphase_res *r, const cJSON *tg)
 	const char *code = p4b_h->json_str(tg, "Matcher.HttpCode");
 	char port[16];
 
+	tg_timing_differs(r, tg);
 	if (!tg)
 		return;
 	snprintf(port, sizeof(port), "%d", c->port);
@@ -58,12 +104,26 @@ static void tg_differs(struct awsphase_res *r, const cJSON *tg)
 		P4B_E->differs(r, TG_ENABLED, "health check enabled");
 }
 
-/* One modify-target-group with what differs, decided by differs' flags. */
+/* One modify-target-group with what differs, decided by differs' flags;
+ * the delay is an attribute, with a call of its own. */
 static void tg_fix(struct awsphase_res *r, const cJSON *tg, unsigned what)
 {
-	struct awsphase_call *call = P4B_E->call(r, "elbv2", "modify-target-group");
+	struct awsphase_call *call;
 
+	if (what & TG_DELAY) {
+		call = P4B_E->call(r, "elbv2", "modify-target-group-attributes");
+		P4B_E->args(r, call, "--target-group-arn", "{id}", "--attributes",
+			    "Key=deregistration_delay.timeout_seconds,Value={DEREGISTRATION_DELAY}", NULL);
+	}
+	if (!(what & ~TG_DELAY))
+		return;
+	call = P4B_E->call(r, "elbv2", "modify-target-group");
 	P4B_E->args(r, call, "--target-group-arn", "{id}", NULL);
+	if (what & TG_TIMING)
+		P4B_E->args(r, call, "--health-check-interval-seconds", "{HEALTH_CHECK_INTERVAL}",
+			    "--health-check-timeout-seconds", "{HEALTH_CHECK_TIMEOUT}",
+			    "--healthy-threshold-count", "{HEALTHY_THRESHOLD}",
+			    "--unhealthy-threshold-count", "{UNHEALTHY_THRESHOLD}", NULL);
 	if (what & TG_PATH)
 		P4B_E->args(r, call, "--health-check-path", "{HEALTH_PATH}", NULL);
 	if (what & TG_PORT)
@@ -80,7 +140,10 @@ static const char *const tg_find[] = { "--names", "{name}", NULL };
 static const char *const tg_none[] = { "TargetGroupNotFound", NULL };
 static const char *const tg_create[] = { "--name", "{name}", "--protocol", "HTTP", "--port",
 	"{CONTAINER_PORT}", "--vpc-id", "{VPC_ID}", "--target-type", "ip", "--health-check-protocol",
-	"HTTP", "--health-check-path", "{HEALTH_PATH}", "--matcher", "HttpCode=200", NULL };
+	"HTTP", "--health-check-path", "{HEALTH_PATH}", "--matcher", "HttpCode=200",
+	"--health-check-interval-seconds", "{HEALTH_CHECK_INTERVAL}", "--health-check-timeout-seconds",
+	"{HEALTH_CHECK_TIMEOUT}", "--healthy-threshold-count", "{HEALTHY_THRESHOLD}",
+	"--unhealthy-threshold-count", "{UNHEALTHY_THRESHOLD}", NULL };
 static const char *const tg_exists[] = { "DuplicateTargetGroupName", NULL };
 static const char *const tg_remove[] = { "--target-group-arn", "{id}", NULL };
 static const char *const tg_busy[] = { "ResourceInUse", NULL };
@@ -91,7 +154,7 @@ const struct awsphase_resource p4b_tg = {
 	AWSPHASE_RESOURCE, .key = "tg", .kind = N_("target group"), .name = "{TG_NAME}",
 	.flags = AWSPHASE_RES_LAZY,
 	.find = { "elbv2", "describe-target-groups", tg_find, tg_none }, .list = "TargetGroups",
-	.id = "TargetGroupArn", .show = "{.TargetGroupArn}", .outputs = tg_out,
+	.pick = tg_pick, .id = "TargetGroupArn", .show = "{.TargetGroupArn}", .outputs = tg_out,
 	.create = { "elbv2", "create-target-group", tg_create, tg_exists }, .created = "TargetGroups.0",
 	.differs = tg_differs, .fix = tg_fix,
 	/* while the ALB is going it holds the group (ResourceInUse) */

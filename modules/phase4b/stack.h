@@ -40,6 +40,7 @@ struct p4b_run {
 	int only_sg;            /* fix-sg: the service's security groups alone */
 	long long logs_start_ms;/* the logs resource's window, epoch ms */
 	const char *logs_filter;/* its --filter-pattern, or NULL */
+	int tg_attrs;           /* read the target group's attributes (deploy always) */
 };
 
 extern const struct awsphase_stack_spec p4b_stack;
@@ -70,6 +71,10 @@ extern const struct awsphase_resource p4b_identity, p4b_subnets, p4b_image, p4b_
  * it is phase 3's JSON secret; the ARN of an SQS queue URL (0, or -1). */
 const char *p4b_db_secret_arn(struct awsphase_res *r, int *json_keys);
 int p4b_queue_arn(const char *url, const char *region, char *out, size_t size);
+
+/* The target group's deregistration delay in the answer of
+ * describe-target-group-attributes (the tg's read step 1), -1 when unknown. */
+int p4b_dereg_delay(const cJSON *attributes);
 
 /* The host of the run (set by the module's init; one run per process). */
 extern const struct awsphase_host *p4b_h;

@@ -12,7 +12,11 @@ DEFAULTS = {
     "pending_s": 1.5,           # PENDING -> RUNNING (image pulled), or the start failure
     "stop_s": 0.3,              # each of STOPPING and DEPROVISIONING
     "restart_delay_s": 1.0,     # a service waits this long after a failed task
-    # target health (the target group's own settings are not used)
+    "app_start_s": 0.0,         # RUNNING -> the application answers its health check
+    "scheduler_s": 0.0,         # create/update-service -> the scheduler starts tasks
+    # target health: these figures, or with group_timing each target group's own settings
+    "group_timing": False,      # HealthCheckInterval/Timeout, thresholds, deregistration delay
+    "new_target_one_check": False,  # group_timing: a new target is healthy after one pass
     "health_initial_s": 1.0,    # registration -> first health check
     "interval_s": 0.5,
     "healthy_threshold": 2,
@@ -50,9 +54,19 @@ DEFAULTS = {
 
 INTEGER_KEYS = {"healthy_threshold", "unhealthy_threshold", "max_tasks",
                 "circuit_breaker_threshold"}
-BOOL_KEYS = {"manual", "check_exec_role_policy"}
+BOOL_KEYS = {"manual", "check_exec_role_policy", "group_timing", "new_target_one_check"}
 STRING_KEYS = {"placement_error", "backend_health_path", "client_ip", "impaired_zones"}
 NULLABLE_KEYS = {"grace_s", "circuit_breaker_threshold", "placement_error"}
+
+# `localaws serve --timing NAME`: fast is DEFAULTS (the tests' clock); aws is AWS's own clock,
+# each figure and its source in README "Timing profiles".
+PROFILES = {
+    "fast": {},
+    "aws": {"group_timing": True, "lb_provisioning_s": 180.0, "lb_delete_s": 60.0,
+            "provisioning_s": 20.0, "pending_s": 25.0, "app_start_s": 5.0, "stop_s": 5.0,
+            "scheduler_s": 5.0, "restart_delay_s": 15.0, "grace_scale": 1.0,
+            "metrics_interval_s": 60.0},
+}
 
 
 class Config(dict):

@@ -127,7 +127,7 @@ class Services:
         }
         service.deployments.insert(0, dep)
         service._sim.steady = False
-        service._sim.next_start_at = self.sim.now
+        service._sim.next_start_at = self.sim.now + self.sim.config["scheduler_s"]
         return dep
 
     # ---- failures and the circuit breaker ----------------------------------------------

@@ -270,8 +270,10 @@ class Tasks:
         task.stopping_at = utcnow()
         if task.last_status == "RUNNING":
             if st.targets:
+                delay = max(self.sim.health.drain_s(elbv2().target_groups.get(arn))
+                            for arn, _, _ in st.targets)
                 self.deregister_targets(st.service, task)
-                self._to(task, "DEACTIVATING", self.sim.config["drain_s"])
+                self._to(task, "DEACTIVATING", delay)
             else:
                 self._to(task, "STOPPING", self.sim.config["stop_s"])
 

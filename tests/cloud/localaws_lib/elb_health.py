@@ -1,10 +1,14 @@
 """Target health as an ALB sees it, and load balancers provisioning -> active -> gone.
 
 A registered target starts `initial` (Elb.RegistrationInProgress); health checks then run every
-interval_s and move it to `healthy` after healthy_threshold passes or `unhealthy` after
-unhealthy_threshold failures. A check passes when the target is a RUNNING task, the security
-groups let the ALB reach it (checks.alb_reaches) and the health-check path is the backend's.
-Deregistered targets are `draining` for drain_s, then gone.
+interval and move it to `healthy` after healthy-threshold passes or `unhealthy` after
+unhealthy-threshold failures. A check passes when the target is a RUNNING task whose application
+has started (app_start_s), the security groups let the ALB reach it (checks.alb_reaches) and the
+health-check path is the backend's. Deregistered targets are `draining` for the deregistration
+delay, then gone. The figures are the config's (health_initial_s, interval_s, thresholds, drain_s)
+or, with group_timing, each target group's own: the first check one interval after registration,
+a check that times out counted HealthCheckTimeoutSeconds after it began, and the group's
+deregistration_delay.timeout_seconds.
 """
 
 from moto.elbv2.models import FakeHealthStatus
@@ -31,6 +35,7 @@ class TargetHealth:
         self.fail_streak = 0
         self.next_check = now + first_check
         self.drain_until = None
+        self.verdict = None   # (when, probe result) of a check still waiting for its timeout
 
 
 def records(tg):
@@ -49,14 +54,33 @@ class Health:
         recs = records(tg)
         rec = recs.get(target_id)
         if rec is None or rec.drain_until is not None:
-            recs[target_id] = TargetHealth(port, self.sim.now, self.sim.config["health_initial_s"])
+            recs[target_id] = TargetHealth(port, self.sim.now, self.timing(tg)["initial"])
 
     def deregistered(self, tg, target_id, port):
         rec = records(tg).get(target_id) or TargetHealth(port, self.sim.now, 0)
         rec.state = "draining"
         rec.reason, rec.description = REASONS["draining"]
-        rec.drain_until = self.sim.now + self.sim.config["drain_s"]
+        rec.drain_until = self.sim.now + self.drain_s(tg)
         records(tg)[target_id] = rec
+
+    # ---- the figures: the config's, or with group_timing the group's own ------------------
+
+    def timing(self, tg):
+        cfg = self.sim.config
+        if not cfg["group_timing"]:
+            return {"initial": cfg["health_initial_s"], "interval": cfg["interval_s"],
+                    "timeout": 0.0, "healthy": cfg["healthy_threshold"],
+                    "unhealthy": cfg["unhealthy_threshold"]}
+        interval = float(tg.health_check_interval_seconds)
+        return {"initial": interval, "interval": interval,
+                "timeout": float(tg.health_check_timeout_seconds),
+                "healthy": int(tg.healthy_threshold_count),
+                "unhealthy": int(tg.unhealthy_threshold_count)}
+
+    def drain_s(self, tg):
+        if tg is None or not self.sim.config["group_timing"]:
+            return self.sim.config["drain_s"]
+        return float(tg.attributes.get("deregistration_delay.timeout_seconds", 300))
 
     # ---- queries --------------------------------------------------------------------
 
@@ -111,9 +135,9 @@ class Health:
 
     def step(self):
         now = self.sim.now
-        cfg = self.sim.config
         for tg in list(elbv2().target_groups.values()):
             recs = records(tg)
+            tm = self.timing(tg)
             lbs = None
             for tid, rec in list(recs.items()):
                 if rec.drain_until is not None:
@@ -127,6 +151,8 @@ class Health:
                     lbs = self.balancers_for(tg)
                 if not lbs:
                     if self.any_balancer(tg):   # the load balancer is still provisioning
+                        if self.sim.config["group_timing"]:  # checks start once it is active
+                            rec.next_check = max(rec.next_check, now + tm["initial"])
                         continue
                     rec.state = "unused"
                     rec.reason, rec.description = REASONS["unused"]
@@ -134,17 +160,27 @@ class Health:
                 if rec.state == "unused":
                     rec.state = "initial"
                     rec.reason, rec.description = REASONS["initial"]
-                    rec.next_check = now + cfg["health_initial_s"]
+                    rec.next_check = now + tm["initial"]
                     continue
                 checks = 0
-                while rec.next_check <= now and checks < 100:
+                while (rec.verdict or rec.next_check <= now) and checks < 100:
+                    if rec.verdict and rec.verdict[0] <= min(now, rec.next_check):
+                        self.judge(tg, tid, rec, tm, rec.verdict[1])
+                        rec.verdict = None
+                        continue
+                    if rec.next_check > now:
+                        break
                     checks += 1
-                    rec.next_check += max(cfg["interval_s"], 0.01)
-                    self.check(tg, tid, rec, lbs)
+                    began = rec.next_check
+                    rec.next_check += max(tm["interval"], 0.01)
+                    result = self.probe(tg, tid, rec.port, lbs)
+                    if result[1] == "Target.Timeout" and tm["timeout"] > 0:
+                        rec.verdict = (began + tm["timeout"], result)
+                    else:
+                        self.judge(tg, tid, rec, tm, result)
 
-    def check(self, tg, tid, rec, lbs):
-        cfg = self.sim.config
-        ok, reason, desc = self.probe(tg, tid, rec.port, lbs)
+    def judge(self, tg, tid, rec, tm, result):
+        ok, reason, desc = result
         if ok:
             rec.ok_streak += 1
             rec.fail_streak = 0
@@ -152,11 +188,13 @@ class Health:
             rec.fail_streak += 1
             rec.ok_streak = 0
         old = rec.state
-        if old in ("initial", "unhealthy") and ok and rec.ok_streak >= cfg["healthy_threshold"]:
+        need = 1 if old == "initial" and self.sim.config["group_timing"] and \
+            self.sim.config["new_target_one_check"] else tm["healthy"]
+        if old in ("initial", "unhealthy") and ok and rec.ok_streak >= need:
             rec.state = "healthy"
             rec.reason = rec.description = None
         elif old in ("initial", "healthy", "unhealthy") and not ok and \
-                rec.fail_streak >= cfg["unhealthy_threshold"]:
+                rec.fail_streak >= tm["unhealthy"]:
             rec.state = "unhealthy"
             rec.reason, rec.description = reason, desc
         if rec.state == "unhealthy" and old != "unhealthy":
@@ -169,6 +207,8 @@ class Health:
             return (False,) + REASONS["timeout"]
         if not all(alb_reaches(lb, tid, port) for lb in lbs):
             return (False,) + REASONS["timeout"]
+        if self.sim.now < task._sim.running_since + self.sim.config["app_start_s"]:
+            return False, "Target.FailedHealthChecks", "Health checks failed"
         path = (tg.health_check_path or "/").split("?")[0]
         codes = str((getattr(tg, "matcher", None) or {}).get("HttpCode", "200"))
         status = 200 if path == self.sim.config["backend_health_path"] else 404

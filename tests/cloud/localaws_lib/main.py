@@ -15,7 +15,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import patches
 from .app import LocalAWSApp, World
-from .config import Config
+from .config import PROFILES, Config
 from .faults import Faults
 from .proxy import Proxy
 from .scenario import SCENARIOS, write_env
@@ -36,6 +36,8 @@ def parse_args(argv):
     serve.add_argument("--scenario", choices=sorted(SCENARIOS), default="prereqs")
     serve.add_argument("--env-out", metavar="PATH", help="write aws-resources.env here")
     serve.add_argument("--time-scale", type=float, default=None)
+    serve.add_argument("--timing", choices=sorted(PROFILES), default="fast",
+                       help="fast: the tests' clock; aws: AWS's durations (README)")
     serve.add_argument("--faults", metavar="JSON", help='{"seed":N,"rules":[...]} or @FILE')
     serve.add_argument("--seed", type=int, default=None)
     serve.add_argument("--ready-file", metavar="PATH")
@@ -64,6 +66,7 @@ def wait_answering(url, timeout=10.0):
 
 def serve(args):
     config = Config()
+    config.apply(PROFILES[args.timing])
     if args.time_scale is not None:
         config.apply({"time_scale": args.time_scale})
     lock = threading.RLock()

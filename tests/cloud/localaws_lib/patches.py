@@ -302,6 +302,12 @@ def _action_signature(actions):
     return sorted(sig)
 
 
+TG_TIMING = (("healthcheck_interval_seconds", "health_check_interval_seconds"),
+             ("healthcheck_timeout_seconds", "health_check_timeout_seconds"),
+             ("healthy_threshold_count", "healthy_threshold_count"),
+             ("unhealthy_threshold_count", "unhealthy_threshold_count"))
+
+
 def _patch_elbv2():
     orig_create_lb = ELBv2Backend.create_load_balancer
     orig_create_tg = ELBv2Backend.create_target_group
@@ -345,7 +351,10 @@ def _patch_elbv2():
                     and str(tg.port) == str(kwargs.get("port"))
                     and tg.vpc_id == kwargs.get("vpc_id")
                     and tg.target_type == (kwargs.get("target_type") or "instance")
-                    and kwargs.get("healthcheck_path") in (None, tg.health_check_path))
+                    and kwargs.get("healthcheck_path") in (None, tg.health_check_path)
+                    # AWS: the same name with other health-check timing is a duplicate
+                    and all(kwargs.get(k) is None or str(kwargs[k]) == str(getattr(tg, a))
+                            for k, a in TG_TIMING))
             if not same:
                 raise DuplicateTargetGroupName()
             return tg
