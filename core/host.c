@@ -489,6 +489,7 @@ static struct awsphase_host host = {
 	.json_same_set = json_same_set,
 	.secret_key = redact_key_is_secret,
 	.call_arg_file = host_call_arg_file,
+	.pattern_why = pattern_why,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -414,6 +414,11 @@ struct awsphase_host {
 	 * Check struct_size before use. */
 	int (*call_arg_file)(struct awsphase_call *, const char *flag, const char *value,
 			     const char *what);
+	/* 0 when pattern is a PCRE2 pattern that compiles, else -1 with why
+	 * (PCRE2's message and offset) in why; reports nothing, so that the
+	 * caller says in one line which setting holds it.  Check struct_size
+	 * before use. */
+	int (*pattern_why)(const char *pattern, char *why, size_t size);
 	/* append only */
 };
 

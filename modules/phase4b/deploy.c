@@ -17,6 +17,7 @@
  * and converges as any later run does. */
 
 #include "deploy.h"
+#include "history.h"
 #include "rollback.h"
 
 static int no_wait, force, retention = P4B_LOG_RETENTION_DAYS;
@@ -72,7 +73,7 @@ static void summary(const struct awsphase_host *h, struct awsphase_stack *s, con
 /* After apply: wait for the service unless it is settled; remember the
  * revision that deployed, or move back from one that did not. */
 static int settle_service(const struct awsphase_host *h, struct awsphase_stack *s, struct p4b *c,
-			  int calls, int *waited)
+			  int calls, int *waited, int *rolled_back)
 {
 	const struct awsphase_engine *e = h->engine;
 	const cJSON *svc = e->now(s, "service");
@@ -87,6 +88,8 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 		rc = p4b_wait_service(c, e->id_of(s, "tg"), dep, svc, started);
 		*waited = 1;
 	}
+	if (!rc)
+		rc = p4b_probe_alb(c, h->json_str(e->now(s, "alb"), "DNSName"));
 	if (!rc)
 		return p4b_record_good(h, h->json_str(svc, "taskDefinition")) < 0 ? AWSPHASE_EXIT_FAILED : 0;
 	if (*waited && c->lb_gone) {
@@ -105,8 +108,10 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 				h->more_time(h->settings->timeout_s);
 			if (p4b_rollback_to_last_good(c, e->id_of(s, "td"), rc == AWSPHASE_EXIT_TIMEOUT ?
 						      N_("the deadline passed") :
-						      N_("the deployment failed")) == 0)
+						      N_("the deployment failed")) == 0) {
 				rc = AWSPHASE_EXIT_FAILED;
+				*rolled_back = 1;
+			}
 		}
 	}
 	return rc;
@@ -118,7 +123,10 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	struct p4b c;
 	struct p4b_run run = { .c = &c };
 	struct awsphase_stack *s;
-	int rc, changes = 0, calls = 0, waited = 0;
+	struct p4b_event ev = { .action = "deploy", .started = h->now() };
+	const cJSON *td;
+	char dep[P4B_ID_SIZE] = "";
+	int rc, changes = 0, calls = 0, waited = 0, rolled_back = 0, applied = 0;
 
 	if (!e->log_retention_ok(retention)) {
 		h->log(AWSPHASE_LOG_ERROR, "--log-retention-days %d: CloudWatch Logs does not offer it; "
@@ -138,12 +146,27 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	h->log(AWSPHASE_LOG_VERBOSE, "%d resource(s) to change", changes);
 	if (!rc && changes)
 		rc = p4b_preflight_aws(s, &c, 0, 0);
-	if (!rc)
+	if (!rc) {
 		rc = e->apply(s, &calls);
-	if (!rc && !h->settings->dry_run)
-		rc = settle_service(h, s, &c, calls, &waited);
+		applied = !rc;
+	}
+	if (!rc && !h->settings->dry_run) {
+		p4b_started(s, dep, sizeof(dep));
+		rc = settle_service(h, s, &c, calls, &waited, &rolled_back);
+	}
 	if (!rc)
 		summary(h, s, &c, calls, waited);
+	/* a deploy that deployed or failed is history; one that found
+	 * nothing to do is not (a second run makes no mutating call) */
+	if ((rc && (rc != AWSPHASE_EXIT_USAGE || changes)) || calls || waited) {
+		td = applied ? e->now(s, "td") : NULL;
+		ev.td_arn = applied ? e->id_of(s, "td") : NULL;
+		ev.image = td ? h->json_str(td, "containerDefinitions.0.image") : c.ecr_uri;
+		ev.deployment = dep;
+		ev.result = p4b_result_of(&c, rc, rolled_back);
+		h->report_add("result", cJSON_CreateString(ev.result));
+		p4b_history_record(&c, &ev);
+	}
 	e->close(s);
 	return rc;
 }

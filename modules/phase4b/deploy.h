@@ -31,4 +31,10 @@ int p4b_started(struct awsphase_stack *s, char *dep, size_t size);
  * problem. */
 int p4b_preflight_aws(struct awsphase_stack *s, struct p4b *c, int with_identity, int as_checks);
 
+/* deploy-verdict.c: GETs http://dns/HEALTH_PATH until HEALTH_EXPECT_COUNT
+ * answers in a row are 200 with a body matching HEALTH_EXPECT (one 200
+ * without it); 1 after a few more tries with the last body said, 4 at the
+ * deadline.  0 at once when DESIRED_COUNT is 0. */
+int p4b_probe_alb(struct p4b *c, const char *dns);
+
 #endif

@@ -73,6 +73,10 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "PREVIOUS_GOOD_TASK_DEF_ARN", ARN("ecs", "task-definition/[A-Za-z0-9_-]+:[0-9]+"), NULL,
 	  AWSPHASE_ENV_WRITTEN, N_("written by deploy and rollback: the good revision before it "
 	  "(rollback --previous)") },
+	{ "HEALTH_EXPECT", NULL, NULL, 0, N_("a PCRE2 pattern deploy's last check requires in the body of "
+	  "http://ALB_DNS/HEALTH_PATH, e.g. the version the new image reports") },
+	{ "HEALTH_EXPECT_COUNT", "[1-9][0-9]?", "3", 0, N_("how many answers in a row must match "
+	  "HEALTH_EXPECT, 1-99") },
 	{ NULL },
 };
 
@@ -128,6 +132,14 @@ static const struct awsphase_action actions[] = {
 	  "detached first) and deregisters the family's revisions.  Asks first on a terminal;\n"
 	  "elsewhere it needs --yes.  Removes the keys of what it deleted from the env file.\n"
 	  "Killed halfway, the next run finishes; a second run makes no change.") },
+	{ .name = "history", .summary = N_("Show the deploy history every operator shares, newest first"),
+	  .options = p4b_history_options, .exec = p4b_history, .flags = AWSPHASE_ACTION_READONLY,
+	  .help = N_("Every deploy, rollback and run records one JSON event (who, when, action, image tag\n"
+	  "and digest, revision, deployment, result, duration) in the log group\n"
+	  "/awsphase/NAME/history of the stack (NAME: ECS_CLUSTER less -cluster), kept 400 days.\n"
+	  "history reads the newest (aws logs get-log-events): a table, or --output json.  No\n"
+	  "history yet: says so, exit 0.  rollback --previous reads it when the env file lacks\n"
+	  "LAST_GOOD_TASK_DEF_ARN.") },
 	{ NULL },
 };
 

@@ -36,6 +36,9 @@ struct p4b {
 	int desired;
 	int desired_set;        /* DESIRED_COUNT is in the env file: it is kept */
 	int lb_gone;            /* deploy's wait found the ALB or its listener gone */
+	const char *health_expect; /* HEALTH_EXPECT: a PCRE2 pattern the ALB's answers match */
+	int health_expect_count;   /* HEALTH_EXPECT_COUNT: how many in a row */
+	int cb_rolled_back;        /* the wait saw ECS's circuit breaker roll the deployment back */
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */
@@ -57,5 +60,6 @@ P4B_ACTION(p4b_logs);
 P4B_ACTION(p4b_metrics);
 P4B_ACTION(p4b_rollback);
 P4B_ACTION(p4b_teardown);
+P4B_ACTION(p4b_history);
 
 #endif
