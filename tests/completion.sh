@@ -17,7 +17,7 @@ for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 done
 runs=1
 [ -n "$bash_completion" ] && runs=2
-plan $((30 * runs))
+plan $((31 * runs))
 
 # comp [WORD...] -- the reply, sorted, for a command line ending in the last
 # word (readline's own split: --opt=value is three words).
@@ -65,6 +65,7 @@ awsphase -n up --to 4b -
 awsphase --no-w
 awsphase 4b rollback --no-wait-lock --prev
 awsphase vpc ''
+awsphase 4b history --l
 LINES
 	local got
 	mapfile -t got <"$bindir/out"
@@ -98,6 +99,7 @@ LINES
 	is "${got[27]}" "--no-wait-lock" "$label: --no-wait-lock"
 	is "${got[28]}" "--previous" "$label: after --no-wait-lock (no value), the action's options"
 	is "${got[29]}" "deploy status teardown validate" "$label: phase 1's actions by its alias"
+	is "${got[30]}" "--limit" "$label: 4b history's --limit"
 }
 
 [ -n "$bash_completion" ] && run_cases "$bash_completion"
