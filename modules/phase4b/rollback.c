@@ -17,6 +17,7 @@
 static char *opt_to;
 static int opt_previous;
 static char moved_by[P4B_ID_SIZE]; /* the deployment move_service followed */
+static int moved;                  /* it moved the service or followed a move */
 
 const struct poptOption p4b_rollback_options[] = {
 	{ "to", 0, POPT_ARG_STRING, &opt_to, 0,
@@ -110,6 +111,7 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 				return 0;
 			copy(dep, sizeof(dep), h->json_str(primary, "id"));
 			copy(moved_by, sizeof(moved_by), dep);
+			moved = 1;
 			return p4b_wait_service(c, tg, dep, svc, *dep != 0);
 		}
 	}
@@ -120,6 +122,7 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 	if (cur && strcmp(cur, target) == 0)
 		h->call_arg(call, "--force-new-deployment"); /* its deployment failed: start another */
 	rc = h->call_run(call);
+	moved = 1;
 	if (rc || h->call_state(call) == AWSPHASE_CALL_DRY_RUN) {
 		if (!rc)
 			h->say("• service %s: would move %s → %s", c->service, p4b_arn_tail(cur), ref);
@@ -162,6 +165,8 @@ int p4b_rollback_to_last_good(struct p4b *c, const char *failed_td, const char *
 
 	copy(last, sizeof(last), h->env_get(P4B_LAST_GOOD_KEY));
 	copy(from, sizeof(from), failed_td);
+	if (!*last && p4b_history_last_good(c, from, last, sizeof(last)) != 1)
+		*last = '\0'; /* nor in the history every operator shares */
 	if (!*last) {
 		h->log(AWSPHASE_LOG_ERROR, "no automatic rollback: no revision of %s has deployed "
 		       "successfully through awsphase yet (%s in %s); fix the cause and deploy again, "
@@ -393,7 +398,8 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 	ev.td_arn = target;
 	ev.deployment = moved_by;
 	ev.result = p4b_result_of(&c, rc, 0);
-	p4b_history_record(&c, &ev);
+	if (moved || rc) /* not a rollback that found it done (no mutating call) */
+		p4b_history_record(&c, &ev);
 	if (rc || h->settings->dry_run)
 		goto out;
 	if (p4b_record_good(h, target) < 0)

@@ -88,7 +88,7 @@ is "$(jget "$AP_OUT" '[(e["action"], e["result"], e["revision"], e["image_tag"])
 is "$(jget "$AP_OUT" 'all(e["who"].startswith("arn:aws:") and e["when"].endswith("Z") and e["duration_s"] >= 0 for e in d["history"]) and bool(d["history"][1]["deployment"])')" \
 	True "each says who (the caller's ARN), when (UTC), how long; the deployment id is kept"
 ap --output json 4b history --limit 1
-is "$(jget "$AP_OUT" 'len(d["history"])')" 1 "--limit 1: the newest only"
+is "$(jget "$AP_OUT" '[e["action"] for e in d["history"]]')" "['rollback']" "--limit 1: the newest only"
 
 # --- a second work folder: no last good revision in its env file
 mkdir "$WORK/other"
