@@ -51,7 +51,9 @@ is "$AP_RC:$(result)" 0:completed "a deploy of v2 expecting v2: passes once 5 an
 body=$(curl -s -m 10 "http://$(sed -n 's/^ALB_DNS=//p' "$envfile")/api/health")
 like "$body" '"version": "v2"' "the ALB serves v2 now"
 
-# --- the circuit breaker rolls a deployment back: exit 1, its own result
+# --- the circuit breaker rolls a deployment back: exit 1, its own result.
+# The old deployment's target stays healthy throughout: only targets of the
+# new deployment's tasks could make this deploy green, and none turns healthy
 ctl config '{"circuit_breaker_threshold": 1}' >/dev/null
 awscli ecr put-image --repository-name kaviar-backend --image-tag v3 --image-manifest "$manifest" >/dev/null
 sed -i 's#^\(ECR_URI=.*\):v2#\1:v3#' "$envfile"
