@@ -157,8 +157,10 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	if (!rc)
 		summary(h, s, &c, calls, waited);
 	/* a deploy that changed something or failed is history; one that
-	 * found nothing to do is not (a second run makes no mutating call) */
-	if ((rc && (rc != AWSPHASE_EXIT_USAGE || changes)) || calls) {
+	 * found nothing to do is not (a second run makes no mutating call),
+	 * nor one AWS or the aws CLI refused (3, 5: recording would fail too) */
+	if (rc ? rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT ||
+		 (rc == AWSPHASE_EXIT_USAGE && changes) : calls) {
 		td = applied ? e->now(s, "td") : NULL;
 		ev.td_arn = applied ? e->id_of(s, "td") : NULL;
 		ev.image = td ? h->json_str(td, "containerDefinitions.0.image") : c.ecr_uri;

@@ -159,6 +159,23 @@ void p4b_history_record(struct p4b *c, const struct p4b_event *ev)
 	free(text);
 }
 
+int p4b_history_drop(struct p4b *c, int delete)
+{
+	const struct awsphase_host *h = c->h;
+	struct awsphase_call *call;
+	char group[600];
+
+	group_name(c, group, sizeof(group));
+	if (!delete) {
+		h->log(AWSPHASE_LOG_VERBOSE, "the deploy history (log group %s) is kept: --delete-data "
+		       "deletes it", group);
+		return 0;
+	}
+	call = h->call_new("logs", "delete-log-group");
+	h->call_args(call, "--log-group-name", group, NULL);
+	return run(call, "ResourceNotFoundException") < 0 ? AWSPHASE_EXIT_AWS : 0;
+}
+
 /* The newest limit events, newest first, parsed; NULL with *rc set when
  * there are none (0: no group yet or empty, else an exit code). */
 static cJSON *read_events(struct p4b *c, int limit, char *group, size_t size, int *rc)

@@ -43,4 +43,8 @@ int p4b_history_last_good(struct p4b *c, const char *current, char *out, size_t 
  * history and --output json. */
 const char *p4b_result_of(const struct p4b *c, int rc, int rolled_back);
 
+/* teardown --all: the history is data, kept (said, verbose) unless
+ * delete (--delete-data) deletes its log group.  0 or an exit code. */
+int p4b_history_drop(struct p4b *c, int delete);
+
 #endif

@@ -16,7 +16,8 @@ ACCOUNT=123456789012
 BUCKET=$(sed -n 's/^S3_BUCKET=//p' aws-resources.env)
 QUEUE=$(sed -n 's/^SQS_QUEUE_URL=//p' aws-resources.env)
 ops() { python3 -c 'import json, sys
-print(" ".join(json.loads(l)["argv"][1] for l in open(sys.argv[1]) if json.loads(l)["mutating"]))' "$AP_TRACE_FILE"; }
+print(" ".join(a[1] for a in (json.loads(l)["argv"] for l in open(sys.argv[1]) if json.loads(l)["mutating"])
+               if "/awsphase/kaviar/history" not in a))' "$AP_TRACE_FILE"; }  # not the deploy history
 td() { awscli ecs describe-task-definition --task-definition kaviar-backend --query "taskDefinition.containerDefinitions[0].$1"; }
 inline() { awscli iam get-role-policy --role-name "$1" --policy-name "$2" --query PolicyDocument; }
 
