@@ -158,8 +158,9 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 		summary(h, s, &c, calls, waited);
 	/* a deploy that changed something or failed is history; one that
 	 * found nothing to do is not (a second run makes no mutating call),
-	 * nor one AWS or the aws CLI refused (3, 5: recording would fail too) */
-	if (rc ? rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT ||
+	 * nor one AWS or the aws CLI refused or never answered before its
+	 * changes (3, 5, 4: recording would fail too) */
+	if (rc ? (applied && (rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT)) ||
 		 (rc == AWSPHASE_EXIT_USAGE && changes) : calls) {
 		td = applied ? e->now(s, "td") : NULL;
 		ev.td_arn = applied ? e->id_of(s, "td") : NULL;

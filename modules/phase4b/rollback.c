@@ -398,7 +398,9 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 	ev.td_arn = target;
 	ev.deployment = moved_by;
 	ev.result = p4b_result_of(&c, rc, 0);
-	if (moved || rc) /* not a rollback that found it done (no mutating call) */
+	/* not a rollback that found it done (no mutating call), nor one AWS
+	 * refused (the record would be refused too) */
+	if (moved && (!rc || rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT))
 		p4b_history_record(&c, &ev);
 	if (rc || h->settings->dry_run)
 		goto out;
