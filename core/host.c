@@ -501,6 +501,7 @@ static struct awsphase_host host = {
 	.secret_key = redact_key_is_secret,
 	.call_arg_file = host_call_arg_file,
 	.cleanup = host_cleanup,
+	.pattern_why = pattern_why,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -1,5 +1,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,24 @@ static int match_compiled(struct compiled *c, const char *subject)
 		return error(_("pattern '%s': match failed: %s"), c->source, (char *)msg);
 	}
 	return 1;
+}
+
+int pattern_why(const char *pattern, char *why, size_t size)
+{
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE erroff;
+	pcre2_code *code;
+	int errcode;
+
+	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &errcode, &erroff, NULL);
+	if (code) {
+		pcre2_code_free(code);
+		return 0;
+	}
+	pcre2_get_error_message(errcode, msg, sizeof(msg));
+	snprintf(why, size, _("%s at offset %zu"), (char *)msg, (size_t)erroff);
+	return -1;
 }
 
 int pattern_match(const char *pattern, const char *subject)

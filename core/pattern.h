@@ -13,6 +13,8 @@ int pattern_full_match(const char *pattern, const char *subject);
  * returns 1, 0 or -1 as above. */
 int pattern_capture(const char *pattern, const char *subject, int group,
 		    char *out, size_t out_size);
+/* 0 when pattern compiles, else -1 with PCRE2's reason in why; silent. */
+int pattern_why(const char *pattern, char *why, size_t size);
 void pattern_free_all(void);
 
 #endif

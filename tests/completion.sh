@@ -17,7 +17,7 @@ for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 done
 runs=1
 [ -n "$bash_completion" ] && runs=2
-plan $((32 * runs))
+plan $((33 * runs))
 
 # comp [WORD...] -- the reply, sorted, for a command line ending in the last
 # word (readline's own split: --opt=value is three words).
@@ -67,6 +67,7 @@ awsphase 4b rollback --no-wait-lock --prev
 awsphase vpc ''
 awsphase 4b run --re
 awsphase 4b deploy --be
+awsphase 4b history --l
 LINES
 	local got
 	mapfile -t got <"$bindir/out"
@@ -102,6 +103,7 @@ LINES
 	is "${got[29]}" "deploy status teardown validate" "$label: phase 1's actions by its alias"
 	is "${got[30]}" "--region --revision" "$label: 4b run's --revision next to the global --region"
 	is "${got[31]}" "--before" "$label: deploy --before"
+	is "${got[32]}" "--limit" "$label: 4b history's --limit"
 }
 
 [ -n "$bash_completion" ] && run_cases "$bash_completion"

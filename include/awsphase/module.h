@@ -422,6 +422,11 @@ struct awsphase_host {
 	 * action then returns AWSPHASE_EXIT_INTERRUPTED and the run still
 	 * exits 128 + the signal.  Check struct_size before use. */
 	int (*cleanup)(double seconds);
+	/* 0 when pattern is a PCRE2 pattern that compiles, else -1 with why
+	 * (PCRE2's message and offset) in why; reports nothing, so that the
+	 * caller says in one line which setting holds it.  Check struct_size
+	 * before use. */
+	int (*pattern_why)(const char *pattern, char *why, size_t size);
 	/* append only */
 };
 

@@ -24,6 +24,7 @@ struct watch {
 	cJSON *stopped;            /* stopped task ARNs already examined */
 	int failed_seen;
 	int warned_health;
+	int empty_polls;           /* looks at an empty target group in a row */
 	time_t since;              /* stopped tasks older than this are history */
 	struct p4b_pace pace;
 	double th_at;              /* the last describe-target-health */
@@ -236,6 +237,11 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 	}
 	show_events(w, svc, 0);
 	dep = deployment(svc, w->dep_id);
+	/* ECS's circuit breaker marks the deployment FAILED and starts one of
+	 * the last that completed: its reason says so */
+	if (*w->dep_id && p4b_primary(svc) != dep &&
+	    strstr(or_default(p4b_str(p4b_primary(svc), "rolloutStateReason")), "circuit breaker"))
+		w->c->cb_rolled_back = 1;
 	if (!dep) {
 		h->log(AWSPHASE_LOG_ERROR, "service %s: deployment %s is gone, replaced by %s (%s); "
 		       "another deploy or a rollback took over: see awsphase 4b status", c->service,
@@ -292,6 +298,15 @@ static int watch_poll(void *ctx, char *state, size_t size, int *exit_code)
 			cJSON_Delete(th);
 			cJSON_Delete(doc);
 			return -1;
+		}
+		w->empty_polls = cJSON_GetArraySize(targets) ? 0 : w->empty_polls + 1;
+		if (settled && w->empty_polls >= 3) {
+			h->log(AWSPHASE_LOG_ERROR, "target group %s: no target although service %s runs "
+			       "%d task(s) of a completed deployment, so the ALB has nothing to send "
+			       "requests to; see awsphase 4b diagnose", c->tg_name, c->service, running);
+			cJSON_Delete(th);
+			cJSON_Delete(doc);
+			return fail(exit_code, AWSPHASE_EXIT_FAILED);
 		}
 		if (settled && healthy > 0) {
 			done = 1;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "deploy.h"
+#include "history.h"
 #include "rollback.h"
 
 static int no_wait, force, retention = P4B_LOG_RETENTION_DAYS;
@@ -85,7 +86,7 @@ static void summary(const struct awsphase_host *h, struct awsphase_stack *s, con
 /* After apply: wait for the service unless it is settled; remember the
  * revision that deployed, or move back from one that did not. */
 static int settle_service(const struct awsphase_host *h, struct awsphase_stack *s, struct p4b *c,
-			  int calls, int *waited)
+			  int calls, int *waited, int *rolled_back)
 {
 	const struct awsphase_engine *e = h->engine;
 	const cJSON *svc = e->now(s, "service");
@@ -100,6 +101,8 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 		rc = p4b_wait_service(c, e->id_of(s, "tg"), dep, svc, started);
 		*waited = 1;
 	}
+	if (!rc)
+		rc = p4b_probe_alb(c, h->json_str(e->now(s, "alb"), "DNSName"));
 	if (!rc)
 		return p4b_record_good(h, h->json_str(svc, "taskDefinition")) < 0 ? AWSPHASE_EXIT_FAILED : 0;
 	if (*waited && c->lb_gone) {
@@ -118,8 +121,10 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 				h->more_time(h->settings->timeout_s);
 			if (p4b_rollback_to_last_good(c, e->id_of(s, "td"), rc == AWSPHASE_EXIT_TIMEOUT ?
 						      N_("the deadline passed") :
-						      N_("the deployment failed")) == 0)
+						      N_("the deployment failed")) == 0) {
 				rc = AWSPHASE_EXIT_FAILED;
+				*rolled_back = 1;
+			}
 		}
 	}
 	return rc;
@@ -136,7 +141,8 @@ static int deployment_coming(struct awsphase_stack *s)
 }
 
 /* Everything but the service, then the command, then the service. */
-static int apply_gated(struct awsphase_stack *s, struct p4b *c, const char *command, int *calls)
+static int apply_gated(struct awsphase_stack *s, struct p4b *c, const char *command, int *calls,
+		       int *applied)
 {
 	const struct awsphase_engine *e = p4b_h->engine;
 	const struct awsphase_resource *const *r;
@@ -153,6 +159,7 @@ static int apply_gated(struct awsphase_stack *s, struct p4b *c, const char *comm
 		rc = p4b_preflight_aws(s, c, 0, 0);
 	if (!rc)
 		rc = e->apply(s, calls);
+	*applied = !rc;
 	if (!rc)
 		rc = e->plan(s, NULL, &more);
 	if (!rc && more && !changes)
@@ -175,7 +182,13 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	struct p4b c;
 	struct p4b_run run = { .c = &c };
 	struct awsphase_stack *s;
-	int rc, changes = 0, calls = 0, waited = 0;
+	struct p4b_event ev = { .action = "deploy", .started = h->now() };
+	const cJSON *td;
+	char dep[P4B_ID_SIZE] = "";
+	const cJSON *image;
+	struct p4b_image im;
+	char ref[512];
+	int rc, changes = 0, calls = 0, waited = 0, rolled_back = 0, applied = 0;
 
 	if (!e->log_retention_ok(retention)) {
 		h->log(AWSPHASE_LOG_ERROR, "--log-retention-days %d: CloudWatch Logs does not offer it; "
@@ -196,7 +209,7 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 			e->close(s);
 			return awsphase_host_too_old(h);
 		}
-		rc = apply_gated(s, &c, command, &calls);
+		rc = apply_gated(s, &c, command, &calls, &applied);
 	} else {
 		rc = e->plan(s, NULL, &changes);
 		h->log(AWSPHASE_LOG_VERBOSE, "%d resource(s) to change", changes);
@@ -204,17 +217,34 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 			rc = p4b_preflight_aws(s, &c, 0, 0);
 		if (!rc)
 			rc = e->apply(s, &calls);
+		applied = !rc;
 	}
-	if (!rc && !h->settings->dry_run)
-		rc = settle_service(h, s, &c, calls, &waited);
+	if (!rc && !h->settings->dry_run) {
+		p4b_started(s, dep, sizeof(dep));
+		rc = settle_service(h, s, &c, calls, &waited, &rolled_back);
+	}
+	image = e->have(s, "image");
 	if (!rc) {
-		char ref[512];
-		const cJSON *image = e->have(s, "image");
-
 		summary(h, s, &c, calls, waited);
 		/* what the service runs now, or would under --dry-run */
 		p4b_image_report(&c, p4b_image_ref(&c, image, ref, sizeof(ref)),
 				 h->json_str(image, "imageDigest"));
+	}
+	/* a deploy that changed something or failed is history; one that
+	 * found nothing to do is not (a second run makes no mutating call),
+	 * nor one AWS or the aws CLI refused or never answered before its
+	 * changes (3, 5, 4: recording would fail too) */
+	if (rc ? (applied && (rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT)) ||
+		 (rc == AWSPHASE_EXIT_USAGE && changes) : calls) {
+		td = applied ? e->now(s, "td") : NULL;
+		ev.td_arn = applied ? e->id_of(s, "td") : NULL;
+		ev.image = td ? h->json_str(td, "containerDefinitions.0.image") : c.ecr_uri;
+		ev.image_tag = p4b_parse_image(c.ecr_uri, &im) == 0 && im.tag[0] ? im.tag : NULL;
+		ev.image_digest = h->json_str(image, "imageDigest");
+		ev.deployment = dep;
+		ev.result = p4b_result_of(&c, rc, rolled_back);
+		h->report_add("result", cJSON_CreateString(ev.result));
+		p4b_history_record(&c, &ev);
 	}
 	e->close(s);
 	return rc;

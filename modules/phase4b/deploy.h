@@ -63,5 +63,10 @@ int p4b_oneoff(struct p4b *c, const char *td, const cJSON *awsvpc, const char *c
  * the report.  0 when it exited 0, else as p4b_oneoff (reported, with the
  * task's last lines and the service left as it is). */
 int p4b_before_deploy(struct awsphase_stack *s, struct p4b *c, const char *command);
+/* deploy-verdict.c: GETs http://dns/HEALTH_PATH until HEALTH_EXPECT_COUNT
+ * answers in a row are 200 with a body matching HEALTH_EXPECT (one 200
+ * without it); 1 after a few more tries with the last body said, 4 at the
+ * deadline.  0 at once when DESIRED_COUNT is 0. */
+int p4b_probe_alb(struct p4b *c, const char *dns);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "deploy.h"
+#include "history.h"
 
 #define TAIL_LINES 20
 
@@ -278,6 +279,7 @@ int p4b_run(const struct awsphase_host *h, int argc, const char **argv)
 	const char *td;
 	char rev[P4B_ID_SIZE];
 	cJSON *out;
+	struct p4b_event ev = { .action = "run", .started = h->now() };
 	int rc, calls = 0;
 
 	if (!AWSPHASE_HAS(h, awsphase_host, cleanup))
@@ -312,6 +314,14 @@ int p4b_run(const struct awsphase_host *h, int argc, const char **argv)
 		td = opt_next ? e->id_of(s, "td") : opt_revision ? rev : p4b_str(svc, "taskDefinition");
 		out = cJSON_CreateObject();
 		rc = p4b_oneoff(&c, td, p4b_awsvpc(svc), argv + 1, argc - 1, "", 1, out);
+		/* a task that ran is history: its exit code is the result */
+		if (h->json_str(out, "task")) {
+			ev.td_arn = h->json_str(out, "revision");
+			ev.exit_code = cJSON_IsNumber(cJSON_GetObjectItem(out, "exit_code")) ?
+				       cJSON_GetObjectItem(out, "exit_code")->valueint : -1;
+			ev.result = ev.exit_code < 0 ? "failed" : NULL;
+			p4b_history_record(&c, &ev);
+		}
 		h->report_add("run", out);
 	}
 	e->close(s);

@@ -88,6 +88,10 @@ const struct awsphase_envvar p4b_env[] = {
 	{ "DEREGISTRATION_DELAY", "[0-9]{1,4}", "30", 0, N_("seconds an old target drains before it goes, 0-3600") },
 	{ "MIN_HEALTHY_PERCENT", "[0-9]{1,3}", "100", 0, N_("service minimum healthy percent during a deploy, 0-100") },
 	{ "MAX_PERCENT", "[0-9]{1,3}", "200", 0, N_("service maximum percent during a deploy, 100-200") },
+	{ "HEALTH_EXPECT", NULL, NULL, 0, N_("a PCRE2 pattern deploy's last check requires in the body of "
+	  "http://ALB_DNS/HEALTH_PATH, e.g. the version the new image reports") },
+	{ "HEALTH_EXPECT_COUNT", "[1-9][0-9]?", "3", 0, N_("how many answers in a row must match "
+	  "HEALTH_EXPECT, 1-99") },
 	{ NULL },
 };
 
@@ -164,6 +168,14 @@ static const struct awsphase_action actions[] = {
 	  "why it is kept or that it was deregistered (INACTIVE: still describable, nothing\n"
 	  "lost).  Asks first on a terminal; elsewhere it needs --yes.  --dry-run lists them.\n"
 	  "A second run makes no change.") },
+	{ .name = "history", .summary = N_("Show the deploy history every operator shares, newest first"),
+	  .options = p4b_history_options, .exec = p4b_history, .flags = AWSPHASE_ACTION_READONLY,
+	  .help = N_("Every deploy, rollback and run records one JSON event (who, when, action, image tag\n"
+	  "and digest, revision, deployment, result, duration) in the log group\n"
+	  "/awsphase/NAME/history of the stack (NAME: ECS_CLUSTER less -cluster), kept 400 days.\n"
+	  "history reads the newest (aws logs get-log-events): a table, or --output json.  No\n"
+	  "history yet: says so, exit 0.  rollback --previous reads it when the env file lacks\n"
+	  "LAST_GOOD_TASK_DEF_ARN.") },
 	{ NULL },
 };
 

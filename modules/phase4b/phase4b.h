@@ -41,6 +41,9 @@ struct p4b {
 	 * delay, the service's deployment percents (spec.c) */
 	int hc_interval, hc_timeout, healthy, unhealthy, dereg_delay;
 	int min_healthy, max_percent;
+	const char *health_expect; /* HEALTH_EXPECT: a PCRE2 pattern the ALB's answers match */
+	int health_expect_count;   /* HEALTH_EXPECT_COUNT: how many in a row */
+	int cb_rolled_back;        /* the wait saw ECS's circuit breaker roll the deployment back */
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */
@@ -64,5 +67,6 @@ P4B_ACTION(p4b_rollback);
 P4B_ACTION(p4b_teardown);
 P4B_ACTION(p4b_run);
 P4B_ACTION(p4b_prune);
+P4B_ACTION(p4b_history);
 
 #endif

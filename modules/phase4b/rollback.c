@@ -9,12 +9,15 @@
 #include <string.h>
 
 #include "deploy.h"
+#include "history.h"
 #include "rollback.h"
 
 #define MAX_REVISIONS 4096
 
 static char *opt_to;
 static int opt_previous;
+static char moved_by[P4B_ID_SIZE]; /* the deployment move_service followed */
+static int moved;                  /* it moved the service or followed a move */
 
 const struct poptOption p4b_rollback_options[] = {
 	{ "to", 0, POPT_ARG_STRING, &opt_to, 0,
@@ -107,6 +110,8 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 			if (h->settings->dry_run)
 				return 0;
 			copy(dep, sizeof(dep), h->json_str(primary, "id"));
+			copy(moved_by, sizeof(moved_by), dep);
+			moved = 1;
 			return p4b_wait_service(c, tg, dep, svc, *dep != 0);
 		}
 	}
@@ -117,6 +122,7 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 	if (cur && strcmp(cur, target) == 0)
 		h->call_arg(call, "--force-new-deployment"); /* its deployment failed: start another */
 	rc = h->call_run(call);
+	moved = 1;
 	if (rc || h->call_state(call) == AWSPHASE_CALL_DRY_RUN) {
 		if (!rc)
 			h->say("• service %s: would move %s → %s", c->service, p4b_arn_tail(cur), ref);
@@ -125,6 +131,7 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 	}
 	after = h->json_get(h->call_json(call), "service");
 	copy(dep, sizeof(dep), h->json_str(p4b_primary(after), "id"));
+	copy(moved_by, sizeof(moved_by), dep);
 	copy_after = cJSON_Duplicate(after, 1);
 	h->call_free(call);
 	h->say("✓ service %s: task definition %s → %s (deployment %s)", c->service, p4b_arn_tail(cur), ref,
@@ -158,6 +165,8 @@ int p4b_rollback_to_last_good(struct p4b *c, const char *failed_td, const char *
 
 	copy(last, sizeof(last), h->env_get(P4B_LAST_GOOD_KEY));
 	copy(from, sizeof(from), failed_td);
+	if (!*last && p4b_history_last_good(c, from, last, sizeof(last)) != 1)
+		*last = '\0'; /* nor in the history every operator shares */
 	if (!*last) {
 		h->log(AWSPHASE_LOG_ERROR, "no automatic rollback: no revision of %s has deployed "
 		       "successfully through awsphase yet (%s in %s); fix the cause and deploy again, "
@@ -264,6 +273,7 @@ static int usage(const struct awsphase_host *h, const char *msg)
 int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 {
 	static const char *validate_argv[] = { "validate", NULL };
+	struct p4b_event ev = { .action = "rollback" };
 	struct awsphase_call *calls[2];
 	struct revisions *revs;
 	struct p4b c;
@@ -300,6 +310,7 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 	}
 	copy(last, sizeof(last), h->env_get(P4B_LAST_GOOD_KEY));
 	copy(prev, sizeof(prev), h->env_get(P4B_PREVIOUS_GOOD_KEY));
+	ev.started = h->now();
 
 	/* the runbook's "Listar versões", with the service, at once */
 	calls[0] = h->call_new("ecs", "describe-services");
@@ -335,6 +346,13 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 			       c.service, c.cluster);
 		rc = AWSPHASE_EXIT_FAILED;
 		goto out;
+	}
+	/* another operator's machine: the history in AWS knows */
+	if (!opt_to && !*last) {
+		rc = p4b_history_last_good(&c, cur, last, sizeof(last));
+		if (rc > 1)
+			goto out;
+		rc = 0;
 	}
 	if (!opt_to) {
 		/* the newest good revision that is not the one in service */
@@ -377,6 +395,13 @@ int p4b_rollback(const struct awsphase_host *h, int argc, const char **argv)
 		       "successfully before it)", c.service, p4b_arn_tail(cur), c.family, want);
 	rc = move_service(&c, svc, target);
 	report(h, cur, target, opt_to ? "--to" : "--previous", rc);
+	ev.td_arn = target;
+	ev.deployment = moved_by;
+	ev.result = p4b_result_of(&c, rc, 0);
+	/* not a rollback that found it done (no mutating call), nor one AWS
+	 * refused (the record would be refused too) */
+	if (moved && (!rc || rc == AWSPHASE_EXIT_FAILED || rc == AWSPHASE_EXIT_TIMEOUT))
+		p4b_history_record(&c, &ev);
 	if (rc || h->settings->dry_run)
 		goto out;
 	if (p4b_record_good(h, target) < 0)

@@ -64,6 +64,7 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 {
 	const char *env = h->settings->env_file;
 	const char *port, *count;
+	char why[300];
 	int problems = 0;
 	char *end;
 	long n;
@@ -144,6 +145,13 @@ int p4b_config(const struct awsphase_host *h, struct p4b *c)
 	if (c->exec_role && c->task_role && strcmp(c->exec_role, c->task_role) == 0)
 		problems += bad(h, "%s: EXEC_ROLE_NAME and TASK_ROLE_NAME are both '%s'; give two roles",
 				env, c->exec_role);
+	c->health_expect = h->env_get("HEALTH_EXPECT");
+	if (c->health_expect && !*c->health_expect)
+		c->health_expect = NULL;
+	c->health_expect_count = atoi(h->env_get("HEALTH_EXPECT_COUNT") ? h->env_get("HEALTH_EXPECT_COUNT") : "3");
+	if (c->health_expect && h->pattern_why(c->health_expect, why, sizeof(why)) < 0)
+		problems += bad(h, "%s: HEALTH_EXPECT=%s: not a PCRE2 pattern: %s; fix the pattern "
+				"(e.g. \"version\":\"v2\")", env, c->health_expect, why);
 	if (c->health_path && strlen(c->health_path) > 1024)
 		problems += bad(h, "%s: HEALTH_PATH is longer than 1024 characters", env);
 	problems += rollout(h, c);

@@ -20,9 +20,10 @@
  * The env keys naming what is gone are removed as each resource goes. */
 #include <unistd.h>
 
+#include "history.h"
 #include "stack.h"
 
-static int opt_yes, opt_all;
+static int opt_yes, opt_all, opt_delete_data;
 
 const struct poptOption p4b_teardown_options[] = {
 	{ "yes", 'y', POPT_ARG_NONE, &opt_yes, 0,
@@ -30,6 +31,8 @@ const struct poptOption p4b_teardown_options[] = {
 	{ "all", 0, POPT_ARG_NONE, &opt_all, 0,
 	  N_("also delete the security groups, log group, cluster, roles and task definition "
 	  "revisions 4B created"), NULL },
+	{ "delete-data", 0, POPT_ARG_NONE, &opt_delete_data, 0,
+	  N_("with --all, also delete the deploy history (the log group /awsphase/NAME/history)"), NULL },
 	POPT_TABLEEND
 };
 
@@ -71,6 +74,8 @@ int p4b_teardown(const struct awsphase_host *h, int argc, const char **argv)
 		h->say("dry run: the deletions above were listed, none made");
 	else if (!rc && opt_all)
 		h->say("torn down: every 4B resource is gone");
+	if (!rc && opt_all)
+		rc = p4b_history_drop(&c, opt_delete_data);
 	/* it holds the database's password, which the database still has */
 	if (!rc && opt_all && h->env_get("DB_PASSWORD") && *h->env_get("DB_PASSWORD") &&
 	    !(h->env_get("DB_SECRET_ARN") && *h->env_get("DB_SECRET_ARN")))

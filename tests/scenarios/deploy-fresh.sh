@@ -5,7 +5,7 @@
 # aws operation is one the runbook's scripts would run, with its names; a
 # --trace line runs as it is.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 33
+plan 34
 localaws_start
 
 # --- the first run: the runbook's script, copied next to the env file with
@@ -21,7 +21,10 @@ is "$rc" 0 "aws-phase4b-ecs-alb.sh exits 0 on a fresh account"
 out1=$(cat "$WORK/out1")
 like "$out1" 'service kaviar-backend-service .*\(created' "the service is created"
 like "$out1" 'deployed service kaviar-backend-service: stable, targets healthy' "it waited until stable"
-calls=$(grep -c . "$TRACE1")
+# awsphase's own bookkeeping, not the runbook's: the deploy history
+# (issue 17) is an sts get-caller-identity and the calls on its log group
+history=$(grep -cE '"get-caller-identity"|/awsphase/kaviar/history' "$TRACE1")
+calls=$(($(grep -c . "$TRACE1") - history))
 before_wait=$(grep -n '"create-service"' "$TRACE1" | cut -d: -f1)
 diag "fresh deploy: $calls aws calls, $(grep -c '"mutating": *true' "$TRACE1") mutating, $before_wait before the wait"
 # A first deploy: 5 reads at once (service, task definition, security
@@ -33,6 +36,9 @@ diag "fresh deploy: $calls aws calls, $(grep -c '"mutating": *true' "$TRACE1") m
 # (modify-target-group-attributes: create-target-group cannot set it)
 [ "$before_wait" -le 26 ] && [ "$calls" -le 34 ]
 ok $? "a fresh deploy takes 26 aws calls up to create-service ($before_wait), at most 34 in all ($calls)"
+# sts, a put-log-events that finds no group, the group, its retention, the
+# stream and the put again: once per account; later deploys add two
+is "$history" 6 "the first event of the deploy history adds 6 calls"
 
 # --- exactly one of each, through the control API and the aws CLI
 res=$(ctl resources)
@@ -150,11 +156,17 @@ NAMES = {
     "--name": {"kaviar-backend-tg", "kaviar-alb", "kaviar/db-password"},
     "--policy-name": {"awsphase-db-secret", "awsphase-app-access"},
 }
+# awsphase's deploy history (issue 17) is bookkeeping of its own, no
+# operation of the runbook's: the calls on its log group are not compared
+HISTORY = {"sts get-caller-identity", "logs put-log-events", "logs create-log-group",
+           "logs put-retention-policy", "logs create-log-stream"}
 bad = []
 for path in sys.argv[1:]:
     for line in open(path):
         argv = json.loads(line)["argv"]
         svc, op = argv[0], argv[1]
+        if f"{svc} {op}" in HISTORY and (svc == "sts" or "/awsphase/kaviar/history" in argv):
+            continue
         if op not in ALLOWED.get(svc, ()):
             bad.append(f"{svc} {op}")
         for i, a in enumerate(argv[:-1]):

@@ -88,6 +88,9 @@ localaws_start() {
 	eval "$("$top_srcdir/tests/cloud/localaws-start" "$WORK" "$@")" || {
 		echo "Bail out! local AWS did not start"; exit 1; }
 	export AWSPHASE_ENDPOINT_URL=$LOCALAWS_ENDPOINT
+	# the ALB answers every client, as an internet-facing one does on AWS:
+	# deploy's verdict asks it (the aws CLI talks to the endpoint directly)
+	export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
 	cd "$WORK" || exit 1
 }
 
@@ -113,6 +116,8 @@ trace_count() {
 	case "${1:-all}" in
 	all) grep -c . "$AP_TRACE_FILE" ;;
 	mutating) grep -c '"mutating": *true' "$AP_TRACE_FILE" ;;
+	# mutating calls on the stack, not awsphase's deploy history
+	changes) grep '"mutating": *true' "$AP_TRACE_FILE" | grep -vc '"/awsphase/[^"]*/history"' ;;
 	dry_run) grep -c '"dry_run": *true' "$AP_TRACE_FILE" ;;
 	esac
 }

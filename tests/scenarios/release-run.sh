@@ -8,7 +8,7 @@
 # deadline stop the task (ecs stop-task) before awsphase exits.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 37
+plan 38
 localaws_start
 fast_sim
 
@@ -21,7 +21,8 @@ operations() {
 	python3 -c 'import json, sys
 for line in open(sys.argv[1]):
     t = json.loads(line) if line.startswith("{") else {}
-    if t and (sys.argv[2] == "all" or t["mutating"]):
+    history = "/awsphase/kaviar/history" in t.get("argv", [])  # the deploy history (issue 17)
+    if t and (sys.argv[2] == "all" or t["mutating"] and not history):
         print(t["argv"][1])' "$AP_TRACE_FILE" "${1:-all}"
 }
 task_of() { # the task id the last run's output names
@@ -54,13 +55,18 @@ like "$(jget "$AP_OUT" 'd["run"]["task"]')" '^arn:aws:ecs:us-east-2:123456789012
 ap 4b run -- echo migrated
 is "$AP_RC" 0 "4b run -- echo migrated: exit 0"
 like "$AP_OUT" '^migrated$' "the line 'migrated' is shown"
-is "$(operations | sort | uniq -c | awk '$2 != "describe-tasks" && $2 != "get-log-events" {print $2 "=" $1}' | paste -sd' ')" \
+# the deploy history's (issue 17): sts, the revision's image, put-log-events
+is "$(operations | sort | uniq -c | awk '$2 !~ /^(describe-tasks|get-log-events|get-caller-identity|describe-task-definition|put-log-events)$/ {print $2 "=" $1}' | paste -sd' ')" \
 	"describe-services=1 run-task=1" "its calls: one describe-services, one run-task, then the polls"
-like "$(trace_count)" '^([4-9]|1[0-2])$' "… $(trace_count) calls in all"
+like "$(trace_count)" '^([4-9]|1[0-5])$' "… $(trace_count) calls in all"
 net=$(awscli ecs describe-tasks --cluster kaviar-cluster --tasks "$(task_of)" --query \
 	'tasks[0].[launchType, attachments[0].details[?name==`subnetId`].value | [0]]' --output text)
 like "$net" "^FARGATE	($(sed -n 's/^PUBLIC_SUBNET_[12]=//p' aws-resources.env | paste -sd'|'))$" \
 	"a FARGATE task in one of the service's subnets"
+ap --output json 4b history --limit 2
+is "$(jget "$AP_OUT" '[(e["action"], e["result"], e["revision"]) for e in d["history"]]')" \
+	"[('run', 0, 'kaviar-backend:1'), ('run', 3, 'kaviar-backend:1')]" \
+	"4b history: both runs, newest first, their exit codes as results"
 
 # --- a shell script is one word after sh -c; --dry-run prints run-task, copy-pasteable
 script='echo "it'"'"'s two words" && exit 0'
@@ -91,8 +97,9 @@ is "$AP_RC" 2 "no command: exit 2"
 
 # --- deploy --before: the gate
 ap --dry-run --timeout 120 4b deploy --before 'echo dry'
+# printed, none run: the task, the service's update, the deploy history's event
 is "$AP_RC:$(operations mutating | paste -sd' '):$(trace_count dry_run):$(service_td)" \
-	"0:run-task update-service:2:kaviar-backend:1" "--dry-run: the task and the update-service listed in that order, none run"
+	"0:run-task update-service:3:kaviar-backend:1" "--dry-run: the task and the update-service listed in that order, none run"
 ap --output json --timeout 120 4b deploy --before 'echo migrating; exit 1'
 is "$AP_RC:$(service_td)" 1:kaviar-backend:1 "deploy --before 'echo migrating; exit 1': exit 1, the service stays on 1"
 like "$AP_ERR" 'service kaviar-backend-service not moved: it stays on kaviar-backend:1' "saying so"

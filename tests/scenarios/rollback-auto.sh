@@ -68,8 +68,8 @@ print(json.dumps(m))' "$manifest")
 # --- an image missing at preflight: no change at all
 sed -i 's#^\(ECR_URI=.*\):latest#\1:missing#' "$WORK/aws-resources.env"
 ap --timeout 120 4b deploy
-is "$AP_RC:$(trace_count mutating):$(service)" "2:0:kaviar-backend:1 COMPLETED 1 1" \
-	"ECR_URI with a missing tag: preflight refuses (exit 2), no change, the service stays on revision 1"
+is "$AP_RC:$(trace_count changes):$(service)" "2:0:kaviar-backend:1 COMPLETED 1 1" \
+	"ECR_URI with a missing tag: preflight refuses (exit 2), no change (but to the history), the service stays on revision 1"
 
 # --- the image goes missing once the deployment started; ECS's circuit
 # breaker would need 100 failed tasks, so deploy's fail-fast sees it first

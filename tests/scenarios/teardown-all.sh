@@ -126,7 +126,8 @@ is "$(res 'sorted(k for k in d["security_groups"] if k.startswith("kaviar-")), d
 	"(['kaviar-rds-sg', 'kaviar-redis-sg'], 1, 1)" \
 	"both 4B groups gone; RDS and Redis keep only their own rule (/resources)"
 is "$(res 'd["log_groups"], d["roles"], d["clusters"], d["active_services"], d["load_balancers"], d["target_groups"]')" \
-	"([], [], 0, 0, 0, 0)" "no log group, role, cluster, service, ALB or target group (/resources)"
+	"(['/awsphase/kaviar/history'], [], 0, 0, 0, 0)" \
+	"no log group but the deploy history's (data: --delete-data), no role, cluster, service, ALB or target group (/resources)"
 is "$(awscli ecs list-task-definitions --family-prefix kaviar-backend --query 'length(taskDefinitionArns)')" 0 \
 	"aws ecs list-task-definitions --family-prefix kaviar-backend: no ACTIVE revision"
 is "$(awscli ec2 describe-security-groups --filters Name=group-name,Values=kaviar-alb-sg,kaviar-ecs-sg \

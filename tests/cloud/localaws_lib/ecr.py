@@ -3,12 +3,18 @@ while ECR keeps it, untagged (no imageTags), until a lifecycle rule expires it o
 deletes it by digest. A task definition pinned to REPO@sha256:… of such an image (what
 awsphase registers, and rolls back to) must still pull, as on AWS.
 
-image_digest() is the digest a task's image resolves to, for describe-tasks' imageDigest."""
+image_digest() is the digest a task's image resolves to, for describe-tasks' imageDigest;
+built_as() the tag an image was first pushed with, which the stand-in app reports as the version
+built into it (a real image carries its version inside: retagging or pinning it by digest does
+not change what it says)."""
 
 from moto.ecr.models import ECRBackend
 
 from .checks import ECR_IMAGE_RE
 from .backends import backend
+
+
+BUILT_AS = {}
 
 
 def install(sim):
@@ -23,7 +29,10 @@ def install(sim):
                     image.remove_tag(image_tag)
                     if not image.image_tags:
                         image.image_tag = None
-        return orig_put_image(self, repository_name, image_manifest, image_tag, *args, **kwargs)
+        image = orig_put_image(self, repository_name, image_manifest, image_tag, *args, **kwargs)
+        if image_tag:
+            BUILT_AS.setdefault(image.get_image_digest(), image_tag)
+        return image
 
     ECRBackend.put_image = put_image
 
@@ -39,3 +48,8 @@ def image_digest(image):
                 not m["digest"] and (m["tag"] or "latest") in img.image_tags):
             return img.get_image_digest()
     return None
+
+
+def built_as(image):
+    """The tag the image REPO:TAG or REPO@DIGEST names was first pushed with, or None."""
+    return BUILT_AS.get(image_digest(image))

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from .backends import elbv2
 from .checks import alb_admits_client
+from .ecr import built_as
 
 ALB_503 = (b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n"
            b"<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n"
@@ -57,10 +58,26 @@ class Proxy:
         tg, ip, tport = healthy[self.rr % len(healthy)]
         if path.split("?")[0] == self.world.config["backend_health_path"]:
             body = {"success": True, "status": "ok", "service": "kaviar-backend",
-                    "target": f"{ip}:{tport}"}
+                    "version": self.version(ip), "target": f"{ip}:{tport}"}
             return lb, 200, "application/json; charset=utf-8", json.dumps(body).encode()
         body = {"success": False, "error": f"Cannot GET {path.split('?')[0]}"}
         return lb, 404, "application/json; charset=utf-8", json.dumps(body).encode()
+
+    def version(self, ip):
+        """What the app reports as its version: the one its image was built with, which the
+        stand-in takes to be the tag its ECR image was first pushed with (ecr.built_as: so
+        repo@sha256:… of an image pushed as v2 says "v2"), else its container's image
+        reference, the tag after ':' or the digest after '@'; "" for a target that is no task."""
+        task = self.world.sim.tasks_by_ip.get(ip)
+        image = (task.containers[0].image or "") if task is not None and task.containers else ""
+        built = built_as(image)
+        if built:
+            return built
+        name = image.rsplit("/", 1)[-1]
+        for sep in ("@", ":"):
+            if sep in name:
+                return name.split(sep, 1)[1]
+        return "latest" if name else ""
 
     def handle(self, handler):
         target = handler.path
