@@ -27,6 +27,9 @@ out=$("$top_srcdir/tests/cloud/localaws-start" "$work" --scenario empty) || exit
 eval "$out"
 pid=$LOCALAWS_PID
 export AWSPHASE_ENDPOINT_URL=$LOCALAWS_ENDPOINT
+# the ALB answers through the local AWS's proxy, as an internet-facing one
+# does on AWS (deploy's verdict and validate ask it); the aws calls go direct
+export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
 cd "$work" || exit 1
 printf '# Kaviar, a new environment\nAWS_REGION=us-east-2\n' >aws-resources.env
 echo "endpoint $LOCALAWS_ENDPOINT, env file $work/aws-resources.env: AWS_REGION only"
@@ -46,8 +49,7 @@ step "awsphase up   (again: 4B, the service behind the load balancer)"
 awsphase --aws /usr/bin/aws up || exit $?
 
 step "awsphase 4b validate   (the runbook's checks and acceptance criteria)"
-# the ALB answers through the local AWS proxy; the aws calls go direct
-http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost awsphase --aws /usr/bin/aws 4b validate || exit $?
+awsphase --aws /usr/bin/aws 4b validate || exit $?
 
 step "./aws-phase4b-ecs-alb.sh   (the drop-in script, a second run: nothing to change)"
 "$top_srcdir/scripts-compat/aws-phase4b-ecs-alb.sh" --aws /usr/bin/aws -q --trace-file "$work/trace.jsonl" || exit $?

@@ -15,11 +15,11 @@ is "$(ctl resources)" "$before" "it creates nothing (the local AWS's resources a
 is "$(md5sum <aws-resources.env)" "$sum_before" "it writes nothing to aws-resources.env"
 is "$(trace_count dry_run)" "$(trace_count mutating)" "every mutating call in the trace is a dry run"
 listed=$(printf '%s\n' "$AP_OUT" | sed -n 's/^would run: [^ ]* \([a-z0-9]*\) \([a-z-]*\) .*/\1 \2/p' | sort | tr '\n' ' ')
-is "$listed" "ec2 authorize-security-group-ingress ec2 authorize-security-group-ingress ec2 authorize-security-group-ingress ec2 authorize-security-group-ingress ec2 create-security-group ec2 create-security-group ecs create-cluster ecs create-service ecs register-task-definition elbv2 create-listener elbv2 create-load-balancer elbv2 create-target-group iam attach-role-policy iam create-role iam create-role iam put-role-policy iam put-role-policy logs create-log-group logs put-log-events logs put-retention-policy secretsmanager create-secret " \
+is "$listed" "ec2 authorize-security-group-ingress ec2 authorize-security-group-ingress ec2 authorize-security-group-ingress ec2 authorize-security-group-ingress ec2 create-security-group ec2 create-security-group ecs create-cluster ecs create-service ecs register-task-definition elbv2 create-listener elbv2 create-load-balancer elbv2 create-target-group elbv2 modify-target-group-attributes iam attach-role-policy iam create-role iam create-role iam put-role-policy iam put-role-policy logs create-log-group logs put-log-events logs put-retention-policy secretsmanager create-secret " \
 	"it lists every create: roles and their policies, the secret, groups and rules, cluster, log group, target group, ALB, listener, task definition, service (and the deploy history's event)"
 like "$AP_OUT" "would run: .* ecs create-service .*securityGroups=\[<kaviar-ecs-sg id>\]" \
 	"later calls name what a dry run did not create by placeholder"
-like "$AP_OUT" 'dry run: 20 changes listed above, none made' "it sums up"
+like "$AP_OUT" 'dry run: 21 changes listed above, none made' "it sums up"
 
 ap 4b preflight
 is "$AP_RC" 0 "preflight passes on the public tier"

@@ -10,7 +10,7 @@
 # A prefix selects only read-only actions.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 39
+plan 40
 localaws_start
 fast_sim
 
@@ -106,7 +106,7 @@ is "$? $(cat aws-resources.env.lock)" "143 " "the holder, stopped by SIGTERM, ex
 set_faults '{"rules":[]}'
 
 # --- prefixes: read-only actions only
-for case in "r rollback" "de deploy" "t teardown" "f fix-sg"; do
+for case in "ro rollback" "de deploy" "t teardown" "f fix-sg" "pru prune"; do
 	set -- $case
 	ap 4b "$1" --yes
 	[ "$AP_RC" -eq 2 ] && [ "$(trace_count)" -eq 0 ] &&

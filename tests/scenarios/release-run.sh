@@ -55,10 +55,11 @@ like "$(jget "$AP_OUT" 'd["run"]["task"]')" '^arn:aws:ecs:us-east-2:123456789012
 ap 4b run -- echo migrated
 is "$AP_RC" 0 "4b run -- echo migrated: exit 0"
 like "$AP_OUT" '^migrated$' "the line 'migrated' is shown"
-# the deploy history's (issue 17): sts, the revision's image, put-log-events
-is "$(operations | sort | uniq -c | awk '$2 !~ /^(describe-tasks|get-log-events|get-caller-identity|describe-task-definition|put-log-events)$/ {print $2 "=" $1}' | paste -sd' ')" \
+# the deploy history's (issue 17): sts, the revision's image and its tag
+# (describe-task-definition, describe-images), put-log-events
+is "$(operations | sort | uniq -c | awk '$2 !~ /^(describe-tasks|get-log-events|get-caller-identity|describe-task-definition|describe-images|put-log-events)$/ {print $2 "=" $1}' | paste -sd' ')" \
 	"describe-services=1 run-task=1" "its calls: one describe-services, one run-task, then the polls"
-like "$(trace_count)" '^([4-9]|1[0-5])$' "… $(trace_count) calls in all"
+like "$(trace_count)" '^([4-9]|1[0-6])$' "… $(trace_count) calls in all"
 net=$(awscli ecs describe-tasks --cluster kaviar-cluster --tasks "$(task_of)" --query \
 	'tasks[0].[launchType, attachments[0].details[?name==`subnetId`].value | [0]]' --output text)
 like "$net" "^FARGATE	($(sed -n 's/^PUBLIC_SUBNET_[12]=//p' aws-resources.env | paste -sd'|'))$" \

@@ -40,6 +40,7 @@ is "$(envkey LAST_GOOD_TASK_DEF_ARN)/$(envkey PREVIOUS_GOOD_TASK_DEF_ARN)" kavia
 	"last good: 2, previous good: 1"
 ap --timeout 120 4b deploy
 is "$AP_RC:$(trace_count mutating)" 0:0 "a no-op redeploy records nothing in AWS: zero mutating calls"
+[ "$AP_RC" -eq 0 ] || diag "$AP_ERR"
 
 # --- refusals: exit 2, nothing changed, the valid revisions listed
 ap 4b rollback --to 7

@@ -20,9 +20,11 @@ dereg_delay() {
 	awscli elbv2 describe-target-group-attributes --target-group-arn "$1" --query \
 		'Attributes[?Key==`deregistration_delay.timeout_seconds`].Value' --output text
 }
+# the stack's changes, not the deploy history's event (issue 17)
 mutations() {
 	python3 -c 'import json, sys
-print(" ".join(json.loads(l)["argv"][1] for l in open(sys.argv[1]) if json.loads(l)["mutating"]))' "$AP_TRACE_FILE"
+t = [json.loads(l) for l in open(sys.argv[1])]
+print(" ".join(c["argv"][1] for c in t if c["mutating"] and "/awsphase/kaviar/history" not in c["argv"]))' "$AP_TRACE_FILE"
 }
 
 echo "HEALTH_CHECK_TIMEOUT=10" >>aws-resources.env

@@ -11,7 +11,8 @@ ctl config '{"provisioning_s":0.1,"pending_s":0.2,"stop_s":0.1,"restart_delay_s"
 	"interval_s":0.1,"drain_s":0.4,"lb_provisioning_s":0.3,"lb_delete_s":1.5,"grace_s":0.5}' >/dev/null
 
 res() { jget "$(ctl resources)" "$1"; }
-nothing_left='d["active_services"], d["load_balancers"], d["target_groups"], d["listeners"], d["log_groups"], d["roles"], d["clusters"], sorted(k for k in d["security_groups"] if k in ("kaviar-alb-sg", "kaviar-ecs-sg"))'
+# the deploy history's log group is data: teardown --all keeps it (issue 17)
+nothing_left='d["active_services"], d["load_balancers"], d["target_groups"], d["listeners"], [g for g in d["log_groups"] if not g.startswith("/awsphase/")], d["roles"], d["clusters"], sorted(k for k in d["security_groups"] if k in ("kaviar-alb-sg", "kaviar-ecs-sg"))'
 
 # teardown_killed_after K: teardown --yes --all, SIGKILLed once its trace
 # shows K mutating calls; sets KILLED_AT to the operations done by then
