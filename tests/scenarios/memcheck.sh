@@ -14,7 +14,7 @@ command -v valgrind >/dev/null || skip_all "valgrind is not installed"
 if grep -q __asan_init "$AWSPHASE" 2>/dev/null; then
 	skip_all "$AWSPHASE is built with AddressSanitizer; tests/valgrind.sh runs this on a plain build"
 fi
-plan 30
+plan 36
 localaws_start --seed 15
 fast_sim
 export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
@@ -68,6 +68,11 @@ echo TASK_MEMORY=2048 >>aws-resources.env
 vg 0 "deploy of a new revision, --trace -vv" --trace -vv 4b deploy
 vg 0 "rollback --previous" 4b rollback --previous
 vg 0 "diagnose" 4b diagnose
+# the release loop (issue 17): a one-off task followed to its end, the
+# history read back, old revisions pruned
+vg 0 "run -- echo migrated (a one-off task, its log followed)" 4b run -- echo migrated
+vg 0 "history --output json" -o json 4b history
+vg 0 "prune --keep 1 --yes" 4b prune --keep 1 --yes
 
 set_faults '{"seed": 3, "rules": [{"service": "ecs", "action": "DescribeServices", "error": "Throttling", "count": 2}]}'
 vg 0 "status through two throttled calls (retries)" 4b status
