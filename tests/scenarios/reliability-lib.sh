@@ -31,6 +31,9 @@ for k in ("network_interfaces", "task_network_interfaces"):
     d.pop(k, None)
 for s in d["services"].values():
     s.pop("pending", None)
+# the deploy history (issue 17) is made by the first operation recorded,
+# which an interrupted or killed run is not: bookkeeping, not the stack
+d["log_groups"] = [g for g in d["log_groups"] if not g.startswith("/awsphase/")]
 print(json.dumps(d, sort_keys=True))'
 shape() {
 	local raw prev= i
