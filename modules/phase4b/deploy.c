@@ -205,10 +205,6 @@ int p4b_deploy(const struct awsphase_host *h, int argc, const char **argv)
 	if (!s)
 		return AWSPHASE_EXIT_FAILED;
 	if (command && *command) {
-		if (!AWSPHASE_HAS(h, awsphase_host, cleanup)) {
-			e->close(s);
-			return awsphase_host_too_old(h);
-		}
 		rc = apply_gated(s, &c, command, &calls, &applied);
 	} else {
 		rc = e->plan(s, NULL, &changes);

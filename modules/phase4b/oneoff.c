@@ -282,8 +282,6 @@ int p4b_run(const struct awsphase_host *h, int argc, const char **argv)
 	struct p4b_event ev = { .action = "run", .started = h->now() };
 	int rc, calls = 0;
 
-	if (!AWSPHASE_HAS(h, awsphase_host, cleanup))
-		return awsphase_host_too_old(h);
 	if (opt_next && opt_revision) {
 		h->log(AWSPHASE_LOG_ERROR, "--revision and --next name two revisions; give one");
 		return AWSPHASE_EXIT_USAGE;
