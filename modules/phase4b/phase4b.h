@@ -44,6 +44,7 @@ struct p4b {
 	const char *health_expect; /* HEALTH_EXPECT: a PCRE2 pattern the ALB's answers match */
 	int health_expect_count;   /* HEALTH_EXPECT_COUNT: how many in a row */
 	int cb_rolled_back;        /* the wait saw ECS's circuit breaker roll the deployment back */
+	double lb_active_at;       /* a provisioning ALB: when it should turn active (epoch s) */
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */
