@@ -23,6 +23,7 @@
 #include "options.h"
 #include "report.h"
 #include "run.h"
+#include "stack.h"
 #include "strbuf.h"
 #include "wait.h"
 #include "worker.h"
@@ -165,7 +166,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	FILE *trace_file = NULL;
 	const char *endpoint;
 	char *region;
-	int rc;
+	int rc, bad;
 
 	if (options_endpoint(&endpoint) < 0)
 		return AWSPHASE_EXIT_USAGE;
@@ -174,7 +175,8 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	if (!ef)
 		return AWSPHASE_EXIT_USAGE;
 	envfile_defer_write_errors(ef, 1); /* said once, after the action: not_recorded() */
-	if (lm->m.env && envfile_validate_planned(ef, lm->m.env, host_overlay_keys()) > 0) {
+	bad = lm->m.env ? envfile_validate_planned(ef, lm->m.env, host_overlay_keys()) : 0;
+	if (bad + stack_validate(ef, lm->m.env) > 0) {
 		/* each problem was reported on its own line, with its fix */
 		envfile_free(ef);
 		return AWSPHASE_EXIT_USAGE;
