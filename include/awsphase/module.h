@@ -100,6 +100,7 @@ enum awsphase_level { AWSPHASE_LOG_ERROR = 0, AWSPHASE_LOG_WARN, AWSPHASE_LOG_IN
 struct awsphase_call;
 struct awsphase_engine;
 struct awsphase_grid; /* a table being filled: grid_new */
+struct awsphase_cfn;  /* <awsphase/cfn.h> */
 
 /* What became of a call. */
 enum awsphase_call_state {
@@ -487,6 +488,12 @@ struct awsphase_module {
 	 * needs ECS_SG_ID runs after the one that provides it, in tree or not. */
 	const char *const *provides;
 	const char *const *needs;
+	/* awsphase export --format cloudformation: describes the phase's
+	 * resources, as deploy converges them, into the template through
+	 * cfn (<awsphase/cfn.h>); 0, or an exit code after reporting.  Runs
+	 * as a read-only action "export" of the phase would (init first).
+	 * NULL: the phase cannot be exported. */
+	int (*export_cfn)(const struct awsphase_host *h, const struct awsphase_cfn *cfn);
 	/* append only */
 };
 
