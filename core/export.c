@@ -37,12 +37,12 @@ static int opt_adopt;
 
 const struct poptOption export_options[] = {
 	{ "format", 0, POPT_ARG_STRING, &popt_format, 0,
-	  N_("the template's format: cloudformation (the default)"), N_("FORMAT") },
+	  N_("the template's format: cloudformation (the default)"), "FORMAT" },
 	{ "phase", 0, POPT_ARG_ARGV, &opt_phases, 0,
 	  N_("export this phase (again for more; default: every phase the env file has keys of)"),
 	  N_("PHASE") },
 	{ "output-file", 'o', POPT_ARG_STRING, &popt_file, 0,
-	  N_("write the template to FILE (default, or -: standard output)"), N_("FILE") },
+	  N_("write the template to FILE (default, or -: standard output)"), "FILE" },
 	{ "adopt", 0, POPT_ARG_NONE, &opt_adopt, 0,
 	  N_("also write FILE.import.json, the resources' live ids for an IMPORT change set"), NULL },
 	POPT_TABLEEND
