@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# awsphase export --format cloudformation (issue 18, section 3): phases 1
-# and 4B deployed by awsphase on the local AWS are exported; cfn-lint (else
+# awsphase export --format cloudformation (issue 18, section 3): phases 1,
+# 4A and 4B deployed by awsphase on the local AWS are exported; cfn-lint (else
 # CloudFormation's validate-template) accepts the template; --adopt writes
 # the import file with each resource's live id and Retain on every
-# resource; then a fresh local AWS, the same image pushed, and `aws
-# cloudformation deploy` of the template with no overrides makes a stack
+# resource; then on a fresh local AWS `aws cloudformation deploy` of the
+# template with no overrides (and the image pushed into the repository the
+# stack made, as a team would, since a template holds no image) makes a stack
 # whose settings match, field by field, those awsphase's own deploy made
 # (fixtures/cfn-settings.py reads them, ids and ARNs left out).  The fresh
 # stack's part comes last, so that later steps (env --from-stack, 4b
@@ -18,17 +19,17 @@ push_image() {
 	local manifest
 	manifest=$(python3 -c 'import json, sys; sys.path.insert(0, sys.argv[1])
 from localaws_lib.scenario import IMAGE_MANIFEST; print(json.dumps(IMAGE_MANIFEST))' "$top_srcdir/tests/cloud")
-	awscli ecr create-repository --repository-name kaviar-backend >/dev/null &&
 	awscli ecr put-image --repository-name kaviar-backend --image-tag latest --image-manifest "$manifest" >/dev/null
 }
 
-# --- phases 1 and 4B by awsphase, from an empty account
+# --- phases 1, 4A and 4B by awsphase, from an empty account (4A's first
+# deploy makes the repository and asks for the image)
 localaws_start --scenario empty
 fast_sim
-printf 'AWS_REGION=us-east-2\nECR_URI=123456789012.dkr.ecr.us-east-2.amazonaws.com/kaviar-backend:latest\n' >aws-resources.env
-push_image
-ap --timeout 300 up --to 1 && ap --timeout 300 4b deploy
-is "$AP_RC" 0 "phase 1 (up --to 1) and 4B deploy on an empty account"
+printf 'AWS_REGION=us-east-2\n' >aws-resources.env
+ap --timeout 300 up --to 1 && ap 4a deploy && [ "$AP_RC" -eq 1 ] && push_image &&
+	ap 4a deploy && ap --timeout 300 4b deploy
+is "$AP_RC" 0 "phases 1 (up --to 1), 4A and 4B deploy on an empty account"
 [ "$AP_RC" -eq 0 ] || diag "$(tail -n 8 err)"
 
 # --- bad input: exit 2, one line, nothing written
@@ -40,22 +41,38 @@ is "$AP_RC:$(grep -c . err)" "2:1" "--adopt without -o FILE: exit 2, one line"
 # --- the template
 ap export --format cloudformation -o stack.yaml
 is "$AP_RC:$(trace_count all)" 0:0 "export: exit 0, no aws call (the env file says everything)"
-like "$(head -n 3 stack.yaml)" 'Description: awsphase export of phases 1, 4b' "phases 1 and 4B, in the pipeline's order"
+like "$(head -n 3 stack.yaml)" 'Description: awsphase export of phases 1, 4a, 4b' "phases 1, 4A and 4B, in the pipeline's order"
 . ./aws-resources.env
 outputs=$(python3 - stack.yaml <<'PY'
 import sys, yaml
 t = yaml.safe_load(open(sys.argv[1]))
 print(" ".join(sorted(t["Outputs"])))
-# 4B's VPC and subnets are phase 1's resources, not parameters
-print("VpcId" in t["Parameters"], t["Resources"]["TargetGroup"]["Properties"]["VpcId"])
-print(t["Parameters"]["EcrUri"]["Default"])
+# 4B's VPC and image are phase 1's and 4A's resources, not parameters
+print("VpcId" in t["Parameters"], "EcrUri" in t["Parameters"],
+      t["Resources"]["TargetGroup"]["Properties"]["VpcId"],
+      t["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Image"]["Fn::Sub"][1]["U"])
+print(t["Parameters"]["EcsCluster"]["Default"], t["Parameters"]["HealthCheckInterval"]["Default"])
 PY
 )
-is "$(sed -n 1p <<<"$outputs")" "AlbArn AlbDns AlbSgId EcsSgId ListenerArn PrivateSubnet1 PrivateSubnet2 PublicSubnet1 PublicSubnet2 ServiceArn TaskDefArn TgArn VpcId" \
+is "$(sed -n 1p <<<"$outputs")" "AlbArn AlbDns AlbSgId EcrUri EcsSgId ListenerArn PrivateSubnet1 PrivateSubnet2 PublicSubnet1 PublicSubnet2 ServiceArn TaskDefArn TgArn VpcId" \
 	"an output for each key the phases write, named after it"
-is "$(sed -n 2p <<<"$outputs")" "False {'Ref': 'Vpc'}" "4B's VPC_ID is a reference to phase 1's VPC"
-is "$(sed -n 3p <<<"$outputs")" "$ECR_URI" "parameters default to the env file's values"
-unlike "$(cat stack.yaml)" "$SECRET_VALUE" "no secret in the template"
+is "$(sed -n 2p <<<"$outputs")" "False False {'Ref': 'Vpc'} {'Fn::GetAtt': ['Repository', 'RepositoryUri']}" \
+	"4B's VPC_ID and ECR_URI are references to phase 1's VPC and 4A's repository"
+is "$(sed -n 3p <<<"$outputs")" "kaviar-cluster 10" "parameters default to the env file's values (or the module's defaults)"
+# DB_PASSWORD (kept in Secrets Manager by deploy): never in the template,
+# the task's secret a reference (read offline: no aws call without --adopt)
+{ cat aws-resources.env; printf 'DB_PASSWORD="%s"\n' "$SECRET_VALUE"; } >secret.env
+ap -e secret.env export --phase 4b -o secret.yaml
+secret=$(python3 - secret.yaml <<'PY'
+import sys, yaml
+t = yaml.safe_load(open(sys.argv[1]))
+c = t["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+print(c["Secrets"], "DbSecret" in t["Resources"])
+PY
+)
+is "$AP_RC:$(grep -c "$SECRET_VALUE" secret.yaml):$(trace_count all):$secret" \
+	"0:0:0:[{'Name': 'DB_PASSWORD', 'ValueFrom': {'Fn::Sub': ['\${V}', {'V': {'Ref': 'DbSecret'}}]}}] True" \
+	"DB_PASSWORD: not in the template; the task reads the secret deploy made"
 
 if command -v cfn-lint >/dev/null 2>&1; then
 	lint=$(cfn-lint stack.yaml 2>&1)
@@ -81,7 +98,8 @@ want = {"Vpc": {"VpcId": "$VPC_ID"}, "SubnetPublic1": {"SubnetId": "$PUBLIC_SUBN
         "TargetGroup": {"TargetGroupArn": "$TG_ARN"}, "LoadBalancer": {"LoadBalancerArn": "$ALB_ARN"},
         "HttpListener": {"ListenerArn": "$LISTENER_ARN"}, "TaskDefinition": {"TaskDefinitionArn": "$TASK_DEF_ARN"},
         "Service": {"ServiceArn": "$SERVICE_ARN", "Cluster": "kaviar-cluster"},
-        "Cluster": {"ClusterName": "kaviar-cluster"}, "ExecutionRole": {"RoleName": "KaviarEcsTaskExecutionRole"}}
+        "Cluster": {"ClusterName": "kaviar-cluster"}, "ExecutionRole": {"RoleName": "KaviarEcsTaskExecutionRole"},
+        "Repository": {"RepositoryName": "kaviar-backend"}}
 got = {i["LogicalResourceId"]: i["ResourceIdentifier"] for i in imp}
 wrong = [k for k, v in want.items() if got.get(k) != v]
 unnamed = [i["LogicalResourceId"] for i in imp if i["LogicalResourceId"] not in res]
@@ -98,13 +116,13 @@ old=$WORK
 "$top_srcdir/tests/cloud/localaws-stop" "$LOCALAWS_PID" >/dev/null 2>&1
 localaws_start --scenario empty
 cp "$old/stack.yaml" "$old/aws-resources.env" . && rm -rf "$old"
-push_image
 awscli cloudformation deploy --template-file stack.yaml --stack-name kaviar \
 	--capabilities CAPABILITY_NAMED_IAM >cfn.out 2>&1
 rc=$?
 is "$rc:$(awscli cloudformation describe-stacks --stack-name kaviar --query 'Stacks[0].StackStatus' --output text)" \
 	"0:CREATE_COMPLETE" "aws cloudformation deploy of the template, no overrides"
 [ "$rc" -eq 0 ] || diag "$(tail -n 5 cfn.out)"
+push_image
 after=$(settings)
 diff=$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after"))
 is "$diff" "" "the stack's settings match awsphase's deploy's, field by field"

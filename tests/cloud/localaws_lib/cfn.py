@@ -12,6 +12,9 @@ templates need (tests/scenarios/export-cfn.sh).
 - AWS::EC2::VPC sets EnableDnsSupport and EnableDnsHostnames, AWS::EC2::RouteTable its Tags,
   AWS::IAM::Role attaches its ManagedPolicyArns (moto drops all three); an
   AWS::EC2::SubnetRouteTableAssociation is one describe-route-tables shows (moto keeps it apart).
+- AWS::ECR::Repository keeps its scanning and encryption configuration as the API spells them
+  (moto: PascalCase, which describe-repositories then shows) and puts its LifecyclePolicy
+  (moto drops it).
 - Fn::GetAZs "" is the stack's region's zones (moto: us-east-1's).
 """
 
@@ -20,13 +23,14 @@ from moto.cloudformation.parsing import ResourceMap
 from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.subnets import SubnetRouteTableAssociation
 from moto.ec2.models.vpcs import VPC
+from moto.ecr.models import Repository
 from moto.iam.models import Role
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import Service, TaskDefinition
 from moto.elbv2.models import FakeTargetGroup
 
 from . import REGION
-from .backends import ec2, ecs, elbv2, iam
+from .backends import backend, ec2, ecs, elbv2, iam
 
 SIM = None
 
@@ -126,8 +130,18 @@ def install(sim):
     def association_after(assoc, p):
         ec2().associate_route_table(p["RouteTableId"], subnet_id=p["SubnetId"])
 
+    def repository_after(repo, p):
+        if p.get("ImageScanningConfiguration"):
+            repo.image_scanning_configuration = _camel(p["ImageScanningConfiguration"])
+        if p.get("EncryptionConfiguration"):
+            repo.encryption_configuration = _camel(p["EncryptionConfiguration"])
+        text = (p.get("LifecyclePolicy") or {}).get("LifecyclePolicyText")
+        if text:
+            backend("ecr").put_lifecycle_policy(repo.registry_id, repo.name, text)
+
     for cls, after in ((VPC, vpc_after), (RouteTable, route_table_after), (Role, role_after),
-                       (SubnetRouteTableAssociation, association_after)):
+                       (SubnetRouteTableAssociation, association_after),
+                       (Repository, repository_after)):
         _then(cls, after)
     # the one region the local AWS serves
     parsing.DEFAULT_REGION = REGION
