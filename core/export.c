@@ -394,6 +394,12 @@ int export_main(const struct awsphase_action *a, int argc, const char **argv)
 					"--format cloudformation"), opt_format);
 		goto out;
 	}
+	/* each phase's run would print its JSON document where the template goes */
+	if (options.output && strcmp(options.output, "json") == 0) {
+		rc = action_bad_usage(_("export: --output json: export writes a YAML template, not a "
+					"report; leave --output out"));
+		goto out;
+	}
 	if (opt_adopt && (!opt_file || strcmp(opt_file, "-") == 0)) {
 		rc = action_bad_usage(_("export: --adopt writes FILE.import.json beside the template; "
 					"give the template's file with -o FILE"));

@@ -12,7 +12,7 @@
 # validate against the stack) go at the end.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 15
+plan 16
 
 settings() { python3 "$top_srcdir/tests/scenarios/fixtures/cfn-settings.py" "$LOCALAWS_ENDPOINT"; }
 push_image() {
@@ -37,6 +37,8 @@ ap export --phase nosuch -o bad.yaml
 is "$AP_RC:$(grep -c . err):$([ -e bad.yaml ] && echo written)" "2:1:" "export --phase nosuch: exit 2, one line, no file"
 ap export --adopt
 is "$AP_RC:$(grep -c . err)" "2:1" "--adopt without -o FILE: exit 2, one line"
+ap --output json export
+is "$AP_RC:$(grep -c . err):$(grep -c . out)" "2:1:0" "--output json (where the template goes): exit 2, one line"
 
 # --- the template
 ap export --format cloudformation -o stack.yaml
