@@ -25,7 +25,8 @@
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
  * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
  * more_time, json_find, json_count, call_args, json_same_pairs, grid_json,
- * catf, env_in_file, verdict, json_same_set, secret_key and call_arg_file.
+ * catf, env_in_file, verdict, json_same_set, secret_key and call_arg_file;
+ * later, the module's export_cfn (<awsphase/cfn.h>).
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
