@@ -12,7 +12,7 @@
 # validate against the stack) go at the end.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 16
+plan 18
 
 settings() { python3 "$top_srcdir/tests/scenarios/fixtures/cfn-settings.py" "$LOCALAWS_ENDPOINT"; }
 push_image() {
@@ -83,6 +83,29 @@ else
 	diag "no cfn-lint here: CloudFormation's validate-template instead"
 	awscli cloudformation validate-template --template-body file://stack.yaml >/dev/null
 	ok $? "validate-template accepts the template"
+fi
+
+# 4B alone with phase 3's keys and the private tier (the fixture env file,
+# offline): the rules on phase 3's groups, the private subnets, no public IP
+{ cat "$top_srcdir/tests/scenarios/fixtures/aws-resources.env"; echo SUBNET_TIER=private; } >p3.env
+ap -e p3.env export --phase 4b -o p3.yaml
+p3=$(python3 - p3.yaml <<'PY'
+import sys, yaml
+t = yaml.safe_load(open(sys.argv[1]))
+r = t["Resources"]
+net = r["Service"]["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+print(r["RdsFromEcs"]["Properties"]["FromPort"], r["RedisFromEcs"]["Properties"]["GroupId"],
+      net["Subnets"], net["AssignPublicIp"], t["Parameters"]["RdsSgId"]["Default"])
+PY
+)
+is "$AP_RC:$p3" "0:5432 {'Ref': 'RedisSgId'} [{'Ref': 'PrivateSubnet1'}, {'Ref': 'PrivateSubnet2'}] DISABLED sg-0a1b2c3d4e5f60101" \
+	"4B alone: rules on phase 3's groups, private subnets, no public IP; phase 1's ids are parameters"
+if command -v cfn-lint >/dev/null 2>&1; then
+	lint=$(cfn-lint p3.yaml 2>&1)
+	is "$?:$lint" "0:" "cfn-lint accepts it too"
+else
+	awscli cloudformation validate-template --template-body file://p3.yaml >/dev/null
+	ok $? "validate-template accepts it too"
 fi
 
 # --- --adopt: the import file, Retain everywhere
