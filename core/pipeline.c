@@ -17,6 +17,7 @@
 #include "action.h"
 #include "aws.h"
 #include "envfile.h"
+#include "export.h"
 #include "help.h"
 #include "host.h"
 #include "i18n.h"
@@ -28,7 +29,7 @@
 #include "report.h"
 #include "strbuf.h"
 
-enum command { CMD_UP, CMD_PLAN, CMD_DOWN, CMD_STATUS };
+enum command { CMD_UP, CMD_PLAN, CMD_DOWN, CMD_STATUS, CMD_EXPORT };
 
 /* popt's (put back by options_action_done), and our copies */
 static char *opt_from, *opt_to;
@@ -81,6 +82,18 @@ static const struct pipeline_command {
 			   .options = range_options,
 			   .help = N_("Runs each phase's status; exits with the worst of their codes.") },
 	  "status" },
+	/* not a run of every phase's action: core/export.c */
+	[CMD_EXPORT] = { { .name = "export", .summary = N_("Write the phases as a CloudFormation template"),
+			   .args = "", .options = export_options,
+			   .help = N_("Writes a CloudFormation template (YAML) of what deploy converges for\n"
+				      "the phases (default: every phase the env file has keys of): the\n"
+				      "same settings, a Parameter for each setting whose Default is the\n"
+				      "env file's value, an Output for each key the phases write (named\n"
+				      "after it: ALB_DNS is AlbDns).  aws cloudformation deploy of it needs\n"
+				      "no overrides for this environment.  --adopt also writes\n"
+				      "FILE.import.json, the live id of each resource, for an IMPORT change\n"
+				      "set, and keeps every resource on delete (DeletionPolicy Retain).") },
+	  NULL },
 };
 
 int pipeline_is_command(const char *word)
@@ -426,6 +439,8 @@ int pipeline_main(int argc, const char **argv)
 			pc = &commands[i];
 	if (!pc)
 		return action_bad_usage(_("%s: not a pipeline command"), argv[0]);
+	if (pc == &commands[CMD_EXPORT])
+		return export_main(&pc->a, argc, argv);
 	rc = parse(pc, argc, argv);
 	if (rc >= 0)
 		goto out;

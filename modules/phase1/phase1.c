@@ -91,6 +91,7 @@ static struct awsphase_module phase1 = {
 	.actions = actions,
 	.init = p1_init,
 	.provides = provides,
+	.export_cfn = p1_export_cfn,
 };
 
 AWSPHASE_MODULE(phase1)

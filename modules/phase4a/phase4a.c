@@ -66,6 +66,7 @@ static struct awsphase_module phase4a = {
 	.actions = actions,
 	.init = p4a_init,
 	.provides = provides,
+	.export_cfn = p4a_export_cfn,
 };
 
 AWSPHASE_MODULE(phase4a)

@@ -208,6 +208,7 @@ static struct awsphase_module phase4b = {
 	.init = p4b_init,
 	.provides = provides,
 	.needs = needs,
+	.export_cfn = p4b_export_cfn,
 };
 
 AWSPHASE_MODULE(phase4b)

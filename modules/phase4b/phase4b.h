@@ -69,5 +69,7 @@ P4B_ACTION(p4b_teardown);
 P4B_ACTION(p4b_run);
 P4B_ACTION(p4b_prune);
 P4B_ACTION(p4b_history);
+struct awsphase_cfn;
+int p4b_export_cfn(const struct awsphase_host *h, const struct awsphase_cfn *cfn);
 
 #endif
