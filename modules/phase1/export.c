@@ -17,8 +17,12 @@ static const struct awsphase_cfn *X;
 static cJSON *tags(const char *suffix)
 {
 	cJSON *t = cJSON_CreateArray(), *name = cJSON_CreateObject(), *v;
-	const char *const fixed[][2] = { { "awsphase:stack", "1" }, { "awsphase:phase", "1" } };
-	char text[64];
+	const char *stack = p1_h->env_get("STACK");
+	char text[64], tag[64];
+	/* the engine's: "1", or "STACK/1" for a STACK other than the default */
+	const char *const fixed[][2] = { { "awsphase:stack", stack && strcmp(stack, "kaviar") != 0 ?
+					   (snprintf(tag, sizeof(tag), "%s/1", stack), tag) : "1" },
+					 { "awsphase:phase", "1" } };
 	size_t i;
 
 	snprintf(text, sizeof(text), "${V}%s", suffix);

@@ -4,7 +4,9 @@
  * deploy puts), tagged as deploy tags it.  ECR_URI is the repository's URI
  * and ECR_TAG.  A stack that makes the repository has no image in it: the
  * service of a 4B exported with it starts once the image is pushed. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <awsphase/cfn.h>
 
@@ -22,6 +24,8 @@ static cJSON *tag(const char *key, cJSON *value)
 int p4a_export_cfn(const struct awsphase_host *h, const struct awsphase_cfn *cfn)
 {
 	cJSON *p = cJSON_CreateObject(), *o, *tags, *sub;
+	const char *stack;
+	char stack_tag[64];
 	char *policy = p4a_policy_text();
 
 	cJSON_AddItemToObject(p, "RepositoryName", cfn->key("ECR_REPOSITORY", 0));
@@ -34,7 +38,11 @@ int p4a_export_cfn(const struct awsphase_host *h, const struct awsphase_cfn *cfn
 	free(policy);
 	tags = cJSON_AddArrayToObject(p, "Tags");
 	cJSON_AddItemToArray(tags, tag("Name", cfn->key("ECR_REPOSITORY", 0)));
-	cJSON_AddItemToArray(tags, tag("awsphase:stack", cJSON_CreateString("4a")));
+	/* the engine's: "4a", or "STACK/4a" for a STACK other than the default */
+	stack = h->env_get("STACK");
+	snprintf(stack_tag, sizeof(stack_tag), "%s%s4a", stack && strcmp(stack, "kaviar") != 0 ?
+		 stack : "", stack && strcmp(stack, "kaviar") != 0 ? "/" : "");
+	cJSON_AddItemToArray(tags, tag("awsphase:stack", cJSON_CreateString(stack_tag)));
 	cJSON_AddItemToArray(tags, tag("awsphase:phase", cJSON_CreateString("4a")));
 	cfn->resource("Repository", "AWS::ECR::Repository", p,
 		      (const char *const[]){ "RepositoryName", h->env_in_file("ECR_URI") ?
