@@ -17,7 +17,7 @@ for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 done
 runs=1
 [ -n "$bash_completion" ] && runs=2
-plan $((33 * runs))
+plan $((34 * runs))
 
 # comp [WORD...] -- the reply, sorted, for a command line ending in the last
 # word (readline's own split: --opt=value is three words).
@@ -68,6 +68,7 @@ awsphase vpc ''
 awsphase 4b run --re
 awsphase 4b deploy --be
 awsphase 4b history --l
+awsphase --env ''
 LINES
 	local got
 	mapfile -t got <"$bindir/out"
@@ -104,8 +105,11 @@ LINES
 	is "${got[30]}" "--region --revision" "$label: 4b run's --revision next to the global --region"
 	is "${got[31]}" "--before" "$label: deploy --before"
 	is "${got[32]}" "--limit" "$label: 4b history's --limit"
+	is "${got[33]}" "prod staging" "$label: --env completes the environments of the env files here"
 }
 
+# the env files of two environments, in the folder completion runs in
+mkdir "$bindir/here" && cd "$bindir/here" && : >aws-resources.staging.env && : >aws-resources.prod.env && : >aws-resources.env || exit 1
 [ -n "$bash_completion" ] && run_cases "$bash_completion"
 run_cases ""
 finish
