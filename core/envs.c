@@ -196,8 +196,10 @@ static void print_text(struct env_proc *all, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		if (i)
+			putchar('\n');
 		/* TRANSLATORS: the header of one environment's report: name, env file, exit code */
-		printf(_("%s== %s (%s): exit %d ==\n"), i ? "\n" : "", all[i].name, all[i].path, all[i].rc);
+		printf(_("== %s (%s): exit %d ==\n"), all[i].name, all[i].path, all[i].rc);
 		fwrite(all[i].sout.buf ? all[i].sout.buf : "", 1, all[i].sout.len, stdout);
 		if (all[i].sout.len && all[i].sout.buf[all[i].sout.len - 1] != '\n')
 			putchar('\n');
