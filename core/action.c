@@ -198,6 +198,8 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 			free(region);
 			return action_bad_usage(_("--trace-file %s: %s; give a writable path"), options.trace_file, strerror(e));
 		}
+		/* a line in one write(): the environments of a run append to one file */
+		setvbuf(trace_file, NULL, _IOFBF, (size_t)1 << 16);
 	}
 	settings.dry_run = options.dry_run;
 	settings.verbosity = options.quiet ? -1 : options.verbose;

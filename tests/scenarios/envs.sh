@@ -10,7 +10,7 @@
 # file makes the run exit 2 while the other environment still reports.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 17
+plan 20
 
 localaws_start
 for e in staging prod; do
@@ -58,6 +58,12 @@ is "$AP_RC" 0 "--env staging --env prod 4b deploy under 30% throttling: both con
 like "$AP_OUT" "== staging \(./aws-resources.staging.env\): exit 0 ==" "a report per environment, under its header"
 like "$AP_ERR" "^\[(staging|prod)\] AWS is throttling: aws calls at once cut to" "-v: the shared budget backs off"
 like "$AP_ERR" "^\[(staging|prod)\] aws calls at once back up to" "-v: ... and recovers"
+# side by side: prod's first call comes before staging's last
+is "$(python3 -c 'import json, sys
+lines = [" ".join(json.loads(l)["argv"]) for l in open(sys.argv[1])]
+at = lambda e: [i for i, l in enumerate(lines) if e + "-" in l]
+print(min(at("prod")) < max(at("staging")) and min(at("staging")) < max(at("prod")))' "$AP_TRACE_FILE")" True \
+	"the two deploys ran side by side (their calls interleave in the one trace file)"
 ids() { grep -E '^(ALB_ARN|TG_ARN|SERVICE_ARN|ECS_SG_ID|ALB_SG_ID|LISTENER_ARN)=' "$1" | sort; }
 is "$(ids aws-resources.staging.env | wc -l):$(ids aws-resources.prod.env | wc -l):$(comm -12 <(ids aws-resources.staging.env) <(ids aws-resources.prod.env) | wc -l)" \
 	"6:6:0" "each env file has its own six ids, none shared"
@@ -69,6 +75,17 @@ is "$(jget "$res" 'sorted(d["target_group_names"]), d["active_services"]')" \
 ap --env staging --env prod -o json 4b status
 is "$AP_RC:$(jget "$AP_OUT" '[(e["env"], e["exit"], type(e["result"]).__name__) for e in d["environments"]], d["exit"]')" \
 	"0:([('staging', 0, 'dict'), ('prod', 0, 'dict')], 0)" "status -o json: one document, an entry per environment"
+
+# --- a signal reaches every environment, and the document is still printed
+"$AWSPHASE" --aws "$AWS_BIN" --env staging --env prod -o json 4b logs --follow >sig.out 2>sig.err &
+pid=$!
+sleep 4
+kill -TERM $pid
+wait $pid
+rc=$?
+is "$rc:$(jget "$(cat sig.out)" '[(e["env"], e["exit"]) for e in d["environments"]]')" \
+	"0:[('staging', 0), ('prod', 0)]" "SIGTERM: both logs --follow stop as asked (exit 0), one document"
+is "$(pgrep -f -- "--env staging --env prod -o json 4b logs" | wc -l)" 0 "... and no process of the run is left"
 
 # --- one broken env file: exit 2 for it, the other still reports
 printf 'DESIRED_COUNT=many\n' >>aws-resources.prod.env
