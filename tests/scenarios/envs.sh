@@ -30,7 +30,8 @@ is "$AP_RC:$(trace_count):$(printf '%s\n' "$AP_ERR" | wc -l)" 2:0:1 "--env Prod:
 like "$AP_ERR" "^awsphase: --env Prod: not an environment name; give" "... saying what a name is"
 ap --env qa 4b status
 is "$AP_RC:$(trace_count)" 2:0 "--env qa without aws-resources.qa.env: exit 2, no aws call"
-like "$AP_ERR" "aws-resources\.qa\.env: No such file or directory; create it" "... naming the file and how to make one"
+like "$AP_ERR" "^awsphase: \./aws-resources\.qa\.env: no such file: environment qa has no env file here; make it \(copy" \
+	"... naming the file and how to make one"
 ap --env staging -e aws-resources.env 4b status
 like "$AP_RC:$AP_ERR" "^2:awsphase: --env staging and --env-file aws-resources.env: both say" "--env with --env-file: exit 2"
 
