@@ -199,7 +199,7 @@ static void print_text(struct env_proc *all, size_t n)
 		if (i)
 			putchar('\n');
 		/* TRANSLATORS: the header of one environment's report: name, env file, exit code */
-		printf(_("== %s (%s): exit %d ==\n"), all[i].name, all[i].path, all[i].rc);
+		printf(_("=== environment %s (%s): exit %d ===\n"), all[i].name, all[i].path, all[i].rc);
 		fwrite(all[i].sout.buf ? all[i].sout.buf : "", 1, all[i].sout.len, stdout);
 		if (all[i].sout.len && all[i].sout.buf[all[i].sout.len - 1] != '\n')
 			putchar('\n');

@@ -56,7 +56,7 @@ ap --env staging --env prod -v --jobs 4 --timeout 300 4b deploy
 ctl faults '{"rules": []}' >/dev/null
 is "$AP_RC" 0 "--env staging --env prod 4b deploy under 30% throttling: both converge, exit 0"
 [ "$AP_RC" -eq 0 ] || diag "$(tail -n 20 "$WORK/err")"
-like "$AP_OUT" "== staging \(./aws-resources.staging.env\): exit 0 ==" "a report per environment, under its header"
+like "$AP_OUT" "^=== environment staging \(./aws-resources.staging.env\): exit 0 ===$" "a report per environment, under its header"
 like "$AP_ERR" "^\[(staging|prod)\] AWS is throttling: aws calls at once cut to" "-v: the shared budget backs off"
 like "$AP_ERR" "^\[(staging|prod)\] aws calls at once back up to" "-v: ... and recovers"
 # side by side: prod's first call comes before staging's last
