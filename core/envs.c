@@ -47,6 +47,8 @@ static void relay(struct env_proc *e, int at_eof)
 {
 	char *nl;
 
+	if (!e->line.len)
+		return;
 	while ((nl = memchr(e->line.buf, '\n', e->line.len)) || (at_eof && e->line.len)) {
 		size_t n = nl ? (size_t)(nl - e->line.buf) + 1 : e->line.len;
 
