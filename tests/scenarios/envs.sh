@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Environments (issue 18): --env NAME reads aws-resources.NAME.env and tags
-# what it creates awsphase:env=NAME (4A's repository here; without --env the
-# calls stay the runbook's); bad names, a missing env file and --env with
+# what it creates awsphase:env=NAME (4A's repository, made; phase 1's VPC in
+# a dry run: the engine's tag specifications; without --env the calls stay
+# the runbook's); bad names, a missing env file and --env with
 # --env-file exit 2 and change nothing.  Two environments in one account
 # (distinct names in their env files) deploy 4B side by side in one run,
 # under 30% throttling: both converge, the shared budget backs off and
 # recovers (-v says so), each env file gets its own ids, no name collides.
-# status over both is one JSON document with an entry each; one broken env
-# file makes the run exit 2 while the other environment still reports.
+# status over both is one JSON document with an entry each; SIGTERM reaches
+# both and the document is still printed; one broken env file makes the run
+# exit 2 while the other environment still reports.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 20
+plan 21
 
 localaws_start
 for e in staging prod; do
@@ -44,6 +46,10 @@ like "$ops" "Key=awsphase:stack,Value=[^ ]+ Key=awsphase:env,Value=tools Key=aws
 arn=$(awscli ecr describe-repositories --repository-names tools-backend --query 'repositories[0].repositoryArn' --output text)
 is "$(awscli ecr list-tags-for-resource --resource-arn "$arn" --query 'tags[?Key==`awsphase:env`].Value' --output text)" \
 	tools "the repository is tagged awsphase:env=tools (aws ecr list-tags-for-resource)"
+printf 'AWS_REGION=us-east-2\n' >aws-resources.net.env
+ap --env net --dry-run 1 deploy
+like "$AP_OUT" "^would run: [^ ]*aws ec2 create-vpc .*--tag-specifications 'ResourceType=vpc,Tags=\[\{Key=Name,Value=kaviar\},\{Key=awsphase:stack,Value=[^}]+\},\{Key=awsphase:phase,Value=1\},\{Key=awsphase:env,Value=net\}\]'" \
+	"--env net 1 deploy: the engine's --tag-specifications carry awsphase:env=net"
 { cat aws-resources.env; echo ECR_REPOSITORY=plain-backend; } >plain.env
 ap -e plain.env --dry-run 4a deploy
 like "$AP_OUT" "^would run: [^ ]*aws ecr create-repository .*--tags Key=Name,Value=plain-backend Key=awsphase:stack,Value=[^ ]+ Key=awsphase:phase,Value=4a" \
