@@ -59,11 +59,18 @@ static void relay(struct env_proc *e, int at_eof)
 	}
 }
 
-/* In the new process: this environment only, its output to the pipes. */
+/* In the new process: this environment only, its output to the pipes, and
+ * no terminal to read: several runs cannot share one for their questions,
+ * so what asks first (teardown, down) wants --yes, as it does in a script. */
 static void become(struct env_proc *all, size_t i, int out[2], int err[2])
 {
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	size_t j;
 
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		close(null);
+	}
 	for (j = 0; j < i; j++) {
 		close(all[j].out);
 		close(all[j].err);
