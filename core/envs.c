@@ -84,15 +84,25 @@ static void become(struct env_proc *all, size_t i, int out[2], int err[2])
 	options.nenvs = 1;
 }
 
+/* 1 in the new process; 0 here, with all[i].rc set when none started. */
 static int start(struct env_proc *all, size_t i)
 {
 	int out[2], err[2];
 
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return error(_("cannot make a pipe: %s"), strerror(errno));
+	all[i].pid = -1;
+	all[i].rc = AWSPHASE_EXIT_FAILED;
+	if (action_signal) {
+		all[i].rc = 128 + action_signal; /* stopped before it began */
+		return 0;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		error(_("cannot make a pipe: %s"), strerror(errno));
+		return 0;
+	}
 	if (pipe2(err, O_CLOEXEC) < 0) {
+		error(_("cannot make a pipe: %s"), strerror(errno));
 		run_close_pipe(out);
-		return error(_("cannot make a pipe: %s"), strerror(errno));
+		return 0;
 	}
 	all[i].pid = fork();
 	if (all[i].pid == 0) {
@@ -107,7 +117,6 @@ static int start(struct env_proc *all, size_t i)
 		error(_("--env %s: cannot start a process for it: %s"), all[i].name, strerror(errno));
 		run_close_fd(&all[i].out);
 		run_close_fd(&all[i].err);
-		all[i].rc = AWSPHASE_EXIT_FAILED;
 		return 0;
 	}
 	run_set_nonblock(all[i].out);
