@@ -171,6 +171,11 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	if (options_endpoint(&endpoint) < 0)
 		return AWSPHASE_EXIT_USAGE;
 	settings.env_file = options.env_file ? options.env_file : ACTION_ENV_FILE;
+	/* an environment's env file is made by hand, from another */
+	if (options.env && access(settings.env_file, F_OK) != 0 && errno == ENOENT)
+		return action_bad_usage(_("%s: no such file: environment %s has no env file here; make it "
+					  "(copy aws-resources.env.example or another environment's env file, "
+					  "and give it this environment's names)"), settings.env_file, options.env);
 	ef = envfile_load(settings.env_file, 0);
 	if (!ef)
 		return AWSPHASE_EXIT_USAGE;
@@ -200,6 +205,8 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 			free(region);
 			return action_bad_usage(_("--trace-file %s: %s; give a writable path"), options.trace_file, strerror(e));
 		}
+		/* a line in one write(): the environments of a run append to one file */
+		setvbuf(trace_file, NULL, _IOFBF, (size_t)1 << 16);
 	}
 	settings.dry_run = options.dry_run;
 	settings.verbosity = options.quiet ? -1 : options.verbose;

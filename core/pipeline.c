@@ -18,6 +18,7 @@
 #include "aws.h"
 #include "envfile.h"
 #include "export.h"
+#include "envs.h"
 #include "help.h"
 #include "host.h"
 #include "i18n.h"
@@ -445,6 +446,8 @@ int pipeline_main(int argc, const char **argv)
 	if (rc >= 0)
 		goto out;
 	log_set_verbosity(options.quiet ? -1 : options.verbose);
+	if ((rc = envs_fork()) >= 0) /* several --env: each environment's process goes on */
+		goto out;
 	n = pipeline_order(pc->action, &order);
 	if (n < 0) {
 		rc = AWSPHASE_EXIT_USAGE;

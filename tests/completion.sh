@@ -18,7 +18,7 @@ for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 done
 runs=1
 [ -n "$bash_completion" ] && runs=2
-plan $((35 * runs))
+plan $((36 * runs))
 
 # comp [WORD...] -- the reply, sorted, for a command line ending in the last
 # word (readline's own split: --opt=value is three words).
@@ -71,6 +71,7 @@ awsphase 4b deploy --be
 awsphase 4b history --l
 awsphase export --phase ''
 awsphase export -o "$bindir/st"
+awsphase --env ''
 LINES
 	local got
 	mapfile -t got <"$bindir/out"
@@ -109,8 +110,11 @@ LINES
 	is "${got[32]}" "--limit" "$label: 4b history's --limit"
 	is "${got[33]}" "1 3 4a 4b" "$label: export --phase completes the phases of up"
 	is "${got[34]}" "$bindir/stack.yaml" "$label: export -o completes file names, not --output's formats"
+	is "${got[35]}" "prod staging" "$label: --env completes the environments of the env files here"
 }
 
+# the env files of two environments, in the folder completion runs in
+mkdir "$bindir/here" && cd "$bindir/here" && : >aws-resources.staging.env && : >aws-resources.prod.env && : >aws-resources.env || exit 1
 [ -n "$bash_completion" ] && run_cases "$bash_completion"
 run_cases ""
 finish
