@@ -4,7 +4,7 @@
 # a dry run: the engine's tag specifications; without --env the calls stay
 # the runbook's); bad names, a missing env file and --env with
 # --env-file exit 2 and change nothing.  Two environments in one account
-# (distinct names in their env files) deploy 4B side by side in one run,
+# (a STACK each, so every default name differs) deploy 4B side by side in one run,
 # under 30% throttling: both converge, the shared budget backs off and
 # recovers (-v says so), each env file gets its own ids, no name collides.
 # status over both is one JSON document with an entry each; SIGTERM reaches
@@ -16,12 +16,7 @@ plan 21
 
 localaws_start
 for e in staging prod; do
-	{ cat aws-resources.env
-	  printf 'ECS_CLUSTER=%s-cluster\nECS_SERVICE=%s-service\nTASK_FAMILY=%s-backend\n' $e $e $e
-	  printf 'TG_NAME=%s-tg\nALB_NAME=%s-alb\nALB_SG_NAME=%s-alb-sg\nECS_SG_NAME=%s-ecs-sg\n' $e $e $e $e
-	  printf 'LOG_GROUP=/ecs/%s-backend\nEXEC_ROLE_NAME=%sExecRole\nTASK_ROLE_NAME=%sTaskRole\n' $e $e $e
-	  printf 'DB_SECRET_NAME=%s/db-password\n' $e
-	} >aws-resources.$e.env
+	{ cat aws-resources.env; echo "STACK=kaviar-$e"; } >aws-resources.$e.env
 done
 { cat aws-resources.env; echo ECR_REPOSITORY=tools-backend; } >aws-resources.tools.env
 cp aws-resources.prod.env prod.before
@@ -77,7 +72,7 @@ is "$(ids aws-resources.staging.env | wc -l):$(ids aws-resources.prod.env | wc -
 	"6:6:0" "each env file has its own six ids, none shared"
 res=$(ctl resources)
 is "$(jget "$res" 'sorted(d["target_group_names"]), d["active_services"]')" \
-	"(['prod-tg', 'staging-tg'], 2)" "two target groups, two services: no name collided"
+	"(['kaviar-prod-backend-tg', 'kaviar-staging-backend-tg'], 2)" "two target groups, two services: no name collided"
 
 # --- status of both: one document
 ap --env staging --env prod -o json 4b status
