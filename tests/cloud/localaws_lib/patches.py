@@ -13,7 +13,7 @@ balancer or another group's rule cannot be deleted (DependencyViolation). descri
 of a family is its latest ACTIVE revision; list-task-definitions sorts (--sort DESC); secrets need
 an execution role.
 install() also installs ecr (put-image keeps the image a moved tag leaves), network (phase 1), datastores (RDS, ElastiCache) and services (S3, SQS,
-Secrets Manager, SSM).
+Secrets Manager, SSM) and cfn (CloudFormation's outputs and tags).
 """
 
 from moto.ecs.exceptions import (ECSException, InvalidParameterException,
@@ -29,7 +29,7 @@ from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.moto_api import state_manager
 
-from . import ACCOUNT, REGION, datastores, ecr, network, services
+from . import ACCOUNT, REGION, cfn, datastores, ecr, network, services
 from .backends import ecs, elbv2
 
 SIM = None  # the Simulator, set by install()
@@ -52,6 +52,7 @@ def install(sim):
     network.install(sim)
     datastores.install(sim)
     services.install(sim)
+    cfn.install(sim)
 
 
 # ---- ECS ---------------------------------------------------------------------------------
