@@ -170,7 +170,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	if (options_endpoint(&endpoint) < 0)
 		return AWSPHASE_EXIT_USAGE;
 	settings.env_file = options.env_file ? options.env_file : ACTION_ENV_FILE;
-	ef = envfile_load(settings.env_file, 0);
+	ef = envfile_load(settings.env_file, (a->flags & ACTION_CORE_CREATES_ENV) != 0);
 	if (!ef)
 		return AWSPHASE_EXIT_USAGE;
 	envfile_defer_write_errors(ef, 1); /* said once, after the action: not_recorded() */
