@@ -11,7 +11,9 @@
 - A service and task definition a stack makes are what their properties say: moto's
   AWS::ECS::Service drops LaunchType, NetworkConfiguration, LoadBalancers and the revision,
   its AWS::ECS::TaskDefinition NetworkMode, Cpu, the compatibilities and the roles, its
-  AWS::IAM::Role ManagedPolicyArns; and it runs tasks, as one
+  AWS::IAM::Role ManagedPolicyArns, its AWS::ElasticLoadBalancingV2::TargetGroup
+  TargetGroupAttributes; a container's environment values are strings, as CloudFormation
+  makes a number parameter that reaches them; and it runs tasks, as one
   create-service makes does (the simulator takes it with the stack's grace period and
   deployment configuration).
 """
@@ -80,10 +82,12 @@ def _service_from_stack(cls, resource_name, cloudformation_json, account_id, reg
 def _task_definition_from_stack(cls, resource_name, cloudformation_json, account_id,
                                 region_name, **kwargs):
     props = cloudformation_json["Properties"]
+    containers = remap_nested_keys(props.get("ContainerDefinitions", []), pascal_to_camelcase)
+    for container in containers:
+        for pair in container.get("environment", []):
+            pair["value"] = str(pair["value"])
     return backend("ecs", region_name, account_id).register_task_definition(
-        family=props["Family"],
-        container_definitions=remap_nested_keys(props.get("ContainerDefinitions", []),
-                                                pascal_to_camelcase),
+        family=props["Family"], container_definitions=containers,
         volumes=remap_nested_keys(props.get("Volumes", []), pascal_to_camelcase),
         network_mode=props.get("NetworkMode"), cpu=props.get("Cpu"), memory=props.get("Memory"),
         requires_compatibilities=props.get("RequiresCompatibilities"),
@@ -102,6 +106,18 @@ def install(sim):
         return role
 
     Role.create_from_cloudformation_json = classmethod(role_with_policies)
+    tg_from_stack = FakeTargetGroup.create_from_cloudformation_json
+
+    def tg_with_attributes(cls, resource_name, cloudformation_json, account_id, region_name,
+                           **kwargs):
+        tg = tg_from_stack(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        attributes = cloudformation_json["Properties"].get("TargetGroupAttributes", [])
+        if attributes:
+            backend("elbv2", region_name, account_id).modify_target_group_attributes(
+                tg.arn, {a["Key"]: str(a["Value"]) for a in attributes})
+        return tg
+
+    FakeTargetGroup.create_from_cloudformation_json = classmethod(tg_with_attributes)
     TaskDefinition.create_from_cloudformation_json = classmethod(_task_definition_from_stack)
     Service.create_from_cloudformation_json = classmethod(_service_from_stack)
     create, update, apply = ResourceMap.create, ResourceMap.update, ChangeSet.apply
