@@ -122,10 +122,16 @@ int engine_refuse_owned(struct awsphase_stack *s, struct awsphase_res **list, si
 				host_command(), engine_kind_text(res[i]->d.kind), res[i]->name, stack);
 			continue;
 		}
-		error(_("%s: the %s %s belongs to CloudFormation stack %s; change it through the "
-			"stack (aws cloudformation deploy --stack-name %s …), or remove it from the stack "
-			"first; nothing was changed"), host_command(), engine_kind_text(res[i]->d.kind),
-		      res[i]->name, stack, stack);
+		if (s->mode == AWSPHASE_MODE_TEARDOWN)
+			error(_("%s: the %s %s belongs to CloudFormation stack %s; delete it with the "
+				"stack (aws cloudformation delete-stack --stack-name %s), or remove it from "
+				"the stack first; nothing was deleted"), host_command(),
+			      engine_kind_text(res[i]->d.kind), res[i]->name, stack, stack);
+		else
+			error(_("%s: the %s %s belongs to CloudFormation stack %s; change it through the "
+				"stack (aws cloudformation deploy --stack-name %s …), or remove it from the "
+				"stack first; nothing was changed"), host_command(),
+			      engine_kind_text(res[i]->d.kind), res[i]->name, stack, stack);
 		rc = AWSPHASE_EXIT_USAGE;
 	}
 	for (i = 0; i < k; i++)
