@@ -118,7 +118,10 @@ void pipeline_help_list(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		printf("  %-8s %s\n", commands[i].a.name, _(commands[i].a.summary));
+		if (commands[i].action)
+			printf("  %-8s %s\n", commands[i].a.name, _(commands[i].a.summary));
+	printf("\n%s\n", _("The env file, from a CloudFormation stack:"));
+	printf("  %-8s %s\n", commands[CMD_ENV].a.name, _(commands[CMD_ENV].a.summary));
 }
 
 /* ---- the order ------------------------------------------------------------ */
