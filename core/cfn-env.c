@@ -134,7 +134,6 @@ static int from_stack(const struct awsphase_host *h, int argc, const char **argv
 	struct strbuf ignored = STRBUF_INIT;
 	const cJSON *stack, *outputs;
 	struct awsphase_grid *g;
-	cJSON *json;
 	size_t n = 0, i;
 	int rc;
 
@@ -150,7 +149,6 @@ static int from_stack(const struct awsphase_host *h, int argc, const char **argv
 		log_msg(AWSPHASE_LOG_VERBOSE, _("env --from-stack: outputs that carry no env key a "
 						"module declares, ignored: %s"), strbuf_str(&ignored));
 	g = h->grid_new(3);
-	json = cJSON_CreateObject();
 	for (i = 0; i < n; i += 2) {
 		const char *shown = redact_key_is_secret(kv[i]) ? "***" : kv[i + 1];
 		char *output = cfn_output_name(kv[i]);
@@ -158,11 +156,10 @@ static int from_stack(const struct awsphase_host *h, int argc, const char **argv
 		h->grid_put(g, i / 2, 0, "%s", kv[i]);
 		h->grid_put(g, i / 2, 1, "%s", output);
 		h->grid_put(g, i / 2, 2, "%s", shown);
-		cJSON_AddStringToObject(json, kv[i], shown);
 		free(output);
 	}
+	/* also the document's "outputs" under --output json */
 	h->grid_show(g, "outputs", (const char *const[]){ "key", "output", "value", NULL });
-	h->report_add("keys", json);
 	/* the file now describes a stack: later runs know whose it is */
 	kv[n++] = "CFN_STACK";
 	kv[n++] = name;

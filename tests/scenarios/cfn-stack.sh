@@ -42,8 +42,9 @@ is "$AP_RC:$(head -5 c.env | tr '\n' '|')" "0:# staging, from the stack|AWS_REGI
 	"comments, blank line and the key's trailing comment kept, ALB_DNS replaced in place"
 is "$(sed -n 6p c.env):$(grep -c . c.env)" "OWN_KEY=kept:20" "a key of the user's kept, the stack's keys appended once"
 cp c.env c.before
-ap -e c.env env --from-stack kaviar-prod
-ok "$(cmp -s c.env c.before; echo $?)" "a second run changes nothing in the file"
+ap -e c.env --output json env --from-stack kaviar-prod
+is "$(cmp -s c.env c.before; echo $?):$(jget "$AP_OUT" '[o["output"] for o in d["outputs"] if o["key"] == "ALB_DNS"]')" \
+	"0:['AlbDns']" "a second run changes nothing in the file; --output json lists key, output and value"
 
 # --- a stack that is not there; a value a key refuses
 ap -e c.env env --from-stack kaviar-nope
