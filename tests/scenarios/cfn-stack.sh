@@ -7,7 +7,7 @@
 # change what the stack owns, naming it, with no changing call; a deploy
 # that changes nothing exits 0.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 27
+plan 31
 
 localaws_start --scenario prereqs
 val() { sed -n "s/^$1=//p" "${2:-aws-resources.env}"; }
@@ -80,6 +80,20 @@ like "$AP_ERR" '^awsphase: 4b deploy: the service kaviar-backend-service belongs
 is "$(deployments)" "$before" "the service's deployments are unchanged"
 ap -e s.env 4b deploy
 is "$AP_RC:$(trace_count mutating)" 0:0 "a deploy that would change nothing: exit 0, no changing call"
+# drift on what the stack owns is the stack's to mend: refused, read from
+# the log group's tags (a call), then from the group's item (none)
+awscli logs put-retention-policy --log-group-name /ecs/kaviar-backend --retention-in-days 7
+ap -e s.env 4b deploy
+is "$AP_RC:$(ops)" "2:" "log group retention drifted: deploy refuses, no changing call"
+like "$AP_ERR" 'the log group /ecs/kaviar-backend belongs to CloudFormation stack kaviar-prod' "it names the log group"
+awscli logs put-retention-policy --log-group-name /ecs/kaviar-backend --retention-in-days 30
+sg=$(val ECS_SG_ID s.env)
+awscli ec2 revoke-security-group-ingress --group-id "$sg" --protocol tcp --port 3001 \
+	--source-group "$(val ALB_SG_ID s.env)" >/dev/null
+ap -e s.env 4b deploy
+is "$AP_RC:$(ops):$(grep -c 'tags' "$AP_TRACE_FILE")" "2::0" \
+	"a rule gone from the stack's group: refused, its tags read from describe-security-groups"
+like "$AP_ERR" 'the security group kaviar-ecs-sg belongs to CloudFormation stack kaviar-prod' "it names the group"
 awscli ecs register-task-definition --family kaviar-backend --memory 1024 --container-definitions \
 	'[{"name":"kaviar-backend","image":"'"$image"'","essential":true}]' >/dev/null
 ap -e s.env 4b rollback --to 2
