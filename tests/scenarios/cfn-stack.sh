@@ -7,7 +7,7 @@
 # change what the stack owns, naming it, with no changing call; a deploy
 # that changes nothing exits 0.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 31
+plan 32
 
 localaws_start --scenario prereqs
 val() { sed -n "s/^$1=//p" "${2:-aws-resources.env}"; }
@@ -78,6 +78,9 @@ is "$AP_RC:$(trace_count mutating)" 2:0 "deploy --force-new-deployment: exit 2, 
 like "$AP_ERR" '^awsphase: 4b deploy: the service kaviar-backend-service belongs to CloudFormation stack kaviar-prod; change it through the stack' \
 	"it names the service and its stack"
 is "$(deployments)" "$before" "the service's deployments are unchanged"
+ap -e s.env --dry-run 4b deploy --force-new-deployment
+like "$AP_RC:$AP_ERR" '^0:.*warning: 4b deploy: the service kaviar-backend-service belongs to CloudFormation stack kaviar-prod: a run would refuse' \
+	"--dry-run lists the change and warns that a run would refuse it"
 ap -e s.env 4b deploy
 is "$AP_RC:$(trace_count mutating)" 0:0 "a deploy that would change nothing: exit 0, no changing call"
 # drift on what the stack owns is the stack's to mend: refused, read from
