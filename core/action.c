@@ -23,6 +23,7 @@
 #include "options.h"
 #include "report.h"
 #include "run.h"
+#include "stack.h"
 #include "strbuf.h"
 #include "wait.h"
 #include "worker.h"
@@ -165,16 +166,24 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	FILE *trace_file = NULL;
 	const char *endpoint;
 	char *region;
-	int rc;
+	int rc, bad;
 
 	if (options_endpoint(&endpoint) < 0)
 		return AWSPHASE_EXIT_USAGE;
 	settings.env_file = options.env_file ? options.env_file : ACTION_ENV_FILE;
+	/* an environment's env file is made by hand, from another, or by
+	 * env --from-stack */
+	if (options.env && !(a->flags & ACTION_CORE_CREATES_ENV) && access(settings.env_file, F_OK) != 0 &&
+	    errno == ENOENT)
+		return action_bad_usage(_("%s: no such file: environment %s has no env file here; make it "
+					  "(copy aws-resources.env.example or another environment's env file, "
+					  "and give it this environment's names)"), settings.env_file, options.env);
 	ef = envfile_load(settings.env_file, (a->flags & ACTION_CORE_CREATES_ENV) != 0);
 	if (!ef)
 		return AWSPHASE_EXIT_USAGE;
 	envfile_defer_write_errors(ef, 1); /* said once, after the action: not_recorded() */
-	if (lm->m.env && envfile_validate_planned(ef, lm->m.env, host_overlay_keys()) > 0) {
+	bad = lm->m.env ? envfile_validate_planned(ef, lm->m.env, host_overlay_keys()) : 0;
+	if (bad + stack_validate(ef, lm->m.env) > 0) {
 		/* each problem was reported on its own line, with its fix */
 		envfile_free(ef);
 		return AWSPHASE_EXIT_USAGE;
@@ -198,6 +207,8 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 			free(region);
 			return action_bad_usage(_("--trace-file %s: %s; give a writable path"), options.trace_file, strerror(e));
 		}
+		/* a line in one write(): the environments of a run append to one file */
+		setvbuf(trace_file, NULL, _IOFBF, (size_t)1 << 16);
 	}
 	settings.dry_run = options.dry_run;
 	settings.verbosity = options.quiet ? -1 : options.verbose;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "aws-trace.h"
+#include "options.h"
 #include "redact.h"
 #include "strbuf.h"
 
@@ -99,6 +100,9 @@ int aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_ru
 	cJSON_AddNumberToObject(o, "exit", exit_code);
 	cJSON_AddNumberToObject(o, "ms", (double)ms);
 	cJSON_AddNumberToObject(o, "attempt", attempt);
+	/* the environments of one run share the trace file: whose call it was */
+	if (options.env)
+		cJSON_AddStringToObject(o, "env", options.env);
 	if (name)
 		cJSON_AddStringToObject(o, "error", name);
 	else

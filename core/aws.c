@@ -13,6 +13,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "run.h"
+#include "share.h"
 #include "strbuf.h"
 #include "worker.h"
 
@@ -108,6 +109,7 @@ void aws_configure(const struct aws_options *opts)
 	cfg.timeout_ms = opts->call_timeout_ms;
 	cfg.jobs = opts->jobs;
 	apply_defaults();
+	share_init(cfg.jobs);
 	worker_configure((enum worker_mode)opts->mode, cfg.aws_path, (size_t)cfg.jobs);
 }
 
@@ -444,6 +446,8 @@ static void outcome(const struct run_cmd *cmd, void *arg)
 		parse_output(c, cmd);
 	else
 		aws_classify(cmd->exit_code, cmd->err, &c->err);
+	if (c->err.kind == AWS_ERR_THROTTLED || c->err.kind == AWS_ERR_NONE)
+		share_note(c->err.kind == AWS_ERR_THROTTLED);
 	if (!c->hint)
 		c->hint = aws_error_hint(&c->err);
 	record(a->argv, c->mutating, 0, cmd->exit_code, cmd->ms, c->attempts, &c->err);

@@ -1,7 +1,7 @@
-/* CloudFormation names are alphanumeric, env keys are upper case with '_':
- * an output is named after the key it carries, so that awsphase export
- * writes it and env --from-stack finds the key again by computing the name
- * of every key the modules declare. */
+/* CloudFormation names are alphanumeric; env keys are upper case words
+ * joined by '_'.  The agreed mapping (export writes it, env --from-stack
+ * reverses it by computing it for every key a module declares): each
+ * part capitalised, joined.  Anything else in a key is dropped. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +11,11 @@
 
 char *cfn_output_name(const char *key)
 {
-	char *out = xstrdup(key), *o = out;
+	char *out = xmalloc(strlen(key) + 1), *o = out;
 	int start = 1;
 
 	for (; *key; key++) {
-		if (*key == '_') {
+		if (!isalnum((unsigned char)*key)) {
 			start = 1;
 			continue;
 		}

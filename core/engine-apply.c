@@ -14,6 +14,7 @@
 #include "i18n.h"
 #include "json.h"
 #include "log.h"
+#include "options.h"
 #include "report.h"
 #include "run.h"
 #include "wait.h"
@@ -213,9 +214,12 @@ static int create_call(struct awsphase_res *r)
 	}
 	if ((r->d.flags & AWSPHASE_RES_TAGGED) && r->d.tag_type) {
 		aws_call_arg(call, "--tag-specifications");
+		/* the environment's tag only when one is named: without --env
+		 * the calls stay the runbook's, word for word */
 		aws_call_argf(call, "ResourceType=%s,Tags=[{Key=Name,Value=%s},{Key=awsphase:stack,"
-			      "Value=%s},{Key=awsphase:phase,Value=%s}]", r->d.tag_type, r->name,
-			      r->s->stack_name, host_module_name());
+			      "Value=%s},{Key=awsphase:phase,Value=%s}%s%s%s]", r->d.tag_type, r->name,
+			      r->s->stack_name, host_module_name(), options.env ? ",{Key=awsphase:env,Value=" : "",
+			      options.env ? options.env : "", options.env ? "}" : "");
 	}
 	new_step(r, call, 1);
 	return 0;

@@ -13,6 +13,7 @@
 #include "i18n.h"
 #include "json.h"
 #include "log.h"
+#include "options.h"
 #include "report.h"
 
 /* ---- ids ------------------------------------------------------------------ */
@@ -237,6 +238,10 @@ int engine_add_args(struct awsphase_res *r, struct awsphase_call *call, const ch
 		filters = is_filters(v) || (filters && strncmp(v, "--", 2) != 0);
 		h->call_arg(call, v);
 		free(v);
+		/* a module's --tags (create-repository, create-db-instance…) carry
+		 * the environment's next to the stack's */
+		if (options.env && strncmp(*args, "Key=awsphase:stack,Value=", 25) == 0)
+			h->call_argf(call, "Key=awsphase:env,Value=%s", options.env);
 	}
 	if (tagged) {
 		if (!filters)

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "report.h"
+#include "stack.h"
 #include "wait.h"
 
 /* ---- strings and JSON the stack keeps ---------------------------------------- */
@@ -281,6 +282,20 @@ struct awsphase_stack *engine_open(const struct awsphase_stack_spec *spec, void 
 		if (!s->stack_name || !*s->stack_name) {
 			free(s->stack_name);
 			s->stack_name = xstrdup(host_module_name());
+		}
+		/* Two STACKs' resources in one account are two stacks
+		 * ("kaviar-staging/1"); the default's keep the tag they were
+		 * made with, so what they made is still found. */
+		if (!s->spec.stack) {
+			const char *stack = s->h->env_get("STACK");
+
+			if (stack && *stack && strcmp(stack, STACK_DEFAULT) != 0) {
+				char *was = s->stack_name;
+
+				s->stack_name = xmalloc(strlen(stack) + strlen(was) + 2);
+				sprintf(s->stack_name, "%s/%s", stack, was);
+				free(was);
+			}
 		}
 	}
 	for (i = 0; i < n; i++) {

@@ -8,7 +8,9 @@
 #include "i18n.h"
 #include "module.h"
 #include "options.h"
+#include "action.h"
 #include "pipeline.h"
+#include "stack.h"
 
 static const char *const exit_codes_help = N_(
 	"Exit codes:\n"
@@ -78,6 +80,20 @@ void help_global(void)
 	fputs(_(exit_codes_help), stdout);
 }
 
+static void help_key(const struct awsphase_envvar *v, const char *stack)
+{
+	char *derived = stack ? stack_expand(v->def, stack) : NULL;
+
+	printf("  %c %-18s %s", v->flags & AWSPHASE_ENV_REQUIRED ? '*' : v->flags & AWSPHASE_ENV_WRITTEN ? '>' : ' ',
+	       v->key, i18n_words(v->help));
+	if (derived)
+		printf(_(" (default %s, from %s)"), derived, v->def);
+	else if (v->def)
+		printf(_(" (default %s)"), v->def);
+	putchar('\n');
+	free(derived);
+}
+
 void help_phase(const struct loaded_module *lm)
 {
 	const struct awsphase_action *a;
@@ -88,15 +104,15 @@ void help_phase(const struct loaded_module *lm)
 	for (a = lm->m.actions; a->name; a++)
 		printf("  %-10s %s\n", a->name, i18n_words(a->summary));
 	if (lm->m.env) {
+		/* a name derived from STACK is shown as the env file makes it */
+		struct envfile *ef = envfile_load(options.env_file ? options.env_file : ACTION_ENV_FILE, 1);
+
 		printf("\n%s\n", _("Keys of aws-resources.env (* required, > written back):"));
-		for (v = lm->m.env; v->key; v++) {
-			printf("  %c %-18s %s",
-			       v->flags & AWSPHASE_ENV_REQUIRED ? '*' : v->flags & AWSPHASE_ENV_WRITTEN ? '>' : ' ',
-			       v->key, i18n_words(v->help));
-			if (v->def)
-				printf(_(" (default %s)"), v->def);
-			putchar('\n');
-		}
+		for (v = stack_keys; v->key; v++)
+			help_key(v, NULL);
+		for (v = lm->m.env; v->key; v++)
+			help_key(v, stack_value(ef));
+		envfile_free(ef);
 	}
 	printf(_("\nawsphase %s ACTION --help shows an action's options.\n"), lm->m.name);
 }

@@ -21,6 +21,7 @@
 #include "redact.h"
 #include "report.h"
 #include "run.h"
+#include "stack.h"
 #include "strbuf.h"
 #include "wait.h"
 #include "when.h"
@@ -156,6 +157,9 @@ static const struct awsphase_envvar *declared(const char *key)
 	for (v = ctx.vars; v && v->key; v++)
 		if (strcmp(v->key, key) == 0)
 			return v;
+	for (v = stack_keys; v->key; v++) /* the host's own, every phase's */
+		if (strcmp(v->key, key) == 0)
+			return v;
 	return NULL;
 }
 
@@ -258,13 +262,19 @@ static const char *host_env_get(const char *key)
 {
 	const char *value = ctx.ef ? envfile_get(ctx.ef, key) : NULL;
 	const struct awsphase_envvar *v;
+	const char *kept_name;
+	char *name;
 
 	if ((!value || !*value) && host_overlay_get(key))
 		return host_overlay_get(key);
 	if (value && *value)
 		return keep(value);
 	v = declared(key);
-	return v ? v->def : NULL;
+	if (!v || !(name = stack_expand(v->def, stack_value(ctx.ef))))
+		return v ? v->def : NULL;
+	kept_name = keep(name); /* "{STACK}-alb" → "kaviar-staging-alb" */
+	free(name);
+	return kept_name;
 }
 
 int host_env_set_many(const char *const *kv)

@@ -18,6 +18,7 @@
 #include "action.h"
 #include "aws.h"
 #include "envfile.h"
+#include "envs.h"
 #include "help.h"
 #include "host.h"
 #include "http.h"
@@ -96,7 +97,9 @@ static int dispatch(int argc, const char **rest)
 		rc = AWSPHASE_EXIT_USAGE;
 	} else if (rc < 0) {
 		log_set_verbosity(options.quiet ? -1 : options.verbose);
-		rc = action_run(lm, a, aargc, aargv);
+		/* several --env: each environment's process goes on here */
+		if ((rc = envs_fork()) < 0)
+			rc = action_run(lm, a, aargc, aargv);
 	}
 	free(aargv);
 	poptFreeContext(pc);

@@ -11,7 +11,7 @@
 
 struct options options;
 
-enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP, OPT_STRING, OPT_ACTION_STRING };
+enum { OPT_VERBOSE = 1, OPT_QUIET, OPT_HELP, OPT_STRING, OPT_ACTION_STRING, OPT_ENV };
 
 struct poptOption options_table[] = {
 	/* popt translates the descriptions below in this domain */
@@ -44,6 +44,10 @@ struct poptOption options_table[] = {
 	{ "aws-mode", 0, POPT_ARG_STRING, &options.aws_mode_arg, OPT_STRING,
 	  N_("auto (default; also AWSPHASE_AWS_MODE), exec (an aws process per call) or worker "
 	     "(persistent aws CLI workers, ~25 ms a call)"), "MODE" },
+	{ "env", 0, POPT_ARG_STRING, &options.env_arg, OPT_ENV,
+	  N_("the environment: its env file is ./aws-resources.NAME.env and what awsphase creates is "
+	     "tagged awsphase:env=NAME (also AWSPHASE_ENV); more than once: those environments at "
+	     "once"), "NAME" },
 	{ "version", 'V', POPT_ARG_NONE, &options.version, 0, N_("print the version and exit"), NULL },
 	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, N_("show help (also after PHASE or ACTION)"), NULL },
 	POPT_TABLEEND
@@ -85,6 +89,9 @@ void options_free(void)
 		free(seen[--nseen]);
 	free(seen);
 	seen = NULL;
+	free(options.envs);
+	options.envs = NULL;
+	options.nenvs = 0;
 }
 
 /* The action's string options, as popt fills them: the value each had
@@ -124,6 +131,11 @@ int options_next(poptContext pc)
 			options.quiet = 1;
 		else if (rc == OPT_HELP)
 			options.help = 1;
+		else if (rc == OPT_ENV) {
+			keep_value(options.env_arg);
+			options.envs = xrealloc(options.envs, (options.nenvs + 1) * sizeof(*options.envs));
+			options.envs[options.nenvs++] = options.env_arg;
+		}
 	}
 	return rc;
 }
@@ -185,6 +197,61 @@ static int is_http_url(const char *s)
 	return pattern_full_match("https?://[^\\s]+", s) == 1;
 }
 
+char *options_env_path(const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "./aws-resources.%s.env", name);
+	return strbuf_detach(&sb);
+}
+
+/* A name that is safe in a file name and a tag value, and short. */
+static int bad_env_name(const char *what, const char *name)
+{
+	if (pattern_full_match("[a-z0-9][a-z0-9-]{0,31}", name) == 1)
+		return 0;
+	return error(_("%s%s: not an environment name; give 1 to 32 lower-case letters, digits or "
+		       "'-', starting with a letter or digit (e.g. staging)"), what, name);
+}
+
+/* --env (each once; not with --env-file), else AWSPHASE_ENV unless
+ * --env-file names the file; one environment gives env and env_file, several
+ * are run each in a process of its own (envs.c), which sets its own. */
+static int check_envs(void)
+{
+	char *path = options.nenvs == 1 ? options_env_path(options.envs[0]) : NULL;
+	const char *from_env = getenv("AWSPHASE_ENV");
+	int i, j;
+
+	if (path)
+		keep_value(path); /* freed with the options */
+	for (i = 0; i < options.nenvs; i++) {
+		if (bad_env_name("--env ", options.envs[i]) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(options.envs[i], options.envs[j]) == 0)
+				return error(_("--env %s: given twice; name each environment once"),
+					     options.envs[i]);
+	}
+	/* the env file set here, in an earlier check, is not the user's --env-file */
+	if (options.nenvs && options.env_file && (!path || strcmp(options.env_file, path) != 0))
+		return error(_("--env %s and --env-file %s: both say which env file to use; give one "
+			       "of them"), options.envs[0], options.env_file);
+	if (options.nenvs == 1)
+		options.env = options.envs[0];
+	else if (!options.nenvs && !options.env_file && from_env && *from_env) {
+		if (bad_env_name("AWSPHASE_ENV=", from_env) < 0)
+			return -1;
+		options.env = from_env;
+	}
+	if (options.env && !options.env_file) {
+		if (!path)
+			keep_value(path = options_env_path(options.env));
+		options.env_file = path;
+	}
+	return 0;
+}
+
 int options_check(void)
 {
 	const char *mode_env = getenv("AWSPHASE_AWS_MODE");
@@ -214,7 +281,7 @@ int options_check(void)
 	if (options.region &&
 	    pattern_full_match("[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]", options.region) != 1)
 		return error(_("--region %s: not a region name; give e.g. us-east-2"), options.region);
-	return 0;
+	return check_envs();
 }
 
 const char *options_region(const struct envfile *ef)

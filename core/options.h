@@ -17,6 +17,11 @@ struct options {
 	double timeout;            /* --timeout once options_check passed; 0: not given */
 	int jobs;                  /* --jobs likewise; 0: not given */
 	enum worker_mode aws_mode; /* --aws-mode, else AWSPHASE_AWS_MODE, else auto */
+	char *env_arg;             /* the last --env popt filled in */
+	char **envs;               /* every --env NAME given, in order */
+	int nenvs;
+	const char *env;           /* the environment this process works on (--env, else
+				      AWSPHASE_ENV); NULL: none named, nothing tagged */
 };
 
 /* What the command line said, in every popt context parsed so far. */
@@ -40,7 +45,8 @@ void options_action_done(void);
 void options_free(void);
 
 /* Checks --output, --timeout, --jobs, --aws-mode (else AWSPHASE_AWS_MODE),
- * --endpoint-url and --region, filling in timeout, jobs and aws_mode.
+ * --endpoint-url, --region and --env (else AWSPHASE_ENV), filling in
+ * timeout, jobs, aws_mode, and for one environment env and env_file.
  * Returns 0, or -1 after reporting the first that is wrong and what to give
  * instead. */
 int options_check(void);
@@ -52,5 +58,8 @@ const char *options_region(const struct envfile *ef);
  * reporting one that is not an http(s) URL (options_check has said so for
  * --endpoint-url already). */
 int options_endpoint(const char **url);
+
+/* The env file of environment name: ./aws-resources.NAME.env (malloc'd). */
+char *options_env_path(const char *name);
 
 #endif

@@ -18,6 +18,8 @@
 #include "aws.h"
 #include "cfn-env.h"
 #include "envfile.h"
+#include "export.h"
+#include "envs.h"
 #include "help.h"
 #include "host.h"
 #include "i18n.h"
@@ -29,7 +31,7 @@
 #include "report.h"
 #include "strbuf.h"
 
-enum command { CMD_UP, CMD_PLAN, CMD_DOWN, CMD_STATUS, CMD_ENV };
+enum command { CMD_UP, CMD_PLAN, CMD_DOWN, CMD_STATUS, CMD_EXPORT, CMD_ENV };
 
 /* popt's (put back by options_action_done), and our copies */
 static char *opt_from, *opt_to;
@@ -82,6 +84,18 @@ static const struct pipeline_command {
 			   .options = range_options,
 			   .help = N_("Runs each phase's status; exits with the worst of their codes.") },
 	  "status" },
+	/* not a run of every phase's action: core/export.c */
+	[CMD_EXPORT] = { { .name = "export", .summary = N_("Write the phases as a CloudFormation template"),
+			   .args = "", .options = export_options,
+			   .help = N_("Writes a CloudFormation template (YAML) of what deploy converges for\n"
+				      "the phases (default: every phase the env file has keys of): the\n"
+				      "same settings, a Parameter for each setting whose Default is the\n"
+				      "env file's value, an Output for each key the phases write (named\n"
+				      "after it: ALB_DNS is AlbDns).  aws cloudformation deploy of it needs\n"
+				      "no overrides for this environment.  --adopt also writes\n"
+				      "FILE.import.json, the live id of each resource, for an IMPORT change\n"
+				      "set, and keeps every resource on delete (DeletionPolicy Retain).") },
+	  NULL },
 	/* not a pipeline: the env file every phase reads, from a stack (cfn-env.c) */
 	[CMD_ENV] = { { .name = "env", .summary = N_("Write a CloudFormation stack's outputs into the env file"),
 			.usage = "--from-stack NAME", .options = cfn_env_options,
@@ -120,8 +134,10 @@ void pipeline_help_list(void)
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (commands[i].action)
 			printf("  %-8s %s\n", commands[i].a.name, _(commands[i].a.summary));
-	printf("\n%s\n", _("The env file, from a CloudFormation stack:"));
-	printf("  %-8s %s\n", commands[CMD_ENV].a.name, _(commands[CMD_ENV].a.summary));
+	printf("\n%s\n", _("To and from CloudFormation:"));
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!commands[i].action)
+			printf("  %-8s %s\n", commands[i].a.name, _(commands[i].a.summary));
 }
 
 /* ---- the order ------------------------------------------------------------ */
@@ -444,12 +460,16 @@ int pipeline_main(int argc, const char **argv)
 			pc = &commands[i];
 	if (!pc)
 		return action_bad_usage(_("%s: not a pipeline command"), argv[0]);
+	if (pc == &commands[CMD_EXPORT])
+		return export_main(&pc->a, argc, argv);
 	if (pc == &commands[CMD_ENV])
 		return cfn_env_main(&pc->a, argc, argv);
 	rc = parse(pc, argc, argv);
 	if (rc >= 0)
 		goto out;
 	log_set_verbosity(options.quiet ? -1 : options.verbose);
+	if ((rc = envs_fork()) >= 0) /* several --env: each environment's process goes on */
+		goto out;
 	n = pipeline_order(pc->action, &order);
 	if (n < 0) {
 		rc = AWSPHASE_EXIT_USAGE;

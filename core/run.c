@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "run-int.h"
+#include "share.h"
 #include "strbuf.h"
 
 /* At most this many children run at once; run_interrupt() finds their
@@ -458,11 +459,14 @@ int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 		struct pollfd *p = pfd;
 		long now, timeout = -1;
 
-		while (active < max_parallel && next < n) {
-			if (start(&cmds[next], &slots[next]) < 0)
+		/* the budget shared with other environments may hold some back */
+		while (active < max_parallel && next < n && share_take(active)) {
+			if (start(&cmds[next], &slots[next]) < 0) {
 				failed++;
-			else
+				share_give();
+			} else {
 				active++;
+			}
 			next++;
 		}
 		if (!active)
@@ -476,6 +480,7 @@ int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 			t = supervise(&cmds[i], &slots[i], now);
 			if (!slots[i].active) {
 				active--;
+				share_give();
 				continue;
 			}
 			if (timeout < 0 || t < timeout)
@@ -486,6 +491,8 @@ int run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 		}
 		if (!active)
 			continue;
+		if (next < n && (timeout < 0 || timeout > 50))
+			timeout = 50; /* another environment's call may end first */
 		p = want(p, wake[0], POLLIN);
 		p->fd = -2; /* end marker for pump() */
 		if (poll(pfd, (nfds_t)(p - pfd), (int)timeout) > 0) {

@@ -13,6 +13,7 @@
 
 #include "i18n.h"
 #include "log.h"
+#include "share.h"
 #include "worker-int.h"
 
 #define MAX_WORKERS 64
@@ -325,6 +326,7 @@ struct batch {
 	size_t *rerun;           /* calls for run_cmds() afterwards */
 	size_t nrerun;
 	int start_failed;        /* a worker did not get ready */
+	size_t held;             /* calls taken from the shared budget (share.h) */
 };
 
 /* A worker that died, broke the protocol or missed a deadline: kill it; its
@@ -433,7 +435,8 @@ static void poll_once(struct batch *b)
 	for (i = 0; i < pool.pool_size; i++) {
 		struct worker *w = &pool.w[i];
 
-		if (w->state == W_IDLE && b->next < b->n) {
+		if (w->state == W_IDLE && b->next < b->n && share_take(b->held)) {
+			b->held++; /* given back as the busy ones end: settle() */
 			while (b->next < b->n && b->cmds[b->next].stdin_data)
 				b->rerun[b->nrerun++] = b->next++; /* the helper gives no stdin */
 			if (b->next < b->n) {
@@ -480,6 +483,13 @@ static void poll_once(struct batch *b)
 	}
 }
 
+/* Gives the shared budget back what no busy worker uses any more. */
+static void settle(struct batch *b)
+{
+	for (; b->held > count(W_BUSY); b->held--)
+		share_give();
+}
+
 static void rerun(struct batch *b, size_t max_parallel)
 {
 	struct run_cmd *cmds;
@@ -510,7 +520,7 @@ static void rerun(struct batch *b, size_t max_parallel)
 int worker_run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 {
 	struct sigaction ign, old_pipe;
-	struct batch b = { cmds, n, 0, NULL, 0, 0 };
+	struct batch b = { cmds, n, 0, NULL, 0, 0, 0 };
 	size_t i;
 	int failed = 0;
 
@@ -549,7 +559,9 @@ int worker_run_cmds(struct run_cmd *cmds, size_t n, size_t max_parallel)
 			continue;
 		}
 		poll_once(&b);
+		settle(&b);
 	}
+	settle(&b);
 	sigaction(SIGPIPE, &old_pipe, NULL);
 	pool.stats.active = pool.resolved > 0;
 	rerun(&b, max_parallel);

@@ -9,6 +9,7 @@ export AWSPHASE_MODULE_PATH=$top_builddir/modules/example/.libs:$AWSPHASE_MODULE
 bindir=$(mktemp -d)
 trap 'rm -rf "$bindir"; cleanup' EXIT
 ln -s "$AWSPHASE" "$bindir/awsphase"
+: >"$bindir/stack.yaml"
 export PATH=$bindir:$PATH bindir
 
 bash_completion=
@@ -17,7 +18,7 @@ for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
 done
 runs=1
 [ -n "$bash_completion" ] && runs=2
-plan $((33 * runs))
+plan $((36 * runs))
 
 # comp [WORD...] -- the reply, sorted, for a command line ending in the last
 # word (readline's own split: --opt=value is three words).
@@ -68,11 +69,14 @@ awsphase vpc ''
 awsphase 4b run --re
 awsphase 4b deploy --be
 awsphase 4b history --l
+awsphase export --phase ''
+awsphase export -o "$bindir/st"
+awsphase --env ''
 LINES
 	local got
 	mapfile -t got <"$bindir/out"
-	is "${got[0]}" "1 3 4a 4b data down ecr ecs-alb env ex example help list plan q queues status up vpc" "$label: phases, aliases, commands, list, help"
-	is "${got[1]}" "ecr ecs-alb env ex example" "$label: a prefix"
+	is "${got[0]}" "1 3 4a 4b data down ecr ecs-alb env ex example export help list plan q queues status up vpc" "$label: phases, aliases, commands, list, help"
+	is "${got[1]}" "ecr ecs-alb env ex example export" "$label: a prefix"
 	is "${got[2]}" "calls forget probe wait whoami" "$label: a module added later completes its actions"
 	is "${got[3]}" "deploy" "$label: an action by prefix"
 	is "${got[4]}" "fix-sg" "$label: the alias's actions"
@@ -92,7 +96,7 @@ LINES
 	like "${got[18]}" '--output.*-o' "$label: ... short ones too"
 	is "${got[19]}" "--ticks --timeout --trace --trace-file" "$label: the example's own option"
 	is "${got[20]}" "" "$label: an option whose value is a URL: nothing to offer"
-	is "${got[21]}" "1 3 4a 4b data down ecr ecs-alb env ex example help list plan q queues status up vpc" "$label: after an option's value, the phases"
+	is "${got[21]}" "1 3 4a 4b data down ecr ecs-alb env ex example export help list plan q queues status up vpc" "$label: after an option's value, the phases"
 	is "${got[22]}" "" "$label: an unknown phase completes nothing"
 	is "${got[23]}" "$bindir/awsphase" "$label: --env-file completes file names"
 	like "${got[24]}" '^--aws .*--delete-data .*--from .*--yes$' "$label: down's options and the global ones"
@@ -104,8 +108,13 @@ LINES
 	is "${got[30]}" "--region --revision" "$label: 4b run's --revision next to the global --region"
 	is "${got[31]}" "--before" "$label: deploy --before"
 	is "${got[32]}" "--limit" "$label: 4b history's --limit"
+	is "${got[33]}" "1 3 4a 4b" "$label: export --phase completes the phases of up"
+	is "${got[34]}" "$bindir/stack.yaml" "$label: export -o completes file names, not --output's formats"
+	is "${got[35]}" "prod staging" "$label: --env completes the environments of the env files here"
 }
 
+# the env files of two environments, in the folder completion runs in
+mkdir "$bindir/here" && cd "$bindir/here" && : >aws-resources.staging.env && : >aws-resources.prod.env && : >aws-resources.env || exit 1
 [ -n "$bash_completion" ] && run_cases "$bash_completion"
 run_cases ""
 finish

@@ -92,6 +92,7 @@ out=$(PATH=$root/usr/bin:$PATH bash --norc -c '. "$1"; COMP_WORDS=(awsphase 4b d
 	_awsphase; echo "${COMPREPLY[*]}"' _ "$comp" 2>&1)
 is "$out" "deploy" "the bash completion is where bash-completion looks, and completes"
 [ -f "$root/usr/include/awsphase/module.h" ] && [ -f "$root/usr/include/awsphase/engine.h" ] &&
+	[ -f "$root/usr/include/awsphase/cfn.h" ] &&
 	[ -f "$root/usr/lib/$multiarch/pkgconfig/awsphase.pc" ]
-ok $? "awsphase-dev: module.h, engine.h and awsphase.pc"
+ok $? "awsphase-dev: module.h, engine.h, cfn.h and awsphase.pc"
 finish

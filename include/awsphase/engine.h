@@ -251,7 +251,8 @@ struct awsphase_resource {
 struct awsphase_stack_spec {
 	uint32_t struct_size;           /* AWSPHASE_STACK sets it */
 	const struct awsphase_resource *const *resources; /* NULL-terminated */
-	/* The stack's name, a template: "{STACK}"; NULL: the module's name. */
+	/* The stack's name, a template: "{STACK}"; NULL: the module's name, or
+	 * STACK/module when the host key STACK is not its default. */
 	const char *stack;
 	/* A first run: none of the module's AWSPHASE_ENV_WRITTEN keys is in
 	 * the env file and this resource (read with the others in the first

@@ -25,7 +25,8 @@
  * awsphase_metric), findings, grid_new, grid_put and grid_show, the
  * action's flags (AWSPHASE_ACTION_READONLY), lock, AWSPHASE_EXIT_LOCKED,
  * more_time, json_find, json_count, call_args, json_same_pairs, grid_json,
- * catf, env_in_file, verdict, json_same_set, secret_key and call_arg_file.
+ * catf, env_in_file, verdict, json_same_set, secret_key and call_arg_file;
+ * later, the module's export_cfn (<awsphase/cfn.h>).
  */
 #ifndef AWSPHASE_MODULE_H
 #define AWSPHASE_MODULE_H
@@ -100,6 +101,7 @@ enum awsphase_level { AWSPHASE_LOG_ERROR = 0, AWSPHASE_LOG_WARN, AWSPHASE_LOG_IN
 struct awsphase_call;
 struct awsphase_engine;
 struct awsphase_grid; /* a table being filled: grid_new */
+struct awsphase_cfn;  /* <awsphase/cfn.h> */
 
 /* What became of a call. */
 enum awsphase_call_state {
@@ -487,6 +489,12 @@ struct awsphase_module {
 	 * needs ECS_SG_ID runs after the one that provides it, in tree or not. */
 	const char *const *provides;
 	const char *const *needs;
+	/* awsphase export --format cloudformation: describes the phase's
+	 * resources, as deploy converges them, into the template through
+	 * cfn (<awsphase/cfn.h>); 0, or an exit code after reporting.  Runs
+	 * as a read-only action "export" of the phase would (init first).
+	 * NULL: the phase cannot be exported. */
+	int (*export_cfn)(const struct awsphase_host *h, const struct awsphase_cfn *cfn);
 	/* append only */
 };
 

@@ -16,7 +16,7 @@
 static const struct awsphase_envvar env[] = {
 	{ "AWS_REGION", "[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]", NULL, AWSPHASE_ENV_REQUIRED,
 	  N_("the AWS region, e.g. us-east-2 (it must offer two availability zones)") },
-	{ "VPC_NAME", "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "kaviar", 0,
+	{ "VPC_NAME", "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "{STACK}", 0,
 	  N_("the Name tag of the VPC, and the prefix of its parts' (kaviar-igw, kaviar-public-1, …)") },
 	{ "VPC_CIDR", CIDR, "10.0.0.0/16", 0, N_("the VPC's address range, /16 to /28") },
 	{ "PUBLIC_SUBNET_1_CIDR", CIDR, "10.0.1.0/24", 0,
@@ -91,6 +91,7 @@ static struct awsphase_module phase1 = {
 	.actions = actions,
 	.init = p1_init,
 	.provides = provides,
+	.export_cfn = p1_export_cfn,
 };
 
 AWSPHASE_MODULE(phase1)

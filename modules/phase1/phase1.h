@@ -58,6 +58,9 @@ int p1_associated(const cJSON *route_table, const char *subnet);
 P1_ACTION(p1_deploy);
 P1_ACTION(p1_teardown);
 int p1_validate(const struct awsphase_host *h, int argc, const char **argv);
+/* awsphase export (export.c) */
+struct awsphase_cfn;
+int p1_export_cfn(const struct awsphase_host *h, const struct awsphase_cfn *cfn);
 int p1_status(const struct awsphase_host *h, int argc, const char **argv);
 
 #endif

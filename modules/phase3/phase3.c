@@ -28,11 +28,11 @@ static const struct awsphase_envvar env[] = {
 	  N_("a private subnet (phase 1), in one AZ") },
 	{ "PRIVATE_SUBNET_2", SUBNET, NULL, AWSPHASE_ENV_REQUIRED,
 	  N_("a private subnet (phase 1), in another AZ") },
-	{ "RDS_SG_NAME", SG_NAME, "kaviar-rds-sg", 0, N_("the database's security group") },
-	{ "REDIS_SG_NAME", SG_NAME, "kaviar-redis-sg", 0, N_("the cache's security group") },
-	{ "DB_INSTANCE_ID", "[a-zA-Z](?:-?[a-zA-Z0-9]){0,62}", "kaviar-db", 0,
+	{ "RDS_SG_NAME", SG_NAME, "{STACK}-rds-sg", 0, N_("the database's security group") },
+	{ "REDIS_SG_NAME", SG_NAME, "{STACK}-redis-sg", 0, N_("the cache's security group") },
+	{ "DB_INSTANCE_ID", "[a-zA-Z](?:-?[a-zA-Z0-9]){0,62}", "{STACK}-db", 0,
 	  N_("the RDS PostgreSQL instance") },
-	{ "DB_SUBNET_GROUP", "[a-z0-9._-]{1,255}", "kaviar-db-subnets", 0,
+	{ "DB_SUBNET_GROUP", "[a-z0-9._-]{1,255}", "{STACK}-db-subnets", 0,
 	  N_("the instance's DB subnet group (the private subnets)") },
 	{ "DB_INSTANCE_CLASS", "db\\.[a-z0-9]+\\.[a-z0-9]+", "db.t3.micro", 0,
 	  N_("the instance class, used when it is created") },
@@ -42,15 +42,15 @@ static const struct awsphase_envvar env[] = {
 	{ "DB_MASTER_USERNAME", "[a-zA-Z][a-zA-Z0-9_]{0,15}", "kaviar", 0,
 	  N_("the master user (its password is generated and kept by AWS)") },
 	{ "DB_BACKUP_DAYS", "[1-9]|[12][0-9]|3[0-5]", "7", 0, N_("days automated backups are kept (1-35)") },
-	{ "REDIS_CLUSTER_ID", "[a-z](?:-?[a-z0-9]){0,39}", "kaviar-redis", 0,
+	{ "REDIS_CLUSTER_ID", "[a-z](?:-?[a-z0-9]){0,39}", "{STACK}-redis", 0,
 	  N_("the ElastiCache Redis cluster") },
-	{ "REDIS_SUBNET_GROUP", "[a-zA-Z0-9-]{1,255}", "kaviar-redis-subnets", 0,
+	{ "REDIS_SUBNET_GROUP", "[a-zA-Z0-9-]{1,255}", "{STACK}-redis-subnets", 0,
 	  N_("the cluster's cache subnet group (the private subnets)") },
 	{ "REDIS_NODE_TYPE", "cache\\.[a-z0-9]+\\.[a-z0-9]+", "cache.t3.micro", 0,
 	  N_("the cache node type, used when it is created") },
 	{ "S3_BUCKET", BUCKET, NULL, AWSPHASE_ENV_WRITTEN,
-	  N_("the uploads bucket (default kaviar-uploads-ACCOUNT; written by deploy)") },
-	{ "SQS_QUEUE_NAME", "[A-Za-z0-9_-]{1,76}", "kaviar-jobs", 0,
+	  N_("the uploads bucket (default {STACK}-uploads-ACCOUNT; written by deploy)") },
+	{ "SQS_QUEUE_NAME", "[A-Za-z0-9_-]{1,76}", "{STACK}-jobs", 0,
 	  N_("the jobs queue; its dead letters go to NAME-dlq") },
 	{ "SQS_MAX_RECEIVES", "[1-9][0-9]{0,2}", "5", 0,
 	  N_("receives before a message goes to the dead-letter queue") },
@@ -80,7 +80,7 @@ static const struct awsphase_action actions[] = {
 	  "encrypted, backups kept DB_BACKUP_DAYS days, deletion protection on, the master "
 	  "password generated and kept by AWS in Secrets Manager; the ElastiCache Redis cluster "
 	  "REDIS_CLUSTER_ID in its own subnet group; the S3 bucket S3_BUCKET (default "
-	  "kaviar-uploads-ACCOUNT) with public access blocked, default encryption and "
+	  "{STACK}-uploads-ACCOUNT) with public access blocked, default encryption and "
 	  "versioning; the SQS queue SQS_QUEUE_NAME and its dead-letter queue NAME-dlq, both "
 	  "encrypted (SSE-SQS), with a redrive policy after SQS_MAX_RECEIVES receives.  Waits "
 	  "until the instance and the cluster are available, then writes RDS_ENDPOINT, "

@@ -11,7 +11,7 @@
  *   bucket-ver  (part)          get-bucket-versioning     bucket
  *   objects     (data)          list-object-versions      -
  *
- * The bucket's name is S3_BUCKET, else kaviar-uploads-ACCOUNT: a setting
+ * The bucket's name is S3_BUCKET, else {STACK}-uploads-ACCOUNT: a setting
  * the engine's templates cannot compute, so p3_open sets it (.name) before
  * it opens the stack. */
 #include <stdio.h>

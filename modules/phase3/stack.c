@@ -271,7 +271,8 @@ const char *p3_bucket_name(int *rc)
 		*rc = AWSPHASE_EXIT_AWS;
 		return NULL;
 	}
-	snprintf(name, sizeof(name), "kaviar-uploads-%s", account);
+	/* STACK (the host's key, ≤ 20 characters) keeps two stacks' buckets apart */
+	snprintf(name, sizeof(name), "%s-uploads-%s", p3_h->env_get("STACK"), account);
 	cJSON_Delete(who);
 	return name;
 }

@@ -11,8 +11,9 @@
 static const struct awsphase_envvar env[] = {
 	{ "AWS_REGION", "[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]", NULL, AWSPHASE_ENV_REQUIRED,
 	  N_("the AWS region, e.g. us-east-2") },
-	{ "ECR_REPOSITORY", REPO, "kaviar-backend", 0,
-	  N_("the ECR repository (one per account and region, whatever the stack)") },
+	{ "ECR_REPOSITORY", REPO, "{STACK}-backend", 0,
+	  N_("the ECR repository (one per account and region: two env files that name the same "
+	  "one share its images)") },
 	{ "ECR_TAG", "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "latest", 0,
 	  N_("the image tag ECR_URI names") },
 	{ "ECR_UNTAGGED_DAYS", "[1-9][0-9]{0,3}", "14", 0,
@@ -65,6 +66,7 @@ static struct awsphase_module phase4a = {
 	.actions = actions,
 	.init = p4a_init,
 	.provides = provides,
+	.export_cfn = p4a_export_cfn,
 };
 
 AWSPHASE_MODULE(phase4a)

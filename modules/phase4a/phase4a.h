@@ -61,5 +61,8 @@ P4A_ACTION(p4a_deploy);
 P4A_ACTION(p4a_teardown);
 int p4a_validate(const struct awsphase_host *h, int argc, const char **argv);
 int p4a_status(const struct awsphase_host *h, int argc, const char **argv);
+/* awsphase export (export.c) */
+struct awsphase_cfn;
+int p4a_export_cfn(const struct awsphase_host *h, const struct awsphase_cfn *cfn);
 
 #endif

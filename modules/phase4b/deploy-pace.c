@@ -6,7 +6,8 @@
  *
  * The predicted end is anchored on what the service's events say happened
  * (their createdAt, AWS's clock): the new tasks' targets registered, then
- * healthy after interval × healthy threshold; the old ones draining, then
+ * healthy after interval × healthy threshold (checks of a new ALB start once
+ * it is active); the old ones draining, then
  * gone after the deregistration delay and the task's stop.  Before any of
  * that, speed.c's estimate from the wait's start.  Quick first looks (1, 2,
  * 4 s… apart) catch what ends in seconds, as long as they leave RESERVE
@@ -42,12 +43,15 @@ void p4b_pace_call(struct p4b_pace *p)
 static double predicted_end(const struct p4b_pace *p, const struct p4b *c, int old)
 {
 	double health = c->hc_interval * c->healthy, drain = old ? c->dereg_delay + P4B_STOP_S : 0;
+	double checks = p->start + P4B_REACT_S + P4B_START_S; /* when targets' checks begin */
 
 	if (p->drain_at > 0)
 		return p->drain_at + c->dereg_delay + P4B_STOP_S;
 	if (p->reg_at > 0)
-		return p->reg_at + health + drain;
-	return p->start + P4B_REACT_S + P4B_START_S + health + drain;
+		checks = p->reg_at;
+	if (checks < c->lb_active_at)
+		checks = c->lb_active_at;
+	return checks + health + drain;
 }
 
 /* Calls made after t, of the last P4B_PACE_CALLS. */

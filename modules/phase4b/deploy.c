@@ -26,6 +26,7 @@
 
 #include "deploy.h"
 #include "history.h"
+#include "speed.h"
 #include "rollback.h"
 
 static int no_wait, force, retention = P4B_LOG_RETENTION_DAYS;
@@ -98,6 +99,13 @@ static int settle_service(const struct awsphase_host *h, struct awsphase_stack *
 		return 0;
 	}
 	if (calls || !p4b_service_settled(h, svc)) {
+		const cJSON *alb = e->now(s, "alb");
+		const char *state = h->json_str(alb, "State.Code");
+
+		/* a new ALB checks its targets only once active: the end the
+		 * wait expects is that much later */
+		if (state && strcmp(state, "provisioning") == 0)
+			c->lb_active_at = h->json_time(h->json_get(alb, "CreatedTime")) + P4B_ALB_S;
 		rc = p4b_wait_service(c, e->id_of(s, "tg"), dep, svc, started);
 		*waited = 1;
 	}

@@ -44,6 +44,7 @@ struct p4b {
 	const char *health_expect; /* HEALTH_EXPECT: a PCRE2 pattern the ALB's answers match */
 	int health_expect_count;   /* HEALTH_EXPECT_COUNT: how many in a row */
 	int cb_rolled_back;        /* the wait saw ECS's circuit breaker roll the deployment back */
+	double lb_active_at;       /* a provisioning ALB: when it should turn active (epoch s) */
 };
 
 /* Fills c from the env file; 0, or an exit code after reporting. */
@@ -68,5 +69,7 @@ P4B_ACTION(p4b_teardown);
 P4B_ACTION(p4b_run);
 P4B_ACTION(p4b_prune);
 P4B_ACTION(p4b_history);
+struct awsphase_cfn;
+int p4b_export_cfn(const struct awsphase_host *h, const struct awsphase_cfn *cfn);
 
 #endif

@@ -7,6 +7,7 @@
 #define P4B_START_S 50  /* a new task: provisioning, image pull, application start */
 #define P4B_REACT_S 5   /* the ECS scheduler acting on an update */
 #define P4B_STOP_S 10   /* an old task's stop: SIGTERM, exit, deprovisioning */
+#define P4B_ALB_S 180   /* a new ALB's provisioning: its targets' checks start after it */
 
 /* Seconds the next deploy takes with these settings (the formula of speed.c). */
 int p4b_rollout_s(int interval, int healthy, int delay);

@@ -1,135 +1,215 @@
-"""CloudFormation as AWS runs it, where moto 5.2.1 does not.
+"""CloudFormation as AWS runs it, where moto 5.2.1's falls short of what awsphase export's
+templates need (tests/scenarios/export-cfn.sh).
 
-- A stack made from a change set (what `aws cloudformation deploy` does) has its Outputs:
-  moto builds the stack's output map from the empty template the change set starts from and
-  never again, so describe-stacks shows none.
+- A Number parameter left at its Default is a number, as one passed in is (moto keeps the
+  Default's string, and then compares '5' with '10' as strings).
+- AWS::ECS::TaskDefinition registers every property (moto: family, containers, volumes and
+  memory only), through the local AWS's register_task_definition.
+- AWS::ECS::Service creates the service as ECS's API does, with its launch type, network
+  configuration, load balancers, grace period and deployment configuration (moto: cluster,
+  name, count and task definition only), and the simulator runs it as one made by the API.
+- AWS::ElasticLoadBalancingV2::TargetGroup applies TargetGroupAttributes (moto drops them).
+- AWS::EC2::VPC sets EnableDnsSupport and EnableDnsHostnames, AWS::EC2::RouteTable its Tags,
+  AWS::IAM::Role attaches its ManagedPolicyArns (moto drops all three); an
+  AWS::EC2::SubnetRouteTableAssociation is one describe-route-tables shows (moto keeps it apart).
+- AWS::ECR::Repository keeps its scanning and encryption configuration as the API spells them
+  (moto: PascalCase, which describe-repositories then shows) and puts its LifecyclePolicy
+  (moto drops it).
+- Fn::GetAZs "" is the stack's region's zones (moto: us-east-1's).
+- A container's environment values are strings, as CloudFormation makes a number parameter
+  that reaches one (moto keeps the number, which ECS's API never answers).
+- A stack made from a change set (what `aws cloudformation deploy` does) has its Outputs: moto
+  builds the stack's output map from the empty template the change set starts from and never
+  again, so describe-stacks shows none (tests/scenarios/cfn-stack.sh reads them).
 - The resources a stack makes carry AWS's three tags, aws:cloudformation:stack-name, -stack-id
   and -logical-id, on every type awsphase reads (ECS cluster, service, task definition; ELBv2
   load balancer, target group, listener; Logs group; IAM role), not only on EC2 resources
   (moto tags only those, and only through create-stack).  awsphase reads the stack-name tag to
   refuse changing what a stack owns.
-- A service and task definition a stack makes are what their properties say: moto's
-  AWS::ECS::Service drops LaunchType, NetworkConfiguration, LoadBalancers and the revision,
-  its AWS::ECS::TaskDefinition NetworkMode, Cpu, the compatibilities and the roles, its
-  AWS::IAM::Role ManagedPolicyArns, its AWS::ElasticLoadBalancingV2::TargetGroup
-  TargetGroupAttributes; a container's environment values are strings, as CloudFormation
-  makes a number parameter that reaches them; and it runs tasks, as one
-  create-service makes does (the simulator takes it with the stack's grace period and
-  deployment configuration).
 """
 
-from moto.cloudformation.models import ChangeSet
+import moto.cloudformation.parsing as parsing
 from moto.cloudformation.parsing import ResourceMap
-from moto.ec2.models.core import TaggedEC2Resource
+from moto.ec2.models.route_tables import RouteTable
+from moto.ec2.models.subnets import SubnetRouteTableAssociation
+from moto.ec2.models.vpcs import VPC
+from moto.ecr.models import Repository
+from moto.iam.models import Role
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+from moto.ec2.models.core import TaggedEC2Resource
 from moto.ecs.models import Cluster, Service, TaskDefinition
 from moto.elbv2.models import FakeListener, FakeLoadBalancer, FakeTargetGroup
-from moto.iam.models import Role
+from moto.cloudformation.models import ChangeSet
 from moto.logs.models import LogGroup
 
-from .backends import backend
+from . import REGION
+from .backends import backend, ec2, ecs, elbv2, iam
+
+SIM = None
+
+
+def _number(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+
+
+def _camel(value):
+    """PascalCase keys to the API's camelCase, all but the log driver's own options."""
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {pascal_to_camelcase(k): (v if k == "Options" else _camel(v)) for k, v in value.items()}
+
+
+def _name(value, attr):
+    return getattr(value, attr) if hasattr(value, attr) else value
+
+
+def install(sim):
+    global SIM
+    SIM = sim
+    orig_load = ResourceMap.load_parameters
+
+    def load_parameters(self):
+        orig_load(self)
+        for name, slot in self._template.get("Parameters", {}).items():
+            if slot.get("Type") == "Number" and isinstance(self.resolved_parameters.get(name), str):
+                self.resolved_parameters[name] = _number(self.resolved_parameters[name])
+                self._parsed_resources[name] = self.resolved_parameters[name]
+
+    ResourceMap.load_parameters = load_parameters
+
+    def task_definition(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        containers = _camel(p.get("ContainerDefinitions", []))
+        for container in containers:
+            for pair in container.get("environment", []):
+                pair["value"] = str(pair["value"])
+        return ecs().register_task_definition(
+            family=p.get("Family", resource_name), container_definitions=containers,
+            volumes=_camel(p.get("Volumes", [])), network_mode=p.get("NetworkMode"),
+            requires_compatibilities=p.get("RequiresCompatibilities"),
+            cpu=None if p.get("Cpu") is None else str(p["Cpu"]),
+            memory=None if p.get("Memory") is None else str(p["Memory"]),
+            task_role_arn=p.get("TaskRoleArn"), execution_role_arn=p.get("ExecutionRoleArn"))
+
+    TaskDefinition.create_from_cloudformation_json = classmethod(task_definition)
+
+    def service(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        backend = ecs()
+        cluster = _name(p.get("Cluster", "default"), "name")
+        task_def = _name(p.get("TaskDefinition"), "arn")
+        svc = backend.create_service(
+            cluster, p.get("ServiceName", resource_name), p.get("DesiredCount", 1),
+            task_definition_str=task_def, load_balancers=_camel(p.get("LoadBalancers", [])),
+            launch_type=p.get("LaunchType"),
+            network_configuration=_camel(p.get("NetworkConfiguration")))
+        SIM.services.created(svc, p.get("HealthCheckGracePeriodSeconds"),
+                             _camel(p.get("DeploymentConfiguration")))
+        return svc
+
+    Service.create_from_cloudformation_json = classmethod(service)
+
+    orig_tg = FakeTargetGroup.create_from_cloudformation_json.__func__
+
+    def target_group(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        tg = orig_tg(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        attrs = cloudformation_json["Properties"].get("TargetGroupAttributes")
+        if attrs:
+            elbv2().modify_target_group_attributes(
+                tg.arn, {a["Key"]: str(a["Value"]) for a in attrs})
+        return tg
+
+    FakeTargetGroup.create_from_cloudformation_json = classmethod(target_group)
+
+    def vpc_after(vpc, p):
+        for prop, attr in (("EnableDnsSupport", "enable_dns_support"),
+                           ("EnableDnsHostnames", "enable_dns_hostnames")):
+            if prop in p:
+                ec2().modify_vpc_attribute(vpc.id, attr, str(p[prop]).lower() == "true")
+
+    def route_table_after(rt, p):
+        if p.get("Tags"):
+            ec2().create_tags([rt.id], {t["Key"]: t["Value"] for t in p["Tags"]})
+
+    def role_after(role, p):
+        for arn in p.get("ManagedPolicyArns", []):
+            iam().attach_role_policy(arn, role.name)
+
+    def association_after(assoc, p):
+        ec2().associate_route_table(p["RouteTableId"], subnet_id=p["SubnetId"])
+
+    def repository_after(repo, p):
+        if p.get("ImageScanningConfiguration"):
+            repo.image_scanning_configuration = _camel(p["ImageScanningConfiguration"])
+        if p.get("EncryptionConfiguration"):
+            repo.encryption_configuration = _camel(p["EncryptionConfiguration"])
+        text = (p.get("LifecyclePolicy") or {}).get("LifecyclePolicyText")
+        if text:
+            backend("ecr").put_lifecycle_policy(repo.registry_id, repo.name, text)
+
+    for cls, after in ((VPC, vpc_after), (RouteTable, route_table_after), (Role, role_after),
+                       (SubnetRouteTableAssociation, association_after),
+                       (Repository, repository_after)):
+        _then(cls, after)
+    # the one region the local AWS serves
+    parsing.DEFAULT_REGION = REGION
+    _install_tags_and_outputs()
+
+
+def _then(cls, after):
+    """cls's CloudFormation create, then after(resource, properties)."""
+    orig = cls.create_from_cloudformation_json.__func__
+
+    def create(klass, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        made = orig(klass, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        after(made, cloudformation_json.get("Properties", {}))
+        return made
+
+    cls.create_from_cloudformation_json = classmethod(create)
 
 
 def _tag(instance, tags):
     if isinstance(instance, TaggedEC2Resource):
-        backend("ec2").create_tags([instance.physical_resource_id], tags)
+        ec2().create_tags([instance.physical_resource_id], tags)
     elif isinstance(instance, (Cluster, Service, TaskDefinition)):
         arn = getattr(instance, "arn", None) or instance.physical_resource_id
-        backend("ecs").tag_resource(arn, [{"key": k, "value": v} for k, v in tags.items()])
+        ecs().tag_resource(arn, [{"key": k, "value": v} for k, v in tags.items()])
     elif isinstance(instance, (FakeLoadBalancer, FakeTargetGroup, FakeListener)):
-        backend("elbv2").add_tags([instance.arn], [{"Key": k, "Value": v} for k, v in tags.items()])
+        elbv2().add_tags([instance.arn], [{"Key": k, "Value": v} for k, v in tags.items()])
     elif isinstance(instance, LogGroup):
         backend("logs").tag_log_group(instance.name, tags)
     elif isinstance(instance, Role):
-        backend("iam").tag_role(instance.name, [{"Key": k, "Value": v} for k, v in tags.items()])
+        iam().tag_role(instance.name, [{"Key": k, "Value": v} for k, v in tags.items()])
 
 
-def _camel(value):
-    """CloudFormation's property names as the ECS API spells them (MaximumPercent: maximumPercent)."""
-    if isinstance(value, dict):
-        return {k[:1].lower() + k[1:]: _camel(v) for k, v in value.items()}
-    return value
-
-
-def _tag_stack(sim, resource_map):
+def _tag_stack(resource_map):
     for logical_id, instance in list(resource_map._parsed_resources.items()):
         if instance is None or logical_id.startswith("AWS::") or isinstance(instance, str):
             continue
-        if isinstance(instance, Service) and not hasattr(instance, "_sim"):
-            props = resource_map._resource_json_map.get(logical_id, {}).get("Properties", {})
-            grace = props.get("HealthCheckGracePeriodSeconds")
-            sim.services.created(instance, int(grace) if grace is not None else None,
-                                 _camel(props.get("DeploymentConfiguration")))
         _tag(instance, {"aws:cloudformation:stack-name": resource_map["AWS::StackName"],
                         "aws:cloudformation:stack-id": resource_map["AWS::StackId"],
                         "aws:cloudformation:logical-id": logical_id})
 
 
-def _service_from_stack(cls, resource_name, cloudformation_json, account_id, region_name,
-                        **kwargs):
-    props = cloudformation_json["Properties"]
-    ref = lambda v, attr: getattr(v, attr, v)  # a Ref moto resolves to the resource itself
-    balancers = [{**_camel(lb), "targetGroupArn": ref(lb.get("TargetGroupArn"), "arn")}
-                 for lb in props.get("LoadBalancers", [])]
-    return backend("ecs", region_name, account_id).create_service(
-        ref(props["Cluster"], "name"), resource_name, int(props.get("DesiredCount", 1)),
-        task_definition_str=ref(props["TaskDefinition"], "arn"), load_balancers=balancers,
-        launch_type=props.get("LaunchType"),
-        network_configuration=_camel(props.get("NetworkConfiguration")),
-        platform_version=props.get("PlatformVersion"))
-
-
-def _task_definition_from_stack(cls, resource_name, cloudformation_json, account_id,
-                                region_name, **kwargs):
-    props = cloudformation_json["Properties"]
-    containers = remap_nested_keys(props.get("ContainerDefinitions", []), pascal_to_camelcase)
-    for container in containers:
-        for pair in container.get("environment", []):
-            pair["value"] = str(pair["value"])
-    return backend("ecs", region_name, account_id).register_task_definition(
-        family=props["Family"], container_definitions=containers,
-        volumes=remap_nested_keys(props.get("Volumes", []), pascal_to_camelcase),
-        network_mode=props.get("NetworkMode"), cpu=props.get("Cpu"), memory=props.get("Memory"),
-        requires_compatibilities=props.get("RequiresCompatibilities"),
-        task_role_arn=props.get("TaskRoleArn"), execution_role_arn=props.get("ExecutionRoleArn"))
-
-
-def install(sim):
-    role_from_stack = Role.create_from_cloudformation_json
-
-    def role_with_policies(cls, resource_name, cloudformation_json, account_id, region_name,
-                           **kwargs):
-        role = role_from_stack(resource_name, cloudformation_json, account_id, region_name,
-                               **kwargs)
-        for arn in cloudformation_json["Properties"].get("ManagedPolicyArns", []):
-            backend("iam", account=account_id).attach_role_policy(arn, role.name)
-        return role
-
-    Role.create_from_cloudformation_json = classmethod(role_with_policies)
-    tg_from_stack = FakeTargetGroup.create_from_cloudformation_json
-
-    def tg_with_attributes(cls, resource_name, cloudformation_json, account_id, region_name,
-                           **kwargs):
-        tg = tg_from_stack(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        attributes = cloudformation_json["Properties"].get("TargetGroupAttributes", [])
-        if attributes:
-            backend("elbv2", region_name, account_id).modify_target_group_attributes(
-                tg.arn, {a["Key"]: str(a["Value"]) for a in attributes})
-        return tg
-
-    FakeTargetGroup.create_from_cloudformation_json = classmethod(tg_with_attributes)
-    TaskDefinition.create_from_cloudformation_json = classmethod(_task_definition_from_stack)
-    Service.create_from_cloudformation_json = classmethod(_service_from_stack)
+def _install_tags_and_outputs():
     create, update, apply = ResourceMap.create, ResourceMap.update, ChangeSet.apply
 
     def tagged_create(self, template):
         ready = create(self, template)
-        _tag_stack(sim, self)
+        _tag_stack(self)
         return ready
 
     def tagged_update(self, template, parameters=None):
         update(self, template, parameters)
-        _tag_stack(sim, self)
+        _tag_stack(self)
 
     def apply_with_outputs(self):
         apply(self)
