@@ -171,12 +171,14 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	if (options_endpoint(&endpoint) < 0)
 		return AWSPHASE_EXIT_USAGE;
 	settings.env_file = options.env_file ? options.env_file : ACTION_ENV_FILE;
-	/* an environment's env file is made by hand, from another */
-	if (options.env && access(settings.env_file, F_OK) != 0 && errno == ENOENT)
+	/* an environment's env file is made by hand, from another, or by
+	 * env --from-stack */
+	if (options.env && !(a->flags & ACTION_CORE_CREATES_ENV) && access(settings.env_file, F_OK) != 0 &&
+	    errno == ENOENT)
 		return action_bad_usage(_("%s: no such file: environment %s has no env file here; make it "
 					  "(copy aws-resources.env.example or another environment's env file, "
 					  "and give it this environment's names)"), settings.env_file, options.env);
-	ef = envfile_load(settings.env_file, 0);
+	ef = envfile_load(settings.env_file, (a->flags & ACTION_CORE_CREATES_ENV) != 0);
 	if (!ef)
 		return AWSPHASE_EXIT_USAGE;
 	envfile_defer_write_errors(ef, 1); /* said once, after the action: not_recorded() */

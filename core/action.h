@@ -10,6 +10,10 @@
 /* The env file when --env-file does not name one. */
 #define ACTION_ENV_FILE "./aws-resources.env"
 
+/* An action of the core's own (env --from-stack) whose env file need not
+ * exist yet: its first write creates it.  Past the module's flags. */
+#define ACTION_CORE_CREATES_ENV (1u << 31)
+
 /* The signal that stopped the run (SIGINT, SIGTERM), 0 if none; the
  * handler that notes it and stops the children. */
 extern volatile sig_atomic_t action_signal;

@@ -106,6 +106,22 @@ static void remember_todo(struct awsphase_res *r)
 	}
 }
 
+/* What a stack owns is not changed (engine-owner.c): what the plan would
+ * change (a rule: its group) is looked at before anything is. */
+static int refuse_owned(struct awsphase_stack *s)
+{
+	struct awsphase_res **list = xcalloc(s->n + 1, sizeof(*list));
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < s->n; i++)
+		if (s->res[i].planned && (s->res[i].act == ACT_CREATE || s->res[i].act == ACT_FIX))
+			list[n++] = &s->res[i];
+	rc = n ? engine_refuse_owned(s, list, n) : 0;
+	free(list);
+	return rc;
+}
+
 int engine_plan(struct awsphase_stack *s, const char *const *keys, int *changes)
 {
 	size_t i;
@@ -145,11 +161,12 @@ int engine_plan(struct awsphase_stack *s, const char *const *keys, int *changes)
 		remember_todo(r);
 	}
 	s->planning = 0;
+	rc = conflicts ? 0 : refuse_owned(s);
 	for (i = 0; i < s->n; i++)
 		reset_decision(&s->res[i]);
 	if (changes)
-		*changes = n;
-	return conflicts ? AWSPHASE_EXIT_FAILED : 0;
+		*changes = rc ? 0 : n; /* refused: nothing will change */
+	return conflicts ? AWSPHASE_EXIT_FAILED : rc;
 }
 
 /* ---- a round -------------------------------------------------------------------------- */

@@ -228,5 +228,10 @@ const char *engine_text_for(const char *kind, const char *msgid);
 void engine_fill(struct strbuf *sb, const char *fmt, const char *arg);
 /* "verb|done" halves: which 0 (to do) or 1 (done) into buf. */
 void engine_verb_half(const char *verb, int which, char *buf, size_t size);
+/* engine-owner.c: refuses (exit 2, naming the stack; --dry-run: warns, 0)
+ * when one of list (or what it is part of), found, belongs to a
+ * CloudFormation stack; 0 when none does.  engine_owned: of keys. */
+int engine_refuse_owned(struct awsphase_stack *s, struct awsphase_res **list, size_t n);
+int engine_owned(struct awsphase_stack *s, const char *const *keys);
 
 #endif

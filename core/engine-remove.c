@@ -333,6 +333,22 @@ static int confirm(struct awsphase_stack *s)
 	return ok;
 }
 
+/* What a stack owns is not deleted: the stack would fail its next
+ * update, or make it again (engine-owner.c). */
+static int refuse_owned(struct awsphase_stack *s)
+{
+	struct awsphase_res **list = xcalloc(s->n + 1, sizeof(*list));
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < s->n; i++)
+		if (s->res[i].planned && s->res[i].found && s->res[i].nrm && !s->res[i].kept)
+			list[n++] = &s->res[i];
+	rc = n ? engine_refuse_owned(s, list, n) : 0;
+	free(list);
+	return rc;
+}
+
 int engine_teardown(struct awsphase_stack *s, const char *const *keys, unsigned flags, int *nsteps)
 {
 	size_t i, total = 0;
@@ -374,6 +390,9 @@ int engine_teardown(struct awsphase_stack *s, const char *const *keys, unsigned 
 			return 0;
 		}
 	}
+	rc = refuse_owned(s);
+	if (rc)
+		return rc;
 	if (!(flags & AWSPHASE_TEARDOWN_YES) && !s->dry && !confirm(s)) {
 		error(_("%s: not confirmed; nothing was deleted"), host_command());
 		return AWSPHASE_EXIT_FAILED;

@@ -425,6 +425,7 @@ static const struct awsphase_engine ops = {
 	.target_reason = engine_target_reason,
 	.iam_role_policy = engine_iam_role_policy,
 	.iam_allow = engine_iam_allow,
+	.owned = engine_owned,
 };
 
 const struct awsphase_engine *engine_services(void)

@@ -16,6 +16,7 @@
 
 #include "action.h"
 #include "aws.h"
+#include "cfn-env.h"
 #include "envfile.h"
 #include "export.h"
 #include "envs.h"
@@ -30,7 +31,7 @@
 #include "report.h"
 #include "strbuf.h"
 
-enum command { CMD_UP, CMD_PLAN, CMD_DOWN, CMD_STATUS, CMD_EXPORT };
+enum command { CMD_UP, CMD_PLAN, CMD_DOWN, CMD_STATUS, CMD_EXPORT, CMD_ENV };
 
 /* popt's (put back by options_action_done), and our copies */
 static char *opt_from, *opt_to;
@@ -95,6 +96,20 @@ static const struct pipeline_command {
 				      "FILE.import.json, the live id of each resource, for an IMPORT change\n"
 				      "set, and keeps every resource on delete (DeletionPolicy Retain).") },
 	  NULL },
+	/* not a pipeline: the env file every phase reads, from a stack (cfn-env.c) */
+	[CMD_ENV] = { { .name = "env", .summary = N_("Write a CloudFormation stack's outputs into the env file"),
+			.usage = "--from-stack NAME", .options = cfn_env_options,
+			.help = N_("Reads the stack (aws cloudformation describe-stacks) and writes each output\n"
+				   "that carries an env key a phase declares into the env file (-e, default\n"
+				   "./aws-resources.env, created when missing), in place and atomically,\n"
+				   "comments and order kept, as deploy writes it: output AlbDns is ALB_DNS\n"
+				   "(the key's parts at _, capitalised, joined).  Other outputs are ignored\n"
+				   "(-v lists them).  A value a key's pattern refuses: exit 2, nothing\n"
+				   "written.  Records CFN_STACK=NAME (and AWS_REGION when missing).  Then\n"
+				   "validate, status, logs, metrics, diagnose and history serve the stack;\n"
+				   "deploy refuses to change what the stack owns.  A stack that does not\n"
+				   "exist or is not settled (*_COMPLETE): exit 2.") },
+	  NULL },
 };
 
 int pipeline_is_command(const char *word)
@@ -117,7 +132,12 @@ void pipeline_help_list(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		printf("  %-8s %s\n", commands[i].a.name, _(commands[i].a.summary));
+		if (commands[i].action)
+			printf("  %-8s %s\n", commands[i].a.name, _(commands[i].a.summary));
+	printf("\n%s\n", _("To and from CloudFormation:"));
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!commands[i].action)
+			printf("  %-8s %s\n", commands[i].a.name, _(commands[i].a.summary));
 }
 
 /* ---- the order ------------------------------------------------------------ */
@@ -442,6 +462,8 @@ int pipeline_main(int argc, const char **argv)
 		return action_bad_usage(_("%s: not a pipeline command"), argv[0]);
 	if (pc == &commands[CMD_EXPORT])
 		return export_main(&pc->a, argc, argv);
+	if (pc == &commands[CMD_ENV])
+		return cfn_env_main(&pc->a, argc, argv);
 	rc = parse(pc, argc, argv);
 	if (rc >= 0)
 		goto out;

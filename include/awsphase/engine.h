@@ -459,6 +459,19 @@ struct awsphase_engine {
 	 * resource, as put-role-policy takes it. */
 	void (*iam_allow)(cJSON **doc, const char *sid, const char *const *actions,
 			  const char *resource);
+
+	/* ---- ownership ---- */
+
+	/* 0 when none of the resources keys (NULL-terminated; those read and
+	 * found) belongs to a CloudFormation stack (its aws:cloudformation:
+	 * stack-name tag); else reports which and whose ("the service S
+	 * belongs to CloudFormation stack N; change it through the stack …")
+	 * and returns AWSPHASE_EXIT_USAGE; under --dry-run it warns and
+	 * returns 0.  For a change the engine does not make itself (a forced
+	 * deployment, a rollback), called just before its first changing
+	 * call; plan, apply and teardown check what they change.  Check
+	 * struct_size before use. */
+	int (*owned)(struct awsphase_stack *s, const char *const *keys);
 	/* append only */
 };
 

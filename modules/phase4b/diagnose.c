@@ -50,7 +50,8 @@ void diag_events(struct diag *d, struct awsphase_finding *p, int max)
 /* ---- fixes ---- */
 
 /* --fix: runs fix kind when a finding wants it and marks what it ends as
- * fixed; 1 applied, -1 failed (reported), 0 not wanted. */
+ * fixed; 1 applied, -1 failed (reported), -2 refused (a stack's), 0 not
+ * wanted. */
 static int apply(struct diag *d, enum fix_kind kind)
 {
 	const struct awsphase_host *h = d->h;
@@ -69,6 +70,9 @@ static int apply(struct diag *d, enum fix_kind kind)
 
 	if (!opt_fix || !d->f->wants(d->found, kind))
 		return 0;
+	/* what a CloudFormation stack owns is fixed through the stack */
+	if (h->engine->owned(d->o.s, (const char *const[]){ kind == FIX_SG_RULE ? "ecs-sg" : "service", NULL }))
+		return -2;
 	snprintf(port, sizeof(port), "%d", c->port);
 	h->cmdline(cmd, sizeof(cmd), service, op, args);
 	call = h->call_new(service, op);
@@ -215,7 +219,8 @@ out:
 	if (rc == AWSPHASE_EXIT_INTERRUPTED || h->interrupted())
 		return AWSPHASE_EXIT_INTERRUPTED;
 	if (sg_fixed < 0 || force_fixed < 0)
-		return rc ? rc : AWSPHASE_EXIT_FAILED;
+		return rc ? rc : sg_fixed == -2 || force_fixed == -2 ? AWSPHASE_EXIT_USAGE :
+								   AWSPHASE_EXIT_FAILED;
 	if (rc)
 		return rc;
 	return unfixed ? AWSPHASE_EXIT_FAILED : AWSPHASE_EXIT_OK;

@@ -186,7 +186,7 @@ static int p4b_init(const struct awsphase_host *h)
 	p4b_h = h;
 	if (!AWSPHASE_HAS(h, awsphase_host, pattern_why) ||
 	    !AWSPHASE_HAS(h->findings, awsphase_findings, close) ||
-	    !AWSPHASE_HAS(h->engine, awsphase_engine, iam_allow))
+	    !AWSPHASE_HAS(h->engine, awsphase_engine, owned))
 		return awsphase_host_too_old(h);
 	return 0;
 }

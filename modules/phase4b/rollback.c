@@ -77,6 +77,23 @@ int p4b_record_good(const struct awsphase_host *h, const char *td_arn)
 	return 0;
 }
 
+/* A service a CloudFormation stack owns moves through the stack: 0 when
+ * it is not one's, else exit 2 (reported, naming the stack). */
+static int not_owned(struct p4b *c)
+{
+	static const char *const keys[] = { "service", NULL };
+	const struct awsphase_engine *e = c->h->engine;
+	struct p4b_run run = { .c = c };
+	struct awsphase_stack *s = p4b_open(c->h, &run);
+	int rc = s ? e->read(s, keys) : AWSPHASE_EXIT_FAILED;
+
+	if (!rc)
+		rc = e->owned(s, keys);
+	if (s)
+		e->close(s);
+	return rc;
+}
+
 /* Moves the ACTIVE service svc to target (an ARN) and waits until it is
  * stable there; follows a deployment of target already under way (ECS's
  * circuit breaker rolling back) instead of starting one.  0 or an exit
@@ -115,6 +132,9 @@ static int move_service(struct p4b *c, const cJSON *svc, const char *target)
 			return p4b_wait_service(c, tg, dep, svc, *dep != 0);
 		}
 	}
+	rc = not_owned(c);
+	if (rc)
+		return rc;
 	/* the runbook's form: --task-definition kaviar-backend:1 */
 	copy(ref, sizeof(ref), p4b_arn_tail(target));
 	call = h->call_new("ecs", "update-service");

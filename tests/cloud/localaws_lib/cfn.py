@@ -16,6 +16,16 @@ templates need (tests/scenarios/export-cfn.sh).
   (moto: PascalCase, which describe-repositories then shows) and puts its LifecyclePolicy
   (moto drops it).
 - Fn::GetAZs "" is the stack's region's zones (moto: us-east-1's).
+- A container's environment values are strings, as CloudFormation makes a number parameter
+  that reaches one (moto keeps the number, which ECS's API never answers).
+- A stack made from a change set (what `aws cloudformation deploy` does) has its Outputs: moto
+  builds the stack's output map from the empty template the change set starts from and never
+  again, so describe-stacks shows none (tests/scenarios/cfn-stack.sh reads them).
+- The resources a stack makes carry AWS's three tags, aws:cloudformation:stack-name, -stack-id
+  and -logical-id, on every type awsphase reads (ECS cluster, service, task definition; ELBv2
+  load balancer, target group, listener; Logs group; IAM role), not only on EC2 resources
+  (moto tags only those, and only through create-stack).  awsphase reads the stack-name tag to
+  refuse changing what a stack owns.
 """
 
 import moto.cloudformation.parsing as parsing
@@ -26,8 +36,11 @@ from moto.ec2.models.vpcs import VPC
 from moto.ecr.models import Repository
 from moto.iam.models import Role
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
-from moto.ecs.models import Service, TaskDefinition
-from moto.elbv2.models import FakeTargetGroup
+from moto.ec2.models.core import TaggedEC2Resource
+from moto.ecs.models import Cluster, Service, TaskDefinition
+from moto.elbv2.models import FakeListener, FakeLoadBalancer, FakeTargetGroup
+from moto.cloudformation.models import ChangeSet
+from moto.logs.models import LogGroup
 
 from . import REGION
 from .backends import backend, ec2, ecs, elbv2, iam
@@ -74,9 +87,12 @@ def install(sim):
 
     def task_definition(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         p = cloudformation_json["Properties"]
+        containers = _camel(p.get("ContainerDefinitions", []))
+        for container in containers:
+            for pair in container.get("environment", []):
+                pair["value"] = str(pair["value"])
         return ecs().register_task_definition(
-            family=p.get("Family", resource_name),
-            container_definitions=_camel(p.get("ContainerDefinitions", [])),
+            family=p.get("Family", resource_name), container_definitions=containers,
             volumes=_camel(p.get("Volumes", [])), network_mode=p.get("NetworkMode"),
             requires_compatibilities=p.get("RequiresCompatibilities"),
             cpu=None if p.get("Cpu") is None else str(p["Cpu"]),
@@ -145,6 +161,7 @@ def install(sim):
         _then(cls, after)
     # the one region the local AWS serves
     parsing.DEFAULT_REGION = REGION
+    _install_tags_and_outputs()
 
 
 def _then(cls, after):
@@ -157,3 +174,48 @@ def _then(cls, after):
         return made
 
     cls.create_from_cloudformation_json = classmethod(create)
+
+
+def _tag(instance, tags):
+    if isinstance(instance, TaggedEC2Resource):
+        ec2().create_tags([instance.physical_resource_id], tags)
+    elif isinstance(instance, (Cluster, Service, TaskDefinition)):
+        arn = getattr(instance, "arn", None) or instance.physical_resource_id
+        ecs().tag_resource(arn, [{"key": k, "value": v} for k, v in tags.items()])
+    elif isinstance(instance, (FakeLoadBalancer, FakeTargetGroup, FakeListener)):
+        elbv2().add_tags([instance.arn], [{"Key": k, "Value": v} for k, v in tags.items()])
+    elif isinstance(instance, LogGroup):
+        backend("logs").tag_log_group(instance.name, tags)
+    elif isinstance(instance, Role):
+        iam().tag_role(instance.name, [{"Key": k, "Value": v} for k, v in tags.items()])
+
+
+def _tag_stack(resource_map):
+    for logical_id, instance in list(resource_map._parsed_resources.items()):
+        if instance is None or logical_id.startswith("AWS::") or isinstance(instance, str):
+            continue
+        _tag(instance, {"aws:cloudformation:stack-name": resource_map["AWS::StackName"],
+                        "aws:cloudformation:stack-id": resource_map["AWS::StackId"],
+                        "aws:cloudformation:logical-id": logical_id})
+
+
+def _install_tags_and_outputs():
+    create, update, apply = ResourceMap.create, ResourceMap.update, ChangeSet.apply
+
+    def tagged_create(self, template):
+        ready = create(self, template)
+        _tag_stack(self)
+        return ready
+
+    def tagged_update(self, template, parameters=None):
+        update(self, template, parameters)
+        _tag_stack(self)
+
+    def apply_with_outputs(self):
+        apply(self)
+        self.stack.template_dict = self.template_dict
+        self.stack.output_map = self.stack._create_output_map()
+
+    ResourceMap.create = tagged_create
+    ResourceMap.update = tagged_update
+    ChangeSet.apply = apply_with_outputs

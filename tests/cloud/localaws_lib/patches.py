@@ -13,7 +13,8 @@ balancer or another group's rule cannot be deleted (DependencyViolation). descri
 of a family is its latest ACTIVE revision; list-task-definitions sorts (--sort DESC); secrets need
 an execution role.
 install() also installs ecr (put-image keeps the image a moved tag leaves), network (phase 1), datastores (RDS, ElastiCache) and services (S3, SQS,
-Secrets Manager, SSM), and cfn (CloudFormation's ECS and target group resources as AWS makes them).
+Secrets Manager, SSM), and cfn (CloudFormation's resources as AWS makes them, a change set's outputs,
+AWS's stack tags).
 """
 
 from moto.ecs.exceptions import (ECSException, InvalidParameterException,
