@@ -7,12 +7,12 @@
 # template with no overrides (and the image pushed into the repository the
 # stack made, as a team would, since a template holds no image) makes a stack
 # whose settings match, field by field, those awsphase's own deploy made
-# (fixtures/cfn-settings.py reads them, ids and ARNs left out).  The fresh
-# stack's part comes last, so that later steps (env --from-stack, 4b
-# validate against the stack) go at the end.
+# (fixtures/cfn-settings.py reads them, ids and ARNs left out); `awsphase
+# env --from-stack` writes the stack's outputs into the env file, whose ids
+# are then the stack's, and `4b validate` passes against the stack.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 18
+plan 21
 
 settings() { python3 "$top_srcdir/tests/scenarios/fixtures/cfn-settings.py" "$LOCALAWS_ENDPOINT"; }
 push_image() {
@@ -152,5 +152,20 @@ after=$(settings)
 diff=$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after"))
 # 12 kinds read (a read that failed would compare nothing with nothing)
 is "$(jget "$before" 'len(d)'):$diff" "12:" "the stack's settings match awsphase's deploy's, field by field"
+
+# --- the way back in: the stack's outputs into the env file, and awsphase
+# serves the CloudFormation-made stack (its ids, not the first AWS's)
+ap env --from-stack kaviar
+is "$AP_RC:$(grep -c '^CFN_STACK=kaviar$' aws-resources.env)" 0:1 "env --from-stack kaviar: exit 0, CFN_STACK recorded"
+is "$(sed -n 's/^ALB_ARN=//p' aws-resources.env) $(sed -n 's/^TG_ARN=//p' aws-resources.env) " \
+	"$(awscli elbv2 describe-load-balancers --names kaviar-alb --query 'LoadBalancers[0].LoadBalancerArn' --output text) $(awscli elbv2 describe-target-groups --names kaviar-backend-tg --query 'TargetGroups[0].TargetGroupArn' --output text) " \
+	"... the env file holds the stack's ALB and target group, as AWS reports them"
+for _ in 1 2 3 4 5 6 7 8 9 10; do	# the service starts once the image is pushed
+	ap 4b validate
+	[ "$AP_RC" -eq 0 ] && break
+	sleep 1
+done
+is "$AP_RC" 0 "4b validate passes against the CloudFormation stack"
+[ "$AP_RC" -eq 0 ] || diag "$(tail -n 8 "$WORK/err")"
 
 finish
