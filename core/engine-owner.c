@@ -7,8 +7,9 @@
  * that changes nothing makes no extra call.
  *
  * The tags come from the item where its read carries them (EC2, IAM's
- * authorization details), else from one call per resource, all at once:
- * ECS list-tags-for-resource, ELBv2 describe-tags, logs list-tags-log-group. */
+ * authorization details), else from calls made all at once: ECS
+ * list-tags-for-resource and logs list-tags-log-group per resource, one
+ * ELBv2 describe-tags for the load balancer, listener and target group. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,13 +41,15 @@ static const char *stack_tag(const cJSON *tags)
 }
 
 /* The call that reads r's tags, with the path of the tags in its answer;
- * NULL when its item has them (*path the item's) or none is known. */
-static struct awsphase_call *tags_call(struct awsphase_res *r, const char **path)
+ * NULL when its item has them (*path the item's), when *elb (a load
+ * balancer's, read with the others in one describe-tags) or none is known. */
+static struct awsphase_call *tags_call(struct awsphase_res *r, const char **path, int *elb)
 {
 	const cJSON *item = engine_item(r);
 	const char *id = engine_id(r), *group = json_str(item, "logGroupName");
 	struct awsphase_call *c = NULL;
 
+	*elb = 0;
 	*path = json_get(item, "Tags") ? "Tags" : json_get(item, "tags") ? "tags" : NULL;
 	if (*path)
 		return NULL;
@@ -56,10 +59,8 @@ static struct awsphase_call *tags_call(struct awsphase_res *r, const char **path
 		aws_call_arg(c, id);
 		*path = "tags";
 	} else if (id && strstr(id, ":elasticloadbalancing:")) {
-		c = aws_call_new("elbv2", "describe-tags");
-		aws_call_arg(c, "--resource-arns");
-		aws_call_arg(c, id);
-		*path = "TagDescriptions.0.Tags";
+		*elb = 1;
+		*path = "Tags";
 	} else if (group) {
 		c = aws_call_new("logs", "list-tags-log-group");
 		aws_call_arg(c, "--log-group-name");
@@ -80,9 +81,10 @@ static struct awsphase_res *whole(struct awsphase_stack *s, struct awsphase_res 
 int engine_refuse_owned(struct awsphase_stack *s, struct awsphase_res **list, size_t n)
 {
 	struct awsphase_res **res = xcalloc(n + 1, sizeof(*res));
-	struct awsphase_call **calls = xcalloc(n + 1, sizeof(*calls));
+	struct awsphase_call **calls = xcalloc(n + 1, sizeof(*calls)), *elb_call = NULL;
 	const char **paths = xcalloc(n + 1, sizeof(*paths));
-	size_t i, j, k = 0, nc = 0;
+	int *elb = xcalloc(n + 1, sizeof(*elb));
+	size_t i, j, k = 0, nc = 0, nelb = 0;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
@@ -93,8 +95,20 @@ int engine_refuse_owned(struct awsphase_stack *s, struct awsphase_res **list, si
 		if (j < k || !r->found || (r->d.flags & AWSPHASE_RES_DATA))
 			continue;
 		res[k] = r;
-		calls[k] = tags_call(r, &paths[k]);
+		calls[k] = tags_call(r, &paths[k], &elb[k]);
 		nc += calls[k] != NULL;
+		/* describe-tags takes up to 20 ARNs: one call for a stack's few */
+		if (elb[k] && nelb < 20) {
+			if (!elb_call) {
+				elb_call = aws_call_new("elbv2", "describe-tags");
+				aws_call_arg(elb_call, "--resource-arns");
+				nc++;
+			}
+			aws_call_arg(elb_call, engine_id(r));
+			nelb++;
+		} else {
+			elb[k] = 0;
+		}
 		k++;
 	}
 	if (nc) {
@@ -103,17 +117,22 @@ int engine_refuse_owned(struct awsphase_stack *s, struct awsphase_res **list, si
 		for (i = 0, j = 0; i < k; i++)
 			if (calls[i])
 				batch[j++] = calls[i];
+		if (elb_call)
+			batch[j++] = elb_call;
 		aws_call_run_all(batch, nc);
 		free(batch);
 	}
 	for (i = 0; i < k && !rc; i++) {
-		const cJSON *tags = calls[i] ? aws_call_json(calls[i]) : engine_item(res[i]);
+		struct awsphase_call *c = elb[i] ? elb_call : calls[i];
+		const cJSON *tags = !c ? engine_item(res[i]) : !elb[i] ? aws_call_json(c) :
+				    json_find(json_get(aws_call_json(c), "TagDescriptions"), "ResourceArn",
+					      engine_id(res[i]));
 		const char *stack = paths[i] ? stack_tag(json_get(tags, paths[i])) : NULL;
 
-		if (calls[i] && aws_call_state(calls[i]) != AWSPHASE_CALL_OK)
+		if (c && aws_call_state(c) != AWSPHASE_CALL_OK)
 			log_msg(AWSPHASE_LOG_VERBOSE, _("%s %s: its tags could not be read (%s); "
 							"taken as not a CloudFormation stack's"),
-				res[i]->d.kind, res[i]->name, aws_call_error(calls[i]));
+				res[i]->d.kind, res[i]->name, aws_call_error(c));
 		if (!stack)
 			continue;
 		if (s->dry) {
@@ -136,6 +155,8 @@ int engine_refuse_owned(struct awsphase_stack *s, struct awsphase_res **list, si
 	}
 	for (i = 0; i < k; i++)
 		aws_call_free(calls[i]);
+	aws_call_free(elb_call);
+	free(elb);
 	free(res);
 	free(calls);
 	free(paths);

@@ -7,7 +7,7 @@
 # change what the stack owns, naming it, with no changing call; a deploy
 # that changes nothing exits 0.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 32
+plan 34
 
 localaws_start --scenario prereqs
 val() { sed -n "s/^$1=//p" "${2:-aws-resources.env}"; }
@@ -97,6 +97,15 @@ ap -e s.env 4b deploy
 is "$AP_RC:$(ops):$(grep -c 'tags' "$AP_TRACE_FILE")" "2::0" \
 	"a rule gone from the stack's group: refused, its tags read from describe-security-groups"
 like "$AP_ERR" 'the security group kaviar-ecs-sg belongs to CloudFormation stack kaviar-prod' "it names the group"
+awscli ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 3001 \
+	--source-group "$(val ALB_SG_ID s.env)" >/dev/null
+# the load balancer's, listener's and target group's tags: one describe-tags
+tg=$(val TG_ARN s.env)
+awscli elbv2 modify-target-group --target-group-arn "$tg" --health-check-interval-seconds 30 >/dev/null
+ap -e s.env 4b deploy
+is "$AP_RC:$(ops):$(grep -c '"describe-tags"' "$AP_TRACE_FILE")" "2::1" \
+	"the target group's health check drifted: refused, one describe-tags call, no changing call"
+like "$AP_ERR" 'the target group kaviar-backend-tg belongs to CloudFormation stack kaviar-prod' "it names the target group"
 awscli ecs register-task-definition --family kaviar-backend --memory 1024 --container-definitions \
 	'[{"name":"kaviar-backend","image":"'"$image"'","essential":true}]' >/dev/null
 ap -e s.env 4b rollback --to 2
