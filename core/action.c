@@ -47,6 +47,22 @@ int action_bad_usage(const char *fmt, ...)
 	return AWSPHASE_EXIT_USAGE;
 }
 
+int action_parse_command(const struct awsphase_action *a, poptContext ctx)
+{
+	const char *extra;
+	int rc = options_next(ctx);
+
+	if (rc < -1)
+		return action_bad_usage(_("%s: %s: %s; see awsphase %s --help"), a->name,
+					poptBadOption(ctx, 0), poptStrerror(rc), a->name);
+	if (options.help)
+		return help_command(a, ctx), 0;
+	if ((extra = poptGetArg(ctx)))
+		return action_bad_usage(_("%s: unexpected argument '%s'; see awsphase %s --help"),
+					a->name, extra, a->name);
+	return options_check() < 0 ? AWSPHASE_EXIT_USAGE : -1;
+}
+
 /* How many of popt's leftover arguments there are (rest may be NULL). */
 int action_count_args(const char **rest)
 {

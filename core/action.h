@@ -21,6 +21,10 @@ void action_on_signal(int sig);
 
 /* An error line, and AWSPHASE_EXIT_USAGE. */
 int action_bad_usage(const char *fmt, ...) AWSPHASE_PRINTF(1, 2);
+/* A top-level command's options (and global ones after it), read from ctx
+ * (poptGetContext over its options_for_action table): -1 to go on, else an
+ * exit code, said (0 after --help); a leftover argument is refused. */
+int action_parse_command(const struct awsphase_action *a, poptContext ctx);
 /* How many of popt's leftover arguments there are (rest may be NULL). */
 int action_count_args(const char **rest);
 /* Parses the action's own options (and global ones given after it) in

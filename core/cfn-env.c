@@ -189,26 +189,17 @@ int cfn_env_main(const struct awsphase_action *env, int argc, const char **argv)
 {
 	static struct loaded_module lm;
 	poptContext ctx = poptGetContext(env->name, argc, argv, options_for_action(env), 0);
-	const char *extra, *args[2] = { "--from-stack", NULL };
+	const char *args[2] = { "--from-stack", NULL };
 	char *stack = NULL;
-	int rc = options_next(ctx);
+	int rc = action_parse_command(env, ctx);
 
-	if (rc < -1)
-		rc = action_bad_usage(_("env: %s: %s; see awsphase env --help"), poptBadOption(ctx, 0),
-				      poptStrerror(rc));
-	else if (options.help)
-		rc = (help_command(env, ctx), 0);
-	else if ((extra = poptGetArg(ctx)))
-		rc = action_bad_usage(_("env: unexpected argument '%s'; see awsphase env --help"), extra);
-	else if (!opt_stack || !*opt_stack)
+	if (rc < 0 && (!opt_stack || !*opt_stack))
 		rc = action_bad_usage(_("env: which stack? give --from-stack NAME"));
-	else if (pattern_full_match("[A-Za-z][A-Za-z0-9-]{0,127}|arn:aws[a-z-]*:cloudformation:.+",
+	else if (rc < 0 && pattern_full_match("[A-Za-z][A-Za-z0-9-]{0,127}|arn:aws[a-z-]*:cloudformation:.+",
 				    opt_stack) != 1)
 		rc = action_bad_usage(_("env --from-stack %s: not a stack name (a letter, then letters, "
 					"digits and -, up to 128) nor a stack ARN; give the stack's name"),
 				      opt_stack);
-	else if (options_check() < 0)
-		rc = AWSPHASE_EXIT_USAGE;
 	stack = opt_stack ? xstrdup(opt_stack) : NULL;
 	poptFreeContext(ctx);
 	options_action_done();

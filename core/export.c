@@ -360,19 +360,8 @@ static int emit(struct loaded_module **phases, size_t n)
 static int parse(const struct awsphase_action *a, int argc, const char **argv)
 {
 	poptContext ctx = poptGetContext(a->name, argc, argv, options_for_action(a), 0);
-	const char *extra;
-	int rc = options_next(ctx);
+	int rc = action_parse_command(a, ctx);
 
-	if (rc < -1)
-		rc = action_bad_usage(_("%s: %s: %s; see awsphase %s --help"), a->name,
-				      poptBadOption(ctx, 0), poptStrerror(rc), a->name);
-	else if (options.help)
-		rc = (help_command(a, ctx), 0);
-	else if ((extra = poptGetArg(ctx)))
-		rc = action_bad_usage(_("%s: unexpected argument '%s'; see awsphase %s --help"),
-				      a->name, extra, a->name);
-	else if (options_check() < 0)
-		rc = AWSPHASE_EXIT_USAGE;
 	opt_format = popt_format ? xstrdup(popt_format) : NULL;
 	opt_file = popt_file ? xstrdup(popt_file) : NULL;
 	poptFreeContext(ctx);

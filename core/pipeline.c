@@ -427,19 +427,8 @@ static int run_all(enum command cmd, struct loaded_module **order, size_t first,
 static int parse(const struct pipeline_command *pc, int argc, const char **argv)
 {
 	poptContext ctx = poptGetContext(pc->a.name, argc, argv, options_for_action(&pc->a), 0);
-	const char *extra;
-	int rc = options_next(ctx);
+	int rc = action_parse_command(&pc->a, ctx);
 
-	if (rc < -1)
-		rc = action_bad_usage(_("%s: %s: %s; see awsphase %s --help"), pc->a.name,
-				      poptBadOption(ctx, 0), poptStrerror(rc), pc->a.name);
-	else if (options.help)
-		rc = (help_command(&pc->a, ctx), 0);
-	else if ((extra = poptGetArg(ctx)))
-		rc = action_bad_usage(_("%s: unexpected argument '%s'; see awsphase %s --help"),
-				      pc->a.name, extra, pc->a.name);
-	else if (options_check() < 0)
-		rc = AWSPHASE_EXIT_USAGE;
 	from = opt_from ? xstrdup(opt_from) : NULL;
 	to = opt_to ? xstrdup(opt_to) : NULL;
 	poptFreeContext(ctx);
