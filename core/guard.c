@@ -1,0 +1,181 @@
+/* The account and region guard (guard.h).  Deploying staging's env file
+ * with production's credentials is the classic accident: the env file says
+ * which account it belongs to (AWS_ACCOUNT_ID, and the account and region
+ * in every ARN it holds), and a run that is to change something compares
+ * before its first mutating call.  It costs one sts call a process at
+ * most, shared with the modules (the host's caller_identity), and none
+ * for a read-only run of an env file that records no account. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws.h"
+#include "guard.h"
+#include "i18n.h"
+#include "json.h"
+#include "log.h"
+#include "redact.h"
+#include "report.h"
+#include "strbuf.h"
+
+static struct {
+	int state;              /* 0 not asked, 1 known, -1 failed (rc) */
+	int rc;
+	char account[32], arn[512];
+} who;
+
+/* Each mismatch is said once a process (awsphase status runs four
+ * phases), but goes into every phase's document. */
+static unsigned warned;
+
+int guard_identity(const char **account, const char **arn)
+{
+	if (!who.state) {
+		struct awsphase_call *c = aws_call_new("sts", "get-caller-identity");
+		const char *a, *r;
+
+		who.rc = aws_call_run(c);
+		a = json_str(aws_call_json(c), "Account");
+		r = json_str(aws_call_json(c), "Arn");
+		if (!who.rc && !a)
+			who.rc = AWSPHASE_EXIT_AWS; /* an answer without its account: not ours */
+		who.state = who.rc ? -1 : 1;
+		snprintf(who.account, sizeof(who.account), "%s", a ? a : "");
+		snprintf(who.arn, sizeof(who.arn), "%s", r ? r : "");
+		aws_call_free(c);
+	}
+	if (account)
+		*account = who.state > 0 ? who.account : NULL;
+	if (arn)
+		*arn = who.state > 0 ? who.arn : NULL;
+	return who.rc;
+}
+
+/* Field (3 region, 4 account) of the ARN at s ("arn:aws:SERVICE:REGION:
+ * ACCOUNT:…") into buf; 0 when s is no ARN or the field is empty (IAM's
+ * and S3's have no region, S3's and AWS's managed policies no account
+ * of twelve digits). */
+static int arn_field(const char *s, int field, char *buf, size_t size)
+{
+	const char *p = s + 4, *end;
+	int i;
+
+	if (strncmp(s, "arn:aws", 7) != 0)
+		return 0;
+	for (i = 1; i < field; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return 0;
+		p++;
+	}
+	end = strchr(p, ':');
+	if (!end || end == p || (size_t)(end - p) >= size)
+		return 0;
+	for (i = 0; p + i < end; i++)
+		if (!(field == 4 ? isdigit((unsigned char)p[i]) :
+				   islower((unsigned char)p[i]) || isdigit((unsigned char)p[i]) || p[i] == '-'))
+			return 0;
+	if (field == 4 && end - p != 12)
+		return 0;
+	memcpy(buf, p, (size_t)(end - p));
+	buf[end - p] = '\0';
+	return 1;
+}
+
+/* The first key of ef holding an ARN whose field is not want, with that
+ * field in buf; NULL when none.  Secrets are not looked into. */
+static const char *arn_other(const struct envfile *ef, int field, const char *want, char *buf,
+			     size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < envfile_count(ef); i++) {
+		const char *key = envfile_key_at(ef, i), *v = envfile_get(ef, key), *p;
+
+		if (!v || redact_key_is_secret(key))
+			continue;
+		for (p = strstr(v, "arn:"); p; p = strstr(p + 4, "arn:"))
+			if ((p == v || !isalnum((unsigned char)p[-1])) &&
+			    arn_field(p, field, buf, size) && strcmp(buf, want) != 0)
+				return key;
+	}
+	return NULL;
+}
+
+/* One mismatch: refused (an error), or a warning and a JSON entry. */
+static int mismatch(int refuse, unsigned bit, cJSON **warnings, const char *text)
+{
+	if (refuse) {
+		error("%s", text);
+		return AWSPHASE_EXIT_USAGE;
+	}
+	if (!(warned & bit))
+		warning("%s", text);
+	warned |= bit;
+	if (!*warnings)
+		*warnings = cJSON_CreateArray();
+	cJSON_AddItemToArray(*warnings, cJSON_CreateString(text));
+	return 0;
+}
+
+int guard_check(const struct envfile *ef, const char *region, const char *profile, int refuse)
+{
+	const char *path = envfile_path(ef), *recorded = envfile_get(ef, GUARD_ACCOUNT_KEY);
+	const char *key, *account = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	cJSON *warnings = NULL;
+	char other[64];
+	int rc = 0;
+
+	if (!profile || !*profile)
+		profile = getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? getenv("AWS_PROFILE") : "default";
+	if (recorded && !*recorded)
+		recorded = NULL;
+	/* the region needs no call: said first */
+	key = region ? arn_other(ef, 3, region, other, sizeof(other)) : NULL;
+	if (key) {
+		strbuf_addf(&sb, _("%s: %s is an ARN of region %s, but this run is for region %s; run "
+				   "with --region %s, or use another env file"), path, key, other, region,
+			    other);
+		rc = mismatch(refuse, 1, &warnings, strbuf_str(&sb));
+		strbuf_reset(&sb);
+	}
+	/* a change needs the account to compare or record; a read only what
+	 * is recorded (an env file of ARNs alone is not worth a call) */
+	if (!rc && (refuse || recorded)) {
+		int idrc = guard_identity(&account, NULL);
+
+		if (idrc && refuse)
+			rc = idrc;
+	}
+	if (!rc && account && recorded && strcmp(recorded, account) != 0) {
+		strbuf_addf(&sb, _("%s: recorded for account %s, but the credentials (profile %s) are "
+				   "for account %s; use the profile of %s, or another env file"), path,
+			    recorded, profile, account, recorded);
+		rc = mismatch(refuse, 2, &warnings, strbuf_str(&sb));
+		strbuf_reset(&sb);
+	} else if (!rc && account && (key = arn_other(ef, 4, account, other, sizeof(other)))) {
+		strbuf_addf(&sb, _("%s: %s is an ARN of account %s, but the credentials (profile %s) "
+				   "are for account %s; use the profile of %s, or another env file"),
+			    path, key, other, profile, account, other);
+		rc = mismatch(refuse, 4, &warnings, strbuf_str(&sb));
+	}
+	if (warnings)
+		report_add("warnings", warnings);
+	strbuf_release(&sb);
+	return rc;
+}
+
+void guard_record(struct envfile *ef, unsigned mutating_before)
+{
+	struct aws_stats st;
+	const char *recorded = envfile_get(ef, GUARD_ACCOUNT_KEY);
+
+	aws_get_stats(&st);
+	if (st.mutating <= mutating_before || (recorded && *recorded) || who.state <= 0)
+		return;
+	if (envfile_set(ef, GUARD_ACCOUNT_KEY, who.account) == 0)
+		log_msg(AWSPHASE_LOG_VERBOSE, _("%s: recorded %s=%s: later runs with another "
+						"account's credentials are refused"), envfile_path(ef),
+			GUARD_ACCOUNT_KEY, who.account);
+}
