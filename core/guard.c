@@ -37,8 +37,11 @@ int guard_identity(const char **account, const char **arn)
 		who.rc = aws_call_run(c);
 		a = json_str(aws_call_json(c), "Account");
 		r = json_str(aws_call_json(c), "Arn");
-		if (!who.rc && !a)
-			who.rc = AWSPHASE_EXIT_AWS; /* an answer without its account: not ours */
+		if (!who.rc && (!a || !*a)) {
+			error(_("sts get-caller-identity: no account in its answer, so the env "
+				"file's account cannot be checked; check --aws and --endpoint-url"));
+			who.rc = AWSPHASE_EXIT_NOAWS;
+		}
 		who.state = who.rc ? -1 : 1;
 		snprintf(who.account, sizeof(who.account), "%s", a ? a : "");
 		snprintf(who.arn, sizeof(who.arn), "%s", r ? r : "");

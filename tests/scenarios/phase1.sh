@@ -32,14 +32,15 @@ bad() { # bad ENV-LINE WHAT ERE
 }
 bad PUBLIC_SUBNET_2_CIDR=10.0.1.128/25 "overlapping subnets" \
 	'PUBLIC_SUBNET_2_CIDR=10.0.1.128/25: overlaps PUBLIC_SUBNET_1_CIDR=10.0.1.0/24; give each subnet a range of its own'
-is "$(trace_count)" 0 "... found before any aws call"
+# the one call: the account guard's sts before a changing action (issue 18)
+is "$(trace_count):$(grep -c '"get-caller-identity"' "$AP_TRACE_FILE")" 1:1 "... found before any other aws call"
 bad PRIVATE_SUBNET_1_CIDR=10.1.11.0/24 "a subnet outside VPC_CIDR" \
 	'PRIVATE_SUBNET_1_CIDR=10.1.11.0/24: outside VPC_CIDR=10.0.0.0/16; choose'
 bad PRIVATE_EGRESS=vpn "PRIVATE_EGRESS=vpn" 'PRIVATE_EGRESS'
 ctl config '{"impaired_zones":"us-east-2b,us-east-2c"}' >/dev/null
 bad "" "a region with one available zone" \
 	'AWS_REGION=us-east-2: 1 availability zone\(s\) available.*choose a region with two or more'
-is "$(ops):$(trace_count)" ":1" "... after describe-availability-zones alone"
+is "$(ops):$(trace_count)" ":2" "... after the account guard's sts and describe-availability-zones alone"
 ctl config '{"impaired_zones":""}' >/dev/null
 # a VPC made otherwise (the runbook's scripts): VPC_ID in the file, no tags
 printf 'AWS_REGION=us-east-2\nVPC_ID=vpc-0a1b2c3d4e5f60718\n' >own.env
@@ -106,7 +107,9 @@ is "$AP_RC:$(res '(d["vpcs"], d["subnets"], d["internet_gateways"], d["route_tab
 	"teardown --yes: exit 0, no VPC, subnet, gateway or route table left"
 is "$(awscli ec2 describe-vpcs --filters Name=tag:awsphase:stack,Values=1 --query 'length(Vpcs)')" 0 \
 	"no VPC of phase 1 (aws ec2 describe-vpcs)"
-is "$(cat a.env)" "AWS_REGION=us-east-2" "its keys left the env file"
+# the account it was deployed with stays: the env file is still that account's (issue 18)
+is "$(cat a.env)" "AWS_REGION=us-east-2
+AWS_ACCOUNT_ID=123456789012" "its keys left the env file, the account stays"
 p1 1 teardown --yes
 is "$AP_RC:$(trace_count mutating)" 0:0 "a second teardown makes no mutating call"
 
