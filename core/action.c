@@ -233,10 +233,10 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 		     settings.verbosity < 0);
 	host = host_init(&settings, ef, lm->m.env);
 	host_bind(lm->m.name, a->name, lm->m.api_version, options.profile);
-	/* before the module's first call: an action that changes things with
+	/* by the module's first call: an action that changes things with
 	 * another account's credentials, or in another region, is refused */
 	aws_get_stats(&before);
-	rc = guard_check(ef, settings.region, options.profile,
+	rc = guard_begin(ef, settings.region, options.profile,
 			 !(a->flags & AWSPHASE_ACTION_READONLY) && !options.dry_run);
 	if (rc == 0)
 		rc = lm->m.init ? lm->m.init(host) : 0;
@@ -245,7 +245,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 		if (lm->m.fini)
 			lm->m.fini();
 	}
-	guard_record(ef, before.mutating);
+	rc = guard_end(ef, before.mutating, rc);
 	/* An action that ends on a signal exits 130/143; one that takes it as
 	 * its way to stop (logs --follow) and returns 0 keeps its 0. */
 	if (action_signal && rc != AWSPHASE_EXIT_OK)

@@ -105,71 +105,138 @@ static const char *arn_other(const struct envfile *ef, int field, const char *wa
 	return NULL;
 }
 
+/* What this action is checked against: the env file, the run's region
+ * and profile, and whether it changes things (refuse) or only reads. */
+static struct {
+	const struct envfile *ef;
+	const char *region, *profile;
+	int refuse;
+	int fired;              /* the gate has run: the account is compared */
+	int refused;            /* the exit code every later call gets */
+	cJSON *warnings;        /* the document's "warnings", once added */
+} armed;
+
 /* One mismatch: refused (an error), or a warning and a JSON entry. */
-static int mismatch(int refuse, unsigned bit, cJSON **warnings, const char *text)
+static int mismatch(unsigned bit, const char *text)
 {
-	if (refuse) {
+	if (armed.refuse) {
 		error("%s", text);
 		return AWSPHASE_EXIT_USAGE;
 	}
 	if (!(warned & bit))
 		warning("%s", text);
 	warned |= bit;
-	if (!*warnings)
-		*warnings = cJSON_CreateArray();
-	cJSON_AddItemToArray(*warnings, cJSON_CreateString(text));
+	if (!armed.warnings) {
+		armed.warnings = cJSON_CreateArray();
+		report_add("warnings", armed.warnings);
+	}
+	cJSON_AddItemToArray(armed.warnings, cJSON_CreateString(text));
 	return 0;
 }
 
-int guard_check(const struct envfile *ef, const char *region, const char *profile, int refuse)
+/* The region needs no call. */
+static int check_region(void)
 {
-	const char *path = envfile_path(ef), *recorded = envfile_get(ef, GUARD_ACCOUNT_KEY);
-	const char *key, *account = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	cJSON *warnings = NULL;
+	const char *key;
 	char other[64];
 	int rc = 0;
 
-	if (!profile || !*profile)
-		profile = getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? getenv("AWS_PROFILE") : "default";
-	if (recorded && !*recorded)
-		recorded = NULL;
-	/* the region needs no call: said first */
-	key = region ? arn_other(ef, 3, region, other, sizeof(other)) : NULL;
+	key = armed.region ? arn_other(armed.ef, 3, armed.region, other, sizeof(other)) : NULL;
 	if (key) {
 		strbuf_addf(&sb, _("%s: %s is an ARN of region %s, but this run is for region %s; run "
-				   "with --region %s, or use another env file"), path, key, other, region,
-			    other);
-		rc = mismatch(refuse, 1, &warnings, strbuf_str(&sb));
-		strbuf_reset(&sb);
+				   "with --region %s, or use another env file"), envfile_path(armed.ef),
+			    key, other, armed.region, other);
+		rc = mismatch(1, strbuf_str(&sb));
 	}
-	/* a change needs the account to compare or record; a read only what
-	 * is recorded (an env file of ARNs alone is not worth a call) */
-	if (!rc && (refuse || recorded)) {
-		int idrc = guard_identity(&account, NULL);
-
-		if (idrc && refuse)
-			rc = idrc;
-	}
-	if (!rc && account && recorded && strcmp(recorded, account) != 0) {
-		strbuf_addf(&sb, _("%s: recorded for account %s, but the credentials (profile %s) are "
-				   "for account %s; use the profile of %s, or another env file"), path,
-			    recorded, profile, account, recorded);
-		rc = mismatch(refuse, 2, &warnings, strbuf_str(&sb));
-		strbuf_reset(&sb);
-	} else if (!rc && account && (key = arn_other(ef, 4, account, other, sizeof(other)))) {
-		strbuf_addf(&sb, _("%s: %s is an ARN of account %s, but the credentials (profile %s) "
-				   "are for account %s; use the profile of %s, or another env file"),
-			    path, key, other, profile, account, other);
-		rc = mismatch(refuse, 4, &warnings, strbuf_str(&sb));
-	}
-	if (warnings)
-		report_add("warnings", warnings);
 	strbuf_release(&sb);
 	return rc;
 }
 
-void guard_record(struct envfile *ef, unsigned mutating_before)
+/* A change needs the account, to compare or to record; a read only when
+ * one is recorded (an env file of ARNs alone is not worth a call). */
+static int check_account(void)
+{
+	const char *path = envfile_path(armed.ef), *recorded = envfile_get(armed.ef, GUARD_ACCOUNT_KEY);
+	const char *key, *account = NULL, *profile = armed.profile;
+	struct strbuf sb = STRBUF_INIT;
+	char other[64];
+	int rc;
+
+	if (recorded && !*recorded)
+		recorded = NULL;
+	if (!armed.refuse && !recorded)
+		return 0;
+	rc = guard_identity(&account, NULL);
+	if (rc)
+		return armed.refuse ? rc : 0;
+	if (!profile || !*profile)
+		profile = getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? getenv("AWS_PROFILE") : "default";
+	if (recorded && strcmp(recorded, account) != 0) {
+		strbuf_addf(&sb, _("%s: recorded for account %s, but the credentials (profile %s) are "
+				   "for account %s; use the profile of %s, or another env file"), path,
+			    recorded, profile, account, recorded);
+		rc = mismatch(2, strbuf_str(&sb));
+	} else if ((key = arn_other(armed.ef, 4, account, other, sizeof(other)))) {
+		strbuf_addf(&sb, _("%s: %s is an ARN of account %s, but the credentials (profile %s) "
+				   "are for account %s; use the profile of %s, or another env file"),
+			    path, key, other, profile, account, other);
+		rc = mismatch(4, strbuf_str(&sb));
+	}
+	strbuf_release(&sb);
+	return rc;
+}
+
+/* The aws runner's gate: before the action's first call, after every
+ * check the module makes offline (bad input stays "no aws call"). */
+static int gate(void)
+{
+	int rc = armed.refused ? armed.refused : check_account();
+
+	armed.fired = 1;
+	if (armed.refuse && rc)
+		armed.refused = rc;
+	return armed.refuse ? rc : 0;
+}
+
+int guard_begin(const struct envfile *ef, const char *region, const char *profile, int refuse)
+{
+	int rc;
+
+	memset(&armed, 0, sizeof(armed));
+	armed.ef = ef;
+	armed.region = region;
+	armed.profile = profile;
+	armed.refuse = refuse;
+	rc = check_region();
+	if (rc)
+		armed.refused = rc;
+	else
+		aws_set_gate(gate);
+	return rc;
+}
+
+int guard_lock(void)
+{
+	int rc;
+
+	if (!armed.ef || armed.refuse)
+		return armed.refused;
+	armed.refuse = 1;
+	rc = check_region();
+	if (!rc && !armed.fired)
+		return 0; /* the gate, still set, now refuses */
+	rc = rc ? rc : check_account();
+	if (rc) {
+		armed.refused = rc;
+		aws_set_gate(gate); /* every later call refused */
+	}
+	return rc;
+}
+
+/* After an action: records the caller's account in ef when the action
+ * made a mutating call (more than mutating_before) and ef has none. */
+static void guard_record(struct envfile *ef, unsigned mutating_before)
 {
 	struct aws_stats st;
 	const char *recorded = envfile_get(ef, GUARD_ACCOUNT_KEY);
@@ -181,4 +248,14 @@ void guard_record(struct envfile *ef, unsigned mutating_before)
 		log_msg(AWSPHASE_LOG_VERBOSE, _("%s: recorded %s=%s: later runs with another "
 						"account's credentials are refused"), envfile_path(ef),
 			GUARD_ACCOUNT_KEY, who.account);
+}
+
+int guard_end(struct envfile *ef, unsigned mutating_before, int rc)
+{
+	aws_set_gate(NULL);
+	if (armed.refused)
+		rc = armed.refused;
+	memset(&armed, 0, sizeof(armed));
+	guard_record(ef, mutating_before);
+	return rc;
 }

@@ -16,15 +16,24 @@
  * caller_identity. */
 int guard_identity(const char **account, const char **arn);
 
-/* Compares ef with this run's region and, where it needs to, the
- * caller's account.  refuse: the action is to change things; a mismatch
- * is one error line and AWSPHASE_EXIT_USAGE.  Else each mismatch is a
- * warning (once a process) and a "warnings" entry of the JSON document,
- * and 0.  profile: --profile, NULL when not given. */
-int guard_check(const struct envfile *ef, const char *region, const char *profile, int refuse);
+/* Before an action: compares ef's ARNs' region with this run's now (no
+ * call), and sets the aws runner's gate, which compares the caller's
+ * account (AWS_ACCOUNT_ID, the ARNs' account) before the action's first
+ * call, so that bad input the module finds offline still costs none.
+ * refuse: the action is to change things; a mismatch is one error line
+ * and AWSPHASE_EXIT_USAGE, here or as every call's failure.  Else each
+ * mismatch is a warning (once a process) and a "warnings" entry of the
+ * JSON document, and the action goes on.  profile: --profile, NULL when
+ * not given.  Returns 0 or the refusal's exit code. */
+int guard_begin(const struct envfile *ef, const char *region, const char *profile, int refuse);
 
-/* After an action: records the caller's account in ef when the action
+/* A read-only action is to change things after all (h->lock()): from now
+ * on a mismatch refuses.  0, or the refusal's exit code (said). */
+int guard_lock(void);
+
+/* After the action, with its exit code: the refusal's when the gate
+ * refused, else rc.  Records the caller's account in ef when the action
  * made a mutating call (more than mutating_before) and ef has none. */
-void guard_record(struct envfile *ef, unsigned mutating_before);
+int guard_end(struct envfile *ef, unsigned mutating_before, int rc);
 
 #endif

@@ -437,8 +437,8 @@ static int host_lock(void)
 	ctx.locked = rc == 0;
 	/* a read-only action about to change things after all: the guard
 	 * refuses now what it only warned about */
-	if (!rc && ctx.ef)
-		rc = guard_check(ctx.ef, ctx.settings->region, ctx.profile, 1);
+	if (!rc)
+		rc = guard_lock();
 	return rc;
 }
 
