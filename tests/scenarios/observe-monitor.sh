@@ -43,7 +43,8 @@ ap 4b logs --since 15m
 is "$AP_RC" 0 "logs exits 0"
 like "$AP_OUT" "${LINE}Backend running on port 3001$" "aws logs tail's format: TIMESTAMP STREAM MESSAGE"
 grep -qF '"logs","filter-log-events","--log-group-name","/ecs/kaviar-backend","--start-time"' "$AP_TRACE_FILE"
-is "$?/$(trace_count)" "0/1" "one filter-log-events call"
+# and the account guard's sts: the deploy recorded AWS_ACCOUNT_ID (issue 18)
+is "$?/$(trace_count)" "0/2" "one filter-log-events call (and sts)"
 ap 4b logs --since 15m --filter '"port 3001"'
 is "$(printf '%s\n' "$AP_OUT" | grep -c .)/$(printf '%s\n' "$AP_OUT" | grep -c 'Backend running on port 3001')" "1/1" \
 	"--filter passes a filter pattern"
