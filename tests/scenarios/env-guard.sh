@@ -8,7 +8,7 @@
 # --dry-run warn and go on; one sts call a run at most, none for a read-only
 # run of an env file that records no account.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
-plan 22
+plan 25
 localaws_start
 ctl config '{"provisioning_s":0.1,"pending_s":0.2,"stop_s":0.1,"restart_delay_s":0.2,"health_initial_s":0.1,
 	"interval_s":0.1,"drain_s":0.4,"lb_provisioning_s":0.3,"lb_delete_s":1.5,"grace_s":0.5}' >/dev/null
@@ -52,6 +52,9 @@ is "$AP_ERR" "awsphase: ./aws-resources.env: recorded for account 123456789012, 
 	"one line naming both accounts and the profile"
 cmp -s "$envfile" "$WORK/deployed.env"
 ok $? "the env file is byte for byte unchanged"
+# a read-only action that is to change things after all
+AWS_SHARED_CREDENTIALS_FILE=$WORK/credentials ap --profile prod 4b diagnose --fix
+is "$AP_RC:$(trace_count mutating)" "2:0" "diagnose --fix with them: exit 2, no mutating call"
 
 # an env file from before the guard: its ARNs say whose it is
 grep -v '^AWS_ACCOUNT_ID=' "$WORK/deployed.env" >"$WORK/old.env"
@@ -64,6 +67,10 @@ cmp -s "$WORK/old.env" "$WORK/old0.env"
 ok $? "nothing recorded"
 
 # --- read-only and --dry-run: a warning, and on
+ap 4b preflight
+is "$AP_RC:$(sts)" "0:1" "4b preflight of the recorded account: exit 0, one sts call (the guard's is its own)"
+ap 1 status
+like "$AP_RC:$(sts)" '^[0-9]+:1$' "1 status of it: one sts call"
 sed 's/^AWS_ACCOUNT_ID=.*/AWS_ACCOUNT_ID=210987654321/' "$WORK/deployed.env" >"$WORK/moved.env"
 ap -e moved.env --output json 4b status
 is "$AP_RC:$(sts)" "0:1" "4b status of an env file recorded for another account: exit 0, one sts call"

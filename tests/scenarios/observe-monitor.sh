@@ -26,7 +26,8 @@ like "$AP_OUT" "^[0-9a-f]{32} +RUNNING +[A-Z]+ +10\.0\.[12]\.[0-9]+ +kaviar-ecs-
 	"the task: id, status, IP, SG, target health"
 like "$AP_OUT" "^kaviar-alb +active +$ALB_DNS +kaviar-backend-tg" "the ALB's DNS name"
 like "$AP_OUT" "^$ISO"'Z +\(service kaviar-backend-service\) has reached a steady state\.' "the last events"
-is "$(trace_count)/$(trace_count mutating)" "7/0" "7 aws calls, none mutating"
+# and the account guard's sts: the deploy recorded AWS_ACCOUNT_ID (issue 18)
+is "$(trace_count)/$(trace_count mutating)" "8/0" "7 aws calls and sts, none mutating"
 ap 4b status --output json
 like "$(jget "$AP_OUT" "d['tasks'][0]['Security groups']")" "^kaviar-ecs-sg \($ECS_SG\)$" "--output json carries the tables"
 if [ -n "$V1" ]; then
@@ -108,7 +109,7 @@ grep -qF "\"--dimensions\",\"$lb_dim\"" "$AP_TRACE_FILE" &&
 	grep -qF '"--namespace","AWS/ECS","--metric-name","MemoryUtilization","--dimensions","Name=ServiceName,Value=kaviar-backend-service","Name=ClusterName,Value=kaviar-cluster"' "$AP_TRACE_FILE" &&
 	grep -qF '"--period","300","--statistics","Sum"' "$AP_TRACE_FILE"
 ok $? "the runbook's dimensions (LoadBalancer = the ARN after loadbalancer/), period and statistics"
-is "$(trace_count)/$(trace_count mutating)" "4/0" "4 aws calls, none mutating"
+is "$(trace_count)/$(trace_count mutating)" "5/0" "4 aws calls and the account guard's sts, none mutating"
 ap 4b metrics --period 60
 like "$AP_OUT" "^Time +RequestCount \(Sum\) +CPUUtilization % \(Average\) +MemoryUtilization % \(Average\)" "a table"
 if command -v script >/dev/null; then
