@@ -162,7 +162,6 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	struct aws_options ao = { 0 };
 	struct strbuf command = STRBUF_INIT;
 	const struct awsphase_host *host;
-	struct aws_stats before;
 	struct envfile *ef;
 	FILE *trace_file = NULL;
 	const char *endpoint;
@@ -235,7 +234,6 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 	host_bind(lm->m.name, a->name, lm->m.api_version, options.profile);
 	/* by the module's first call: an action that changes things with
 	 * another account's credentials, or in another region, is refused */
-	aws_get_stats(&before);
 	rc = guard_begin(ef, settings.region, options.profile,
 			 !(a->flags & AWSPHASE_ACTION_READONLY) && !options.dry_run);
 	if (rc == 0)
@@ -245,7 +243,7 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 		if (lm->m.fini)
 			lm->m.fini();
 	}
-	rc = guard_end(ef, before.mutating, rc);
+	rc = guard_end(rc);
 	/* An action that ends on a signal exits 130/143; one that takes it as
 	 * its way to stop (logs --follow) and returns 0 keeps its 0. */
 	if (action_signal && rc != AWSPHASE_EXIT_OK)

@@ -475,11 +475,13 @@ static void judge_attempt(struct awsphase_call *c, long budget_end)
 
 static int (*gate)(void);
 static int gate_rc;
+static void (*first_change)(void);
 
-void aws_set_gate(int (*fn)(void))
+void aws_set_gate(int (*fn)(void), void (*change)(void))
 {
 	gate = fn;
 	gate_rc = 0;
+	first_change = change;
 }
 
 int aws_call_exit_class(const struct awsphase_call *c)
@@ -649,6 +651,12 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 			aws_trace_cmdline(cfg.dry_run_out, _("would run: "), argvs[i]);
 			record(argvs[i], 1, 1, -1, 0, 0, &c->err);
 		} else if (c->mutating) {
+			if (first_change) {
+				void (*fn)(void) = first_change;
+
+				first_change = NULL;
+				fn();
+			}
 			stats.mutating++;
 		} else if (uses_planned(argvs[i])) {
 			c->state = AWSPHASE_CALL_DRY_RUN;

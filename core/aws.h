@@ -100,8 +100,9 @@ int aws_vsimple(cJSON **out, const char *service, const char *operation, va_list
 /* gate runs once, before the first call made after it is set (its own
  * calls pass): 0 lets that call and all later ones run; an exit code
  * refuses them all, unmade and unreported, each failing with that class
- * (the account guard, core/guard.c).  NULL: none. */
-void aws_set_gate(int (*gate)(void));
+ * (the account guard, core/guard.c).  change runs once, before the first
+ * mutating call that is made (not under --dry-run).  NULL: none. */
+void aws_set_gate(int (*gate)(void), void (*change)(void));
 
 /* Counters for the closing summary and benchmarks. */
 /* dry_runs: mutating calls --dry-run listed instead of running. */

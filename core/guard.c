@@ -2,9 +2,10 @@
  * with production's credentials is the classic accident: the env file says
  * which account it belongs to (AWS_ACCOUNT_ID, and the account and region
  * in every ARN it holds), and a run that is to change something compares
- * before its first mutating call.  It costs one sts call a process at
- * most, shared with the modules (the host's caller_identity), and none
- * for a read-only run of an env file that records no account. */
+ * before its first aws call, and records the account before its first
+ * change.  It costs one sts call a process at most, shared with the
+ * modules (the host's caller_identity), and none for a read-only run of
+ * an env file that records no account. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,7 @@ static const char *arn_other(const struct envfile *ef, int field, const char *wa
 /* What this action is checked against: the env file, the run's region
  * and profile, and whether it changes things (refuse) or only reads. */
 static struct {
-	const struct envfile *ef;
+	struct envfile *ef;
 	const char *region, *profile;
 	int refuse;
 	int fired;              /* the gate has run: the account is compared */
@@ -188,6 +189,21 @@ static int check_account(void)
 	return rc;
 }
 
+/* The first change a run makes: the account, compared by the gate just
+ * before, is the env file's from now on (recorded before the change, so
+ * that a run killed after it has recorded it too). */
+static void record(void)
+{
+	const char *recorded = envfile_get(armed.ef, GUARD_ACCOUNT_KEY);
+
+	if ((recorded && *recorded) || who.state != 1)
+		return;
+	if (envfile_set(armed.ef, GUARD_ACCOUNT_KEY, who.account) == 0)
+		log_msg(AWSPHASE_LOG_VERBOSE, _("%s: recorded %s=%s: later runs with another "
+						"account's credentials are refused"), envfile_path(armed.ef),
+			GUARD_ACCOUNT_KEY, who.account);
+}
+
 /* The aws runner's gate: before the action's first call, after every
  * check the module makes offline (bad input stays "no aws call"). */
 static int gate(void)
@@ -195,7 +211,7 @@ static int gate(void)
 	int rc;
 
 	if (who.state == 2) { /* a module's caller_identity first: the next call compares */
-		aws_set_gate(gate);
+		aws_set_gate(gate, record);
 		return 0;
 	}
 	rc = armed.refused ? armed.refused : check_account();
@@ -206,7 +222,7 @@ static int gate(void)
 	return armed.refuse ? rc : 0;
 }
 
-int guard_begin(const struct envfile *ef, const char *region, const char *profile, int refuse)
+int guard_begin(struct envfile *ef, const char *region, const char *profile, int refuse)
 {
 	int rc;
 
@@ -219,7 +235,7 @@ int guard_begin(const struct envfile *ef, const char *region, const char *profil
 	if (rc)
 		armed.refused = rc;
 	else
-		aws_set_gate(gate);
+		aws_set_gate(gate, record);
 	return rc;
 }
 
@@ -236,33 +252,16 @@ int guard_lock(void)
 	rc = rc ? rc : check_account();
 	if (rc) {
 		armed.refused = rc;
-		aws_set_gate(gate); /* every later call refused */
+		aws_set_gate(gate, record); /* every later call refused */
 	}
 	return rc;
 }
 
-/* After an action: records the caller's account in ef when the action
- * made a mutating call (more than mutating_before) and ef has none. */
-static void guard_record(struct envfile *ef, unsigned mutating_before)
+int guard_end(int rc)
 {
-	struct aws_stats st;
-	const char *recorded = envfile_get(ef, GUARD_ACCOUNT_KEY);
-
-	aws_get_stats(&st);
-	if (st.mutating <= mutating_before || (recorded && *recorded) || who.state <= 0)
-		return;
-	if (envfile_set(ef, GUARD_ACCOUNT_KEY, who.account) == 0)
-		log_msg(AWSPHASE_LOG_VERBOSE, _("%s: recorded %s=%s: later runs with another "
-						"account's credentials are refused"), envfile_path(ef),
-			GUARD_ACCOUNT_KEY, who.account);
-}
-
-int guard_end(struct envfile *ef, unsigned mutating_before, int rc)
-{
-	aws_set_gate(NULL);
+	aws_set_gate(NULL, NULL);
 	if (armed.refused)
 		rc = armed.refused;
 	memset(&armed, 0, sizeof(armed));
-	guard_record(ef, mutating_before);
 	return rc;
 }

@@ -25,15 +25,15 @@ int guard_identity(const char **account, const char **arn);
  * mismatch is a warning (once a process) and a "warnings" entry of the
  * JSON document, and the action goes on.  profile: --profile, NULL when
  * not given.  Returns 0 or the refusal's exit code. */
-int guard_begin(const struct envfile *ef, const char *region, const char *profile, int refuse);
+int guard_begin(struct envfile *ef, const char *region, const char *profile, int refuse);
 
 /* A read-only action is to change things after all (h->lock()): from now
  * on a mismatch refuses.  0, or the refusal's exit code (said). */
 int guard_lock(void);
 
 /* After the action, with its exit code: the refusal's when the gate
- * refused, else rc.  Records the caller's account in ef when the action
- * made a mutating call (more than mutating_before) and ef has none. */
-int guard_end(struct envfile *ef, unsigned mutating_before, int rc);
+ * refused, else rc.  (The caller's account was recorded in the env file,
+ * when it had none, before the action's first mutating call.) */
+int guard_end(int rc);
 
 #endif
