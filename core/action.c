@@ -15,6 +15,7 @@
 #include "action.h"
 #include "aws.h"
 #include "envfile.h"
+#include "guard.h"
 #include "help.h"
 #include "host.h"
 #include "i18n.h"
@@ -258,12 +259,18 @@ static int run_action(const struct loaded_module *lm, const struct awsphase_acti
 		     settings.verbosity < 0);
 	host = host_init(&settings, ef, lm->m.env);
 	host_bind(lm->m.name, a->name, lm->m.api_version, options.profile);
-	rc = lm->m.init ? lm->m.init(host) : 0;
+	/* by the module's first call: an action that changes things with
+	 * another account's credentials, or in another region, is refused */
+	rc = guard_begin(ef, settings.region, options.profile,
+			 !(a->flags & AWSPHASE_ACTION_READONLY) && !options.dry_run);
+	if (rc == 0)
+		rc = lm->m.init ? lm->m.init(host) : 0;
 	if (rc == 0) {
 		rc = a->exec(host, argc, argv);
 		if (lm->m.fini)
 			lm->m.fini();
 	}
+	rc = guard_end(rc);
 	/* An action that ends on a signal exits 130/143; one that takes it as
 	 * its way to stop (logs --follow) and returns 0 keeps its 0. */
 	if (action_signal && rc != AWSPHASE_EXIT_OK)

@@ -477,10 +477,23 @@ static void judge_attempt(struct awsphase_call *c, long budget_end)
 	}
 }
 
+static int (*gate)(void);
+static int gate_rc;
+static void (*first_change)(void);
+
+void aws_set_gate(int (*fn)(void), void (*change)(void))
+{
+	gate = fn;
+	gate_rc = 0;
+	first_change = change;
+}
+
 int aws_call_exit_class(const struct awsphase_call *c)
 {
 	if (c->state != AWSPHASE_CALL_FAILED)
 		return 0;
+	if (c->err.kind == AWS_ERR_REFUSED)
+		return gate_rc ? gate_rc : AWSPHASE_EXIT_USAGE;
 	if (aws_error_retryable(&c->err))
 		return AWSPHASE_EXIT_TIMEOUT; /* retried until the budget ran out */
 	switch (c->err.kind) {
@@ -610,6 +623,21 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 	int rc = 0;
 	size_t i;
 
+	if (gate) {
+		int (*fn)(void) = gate;
+
+		gate = NULL; /* its own call passes */
+		gate_rc = fn();
+	}
+	if (gate_rc) {
+		for (i = 0; i < n; i++) {
+			reset(calls[i], now);
+			calls[i]->err.kind = AWS_ERR_REFUSED;
+			calls[i]->state = AWSPHASE_CALL_FAILED;
+		}
+		free(argvs);
+		return gate_rc;
+	}
 	apply_defaults();
 	budget_end = now + (long)(cfg.budget_s * 1000.0);
 	if (run_time_left_ms() != LONG_MAX && budget_end > now + run_time_left_ms())
@@ -627,6 +655,12 @@ int aws_call_run_all(struct awsphase_call *const *calls, size_t n)
 			aws_trace_cmdline(cfg.dry_run_out, _("would run: "), argvs[i]);
 			record(argvs[i], 1, 1, -1, 0, 0, &c->err);
 		} else if (c->mutating) {
+			if (first_change) {
+				void (*fn)(void) = first_change;
+
+				first_change = NULL;
+				fn();
+			}
 			stats.mutating++;
 		} else if (uses_planned(argvs[i])) {
 			c->state = AWSPHASE_CALL_DRY_RUN;

@@ -48,6 +48,7 @@ enum aws_error_kind {
 	AWS_ERR_TIMEOUT,      /* the process ran past its deadline: retried */
 	AWS_ERR_INTERRUPTED,
 	AWS_ERR_TOO_BIG,      /* the answer passed RUN_MAX_OUTPUT: fails at once, exit 5 */
+	AWS_ERR_REFUSED,      /* the gate refused the run: not made, not reported (the gate said why) */
 };
 
 struct aws_error {
@@ -95,6 +96,13 @@ char *aws_call_key(const struct awsphase_call *c);
 /* A new, unrun call with c's service, operation, arguments and codes. */
 struct awsphase_call *aws_call_copy(const struct awsphase_call *c);
 int aws_vsimple(cJSON **out, const char *service, const char *operation, va_list ap);
+
+/* gate runs once, before the first call made after it is set (its own
+ * calls pass): 0 lets that call and all later ones run; an exit code
+ * refuses them all, unmade and unreported, each failing with that class
+ * (the account guard, core/guard.c).  change runs once, before the first
+ * mutating call that is made (not under --dry-run).  NULL: none. */
+void aws_set_gate(int (*gate)(void), void (*change)(void));
 
 /* Counters for the closing summary and benchmarks. */
 /* dry_runs: mutating calls --dry-run listed instead of running. */

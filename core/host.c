@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "findings.h"
 #include "grid.h"
+#include "guard.h"
 #include "host.h"
 #include "http.h"
 #include "i18n.h"
@@ -444,6 +445,10 @@ static int host_lock(void)
 		return 0;
 	rc = action_lock();
 	ctx.locked = rc == 0;
+	/* a read-only action about to change things after all: the guard
+	 * refuses now what it only warned about */
+	if (!rc)
+		rc = guard_lock();
 	return rc;
 }
 
@@ -512,6 +517,7 @@ static struct awsphase_host host = {
 	.call_arg_file = host_call_arg_file,
 	.cleanup = host_cleanup,
 	.pattern_why = pattern_why,
+	.caller_identity = guard_identity,
 };
 
 const struct awsphase_host *host_init(const struct awsphase_settings *settings,

@@ -429,6 +429,13 @@ struct awsphase_host {
 	 * caller says in one line which setting holds it.  Check struct_size
 	 * before use. */
 	int (*pattern_why)(const char *pattern, char *why, size_t size);
+	/* The caller's account id and ARN (sts get-caller-identity), asked
+	 * once a run and shared: the host's account guard asks it before the
+	 * first call of an action that changes things, so a module that needs
+	 * it (who made a deploy) costs no call of its own.  0 with both set (valid for the
+	 * process), or the call's exit code (reported) with both NULL.
+	 * Check struct_size before use. */
+	int (*caller_identity)(const char **account, const char **arn);
 	/* append only */
 };
 

@@ -107,7 +107,7 @@ static const struct awsphase_action actions[] = {
 static int p3_init(const struct awsphase_host *h)
 {
 	p3_h = h;
-	if (!AWSPHASE_HAS(h, awsphase_host, grid_show) || !h->engine)
+	if (!AWSPHASE_HAS(h, awsphase_host, caller_identity) || !h->engine)
 		return awsphase_host_too_old(h);
 	return 0;
 }

@@ -33,8 +33,8 @@ extern const struct awsphase_resource p3_rds_sg, p3_redis_sg, p3_db_subnets, p3_
 extern struct awsphase_resource p3_bucket, p3_bucket_pab, p3_bucket_enc, p3_bucket_ver,
 	p3_objects;
 
-/* The bucket's name: S3_BUCKET, else {STACK}-uploads-ACCOUNT (one sts
- * get-caller-identity); NULL after reporting, *rc set. */
+/* The bucket's name: S3_BUCKET, else {STACK}-uploads-ACCOUNT (the host's
+ * caller_identity, one sts call a run); NULL after reporting, *rc set. */
 const char *p3_bucket_name(int *rc);
 
 /* Opens the stack (the bucket named as p3_bucket_name says) and reads keys

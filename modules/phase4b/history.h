@@ -6,7 +6,7 @@
  * trailing "-cluster" (kaviar-cluster → /awsphase/kaviar/history), one
  * stream "events", kept P4B_HISTORY_DAYS days.  It is made the first time
  * an event finds it missing, so recording costs one put-log-events (and
- * one sts get-caller-identity a run) from then on. */
+ * the caller's identity, which the host has asked already) from then on. */
 #ifndef P4B_HISTORY_H
 #define P4B_HISTORY_H
 

@@ -184,7 +184,7 @@ static const struct awsphase_action actions[] = {
 static int p4b_init(const struct awsphase_host *h)
 {
 	p4b_h = h;
-	if (!AWSPHASE_HAS(h, awsphase_host, pattern_why) ||
+	if (!AWSPHASE_HAS(h, awsphase_host, caller_identity) ||
 	    !AWSPHASE_HAS(h->findings, awsphase_findings, close) ||
 	    !AWSPHASE_HAS(h->engine, awsphase_engine, owned))
 		return awsphase_host_too_old(h);

@@ -1,9 +1,10 @@
 /* awsphase 4b preflight: what must hold before phase 4B changes anything.
  * Offline: every key present and valid, the cross-key rules (p4b_config),
- * secrets kept out of the task.  On AWS, in one concurrent batch: the
- * caller's identity, the subnets (and through them the VPC), the ECR image,
- * and for the private tier the routes and VPC endpoints tasks need (the
- * stack's data resources, stack-data.c).  deploy
+ * secrets kept out of the task.  On AWS: the caller's identity (the
+ * host's, asked once a run), then in one concurrent batch the subnets
+ * (and through them the VPC), the ECR image, and for the private tier the
+ * routes and VPC endpoints tasks need (the stack's data resources,
+ * stack-data.c).  deploy
  * runs the AWS part itself, without the identity (its reads have proved
  * the credentials), and only when it is about to change something. */
 #include <stdio.h>
@@ -139,9 +140,9 @@ int p4b_preflight_aws(struct awsphase_stack *s, struct p4b *c, int with_identity
 	struct pf p = { c, h, as_checks, 0 };
 	struct subnet_key keys[4];
 	struct p4b_image im;
-	const char *reads[6];
+	const char *reads[6], *account, *arn;
 	size_t n = 0, nkeys = 0, k;
-	int priv = strcmp(c->tier, "private") == 0, rc, subnets_planned = 0, image_planned;
+	int priv = strcmp(c->tier, "private") == 0, rc, id_rc, subnets_planned = 0, image_planned;
 
 	keys[nkeys++] = (struct subnet_key){ "PUBLIC_SUBNET_1", c->public_subnet[0], NULL };
 	keys[nkeys++] = (struct subnet_key){ "PUBLIC_SUBNET_2", c->public_subnet[1], NULL };
@@ -155,8 +156,6 @@ int p4b_preflight_aws(struct awsphase_stack *s, struct p4b *c, int with_identity
 	for (k = 0; k < nkeys; k++)
 		subnets_planned |= h->planned(keys[k].id);
 	image_planned = h->planned(c->ecr_uri);
-	if (with_identity)
-		reads[n++] = "identity";
 	if (!subnets_planned)
 		reads[n++] = "subnets";
 	if (!image_planned)
@@ -179,14 +178,16 @@ int p4b_preflight_aws(struct awsphase_stack *s, struct p4b *c, int with_identity
 		/* the host puts --region on every call: another region cannot be asked */
 		h->log(AWSPHASE_LOG_WARN, "ECR_URI is in %s, not %s: its image was not checked; "
 		       "tasks pull it across regions", im.region, c->region);
-	rc = e->read(s, reads);
-	if (with_identity && e->have(s, "identity"))
-		fine(&p, N_("aws CLI and credentials"), "account %s as %s, region %s",
-		     h->json_str(e->have(s, "identity"), "Account"),
-		     h->json_str(e->have(s, "identity"), "Arn"), c->region);
+	/* the host's identity: the account guard's call, when it made one */
+	id_rc = with_identity ? h->caller_identity(&account, &arn) : 0;
+	if (with_identity && !id_rc)
+		fine(&p, N_("aws CLI and credentials"), "account %s as %s, region %s", account, arn,
+		     c->region);
 	else if (with_identity && as_checks)
-		h->check(N_("aws CLI and credentials"), AWSPHASE_FAIL, "%s",
-			 e->error_of(s, "identity") ? e->error_of(s, "identity") : "");
+		h->check(N_("aws CLI and credentials"), AWSPHASE_FAIL, "sts get-caller-identity failed "
+			 "(see above)");
+	rc = e->read(s, reads);
+	rc = rc ? rc : id_rc;
 	if (!subnets_planned && e->result_of(s, "subnets") != AWSPHASE_RESULT_FAILED)
 		check_subnets(&p, e->have(s, "subnets"), e->error_of(s, "subnets"), keys, nkeys);
 	if (!image_planned && e->result_of(s, "image") != AWSPHASE_RESULT_FAILED &&

@@ -1,7 +1,7 @@
 /* What phase 4B's actions read but never change (AWSPHASE_RES_DATA): the
  * target group's health, the service's tasks, the log lines, the revision
- * in service, the tasks' network interfaces, and preflight's identity,
- * subnets, image, route tables and VPC endpoints. */
+ * in service, the tasks' network interfaces, and preflight's subnets,
+ * image, route tables and VPC endpoints. */
 #include <stdio.h>
 #include <string.h>
 
@@ -126,11 +126,6 @@ const struct awsphase_resource p4b_enis = {
 };
 
 /* ---- preflight's ---------------------------------------------------------------------- */
-
-const struct awsphase_resource p4b_identity = {
-	AWSPHASE_RESOURCE, .key = "identity", .kind = "aws", .name = "caller",
-	.flags = AWSPHASE_RES_DATA, .find = { "sts", "get-caller-identity" },
-};
 
 /* The subnets tasks and the ALB use (the private ones only for that tier). */
 static int subnets_args(struct awsphase_res *r, struct awsphase_call *call)

@@ -15,7 +15,7 @@ const struct awsphase_stack_spec p4b_stack = {
 		&p4b_ecs_from_alb, &p4b_rds_sg, &p4b_redis_sg, &p4b_rds_from_ecs, &p4b_redis_from_ecs,
 		&p4b_cluster, &p4b_log_group, &p4b_td, &p4b_tg, &p4b_alb, &p4b_listener, &p4b_service,
 		&p4b_targets, &p4b_tasks, &p4b_stopped_tasks, &p4b_logs_res, &p4b_service_td, &p4b_enis,
-		&p4b_identity, &p4b_subnets, &p4b_image, &p4b_route_tables, &p4b_endpoints, NULL },
+		&p4b_subnets, &p4b_image, &p4b_route_tables, &p4b_endpoints, NULL },
 	/* no cluster and none of the keys deploy writes: a first deploy */
 	.anchor = "cluster",
 };

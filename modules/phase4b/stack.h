@@ -63,7 +63,7 @@ extern const struct awsphase_resource p4b_cluster, p4b_log_group, p4b_td, p4b_se
 extern const struct awsphase_resource p4b_tg, p4b_alb, p4b_listener;
 extern const struct awsphase_resource p4b_targets, p4b_tasks, p4b_stopped_tasks, p4b_logs_res;
 extern const struct awsphase_resource p4b_service_td, p4b_enis;
-extern const struct awsphase_resource p4b_identity, p4b_subnets, p4b_image, p4b_route_tables,
+extern const struct awsphase_resource p4b_subnets, p4b_image, p4b_route_tables,
 	p4b_endpoints;
 
 /* stack-iam.c: the database secret's ARN the task reads (DB_SECRET_ARN, else

@@ -227,8 +227,8 @@ run 4b deploy
 check "access denied" 3 'AccessDenied.*not authorized'
 
 # only one operation is refused: the read before it is answered (one at a
-# time: the security groups, then the service)
-FAKE_AWS_SCRIPT=$'echo\n254\t\t\\nAn error occurred (AccessDeniedException) when calling the DescribeServices operation: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecs:DescribeServices\\n\necho'
+# time: the account guard's sts call, the security groups, then the service)
+FAKE_AWS_SCRIPT=$'0\t{"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ci"}\t\necho\n254\t\t\\nAn error occurred (AccessDeniedException) when calling the DescribeServices operation: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecs:DescribeServices\\n\necho'
 run --jobs 1 4b deploy
 check "access denied on one operation only" 3 'AccessDenied.*DescribeServices|describe-services.*AccessDenied'
 

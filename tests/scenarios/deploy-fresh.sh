@@ -25,7 +25,9 @@ like "$out1" 'deployed service kaviar-backend-service: stable, targets healthy' 
 # (issue 17) is an sts get-caller-identity and the calls on its log group
 history=$(grep -cE '"get-caller-identity"|/awsphase/kaviar/history' "$TRACE1")
 calls=$(($(grep -c . "$TRACE1") - history))
-before_wait=$(grep -n '"create-service"' "$TRACE1" | cut -d: -f1)
+# the runbook's calls up to create-service: the sts call, now the account
+# guard's before the first change (issue 18), is the history's too
+before_wait=$(sed -n '1,/"create-service"/p' "$TRACE1" | grep -cvE '"get-caller-identity"|/awsphase/kaviar/history')
 diag "fresh deploy: $calls aws calls, $(grep -c '"mutating": *true' "$TRACE1") mutating, $before_wait before the wait"
 # A first deploy: 5 reads at once (service, task definition, security
 # groups, the DB_PASSWORD secret, the image's digest: issue 17), 1 preflight
@@ -111,9 +113,10 @@ is "$AP_RC" 0 "a second deploy exits 0"
 is "$(trace_count mutating)" 0 "it makes no mutating call"
 # the 8 of before issue 16, the secret: describe-secret, get-secret-value,
 # the image's digest: ecr describe-images (issue 17), and the target group's
-# attributes, its deregistration delay (issue 19)
-[ "$(trace_count all)" -le 12 ]
-ok $? "it makes at most 12 aws calls ($(trace_count all))"
+# attributes, its deregistration delay (issue 19); and the account guard's
+# sts call before a changing action (issue 18: AWS_ACCOUNT_ID is recorded)
+[ "$(trace_count all)" -le 13 ]
+ok $? "it makes at most 13 aws calls ($(trace_count all))"
 like "$AP_OUT" 'no changes: service kaviar-backend-service: already stable' "it says nothing changed and does not wait"
 cmp -s env.before aws-resources.env
 ok $? "it leaves aws-resources.env as it was"

@@ -52,8 +52,9 @@ is "$AP_RC/$FAILED" "0/" "after a deploy diagnose finds nothing and exits 0"
 is "$(jget "$AP_OUT" "' '.join(c['name'] for c in d['checks'])")" \
 	"target-timeout service-state tasks-starting alb-503" "the runbook's four problems, in its order"
 is "$(trace_count mutating)" 0 "no mutating call"
-calls=$(trace_count)
-ok $((calls > 6)) "at most 6 aws calls on a healthy stack ($calls)"
+# without the account guard's sts: the deploy recorded AWS_ACCOUNT_ID (issue 18)
+calls=$(($(trace_count) - $(grep -c '"get-caller-identity"' "$AP_TRACE_FILE")))
+ok $((calls > 6)) "at most 6 aws calls on a healthy stack ($calls) and sts"
 
 # --- problem 1: targets unhealthy with Target.Timeout (the ECS SG lost ALB → 3001)
 awscli ec2 revoke-security-group-ingress --group-id "$ECS_SG" --protocol tcp --port 3001 \

@@ -26,7 +26,8 @@ like "$AP_OUT" "^[0-9a-f]{32} +RUNNING +[A-Z]+ +10\.0\.[12]\.[0-9]+ +kaviar-ecs-
 	"the task: id, status, IP, SG, target health"
 like "$AP_OUT" "^kaviar-alb +active +$ALB_DNS +kaviar-backend-tg" "the ALB's DNS name"
 like "$AP_OUT" "^$ISO"'Z +\(service kaviar-backend-service\) has reached a steady state\.' "the last events"
-is "$(trace_count)/$(trace_count mutating)" "7/0" "7 aws calls, none mutating"
+# and the account guard's sts: the deploy recorded AWS_ACCOUNT_ID (issue 18)
+is "$(trace_count)/$(trace_count mutating)" "8/0" "7 aws calls and sts, none mutating"
 ap 4b status --output json
 like "$(jget "$AP_OUT" "d['tasks'][0]['Security groups']")" "^kaviar-ecs-sg \($ECS_SG\)$" "--output json carries the tables"
 if [ -n "$V1" ]; then
@@ -43,7 +44,8 @@ ap 4b logs --since 15m
 is "$AP_RC" 0 "logs exits 0"
 like "$AP_OUT" "${LINE}Backend running on port 3001$" "aws logs tail's format: TIMESTAMP STREAM MESSAGE"
 grep -qF '"logs","filter-log-events","--log-group-name","/ecs/kaviar-backend","--start-time"' "$AP_TRACE_FILE"
-is "$?/$(trace_count)" "0/1" "one filter-log-events call"
+# and the account guard's sts: the deploy recorded AWS_ACCOUNT_ID (issue 18)
+is "$?/$(trace_count)" "0/2" "one filter-log-events call (and sts)"
 ap 4b logs --since 15m --filter '"port 3001"'
 is "$(printf '%s\n' "$AP_OUT" | grep -c .)/$(printf '%s\n' "$AP_OUT" | grep -c 'Backend running on port 3001')" "1/1" \
 	"--filter passes a filter pattern"
@@ -107,7 +109,7 @@ grep -qF "\"--dimensions\",\"$lb_dim\"" "$AP_TRACE_FILE" &&
 	grep -qF '"--namespace","AWS/ECS","--metric-name","MemoryUtilization","--dimensions","Name=ServiceName,Value=kaviar-backend-service","Name=ClusterName,Value=kaviar-cluster"' "$AP_TRACE_FILE" &&
 	grep -qF '"--period","300","--statistics","Sum"' "$AP_TRACE_FILE"
 ok $? "the runbook's dimensions (LoadBalancer = the ARN after loadbalancer/), period and statistics"
-is "$(trace_count)/$(trace_count mutating)" "4/0" "4 aws calls, none mutating"
+is "$(trace_count)/$(trace_count mutating)" "5/0" "4 aws calls and the account guard's sts, none mutating"
 ap 4b metrics --period 60
 like "$AP_OUT" "^Time +RequestCount \(Sum\) +CPUUtilization % \(Average\) +MemoryUtilization % \(Average\)" "a table"
 if command -v script >/dev/null; then

@@ -42,7 +42,8 @@ is "$AP_RC" 0 "validate exits 0 after a deploy"
 is "$FAILED" "" "no check fails"
 is "$(jget "$AP_OUT" "' '.join(c['name'] for c in d['checks'])")" \
 	"service target-health alb-health task-security-groups logs" "the five checks, in the runbook's order"
-is "$(trace_count)" 8 "8 aws calls"
+# and the account guard's sts: the deploy recorded AWS_ACCOUNT_ID (issue 18)
+is "$(trace_count)" 9 "8 aws calls and sts"
 is "$(trace_count mutating)" 0 "none of them mutating"
 runbook_ops=1
 for op in '"ecs","describe-services","--cluster","kaviar-cluster","--services","kaviar-backend-service"' \

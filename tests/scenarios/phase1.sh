@@ -39,7 +39,8 @@ bad PRIVATE_EGRESS=vpn "PRIVATE_EGRESS=vpn" 'PRIVATE_EGRESS'
 ctl config '{"impaired_zones":"us-east-2b,us-east-2c"}' >/dev/null
 bad "" "a region with one available zone" \
 	'AWS_REGION=us-east-2: 1 availability zone\(s\) available.*choose a region with two or more'
-is "$(ops):$(trace_count)" ":1" "... after describe-availability-zones alone"
+# the account guard's sts before the first call of a changing action (issue 18)
+is "$(ops):$(trace_count)" ":2" "... after the account guard's sts and describe-availability-zones alone"
 ctl config '{"impaired_zones":""}' >/dev/null
 # a VPC made otherwise (the runbook's scripts): VPC_ID in the file, no tags
 printf 'AWS_REGION=us-east-2\nVPC_ID=vpc-0a1b2c3d4e5f60718\n' >own.env
@@ -106,7 +107,9 @@ is "$AP_RC:$(res '(d["vpcs"], d["subnets"], d["internet_gateways"], d["route_tab
 	"teardown --yes: exit 0, no VPC, subnet, gateway or route table left"
 is "$(awscli ec2 describe-vpcs --filters Name=tag:awsphase:stack,Values=1 --query 'length(Vpcs)')" 0 \
 	"no VPC of phase 1 (aws ec2 describe-vpcs)"
-is "$(cat a.env)" "AWS_REGION=us-east-2" "its keys left the env file"
+# the account it was deployed with stays: the env file is still that account's (issue 18)
+is "$(cat a.env)" "AWS_REGION=us-east-2
+AWS_ACCOUNT_ID=123456789012" "its keys left the env file, the account stays"
 p1 1 teardown --yes
 is "$AP_RC:$(trace_count mutating)" 0:0 "a second teardown makes no mutating call"
 

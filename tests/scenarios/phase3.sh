@@ -108,7 +108,8 @@ is "$(awscli sqs get-queue-attributes --queue-url "${SQS_QUEUE_URL}-dlq" --attri
 
 # --- converged
 p3 3 deploy
-is "$AP_RC:$(trace_count mutating):$(trace_count)" "0:0:13" "a second deploy: exit 0, no mutating call, thirteen reads"
+# and the account guard's sts call before a changing action (issue 18)
+is "$AP_RC:$(trace_count mutating):$(trace_count)" "0:0:14" "a second deploy: exit 0, no mutating call, thirteen reads and sts"
 p3 3 validate
 is "$AP_RC:$(printf '%s\n' "$AP_OUT" | grep -c '^\[ok\]')" "0:7" "validate: exit 0, seven checks pass"
 p3 --output json 3 status
@@ -185,7 +186,9 @@ is "$AP_RC" 0 "teardown --yes --delete-data exits 0"
 like "$(grep '"delete-db-instance"' "$AP_TRACE_FILE")" '"--skip-final-snapshot"' "the instance deleted without a final snapshot"
 is "$(res '[d[k] for k in ("db_instances", "cache_clusters", "buckets", "queues", "secrets")] + [d["security_groups"].get(g, 0) for g in ("kaviar-rds-sg", "kaviar-redis-sg")] + [d["db_subnet_groups"], d["cache_subnet_groups"], d["db_snapshots"]]')" \
 	"[0, 0, 0, 0, 0, 0, 0, [], [], []]" "nothing of phase 3 is left, no snapshot either (/resources)"
-is "$(cat a.env)" "$ENV0" "its keys left the env file"
+# the account it was deployed with stays: the env file is still that account's (issue 18)
+is "$(cat a.env)" "$ENV0
+AWS_ACCOUNT_ID=123456789012" "its keys left the env file, the account stays"
 p3 3 teardown --yes
 is "$AP_RC:$(trace_count mutating)" "0:0" "a second teardown: exit 0, no mutating call"
 finish

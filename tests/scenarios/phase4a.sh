@@ -47,7 +47,8 @@ awscli ecr put-image --repository-name kaviar-backend --image-tag latest --image
 ok $? "an image pushed as latest (aws ecr put-image)"
 digest=$(awscli ecr describe-images --repository-name kaviar-backend --query 'imageDetails[0].imageDigest' --output text)
 p4a 4a deploy
-is "$AP_RC:$(trace_count mutating):$(trace_count)" 0:0:3 "deploy: exit 0, no mutating call, three reads"
+# the fourth read: the account guard's sts call (issue 18), the account recorded
+is "$AP_RC:$(trace_count mutating):$(trace_count)" 0:0:4 "deploy: exit 0, no mutating call, three reads and sts"
 like "$AP_OUT" "^image $URI:latest: $digest$" "it names the image and its digest"
 like "$AP_OUT" '^✓ ECR repository kaviar-backend [^ ]+ \(unchanged: lifecycle policy \(untagged images expire after 14 days, the newest 30 kept\)\)$' \
 	"the policy line says what it keeps"
