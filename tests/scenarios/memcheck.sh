@@ -14,7 +14,7 @@ command -v valgrind >/dev/null || skip_all "valgrind is not installed"
 if grep -q __asan_init "$AWSPHASE" 2>/dev/null; then
 	skip_all "$AWSPHASE is built with AddressSanitizer; tests/valgrind.sh runs this on a plain build"
 fi
-plan 36
+plan 42
 localaws_start --seed 15
 fast_sim
 export http_proxy=$LOCALAWS_ALB_PROXY no_proxy=127.0.0.1,localhost
@@ -73,6 +73,15 @@ vg 0 "diagnose" 4b diagnose
 vg 0 "run -- echo migrated (a one-off task, its log followed)" 4b run -- echo migrated
 vg 0 "history --output json" -o json 4b history
 vg 0 "prune --keep 1 --yes" 4b prune --keep 1 --yes
+# environments and CloudFormation (issue 18): two env files' status at
+# once, the stack exported with its import file, a stack's outputs read
+cp aws-resources.env aws-resources.a.env && cp aws-resources.env aws-resources.b.env
+vg 0 "status of two environments at once (--env a --env b)" --env a --env b -o json 4b status
+vg 0 "export --phase 4b --adopt (template and import file)" export --phase 4b -o t.yaml --adopt
+awscli cloudformation create-stack --stack-name vg --template-body \
+	'{"Resources": {"G": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/vg/g"}}},
+	  "Outputs": {"LogGroup": {"Value": {"Ref": "G"}}}}' >/dev/null
+vg 0 "env --from-stack (a stack's outputs into a new env file)" -e vg.env env --from-stack vg
 
 set_faults '{"seed": 3, "rules": [{"service": "ecs", "action": "DescribeServices", "error": "Throttling", "count": 2}]}'
 vg 0 "status through two throttled calls (retries)" 4b status
