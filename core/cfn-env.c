@@ -16,6 +16,7 @@
 #include "action.h"
 #include "cfn-env.h"
 #include "cfn-names.h"
+#include "guard.h"
 #include "help.h"
 #include "host.h"
 #include "i18n.h"
@@ -130,7 +131,7 @@ static int take(const struct awsphase_host *h, const cJSON *outputs, const char 
 static int from_stack(const struct awsphase_host *h, int argc, const char **argv)
 {
 	struct awsphase_call *c = h->call_new("cloudformation", "describe-stacks");
-	const char *name = argv[argc - 1], **kv = NULL;
+	const char *name = argv[argc - 1], **kv = NULL, *account = NULL;
 	struct strbuf ignored = STRBUF_INIT;
 	const cJSON *stack, *outputs;
 	struct awsphase_grid *g;
@@ -141,7 +142,7 @@ static int from_stack(const struct awsphase_host *h, int argc, const char **argv
 	if (!stack)
 		goto out;
 	outputs = h->json_get(stack, "Outputs");
-	kv = xcalloc(2 * (size_t)cJSON_GetArraySize(outputs) + 5, sizeof(*kv));
+	kv = xcalloc(2 * (size_t)cJSON_GetArraySize(outputs) + 7, sizeof(*kv));
 	rc = take(h, outputs, kv, &n, &ignored);
 	if (rc)
 		goto out;
@@ -166,6 +167,12 @@ static int from_stack(const struct awsphase_host *h, int argc, const char **argv
 	if (!h->env_in_file("AWS_REGION")) {
 		kv[n++] = "AWS_REGION";
 		kv[n++] = h->settings->region;
+	}
+	/* and whose account: the guard asked before describe-stacks (no call) */
+	if (!h->env_in_file(GUARD_ACCOUNT_KEY) && h->caller_identity(&account, NULL) == 0 &&
+	    account && *account) {
+		kv[n++] = GUARD_ACCOUNT_KEY;
+		kv[n++] = account;
 	}
 	rc = host_env_set_many(kv) < 0 ? AWSPHASE_EXIT_FAILED : 0;
 	if (rc == 0)

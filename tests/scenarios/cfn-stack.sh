@@ -24,10 +24,11 @@ dns=$(awscli elbv2 describe-load-balancers --names kaviar-alb --query 'LoadBalan
 
 # --- env --from-stack into a file that does not exist
 ap -e s.env -v env --from-stack kaviar-prod
-is "$AP_RC:$(trace_count):$(trace_count mutating)" 0:1:0 "env --from-stack: exit 0, one read (describe-stacks), no change"
-is "$(val ALB_DNS s.env):$(val CFN_STACK s.env):$(val AWS_REGION s.env)" "$dns:kaviar-prod:us-east-2" \
-	"ALB_DNS from output AlbDns, CFN_STACK and AWS_REGION recorded"
-is "$(cut -d= -f1 s.env | tr '\n' ' ')" "VPC_ID PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 ECR_URI ECS_CLUSTER ECS_SERVICE SERVICE_ARN TASK_DEF_ARN TG_ARN ALB_ARN ALB_DNS LISTENER_ARN ALB_SG_ID ECS_SG_ID LOG_GROUP CFN_STACK AWS_REGION " \
+is "$AP_RC:$(trace_count):$(trace_count mutating)" 0:2:0 \
+	"env --from-stack: exit 0, two reads (the account guard's sts get-caller-identity, describe-stacks), no change"
+is "$(val ALB_DNS s.env):$(val CFN_STACK s.env):$(val AWS_REGION s.env):$(val AWS_ACCOUNT_ID s.env)" \
+	"$dns:kaviar-prod:us-east-2:123456789012" "ALB_DNS from output AlbDns, CFN_STACK, AWS_REGION and the account recorded"
+is "$(cut -d= -f1 s.env | tr '\n' ' ')" "VPC_ID PUBLIC_SUBNET_1 PUBLIC_SUBNET_2 ECR_URI ECS_CLUSTER ECS_SERVICE SERVICE_ARN TASK_DEF_ARN TG_ARN ALB_ARN ALB_DNS LISTENER_ARN ALB_SG_ID ECS_SG_ID LOG_GROUP CFN_STACK AWS_REGION AWS_ACCOUNT_ID " \
 	"every output that carries a key, in the stack's order, then CFN_STACK"
 is "$(val ECS_SG_ID s.env)" "$(awscli ec2 describe-security-groups --filters Name=group-name,Values=kaviar-ecs-sg --query 'SecurityGroups[0].GroupId' --output text)" \
 	"ECS_SG_ID is the stack's group"
@@ -40,7 +41,7 @@ printf '# staging, from the stack\nAWS_REGION=us-east-2\n\n# the ALB\nALB_DNS=ol
 ap -e c.env env --from-stack kaviar-prod
 is "$AP_RC:$(head -5 c.env | tr '\n' '|')" "0:# staging, from the stack|AWS_REGION=us-east-2||# the ALB|ALB_DNS=$dns # stale|" \
 	"comments, blank line and the key's trailing comment kept, ALB_DNS replaced in place"
-is "$(sed -n 6p c.env):$(grep -c . c.env)" "OWN_KEY=kept:20" "a key of the user's kept, the stack's keys appended once"
+is "$(sed -n 6p c.env):$(grep -c . c.env)" "OWN_KEY=kept:21" "a key of the user's kept, the stack's keys appended once"
 cp c.env c.before
 ap -e c.env --output json env --from-stack kaviar-prod
 is "$(cmp -s c.env c.before; echo $?):$(jget "$AP_OUT" '[o["output"] for o in d["outputs"] if o["key"] == "ALB_DNS"]')" \
