@@ -26,6 +26,14 @@ templates need (tests/scenarios/export-cfn.sh).
   load balancer, target group, listener; Logs group; IAM role), not only on EC2 resources
   (moto tags only those, and only through create-stack).  awsphase reads the stack-name tag to
   refuse changing what a stack owns.
+- AWS::RDS::DBInstance creates the instance as RDS's API does, with every property phase 3's
+  export sets (moto: no ManageMasterUserPassword, DeletionProtection or VPCSecurityGroups, whose
+  name it misspells VpcSecurityGroupIds, and MySQL's port for any engine), and GetAtt
+  MasterUserSecret.SecretArn is the secret RDS keeps the password in (moto: no such attribute).
+- AWS::S3::Bucket applies its VersioningConfiguration and PublicAccessBlockConfiguration (moto
+  drops both).
+- No AWS::ElastiCache::* at all (moto has no model): export-cfn-data.sh deploys its template
+  without them, and says so.
 """
 
 import moto.cloudformation.parsing as parsing
@@ -41,6 +49,8 @@ from moto.ecs.models import Cluster, Service, TaskDefinition
 from moto.elbv2.models import FakeListener, FakeLoadBalancer, FakeTargetGroup
 from moto.cloudformation.models import ChangeSet
 from moto.logs.models import LogGroup
+from moto.rds.models import DBInstance
+from moto.s3.models import FakeBucket
 
 from . import REGION
 from .backends import backend, ec2, ecs, elbv2, iam
@@ -101,6 +111,39 @@ def install(sim):
 
     TaskDefinition.create_from_cloudformation_json = classmethod(task_definition)
 
+    def db_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        engine = p.get("Engine")
+        return backend("rds").create_db_instance({
+            "db_instance_identifier": resource_name, "engine": engine,
+            "engine_version": p.get("EngineVersion"), "db_instance_class": p.get("DBInstanceClass"),
+            "allocated_storage": _number(p.get("AllocatedStorage")), "db_name": p.get("DBName"),
+            "master_username": p.get("MasterUsername"),
+            "master_user_password": p.get("MasterUserPassword"),
+            "manage_master_user_password": p.get("ManageMasterUserPassword"),
+            "db_subnet_group_name": _name(p.get("DBSubnetGroupName"), "name"),
+            "vpc_security_group_ids": p.get("VPCSecurityGroups", []),
+            "publicly_accessible": p.get("PubliclyAccessible"),
+            "storage_encrypted": p.get("StorageEncrypted"),
+            "backup_retention_period": p.get("BackupRetentionPeriod"),
+            "deletion_protection": p.get("DeletionProtection", False),
+            "copy_tags_to_snapshot": p.get("CopyTagsToSnapshot"),
+            "port": p.get("Port", DBInstance.default_port(engine)), "tags": p.get("Tags")})
+
+    DBInstance.create_from_cloudformation_json = classmethod(db_instance)
+    orig_has_attr, orig_attr = DBInstance.has_cfn_attr.__func__, DBInstance.get_cfn_attribute
+
+    def has_cfn_attr(cls, attr):
+        return attr == "MasterUserSecret.SecretArn" or orig_has_attr(cls, attr)
+
+    def get_cfn_attribute(self, attr):
+        if attr == "MasterUserSecret.SecretArn":
+            return self.master_user_secret.secret_arn
+        return orig_attr(self, attr)
+
+    DBInstance.has_cfn_attr = classmethod(has_cfn_attr)
+    DBInstance.get_cfn_attribute = get_cfn_attribute
+
     def service(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         p = cloudformation_json["Properties"]
         backend = ecs()
@@ -155,7 +198,14 @@ def install(sim):
         if text:
             backend("ecr").put_lifecycle_policy(repo.registry_id, repo.name, text)
 
-    for cls, after in ((VPC, vpc_after), (RouteTable, route_table_after), (Role, role_after),
+    def bucket_after(bucket, p):
+        s3 = backend("s3", region="aws")
+        if p.get("VersioningConfiguration"):
+            s3.put_bucket_versioning(bucket.name, p["VersioningConfiguration"]["Status"])
+        if p.get("PublicAccessBlockConfiguration"):
+            s3.put_public_access_block(bucket.name, p["PublicAccessBlockConfiguration"])
+
+    for cls, after in ((FakeBucket, bucket_after), (VPC, vpc_after), (RouteTable, route_table_after), (Role, role_after),
                        (SubnetRouteTableAssociation, association_after),
                        (Repository, repository_after)):
         _then(cls, after)
