@@ -7,11 +7,10 @@
 # with an Output per key phase 3 writes and Snapshot on the database;
 # --adopt's import ids are the live ones.  Then on a fresh local AWS `aws
 # cloudformation deploy` of the template makes a stack whose settings match
-# awsphase's — without the ElastiCache resources, which moto's
-# CloudFormation has no model of (said below).
+# awsphase's.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 13
+plan 14
 
 settings() { python3 "$top_srcdir/tests/scenarios/fixtures/cfn-data-settings.py" "$LOCALAWS_ENDPOINT" "$S3_BUCKET"; }
 
@@ -73,24 +72,14 @@ is "$check" "[] [] ['Retain']" "--adopt: the import file names all nine by their
 live=$(awscli rds describe-db-instances --db-instance-identifier kaviar-db --query 'DBInstances[0].DBSubnetGroup.DBSubnetGroupName' --output text)
 is "$live" kaviar-db-subnets "... the DB subnet group's name is the one the instance is in"
 
-# --- a fresh local AWS: the stack by CloudFormation.  moto's CloudFormation
-# has no ElastiCache model at all: the cache subnet group, the cluster and
-# the REDIS_ENDPOINT output are left out of the copy deployed (the RDS
-# instance runs, the local AWS fixed: tests/cloud/localaws_lib/cfn.py).
+# --- a fresh local AWS: the stack by CloudFormation, every resource (the
+# local AWS's CloudFormation made to make RDS instances, buckets and
+# ElastiCache as AWS does: tests/cloud/localaws_lib/cfn.py)
 old=$WORK
 "$top_srcdir/tests/cloud/localaws-stop" "$LOCALAWS_PID" >/dev/null 2>&1
 localaws_start --scenario empty
 cp "$old/t.yaml" "$old/before.json" . && rm -rf "$old"
-python3 - t.yaml deploy.yaml <<'PY'
-import sys, yaml
-t = yaml.safe_load(open(sys.argv[1]))
-for k in ("CacheSubnets", "Redis"):
-    del t["Resources"][k]
-del t["Outputs"]["RedisEndpoint"]
-yaml.safe_dump(t, open(sys.argv[2], "w"), sort_keys=False)
-PY
-diag "deployed without CacheSubnets, Redis and the RedisEndpoint output (no ElastiCache in moto's CloudFormation)"
-awscli cloudformation deploy --template-file deploy.yaml --stack-name kaviar-data >cfn.out 2>&1
+awscli cloudformation deploy --template-file t.yaml --stack-name kaviar-data >cfn.out 2>&1
 rc=$?
 is "$rc:$(awscli cloudformation describe-stacks --stack-name kaviar-data --query 'Stacks[0].StackStatus' --output text)" \
 	"0:CREATE_COMPLETE" "aws cloudformation deploy of the template, no overrides"
@@ -99,15 +88,16 @@ settings >after.json
 diff=$(python3 - before.json after.json <<'PY'
 import json, sys
 b, a = (json.load(open(f)) for f in sys.argv[1:])
-print(a["redis"], sum(1 for k in b if b[k] is not None and k != "redis"))
+print(sum(1 for k in b if b[k] is not None and b[k] == a[k]))
 for k in b:
-    if k != "redis" and b[k] != a[k]:
+    if b[k] != a[k]:
         print(k, b[k], a[k])
 PY
 )
-is "$diff" "None 5" "the stack's groups, database, bucket and queues match awsphase's deploy's, field by field"
-out=$(awscli cloudformation describe-stacks --stack-name kaviar-data --query 'Stacks[0].Outputs[?OutputKey==`DbSecretArn`||OutputKey==`S3Bucket`].OutputValue' --output text)
+is "$diff" 6 "the stack's groups, database, cache, bucket and queues match awsphase's deploy's, field by field"
+out=$(awscli cloudformation describe-stacks --stack-name kaviar-data --query 'Stacks[0].Outputs[?OutputKey==`DbSecretArn`||OutputKey==`S3Bucket`||OutputKey==`RedisEndpoint`].OutputValue' --output text)
 like "$out" "arn:aws:secretsmanager:us-east-2:[0-9]{12}:secret:.*" "the DbSecretArn output is the secret RDS keeps the password in"
-like "$out" "$S3_BUCKET" "... and S3Bucket the bucket's name"
+like "$out" "$S3_BUCKET" "... S3Bucket the bucket's name"
+like "$out" "kaviar-redis\\.[0-9a-f]+\\.0001\\.use2\\.cache\\.amazonaws\\.com" "... and RedisEndpoint the cache node's address"
 
 finish

@@ -32,9 +32,11 @@ templates need (tests/scenarios/export-cfn.sh).
   MasterUserSecret.SecretArn is the secret RDS keeps the password in (moto: no such attribute).
 - AWS::S3::Bucket applies its VersioningConfiguration and PublicAccessBlockConfiguration (moto
   drops both).
-- No AWS::ElastiCache::* at all (moto has no model): export-cfn-data.sh deploys its template
-  without them, and says so.
+- AWS::ElastiCache::SubnetGroup and AWS::ElastiCache::CacheCluster (moto has no model of either):
+  made as ElastiCache's API makes them, GetAtt RedisEndpoint.Address the first node's address.
 """
+import inspect
+
 
 import moto.cloudformation.parsing as parsing
 from moto.cloudformation.parsing import ResourceMap
@@ -43,7 +45,9 @@ from moto.ec2.models.subnets import SubnetRouteTableAssociation
 from moto.ec2.models.vpcs import VPC
 from moto.ecr.models import Repository
 from moto.iam.models import Role
+from moto.core.common_models import CloudFormationModel
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+from moto.elasticache.models import ElastiCacheBackend
 from moto.ec2.models.core import TaggedEC2Resource
 from moto.ecs.models import Cluster, Service, TaskDefinition
 from moto.elbv2.models import FakeListener, FakeLoadBalancer, FakeTargetGroup
@@ -81,9 +85,85 @@ def _name(value, attr):
     return getattr(value, attr) if hasattr(value, attr) else value
 
 
+class CacheSubnetGroupModel(CloudFormationModel):
+    """AWS::ElastiCache::SubnetGroup: Ref is its name."""
+
+    def __init__(self, name):
+        self.physical_resource_id = name
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ElastiCache::SubnetGroup"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "CacheSubnetGroupName"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        backend("elasticache").create_cache_subnet_group(resource_name, p["Description"],
+                                                         p["SubnetIds"], p.get("Tags"))
+        return cls(resource_name)
+
+    def delete(self, account_id, region_name):
+        backend("elasticache").delete_cache_subnet_group(self.physical_resource_id)
+
+
+class CacheClusterModel(CloudFormationModel):
+    """AWS::ElastiCache::CacheCluster: Ref is its id; RedisEndpoint.Address/Port its node's."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.physical_resource_id = cluster.cache_cluster_id
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ElastiCache::CacheCluster"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "ClusterName"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("RedisEndpoint.Address", "RedisEndpoint.Port")
+
+    def get_cfn_attribute(self, attr):
+        node = self.cluster._sim_nodes[0]["Endpoint"]
+        return node["Address"] if attr.endswith("Address") else str(node["Port"])
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        args = {a: None for a in CACHE_ARGS}
+        args.update(cache_cluster_id=resource_name, engine=p.get("Engine"),
+                    cache_node_type=p.get("CacheNodeType"),
+                    num_cache_nodes=_number(p.get("NumCacheNodes", 1)),
+                    engine_version=p.get("EngineVersion"), port=p.get("Port"),
+                    cache_subnet_group_name=p.get("CacheSubnetGroupName"),
+                    security_group_ids=p.get("VpcSecurityGroupIds", []),
+                    preferred_availability_zone=p.get("PreferredAvailabilityZone"),
+                    tags=p.get("Tags") or [])
+        return cls(backend("elasticache").create_cache_cluster(**args))
+
+    def delete(self, account_id, region_name):
+        backend("elasticache").delete_cache_cluster(self.physical_resource_id)
+
+
+# create_cache_cluster's parameters, read at import: moto's own, before datastores wraps it (*args)
+CACHE_ARGS = [a for a in inspect.signature(ElastiCacheBackend.create_cache_cluster).parameters
+              if a != "self"]
+
+
 def install(sim):
     global SIM
     SIM = sim
+    # the ElastiCache models above among those moto looks types up in
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
     orig_load = ResourceMap.load_parameters
 
     def load_parameters(self):
