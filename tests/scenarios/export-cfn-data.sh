@@ -5,12 +5,13 @@
 # every phase 3 property matches, field by field, what awsphase's deploy
 # made (fixtures/cfn-data-template.py against fixtures/cfn-data-settings.py),
 # with an Output per key phase 3 writes and Snapshot on the database;
-# --adopt's import ids are the live ones.  Then on a fresh local AWS `aws
+# --adopt's import ids are the live ones; 4B exported with it refers to
+# its groups and instance.  Then on a fresh local AWS `aws
 # cloudformation deploy` of the template makes a stack whose settings match
 # awsphase's.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/scenarios/lib.sh"
 . "$top_srcdir/tests/scenarios/reliability-lib.sh"
-plan 14
+plan 15
 
 settings() { python3 "$top_srcdir/tests/scenarios/fixtures/cfn-data-settings.py" "$LOCALAWS_ENDPOINT" "$S3_BUCKET"; }
 
@@ -71,6 +72,23 @@ PY
 is "$check" "[] [] ['Retain']" "--adopt: the import file names all nine by their live ids; Retain on each"
 live=$(awscli rds describe-db-instances --db-instance-identifier kaviar-db --query 'DBInstances[0].DBSubnetGroup.DBSubnetGroupName' --output text)
 is "$live" kaviar-db-subnets "... the DB subnet group's name is the one the instance is in"
+
+# --- 4B exported with phase 3 (the fixture env file, offline): its rules on
+# phase 3's groups and the task's database secret are references to them
+{ cat "$top_srcdir/tests/scenarios/fixtures/aws-resources.env"
+  echo 'DB_SECRET_ARN=arn:aws:secretsmanager:us-east-2:123456789012:secret:rds!db-1-AbCdEf'; } >p4b.env
+ap -e p4b.env export --phase 3 --phase 4b -o p4b.yaml
+refs=$(python3 - p4b.yaml <<'PY'
+import sys, yaml
+t = yaml.safe_load(open(sys.argv[1]))
+r = t["Resources"]
+c = r["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+print(r["RdsFromEcs"]["Properties"]["GroupId"], r["RedisFromEcs"]["Properties"]["GroupId"],
+      c["Secrets"][0]["ValueFrom"]["Fn::Sub"][1]["V"], sorted(k for k in t["Parameters"] if k in ("RdsSgId", "RedisSgId", "DbSecretArn")))
+PY
+)
+is "$AP_RC:$(trace_count all):$refs" "0:0:{'Fn::GetAtt': ['RdsSecurityGroup', 'GroupId']} {'Fn::GetAtt': ['RedisSecurityGroup', 'GroupId']} {'Fn::GetAtt': ['Db', 'MasterUserSecret.SecretArn']} []" \
+	"with 4B: its rules and the task's secret refer to phase 3's groups and instance, not parameters"
 
 # --- a fresh local AWS: the stack by CloudFormation, every resource (the
 # local AWS's CloudFormation made to make RDS instances, buckets and
