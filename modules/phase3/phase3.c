@@ -127,6 +127,7 @@ static struct awsphase_module phase3 = {
 	.init = p3_init,
 	.provides = provides,
 	.needs = needs,
+	.export_cfn = p3_export_cfn,
 };
 
 AWSPHASE_MODULE(phase3)

@@ -26,6 +26,13 @@ struct p3_run {
  *   objects                (data) the bucket's object versions
  *   dlq, queue             the dead-letter queue and the jobs queue */
 extern const struct awsphase_host *p3_h;
+/* The groups' descriptions (create-security-group's, the template's): in
+ * the characters EC2 allows in a VPC group's description, which has no
+ * apostrophe. */
+#define P3_RDS_SG_DESCRIPTION \
+	"Kaviar RDS PostgreSQL - ingress only from the ECS tasks group (phase 4B)"
+#define P3_REDIS_SG_DESCRIPTION \
+	"Kaviar ElastiCache Redis - ingress only from the ECS tasks group (phase 4B)"
 #define P3_E (p3_h->engine)
 
 extern const struct awsphase_resource p3_rds_sg, p3_redis_sg, p3_db_subnets, p3_db,
@@ -63,5 +70,9 @@ P3_ACTION(p3_deploy);
 P3_ACTION(p3_teardown);
 int p3_validate(const struct awsphase_host *h, int argc, const char **argv);
 int p3_status(const struct awsphase_host *h, int argc, const char **argv);
+
+struct awsphase_cfn;
+/* awsphase export --format cloudformation (export.c) */
+int p3_export_cfn(const struct awsphase_host *h, const struct awsphase_cfn *cfn);
 
 #endif

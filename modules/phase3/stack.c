@@ -55,10 +55,10 @@ static const char *const sg_by_id[] = { "--group-id", "{id}", NULL };
 /* No ingress here: phase 4B's deploy lets kaviar-ecs-sg in on 5432 and
  * 6379, and nothing else reaches the data. */
 static const char *const rds_sg_create[] = { "--group-name", "{name}", "--description",
-	"Kaviar RDS PostgreSQL - ingress only from the ECS tasks' group (phase 4B)",
+	P3_RDS_SG_DESCRIPTION,
 	"--vpc-id", "{VPC_ID}", NULL };
 static const char *const redis_sg_create[] = { "--group-name", "{name}", "--description",
-	"Kaviar ElastiCache Redis - ingress only from the ECS tasks' group (phase 4B)",
+	P3_REDIS_SG_DESCRIPTION,
 	"--vpc-id", "{VPC_ID}", NULL };
 static const struct awsphase_output rds_sg_out[] = { { "RDS_SG_ID", "GroupId" }, { NULL } };
 static const struct awsphase_output redis_sg_out[] = { { "REDIS_SG_ID", "GroupId" }, { NULL } };

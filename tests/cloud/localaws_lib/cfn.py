@@ -26,7 +26,17 @@ templates need (tests/scenarios/export-cfn.sh).
   load balancer, target group, listener; Logs group; IAM role), not only on EC2 resources
   (moto tags only those, and only through create-stack).  awsphase reads the stack-name tag to
   refuse changing what a stack owns.
+- AWS::RDS::DBInstance creates the instance as RDS's API does, with every property phase 3's
+  export sets (moto: no ManageMasterUserPassword, DeletionProtection or VPCSecurityGroups, whose
+  name it misspells VpcSecurityGroupIds, and MySQL's port for any engine), and GetAtt
+  MasterUserSecret.SecretArn is the secret RDS keeps the password in (moto: no such attribute).
+- AWS::S3::Bucket applies its VersioningConfiguration and PublicAccessBlockConfiguration (moto
+  drops both).
+- AWS::ElastiCache::SubnetGroup and AWS::ElastiCache::CacheCluster (moto has no model of either):
+  made as ElastiCache's API makes them, GetAtt RedisEndpoint.Address the first node's address.
 """
+import inspect
+
 
 import moto.cloudformation.parsing as parsing
 from moto.cloudformation.parsing import ResourceMap
@@ -35,12 +45,16 @@ from moto.ec2.models.subnets import SubnetRouteTableAssociation
 from moto.ec2.models.vpcs import VPC
 from moto.ecr.models import Repository
 from moto.iam.models import Role
+from moto.core.common_models import CloudFormationModel
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+from moto.elasticache.models import ElastiCacheBackend
 from moto.ec2.models.core import TaggedEC2Resource
 from moto.ecs.models import Cluster, Service, TaskDefinition
 from moto.elbv2.models import FakeListener, FakeLoadBalancer, FakeTargetGroup
 from moto.cloudformation.models import ChangeSet
 from moto.logs.models import LogGroup
+from moto.rds.models import DBInstance
+from moto.s3.models import FakeBucket
 
 from . import REGION
 from .backends import backend, ec2, ecs, elbv2, iam
@@ -71,9 +85,85 @@ def _name(value, attr):
     return getattr(value, attr) if hasattr(value, attr) else value
 
 
+class CacheSubnetGroupModel(CloudFormationModel):
+    """AWS::ElastiCache::SubnetGroup: Ref is its name."""
+
+    def __init__(self, name):
+        self.physical_resource_id = name
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ElastiCache::SubnetGroup"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "CacheSubnetGroupName"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        backend("elasticache").create_cache_subnet_group(resource_name, p["Description"],
+                                                         p["SubnetIds"], p.get("Tags"))
+        return cls(resource_name)
+
+    def delete(self, account_id, region_name):
+        backend("elasticache").delete_cache_subnet_group(self.physical_resource_id)
+
+
+class CacheClusterModel(CloudFormationModel):
+    """AWS::ElastiCache::CacheCluster: Ref is its id; RedisEndpoint.Address/Port its node's."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.physical_resource_id = cluster.cache_cluster_id
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ElastiCache::CacheCluster"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "ClusterName"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("RedisEndpoint.Address", "RedisEndpoint.Port")
+
+    def get_cfn_attribute(self, attr):
+        node = self.cluster._sim_nodes[0]["Endpoint"]
+        return node["Address"] if attr.endswith("Address") else str(node["Port"])
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        args = {a: None for a in CACHE_ARGS}
+        args.update(cache_cluster_id=resource_name, engine=p.get("Engine"),
+                    cache_node_type=p.get("CacheNodeType"),
+                    num_cache_nodes=_number(p.get("NumCacheNodes", 1)),
+                    engine_version=p.get("EngineVersion"), port=p.get("Port"),
+                    cache_subnet_group_name=p.get("CacheSubnetGroupName"),
+                    security_group_ids=p.get("VpcSecurityGroupIds", []),
+                    preferred_availability_zone=p.get("PreferredAvailabilityZone"),
+                    tags=p.get("Tags") or [])
+        return cls(backend("elasticache").create_cache_cluster(**args))
+
+    def delete(self, account_id, region_name):
+        backend("elasticache").delete_cache_cluster(self.physical_resource_id)
+
+
+# create_cache_cluster's parameters, read at import: moto's own, before datastores wraps it (*args)
+CACHE_ARGS = [a for a in inspect.signature(ElastiCacheBackend.create_cache_cluster).parameters
+              if a != "self"]
+
+
 def install(sim):
     global SIM
     SIM = sim
+    # the ElastiCache models above among those moto looks types up in
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
     orig_load = ResourceMap.load_parameters
 
     def load_parameters(self):
@@ -100,6 +190,39 @@ def install(sim):
             task_role_arn=p.get("TaskRoleArn"), execution_role_arn=p.get("ExecutionRoleArn"))
 
     TaskDefinition.create_from_cloudformation_json = classmethod(task_definition)
+
+    def db_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        engine = p.get("Engine")
+        return backend("rds").create_db_instance({
+            "db_instance_identifier": resource_name, "engine": engine,
+            "engine_version": p.get("EngineVersion"), "db_instance_class": p.get("DBInstanceClass"),
+            "allocated_storage": _number(p.get("AllocatedStorage")), "db_name": p.get("DBName"),
+            "master_username": p.get("MasterUsername"),
+            "master_user_password": p.get("MasterUserPassword"),
+            "manage_master_user_password": p.get("ManageMasterUserPassword"),
+            "db_subnet_group_name": _name(p.get("DBSubnetGroupName"), "name"),
+            "vpc_security_group_ids": p.get("VPCSecurityGroups", []),
+            "publicly_accessible": p.get("PubliclyAccessible"),
+            "storage_encrypted": p.get("StorageEncrypted"),
+            "backup_retention_period": p.get("BackupRetentionPeriod"),
+            "deletion_protection": p.get("DeletionProtection", False),
+            "copy_tags_to_snapshot": p.get("CopyTagsToSnapshot"),
+            "port": p.get("Port", DBInstance.default_port(engine)), "tags": p.get("Tags")})
+
+    DBInstance.create_from_cloudformation_json = classmethod(db_instance)
+    orig_has_attr, orig_attr = DBInstance.has_cfn_attr.__func__, DBInstance.get_cfn_attribute
+
+    def has_cfn_attr(cls, attr):
+        return attr == "MasterUserSecret.SecretArn" or orig_has_attr(cls, attr)
+
+    def get_cfn_attribute(self, attr):
+        if attr == "MasterUserSecret.SecretArn":
+            return self.master_user_secret.secret_arn
+        return orig_attr(self, attr)
+
+    DBInstance.has_cfn_attr = classmethod(has_cfn_attr)
+    DBInstance.get_cfn_attribute = get_cfn_attribute
 
     def service(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         p = cloudformation_json["Properties"]
@@ -155,7 +278,14 @@ def install(sim):
         if text:
             backend("ecr").put_lifecycle_policy(repo.registry_id, repo.name, text)
 
-    for cls, after in ((VPC, vpc_after), (RouteTable, route_table_after), (Role, role_after),
+    def bucket_after(bucket, p):
+        s3 = backend("s3", region="aws")
+        if p.get("VersioningConfiguration"):
+            s3.put_bucket_versioning(bucket.name, p["VersioningConfiguration"]["Status"])
+        if p.get("PublicAccessBlockConfiguration"):
+            s3.put_public_access_block(bucket.name, p["PublicAccessBlockConfiguration"])
+
+    for cls, after in ((FakeBucket, bucket_after), (VPC, vpc_after), (RouteTable, route_table_after), (Role, role_after),
                        (SubnetRouteTableAssociation, association_after),
                        (Repository, repository_after)):
         _then(cls, after)

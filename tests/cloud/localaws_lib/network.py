@@ -7,6 +7,7 @@ deleting -> gone; routes to a deleted NAT gateway or a detached internet gateway
 """
 
 import ipaddress
+import re
 
 import moto.ec2.models.elastic_ip_addresses as eip_models
 from moto.ec2.exceptions import (DependencyViolationError, EC2ClientError,
@@ -17,6 +18,7 @@ from moto.ec2.models.elastic_ip_addresses import ElasticAddressBackend
 from moto.ec2.models.internet_gateways import InternetGatewayBackend
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
 from moto.ec2.models.route_tables import Route, RouteBackend
+from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.subnets import SubnetBackend
 from moto.ec2.models.vpcs import DEFAULT_VPC_ENDPOINT_SERVICES, VPCBackend, VPCEndPoint
 from moto.core.utils import utcnow
@@ -67,6 +69,7 @@ def install(sim):
     _patch_addresses()
     _patch_nat_gateways()
     _patch_endpoints()
+    _patch_security_groups()
 
 
 # ---- helpers ------------------------------------------------------------------------
@@ -572,3 +575,23 @@ def nat_gives_egress(nat):
     except InvalidSubnetIdError:
         return False
     return subnet_default_route(subnet)[0] == "igw"
+
+
+# ---- security groups ----------------------------------------------------------------
+
+# A VPC group's description: what EC2 allows (moto takes anything)
+SG_DESCRIPTION = re.compile(r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}")
+
+
+def _patch_security_groups():
+    orig_create = SecurityGroupBackend.create_security_group
+
+    def create_security_group(self, name, description, *args, **kwargs):
+        if description and not SG_DESCRIPTION.fullmatch(description):
+            raise EC2ClientError(
+                "InvalidParameterValue",
+                "Invalid security group description. Valid descriptions are strings less than 256 "
+                "characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*")
+        return orig_create(self, name, description, *args, **kwargs)
+
+    SecurityGroupBackend.create_security_group = create_security_group
