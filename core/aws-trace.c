@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include "aws-trace.h"
-#include "options.h"
 #include "redact.h"
 #include "strbuf.h"
 
@@ -76,6 +75,13 @@ void aws_trace_retry(FILE *fp, int attempt, const struct aws_error *last, double
 	fflush(fp);
 }
 
+static const char *trace_env;
+
+void aws_trace_set_env(const char *env)
+{
+	trace_env = env;
+}
+
 int aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_run,
 		      int exit_code, long ms, int attempt, const struct aws_error *e)
 {
@@ -100,9 +106,8 @@ int aws_trace_record(FILE *fp, const char *const *argv, int mutating, int dry_ru
 	cJSON_AddNumberToObject(o, "exit", exit_code);
 	cJSON_AddNumberToObject(o, "ms", (double)ms);
 	cJSON_AddNumberToObject(o, "attempt", attempt);
-	/* the environments of one run share the trace file: whose call it was */
-	if (options.env)
-		cJSON_AddStringToObject(o, "env", options.env);
+	if (trace_env)
+		cJSON_AddStringToObject(o, "env", trace_env);
 	if (name)
 		cJSON_AddStringToObject(o, "error", name);
 	else

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "aws-trace.h"
 #include "aws.h"
 #include "envs.h"
 #include "i18n.h"
@@ -80,6 +81,7 @@ static void become(struct env_proc *all, size_t i, int out[2], int err[2])
 	run_close_pipe(out);
 	run_close_pipe(err);
 	options.env = options.envs[0] = (char *)all[i].name;
+	aws_trace_set_env(options.env);
 	options.env_file = all[i].path;
 	options.nenvs = 1;
 }

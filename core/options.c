@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws-trace.h"
 #include "i18n.h"
 #include "log.h"
 #include "options.h"
@@ -244,6 +245,7 @@ static int check_envs(void)
 			return -1;
 		options.env = from_env;
 	}
+	aws_trace_set_env(options.env);
 	if (options.env && !options.env_file) {
 		if (!path)
 			keep_value(path = options_env_path(options.env));
