@@ -19,7 +19,7 @@
 
 #include "engine-int.h"
 #include "json.h"
-#include "stack.h"
+#include "spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,7 +18,8 @@ out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/awsphase-fuzz.XXXXXX")}
 cc=${CLANG:-clang}
 mkdir -p "$out"
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-Wno-ignored-attributes -D_GNU_SOURCE -Iinclude -Icore -Imodules/phase4b)
+	-Wno-ignored-attributes -Werror=implicit-function-declaration -D_GNU_SOURCE -Iinclude -Icore
+	-Imodules/phase4b)
 read -ra pkg_cflags <<<"$(pkg-config --cflags libpcre2-8 libcjson)"
 read -ra pkg_libs <<<"$(pkg-config --libs libpcre2-8 libcjson)"
 core=(core/strbuf.c core/log.c core/i18n.c core/redact.c core/pattern.c)
