@@ -11,6 +11,7 @@
  * Default is the env file's value when not.  Secrets never enter the
  * template: a key the host counts as secret gets no Parameter. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,9 +165,25 @@ static void output(const char *key, cJSON *value)
 	cJSON_AddItemToObject(o, "Value", value);
 }
 
+static cJSON *obj(cJSON *o, ...)
+{
+	const char *name;
+	va_list ap;
+
+	va_start(ap, o);
+	while ((name = va_arg(ap, const char *))) {
+		cJSON *v = va_arg(ap, cJSON *);
+
+		if (v)
+			cJSON_AddItemToObject(o, name, v);
+	}
+	va_end(ap);
+	return o;
+}
+
 static const struct awsphase_cfn cfn = {
 	.struct_size = sizeof(struct awsphase_cfn), .key = key_value, .resource = resource,
-	.output = output, .ref = ref, .getatt = getatt, .sub = sub, .name = name_of,
+	.output = output, .ref = ref, .getatt = getatt, .sub = sub, .name = name_of, .obj = obj,
 };
 
 static int export_exec(const struct awsphase_host *h, int argc, const char **argv)

@@ -48,6 +48,9 @@ struct awsphase_cfn {
 	cJSON *(*sub)(const char *text);
 	/* cfn_name(key) into buf. */
 	const char *(*name)(const char *key, char *buf, size_t size);
+	/* o with members: name, value (taken), name, value… up to a NULL name;
+	 * a NULL value (a key the env file lacks) leaves its member out. */
+	cJSON *(*obj)(cJSON *o, ...);
 	/* append only */
 };
 

@@ -14,7 +14,6 @@
  * instance itself goes, as a stack's owner would expect) and the bucket
  * Retain (CloudFormation cannot delete a bucket with objects, and should
  * not try); under --adopt the core makes everything Retain. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,22 +23,7 @@
 
 static const struct awsphase_cfn *X;
 
-static cJSON *obj(cJSON *o, ...)
-{
-	const char *name;
-	va_list ap;
-
-	va_start(ap, o);
-	while ((name = va_arg(ap, const char *))) {
-		cJSON *v = va_arg(ap, cJSON *);
-
-		if (v)
-			cJSON_AddItemToObject(o, name, v);
-	}
-	va_end(ap);
-	return o;
-}
-#define OBJ(...) obj(cJSON_CreateObject(), __VA_ARGS__, NULL)
+#define OBJ(...) X->obj(cJSON_CreateObject(), __VA_ARGS__, NULL)
 #define S(s) cJSON_CreateString(s)
 #define K(k) X->key(k, 0)
 

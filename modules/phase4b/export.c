@@ -5,7 +5,6 @@
  * file's values come in through cfn->key: Parameters, or references to
  * phase 1's resources when it is exported too. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +21,7 @@ static cJSON *gid(const char *sg) { return X->getatt(sg, "GroupId"); }
 
 /* props: name, value, name, value… up to a NULL name; a NULL value (a key
  * the env file lacks) leaves its member out. */
-static cJSON *obj(cJSON *o, ...)
-{
-	const char *name;
-	va_list ap;
-
-	va_start(ap, o);
-	while ((name = va_arg(ap, const char *))) {
-		cJSON *v = va_arg(ap, cJSON *);
-
-		if (v)
-			cJSON_AddItemToObject(o, name, v);
-	}
-	va_end(ap);
-	return o;
-}
-#define OBJ(...) obj(cJSON_CreateObject(), __VA_ARGS__, NULL)
+#define OBJ(...) X->obj(cJSON_CreateObject(), __VA_ARGS__, NULL)
 #define S(s) cJSON_CreateString(s)
 #define N(n) cJSON_CreateNumber(n)
 
@@ -242,7 +226,7 @@ int p4b_export_cfn(const struct awsphase_host *h, const struct awsphase_cfn *cfn
 	for (i = 0; i < 2; i++)
 		if (h->env_get(rules[i][0]) && *h->env_get(rules[i][0]))
 			X->resource(rules[i][2], "AWS::EC2::SecurityGroupIngress",
-				    obj(tcp_in(atoi(rules[i][1]), NULL, "SourceSecurityGroupId",
+				    X->obj(tcp_in(atoi(rules[i][1]), NULL, "SourceSecurityGroupId",
 					       gid("EcsSecurityGroup")), "GroupId", k(rules[i][0]), NULL),
 				    NULL);
 	X->resource("Cluster", "AWS::ECS::Cluster", OBJ("ClusterName", k("ECS_CLUSTER")),
