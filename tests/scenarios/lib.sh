@@ -136,4 +136,19 @@ jget() {
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {"d": d}))' "$1" "$2"
 }
 
+# template_ok FILE WHAT: one test, a CloudFormation template accepted by
+# cfn-lint with nothing to say, or (no cfn-lint here) by CloudFormation's
+# validate-template.
+template_ok() {
+	local lint
+	if command -v cfn-lint >/dev/null 2>&1; then
+		lint=$(cfn-lint "$1" 2>&1)
+		is "$?:$lint" "0:" "cfn-lint accepts $2"
+	else
+		diag "no cfn-lint here: CloudFormation's validate-template instead"
+		awscli cloudformation validate-template --template-body "file://$1" >/dev/null
+		ok $? "validate-template accepts $2"
+	fi
+}
+
 finish() { [ "$TAP_FAILED" -eq 0 ]; exit $?; }
